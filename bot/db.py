@@ -1,0 +1,736 @@
+"""The database layer: the one owner of standups, once-only claims and small caches.
+
+Why a database at all: the bot may run as more than one process (a web worker for
+Slack events plus a scheduler, or two replicas during a deploy). APScheduler 3 cannot
+share a job store between processes, so *we* record what happened: every scheduled
+piece of work first ``claim()``-s a (job, key) row, and the unique constraint makes
+sure exactly one process does it. Standups live here too so a restart loses nothing.
+
+Design:
+
+* SQLAlchemy 2 Core, no ORM: the queries are few and explicit.
+* SQLite (WAL, ``busy_timeout``, foreign keys, ``BEGIN IMMEDIATE`` for writes) for a
+  single host; PostgreSQL (psycopg 3) when several hosts share state.
+* Every datetime is stored in UTC and returned as an *aware* UTC datetime on both
+  backends; naive datetimes are refused rather than guessed at.
+* Pure: no environment variables, no wall clock. Callers pass the URL and "now".
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Final, Literal, get_args
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import URL, Connection, Row, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "CLAIM_STATUSES",
+    "PROMPT_JOB",
+    "REMINDER_JOB",
+    "SCHEMA_VERSION",
+    "STANDUP_SOURCES",
+    "ClaimRecord",
+    "ClaimStatus",
+    "Database",
+    "SkipRecord",
+    "StandupRecord",
+    "StandupSource",
+    "UserRecord",
+    "normalize_url",
+    "prompt_key",
+]
+
+StandupSource = Literal["dm", "modal", "slash", "shell"]
+ClaimStatus = Literal["claimed", "done", "failed"]
+STANDUP_SOURCES: Final[tuple[str, ...]] = get_args(StandupSource)
+CLAIM_STATUSES: Final[tuple[str, ...]] = get_args(ClaimStatus)
+
+#: Claim jobs for the daily standup prompt and its reminder; keys come from prompt_key().
+PROMPT_JOB: Final = "standup-prompt"
+REMINDER_JOB: Final = "standup-reminder"
+
+# Arbitrary but stable: the PostgreSQL advisory lock that serialises schema setup.
+_SCHEMA_LOCK_ID: Final = zlib.crc32(b"batchbot-schema") & 0x7FFFFFFF
+
+
+def prompt_key(user_id: str, local_date: date) -> str:
+    """Claim key for "this person was prompted for this local date".
+
+    One place builds it so ``sent_prompts`` can parse it back.
+    """
+    return f"{user_id}:{local_date.isoformat()}"
+
+
+# --------------------------------------------------------------------------- types
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in and comes out as an aware UTC datetime.
+
+    SQLite has no time zones and SQLAlchemy's SQLite DATETIME silently drops tzinfo,
+    so values are stored as naive UTC there and re-tagged on the way out. On
+    PostgreSQL it is ``timestamptz`` and only normalised to UTC. Naive input is a
+    bug in the caller (whose local time?) and is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware (UTC) datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- schema
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+standups = Table(
+    "standups",
+    metadata,
+    Column("user_id", String(64), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("channel", String(64)),
+    Column("ts", String(64)),
+    Column("source", String(16), nullable=False),
+    PrimaryKeyConstraint("user_id", "local_date", name="pk_standups"),
+    CheckConstraint(
+        "source IN ({})".format(", ".join(f"'{s}'" for s in STANDUP_SOURCES)),
+        name="ck_standups_source",
+    ),
+)
+# The weekly report reads one date range for everyone, ordered by date then person.
+Index("ix_standups_local_date_user", standups.c.local_date, standups.c.user_id)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("job", String(100), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fire_time", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(200), nullable=False),
+    Column("status", String(16), nullable=False, server_default="claimed"),
+    Column("detail", Text, nullable=False, server_default=""),
+    PrimaryKeyConstraint("job", "key", name="pk_claims"),
+    CheckConstraint(
+        "status IN ({})".format(", ".join(f"'{s}'" for s in CLAIM_STATUSES)),
+        name="ck_claims_status",
+    ),
+)
+Index("ix_claims_job_fire_time", claims.c.job, claims.c.fire_time)
+
+standup_skips = Table(
+    "standup_skips",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("start_date <= end_date", name="ck_standup_skips_range"),
+)
+Index("ix_standup_skips_user", standup_skips.c.user_id, standup_skips.c.start_date)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("real_name", String(200), nullable=False, server_default=""),
+    Column("tz", String(64), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+day_threads = Table(
+    "day_threads",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("ts", String(64), nullable=False),
+    PrimaryKeyConstraint("local_date", "channel", name="pk_day_threads"),
+)
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _baseline(conn: Connection) -> None:
+    """Version 1: the tables above, as first released."""
+    metadata.create_all(conn, checkfirst=True)
+
+
+#: Forward-only migrations; entry ``i`` upgrades a database from version ``i`` to ``i+1``.
+#: A fresh database gets ``create_all`` of the current tables and is stamped with
+#: SCHEMA_VERSION directly, so a later migration only ever runs on databases that were
+#: created by an older release. Never edit or reorder an entry once released.
+MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (_baseline,)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer release; running old code on it is unsafe."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class StandupRecord:
+    """One person's update for one local date, plus where it was posted (if yet)."""
+
+    user_id: str
+    user_name: str
+    local_date: date
+    text: str
+    submitted_at: datetime
+    source: str
+    channel: str | None = None
+    ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    """Who took a piece of scheduled work, when, and how it ended."""
+
+    job: str
+    key: str
+    fire_time: datetime
+    claimed_at: datetime
+    claimed_by: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkipRecord:
+    """A person is away (no prompts, no "missing" mark) from start to end, inclusive."""
+
+    id: int
+    user_id: str
+    start_date: date
+    end_date: date
+    created_at: datetime
+
+    def covers(self, day: date) -> bool:
+        """Whether ``day`` falls inside this absence."""
+        return self.start_date <= day <= self.end_date
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """Cached Slack profile bits; ``tz`` decides when "the morning" is for a person."""
+
+    user_id: str
+    name: str
+    real_name: str
+    tz: str
+    fetched_at: datetime
+
+
+def _standup(row: Row[Any] | Mapping[str, Any]) -> StandupRecord:
+    m = row._mapping if isinstance(row, Row) else row
+    return StandupRecord(
+        user_id=m["user_id"],
+        user_name=m["user_name"],
+        local_date=m["local_date"],
+        text=m["text"],
+        submitted_at=m["submitted_at"],
+        source=m["source"],
+        channel=m["channel"],
+        ts=m["ts"],
+    )
+
+
+def _claim(row: Row[Any]) -> ClaimRecord:
+    m = row._mapping
+    return ClaimRecord(
+        job=m["job"],
+        key=m["key"],
+        fire_time=m["fire_time"],
+        claimed_at=m["claimed_at"],
+        claimed_by=m["claimed_by"],
+        status=m["status"],
+        detail=m["detail"],
+    )
+
+
+def _skip(row: Row[Any]) -> SkipRecord:
+    m = row._mapping
+    return SkipRecord(
+        id=m["id"],
+        user_id=m["user_id"],
+        start_date=m["start_date"],
+        end_date=m["end_date"],
+        created_at=m["created_at"],
+    )
+
+
+def _user(row: Row[Any]) -> UserRecord:
+    m = row._mapping
+    return UserRecord(
+        user_id=m["user_id"],
+        name=m["name"],
+        real_name=m["real_name"],
+        tz=m["tz"],
+        fetched_at=m["fetched_at"],
+    )
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Pin PostgreSQL URLs to psycopg 3.
+
+    Heroku-style ``postgres://`` and plain ``postgresql://`` would otherwise select
+    psycopg2 (not installed) or fail outright.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 5.0},
+        # An in-memory database exists per connection: share the one connection.
+        **({"poolclass": StaticPool} if memory else {}),
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (see _on_begin); the sqlite3 module's
+        # legacy mode would autocommit DDL and not begin before SELECTs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA busy_timeout = 5000")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                # WAL: readers never block the writer; NORMAL sync is safe with WAL
+                # (a power cut can lose the last commit, never corrupt the file).
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front so two processes never deadlock while
+        # upgrading a read lock (which SQLite reports as "database is locked" without
+        # waiting). Pure reads opt out to run beside a writer under WAL.
+        if conn.get_execution_options().get("batchbot_readonly"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+# --------------------------------------------------------------------------- database
+
+
+class Database:
+    """All persistent state of the bot behind small, intention-named methods.
+
+    Constructing it connects and brings the schema up to date; that is safe when
+    several processes start at once on the same SQLite file or PostgreSQL database.
+    """
+
+    def __init__(self, url: str | URL) -> None:
+        self.url: URL = normalize_url(url)
+        self.engine: Engine = _make_engine(self.url)
+        try:
+            self._migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release every pooled connection (and the SQLite file handles)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``: for logs and the rare dialect switch."""
+        return self.url.get_backend_name()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(batchbot_readonly=True)
+            with conn.begin():
+                yield conn
+
+    def _migrate(self) -> None:
+        """Create or upgrade the schema, one process at a time.
+
+        SQLite: ``BEGIN IMMEDIATE`` already holds the database write lock. PostgreSQL:
+        a transaction-scoped advisory lock; DDL is transactional there, so a crash
+        half-way leaves the previous version intact.
+        """
+        with self._write() as conn:
+            if self.backend == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
+            if not inspect(conn).has_table(schema_version.name):
+                metadata.create_all(conn, checkfirst=True)
+                conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+                return
+            current = conn.execute(select(schema_version.c.version)).scalar_one_or_none()
+            if current is None:
+                current = 0
+                conn.execute(insert(schema_version).values(version=0))
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNewError(
+                    f"database schema is version {current}, this code knows {SCHEMA_VERSION}"
+                )
+            for version in range(current, SCHEMA_VERSION):
+                MIGRATIONS[version](conn)
+            if current != SCHEMA_VERSION:
+                conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
+
+    def schema_version(self) -> int:
+        """The version stamped in the database (equals SCHEMA_VERSION after init)."""
+        with self._read() as conn:
+            return int(conn.execute(select(schema_version.c.version)).scalar_one())
+
+    # -- standups ----------------------------------------------------------------
+
+    def save_standup(
+        self,
+        user_id: str,
+        user_name: str,
+        local_date: date,
+        text: str,
+        submitted_at: datetime,
+        source: StandupSource,
+    ) -> tuple[StandupRecord, bool]:
+        """Store a person's update for a day; returns (record, replaced).
+
+        Answering again the same day replaces text and time but keeps channel/ts, so
+        the edge can ``chat.update`` the message it already posted instead of
+        posting a second one.
+        """
+        if source not in STANDUP_SOURCES:
+            raise ValueError(f"unknown standup source {source!r}")
+        values = {"user_name": user_name, "text": text, "submitted_at": submitted_at}
+        key = {"user_id": user_id, "local_date": local_date}
+        with self._write() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(standups).values(**key, **values, source=source))
+                replaced = False
+            except IntegrityError:
+                conn.execute(
+                    update(standups)
+                    .where(standups.c.user_id == user_id, standups.c.local_date == local_date)
+                    .values(**values, source=source)
+                )
+                replaced = True
+            row = conn.execute(
+                select(standups).where(
+                    standups.c.user_id == user_id, standups.c.local_date == local_date
+                )
+            ).one()
+        return _standup(row), replaced
+
+    def set_standup_post(self, user_id: str, local_date: date, channel: str, ts: str) -> bool:
+        """Remember where an update was posted; False if there is no such update."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(standups)
+                .where(standups.c.user_id == user_id, standups.c.local_date == local_date)
+                .values(channel=channel, ts=ts)
+            )
+        return result.rowcount == 1
+
+    def get_standup(self, user_id: str, local_date: date) -> StandupRecord | None:
+        """One person's update for one day, if they gave one."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(standups).where(
+                    standups.c.user_id == user_id, standups.c.local_date == local_date
+                )
+            ).one_or_none()
+        return None if row is None else _standup(row)
+
+    def standups_between(
+        self, start: date, end: date, user_id: str | None = None
+    ) -> list[StandupRecord]:
+        """Updates from ``start`` to ``end`` inclusive, by date then person.
+
+        This is the weekly-report query; ix_standups_local_date_user serves it.
+        """
+        query = select(standups).where(standups.c.local_date.between(start, end))
+        if user_id is not None:
+            query = query.where(standups.c.user_id == user_id)
+        query = query.order_by(standups.c.local_date, standups.c.user_id)
+        with self._read() as conn:
+            return [_standup(row) for row in conn.execute(query)]
+
+    def standup_dates(self, user_id: str, limit: int = 30) -> list[date]:
+        """The most recent days a person answered, newest first (for streaks/history)."""
+        query = (
+            select(standups.c.local_date)
+            .where(standups.c.user_id == user_id)
+            .order_by(standups.c.local_date.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return list(conn.execute(query).scalars())
+
+    # -- claims ------------------------------------------------------------------
+
+    def claim(self, job: str, key: str, fire_time: datetime, now: datetime, owner: str) -> bool:
+        """Take (job, key) for this process; False if anyone already took it.
+
+        This is the once-only guarantee for scheduled work: the insert either wins
+        the primary key or fails with IntegrityError, atomically, across threads,
+        processes and hosts, on both backends.
+        """
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    insert(claims).values(
+                        job=job,
+                        key=key,
+                        fire_time=fire_time,
+                        claimed_at=now,
+                        claimed_by=owner,
+                        status="claimed",
+                        detail="",
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def finish(self, job: str, key: str, status: ClaimStatus, detail: str = "") -> bool:
+        """Record how claimed work ended ('done' or 'failed'); False if not claimed."""
+        if status not in CLAIM_STATUSES:
+            raise ValueError(f"unknown claim status {status!r}")
+        with self._write() as conn:
+            result = conn.execute(
+                update(claims)
+                .where(claims.c.job == job, claims.c.key == key)
+                .values(status=status, detail=detail)
+            )
+        return result.rowcount == 1
+
+    def get_claim(self, job: str, key: str) -> ClaimRecord | None:
+        """The claim row for (job, key), if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(claims).where(claims.c.job == job, claims.c.key == key)
+            ).one_or_none()
+        return None if row is None else _claim(row)
+
+    def release(self, job: str, key: str) -> bool:
+        """Forget a claim so the work can run again (``--force``, or a failed post)."""
+        with self._write() as conn:
+            result = conn.execute(delete(claims).where(claims.c.job == job, claims.c.key == key))
+        return result.rowcount == 1
+
+    def claims(self, job: str, since: datetime | None = None) -> list[ClaimRecord]:
+        """Claims of one job, oldest fire time first; ``since`` filters on fire time."""
+        query = select(claims).where(claims.c.job == job)
+        if since is not None:
+            query = query.where(claims.c.fire_time >= since)
+        query = query.order_by(claims.c.fire_time, claims.c.key)
+        with self._read() as conn:
+            return [_claim(row) for row in conn.execute(query)]
+
+    def sent_prompts(self, job: str, local_date: date) -> set[str]:
+        """Users already prompted (or being prompted) by ``job`` for ``local_date``.
+
+        Built from claims keyed by prompt_key(); failed ones are excluded because
+        they should be retried.
+        """
+        suffix = ":" + local_date.isoformat()
+        query = select(claims.c.key).where(
+            claims.c.job == job,
+            claims.c.key.endswith(suffix, autoescape=True),
+            claims.c.status != "failed",
+        )
+        with self._read() as conn:
+            return {key[: -len(suffix)] for key in conn.execute(query).scalars()}
+
+    # -- skips -------------------------------------------------------------------
+
+    def add_skip(self, user_id: str, start: date, end: date, created_at: datetime) -> SkipRecord:
+        """Mark a person away from ``start`` to ``end`` inclusive (vacation, sick day)."""
+        if end < start:
+            raise ValueError(f"skip ends ({end}) before it starts ({start})")
+        with self._write() as conn:
+            row = conn.execute(
+                insert(standup_skips)
+                .values(user_id=user_id, start_date=start, end_date=end, created_at=created_at)
+                .returning(*standup_skips.c)
+            ).one()
+        return _skip(row)
+
+    def remove_skip(self, skip_id: int) -> bool:
+        """Cancel an absence ("back early"); False if it did not exist."""
+        with self._write() as conn:
+            result = conn.execute(delete(standup_skips).where(standup_skips.c.id == skip_id))
+        return result.rowcount == 1
+
+    def is_away(self, user_id: str, day: date) -> bool:
+        """Whether a skip covers ``day`` for this person: then nobody nags them."""
+        query = (
+            select(standup_skips.c.id)
+            .where(
+                standup_skips.c.user_id == user_id,
+                standup_skips.c.start_date <= day,
+                standup_skips.c.end_date >= day,
+            )
+            .limit(1)
+        )
+        with self._read() as conn:
+            return conn.execute(query).first() is not None
+
+    def away_users(self, day: date) -> set[str]:
+        """Everyone away on ``day``: one query for the morning prompt round."""
+        query = select(standup_skips.c.user_id).where(
+            standup_skips.c.start_date <= day, standup_skips.c.end_date >= day
+        )
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
+    def skips_for(self, user_id: str) -> list[SkipRecord]:
+        """A person's absences, earliest first."""
+        query = (
+            select(standup_skips)
+            .where(standup_skips.c.user_id == user_id)
+            .order_by(standup_skips.c.start_date, standup_skips.c.id)
+        )
+        with self._read() as conn:
+            return [_skip(row) for row in conn.execute(query)]
+
+    # -- users cache -------------------------------------------------------------
+
+    def upsert_user(
+        self, user_id: str, name: str, real_name: str, tz: str, fetched_at: datetime
+    ) -> UserRecord:
+        """Cache a Slack profile so prompts need no users.info call per person."""
+        values = {"name": name, "real_name": real_name, "tz": tz, "fetched_at": fetched_at}
+        with self._write() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(users).values(user_id=user_id, **values))
+            except IntegrityError:
+                conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
+            row = conn.execute(select(users).where(users.c.user_id == user_id)).one()
+        return _user(row)
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        """The cached profile, if fetched before; the caller decides if it is stale."""
+        with self._read() as conn:
+            row = conn.execute(select(users).where(users.c.user_id == user_id)).one_or_none()
+        return None if row is None else _user(row)
+
+    # -- day threads -------------------------------------------------------------
+
+    def get_day_thread(self, local_date: date, channel: str) -> str | None:
+        """The ts of the day's parent message in ``channel``, if it was posted."""
+        query = select(day_threads.c.ts).where(
+            day_threads.c.local_date == local_date, day_threads.c.channel == channel
+        )
+        with self._read() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def set_day_thread(self, local_date: date, channel: str, ts: str) -> None:
+        """Remember the day's parent message (replacing a previous one, e.g. reposted).
+
+        Creating it exactly once is the caller's job, via ``claim()``.
+        """
+        with self._write() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(day_threads).values(local_date=local_date, channel=channel, ts=ts)
+                    )
+            except IntegrityError:
+                conn.execute(
+                    update(day_threads)
+                    .where(
+                        day_threads.c.local_date == local_date,
+                        day_threads.c.channel == channel,
+                    )
+                    .values(ts=ts)
+                )

@@ -1,0 +1,78 @@
+"""A thin, safe wrapper around the `git` command for one plan file's repository.
+
+Arguments are always passed as a list (never a shell string built from input), the locale
+is fixed so messages can be recognised, and prompts are off so nothing ever waits on stdin.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class GitError(Exception):
+    def __init__(self, args: list[str], code: int, output: str) -> None:
+        self.code = code
+        self.output = output.strip()
+        super().__init__(f"git {' '.join(args[:2])} failed ({code}): {self.output[-500:]}")
+
+
+_BASE_ENV = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+@dataclass(frozen=True)
+class GitRepo:
+    root: Path
+
+    @staticmethod
+    def find(path: Path) -> GitRepo | None:
+        """The work tree holding `path`, or None when it is not under git."""
+        folder = path.parent if not path.is_dir() else path
+        try:
+            out = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                env={**os.environ, **_BASE_ENV},
+                check=False,
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if out.returncode != 0:
+            return None
+        return GitRepo(Path(out.stdout.strip()).resolve())
+
+    def run(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+        input_text: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **_BASE_ENV, **(env or {})}
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            input=input_text,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise GitError(list(args), proc.returncode, proc.stderr or proc.stdout)
+        return proc
+
+    def git_dir(self) -> Path:
+        out = self.run("rev-parse", "--git-dir").stdout.strip()
+        path = Path(out)
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def has_identity(self) -> bool:
+        return bool(self.run("config", "--get", "user.email", check=False).stdout.strip())

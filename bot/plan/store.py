@@ -1,0 +1,453 @@
+"""PlanStore: the one owner of the plan file and its git history.
+
+Every change goes: take the lock → refuse if someone edited the file by hand and has not
+committed → read the current file → apply the edit → write atomically → commit the plan file
+alone, authored by the person → optionally push. Readers never take the lock: the atomic
+rename means they always see a whole file, old or new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.plan import codec
+from bot.plan.edits import Change, EditError
+from bot.plan.gitrepo import GitError, GitRepo
+from bot.plan.model import Batch, Plan, PlanInvalid
+
+Clock = Callable[[], dt.datetime]
+TRAILER = "Batchbot-Change: "
+FALLBACK_NAME = "batchbot"
+FALLBACK_EMAIL = "batchbot@localhost"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change. `slack_id` is set when the change came from Slack."""
+
+    name: str
+    email: str | None = None
+    slack_id: str | None = None
+
+    @staticmethod
+    def parse(text: str) -> Actor:
+        """`Name <email>` as git writes it (the CLI's --author)."""
+        text = text.strip()
+        if text.endswith(">") and "<" in text:
+            name, _, email = text[:-1].rpartition("<")
+            if name.strip() and "@" in email:
+                return Actor(name.strip(), email.strip())
+        raise ValueError(f"--author must look like 'Name <email>', got {text!r}")
+
+    def git_author(self) -> str:
+        if self.email:
+            return f"{_clean(self.name)} <{_clean(self.email)}>"
+        if self.slack_id:
+            return f"{_clean(self.name)} ({self.slack_id}) <{self.slack_id}@users.slack.invalid>"
+        return f"{_clean(self.name)} <{FALLBACK_EMAIL}>"
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+def _clean(text: str) -> str:
+    """git refuses <, > and newlines in identities; nobody's name needs them."""
+    return " ".join(text.replace("<", "").replace(">", "").split()) or "unknown"
+
+
+class PlanConflict(Exception):
+    """The file changed under us in a way we must not overwrite (hand edit)."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    plan: Plan
+    changes: list[Change]
+    commit: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    commit: str
+    when: dt.datetime
+    author: str
+    email: str
+    subject: str
+    changes: list[Change] = field(default_factory=list)
+    by_hand: bool = False
+
+
+class PlanStore:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        push: bool = False,
+        remote: str = "origin",
+        clock: Clock | None = None,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.path = Path(path).absolute()
+        self.push = push
+        self.remote = remote
+        self.clock = clock
+        self.lock_timeout = lock_timeout
+        self._repo: GitRepo | bool | None = False  # False: not looked up yet
+        self._cache: tuple[tuple[int, int], Plan] | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def repo(self) -> GitRepo | None:
+        if self._repo is False:
+            self._repo = GitRepo.find(self.path)
+        return self._repo  # type: ignore[return-value]
+
+    def load(self) -> Plan:
+        """The current plan; re-parsed only when the file changed on disk."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return codec.read(self.path)  # raises PlanInvalid with a clear message
+        key = (st.st_mtime_ns, st.st_size)
+        if self._cache and self._cache[0] == key:
+            return self._cache[1]
+        plan = codec.read(self.path)
+        self._cache = (key, plan)
+        return plan
+
+    # -- writing ---------------------------------------------------------------------------
+    def change(
+        self,
+        actor: Actor,
+        edit: Callable[[Plan], tuple[Plan, list[Change]]],
+        *,
+        via: str = "cli",
+    ) -> Saved:
+        """Apply `edit` to the latest plan under the lock, write it and commit it."""
+        from filelock import FileLock, Timeout
+
+        repo = self.repo
+        lock_path = (
+            repo.git_dir() / "batchbot-plan.lock"
+            if repo
+            else self.path.with_name(f".{self.path.name}.lock")
+        )
+        try:
+            with FileLock(str(lock_path), timeout=self.lock_timeout):
+                if repo:
+                    self._refuse_hand_edits(repo)
+                current = codec.read(self.path)
+                plan, changes = edit(current)
+                if not changes:
+                    return Saved(current, [])
+                return self._write_and_commit(repo, current, plan, changes, actor, via)
+        except Timeout:
+            raise PlanConflict(
+                f"another change to {self.path.name} is still in progress; try again"
+            ) from None
+
+    def replace(self, plan: Plan, actor: Actor, message: str) -> Saved:
+        """Write a whole plan (import), with the same lock, checks and single commit."""
+
+        def edit(current: Plan) -> tuple[Plan, list[Change]]:
+            if current == plan:
+                return current, []
+            return plan, [Change("plan", "import", "", message)]
+
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._atomic_write(codec.dumps(plan, as_json=codec.is_json(self.path)))
+            repo = self.repo
+            sha = self._commit(repo, actor, message, []) if repo else None
+            return Saved(plan, [Change("plan", "import", "", message)], sha)
+        return self.change(actor, edit, via="import")
+
+    def _refuse_hand_edits(self, repo: GitRepo) -> None:
+        rel = repo.relative(self.path)
+        status = repo.run("status", "--porcelain", "--", rel).stdout
+        if status.strip() and not status.startswith("??"):
+            raise PlanConflict(
+                f"{rel} has uncommitted changes made by hand; commit or discard them "
+                "(git commit / git checkout) before changing the plan through batchbot"
+            )
+
+    def _write_and_commit(
+        self,
+        repo: GitRepo | None,
+        old: Plan,
+        plan: Plan,
+        changes: list[Change],
+        actor: Actor,
+        via: str,
+    ) -> Saved:
+        old_text = self.path.read_text(encoding="utf-8")
+        self._atomic_write(codec.dumps(plan, as_json=codec.is_json(self.path)))
+        if repo is None:
+            return Saved(plan, changes)
+        try:
+            sha = self._commit(repo, actor, commit_message(plan, changes, actor, via), changes)
+        except GitError as exc:
+            self._atomic_write(old_text)  # never leave a change on disk that is not committed
+            raise PlanConflict(f"could not commit the change, nothing was changed: {exc}") from exc
+        warning = self._push(repo) if self.push else None
+        return Saved(plan, changes, sha, warning)
+
+    def _atomic_write(self, text: str) -> None:
+        folder = self.path.parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._cache = None
+
+    def _commit_env(self, repo: GitRepo, actor: Actor | None) -> tuple[dict[str, str], list[str]]:
+        """Environment and author flag for a commit by `actor` at the injected clock's time.
+
+        A machine with no git identity (a fresh server, CI) still commits: the committer
+        becomes batchbot, the author stays the person who made the change.
+        """
+        env: dict[str, str] = {}
+        explicit = actor is not None and bool(actor.email or actor.slack_id)
+        if not repo.has_identity():
+            env |= {"GIT_COMMITTER_NAME": FALLBACK_NAME, "GIT_COMMITTER_EMAIL": FALLBACK_EMAIL}
+            if not explicit:
+                env |= {
+                    "GIT_AUTHOR_NAME": actor.name if actor else FALLBACK_NAME,
+                    "GIT_AUTHOR_EMAIL": FALLBACK_EMAIL,
+                }
+        if self.clock is not None:
+            stamp = self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+            env |= {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        author = [f"--author={actor.git_author()}"] if explicit and actor else []
+        return env, author
+
+    def _commit(
+        self, repo: GitRepo, actor: Actor | None, message: str, changes: list[Change]
+    ) -> str:
+        rel = repo.relative(self.path)
+        env, author = self._commit_env(repo, actor)
+        repo.run("add", "--", rel, env=env)
+        repo.run(
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-F",
+            "-",
+            *author,
+            "--only",
+            "--",
+            rel,
+            env=env,
+            input_text=message,
+        )
+        return repo.run("rev-parse", "HEAD").stdout.strip()
+
+    def _push(self, repo: GitRepo) -> str | None:
+        """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""
+        reason = ""
+        for _ in range(3):
+            proc = repo.run("push", "--quiet", self.remote, "HEAD", check=False)
+            if proc.returncode == 0:
+                return None
+            reason = _last_line(proc)
+            pulled = repo.run(
+                "pull", "--rebase", "--autostash", "--quiet", self.remote, check=False
+            )
+            if pulled.returncode != 0:
+                repo.run("rebase", "--abort", check=False)
+                reason = _last_line(pulled) or reason
+                break
+        return f"committed locally but could not push to {self.remote}: {reason}"
+
+    # -- history ---------------------------------------------------------------------------
+    def history(
+        self,
+        batch_id: str | None = None,
+        *,
+        limit: int = 20,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> list[HistoryEntry]:
+        """Changes from the git log, newest first; hand edits are diffed to show what changed."""
+        repo = self.repo
+        if repo is None:
+            return []
+        rel = repo.relative(self.path)
+        args = ["log", "--format=%H%x1f%cI%x1f%an%x1f%ae%x1f%s%x1f%B%x1e"]
+        if since:
+            args.append(f"--since={since.astimezone(dt.UTC).isoformat()}")
+        if until:
+            args.append(f"--until={until.astimezone(dt.UTC).isoformat()}")
+        if batch_id is None and limit:
+            args.append(f"-n{limit}")
+        proc = repo.run(*args, "--", rel, check=False)
+        if proc.returncode != 0:
+            return []
+        entries: list[HistoryEntry] = []
+        for record in proc.stdout.split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, when, name, email, subject, body = record.split("\x1f", 5)
+            changes = parse_trailers(body)
+            by_hand = not changes and TRAILER.strip() not in body
+            if by_hand:
+                changes = self._diff_commit(repo, rel, sha)
+            if batch_id is not None and not any(c.target == batch_id for c in changes):
+                continue
+            if batch_id is not None:
+                changes = [c for c in changes if c.target == batch_id]
+            entries.append(
+                HistoryEntry(
+                    sha, dt.datetime.fromisoformat(when), name, email, subject, changes, by_hand
+                )
+            )
+            if limit and len(entries) >= limit:
+                break
+        return entries
+
+    def _diff_commit(self, repo: GitRepo, rel: str, sha: str) -> list[Change]:
+        new = self._plan_at(repo, rel, sha)
+        old = self._plan_at(repo, rel, f"{sha}~1")
+        if new is None:
+            return []
+        return diff_plans(old, new)
+
+    def _plan_at(self, repo: GitRepo, rel: str, rev: str) -> Plan | None:
+        proc = repo.run("show", f"{rev}:{rel}", check=False)
+        if proc.returncode != 0:
+            return None
+        try:
+            return codec.loads(proc.stdout, f"{rev}:{rel}", codec.is_json(self.path))
+        except PlanInvalid:
+            return None
+
+    def plan_at(self, when: dt.datetime) -> Plan | None:
+        """The plan as committed at `when` (None before the file existed)."""
+        repo = self.repo
+        if repo is None:
+            return None
+        rel = repo.relative(self.path)
+        stamp = when.astimezone(dt.UTC).isoformat()
+        sha = repo.run("rev-list", "-1", f"--before={stamp}", "HEAD", "--", rel, check=False)
+        if sha.returncode != 0 or not sha.stdout.strip():
+            return None
+        return self._plan_at(repo, rel, sha.stdout.strip())
+
+    def commit_file(self, rel_path: str, text: str, actor: Actor, message: str) -> str | None:
+        """Write and commit another file of the plan repo (the weekly report archive)."""
+        repo = self.repo
+        target = (repo.root if repo else self.path.parent) / rel_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        if repo is None:
+            return None
+        rel = repo.relative(target)
+        if not repo.run("status", "--porcelain", "--", rel).stdout.strip():
+            return None
+        repo.run("add", "--", rel)
+        env, author = self._commit_env(repo, actor)
+        repo.run(
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            message,
+            *author,
+            "--only",
+            "--",
+            rel,
+            env=env,
+        )
+        if self.push:
+            self._push(repo)
+        return repo.run("rev-parse", "HEAD").stdout.strip()
+
+
+def _last_line(proc: object) -> str:
+    text = (getattr(proc, "stderr", "") or getattr(proc, "stdout", "") or "").strip()
+    return text.splitlines()[-1] if text else ""
+
+
+def commit_message(plan: Plan, changes: list[Change], actor: Actor, via: str) -> str:
+    by_target: dict[str, list[Change]] = {}
+    for c in changes:
+        by_target.setdefault(c.target, []).append(c)
+    parts = []
+    for target, items in by_target.items():
+        batch = plan.batch(target)
+        label = f"{target} ({batch.name})" if batch else target
+        parts.append(f"{label}: " + ", ".join(c.describe() for c in items))
+    subject = "; ".join(parts)
+    who = f"{actor.name} ({actor.slack_id})" if actor.slack_id else actor.name
+    lines = [subject, "", f"Changed by {who} via {via}.", ""]
+    for c in changes:
+        payload = {"target": c.target, "field": c.field, "old": _json(c.old), "new": _json(c.new)}
+        lines.append(TRAILER + json.dumps(payload, ensure_ascii=False))
+    return "\n".join(lines) + "\n"
+
+
+def _json(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def parse_trailers(body: str) -> list[Change]:
+    changes = []
+    for line in body.splitlines():
+        if line.startswith(TRAILER):
+            try:
+                item = json.loads(line[len(TRAILER) :])
+                old, new = item.get("old"), item.get("new")
+                old = tuple(old) if isinstance(old, list) else old
+                new = tuple(new) if isinstance(new, list) else new
+                changes.append(Change(item["target"], item["field"], old, new))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return changes
+
+
+def diff_plans(old: Plan | None, new: Plan) -> list[Change]:
+    """Field-by-field differences between two plans (for edits made outside batchbot)."""
+    changes: list[Change] = []
+    old_batches: dict[str, Batch] = {b.id: b for b in old.batches} if old else {}
+    for b in new.batches:
+        before = old_batches.pop(b.id, None)
+        if before is None:
+            changes.append(Change(b.id, "batch", None, "added"))
+            continue
+        for key in Batch.model_fields:
+            if getattr(before, key) != getattr(b, key):
+                changes.append(Change(b.id, key, getattr(before, key), getattr(b, key)))
+    for gone in old_batches:
+        changes.append(Change(gone, "batch", "present", "removed"))
+    if old is not None:
+        for key in type(new.metrics).model_fields:
+            if getattr(old.metrics, key) != getattr(new.metrics, key):
+                changes.append(
+                    Change("metrics", key, getattr(old.metrics, key), getattr(new.metrics, key))
+                )
+    return changes
+
+
+__all__ = ["Actor", "EditError", "HistoryEntry", "PlanConflict", "PlanStore", "Saved"]

@@ -1,0 +1,121 @@
+"""What a command answers, as data. Each edge renders it its own way (terminal text or Block Kit).
+
+Keeping replies as plain dataclasses — never Block Kit, never markdown strings with user text
+already baked in — is what lets one command path serve Slack, the shell and the CLI, and keeps
+mrkdwn escaping in exactly one place (the Block Kit renderer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.plan.edits import Change
+from bot.plan.model import Batch, Plan
+from bot.plan.store import HistoryEntry
+from bot.report.weekly import WeeklyReport
+
+Visibility = Literal["caller", "channel"]
+
+
+@dataclass(frozen=True)
+class TextView:
+    """Plain lines (help, validate, confirmations). Lines are literal text, never markup."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """The old tool's dashboard table."""
+
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """`/batch status`: program header and one line per batch."""
+
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class BatchView:
+    plan: Plan
+    batch: Batch
+    history: tuple[HistoryEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    actor: str  # display name
+    actor_id: str | None
+    target: str  # batch id or "metrics"
+    target_name: str
+    changes: tuple[Change, ...]
+    commit: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    entries: tuple[HistoryEntry, ...]
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WeeklyView:
+    report: WeeklyReport
+    markdown: str
+
+
+@dataclass(frozen=True)
+class StandupListView:
+    title: str
+    rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
+
+
+View = (
+    TextView
+    | ErrorView
+    | DashboardView
+    | StatusView
+    | BatchView
+    | ChangeView
+    | HistoryView
+    | WeeklyView
+    | StandupListView
+)
+
+
+@dataclass(frozen=True)
+class OpenModal:
+    """Ask the edge to open a form (Slack modal) for a batch; the shell explains instead."""
+
+    kind: Literal["update", "standup"]
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    view: View
+    visibility: Visibility = "caller"
+    exit_code: int = 0
+    plan_changed: bool = False
+    modal: OpenModal | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def error(message: str, hint: str = "", code: int = 1) -> Reply:
+    return Reply(ErrorView(message, hint), exit_code=code)
