@@ -91,12 +91,14 @@ USAGE = (
     "/batch status [batch-id] — the plan, or one batch in full",
     "/batch update <batch-id> key=value … — change a batch "
     f"(keys: {', '.join(BATCH_KEYS)}; no pairs opens a form in Slack)",
-    f"/batch metrics [key=value …] — show or set this week's metrics ({', '.join(METRIC_KEYS[:5])})",
+    "/batch metrics [key=value …] — show or set this week's metrics "
+    f"({', '.join(METRIC_KEYS[:5])})",
     '/batch weekly ["Week N"] — preview the weekly progress report',
     "/batch history [batch-id] — who changed what, from git",
     "/batch validate — check the plan file",
     "/batch dashboard — the dashboard table",
-    "/batch standup <2–3 sentences> | standup list [@user|YYYY-MM-DD] | standup skip [until YYYY-MM-DD]",
+    "/batch standup <2–3 sentences> — today's standup; "
+    "standup list [@user|YYYY-MM-DD]; standup skip [until YYYY-MM-DD]",
     "/batch help — this text",
 )
 
