@@ -1,0 +1,417 @@
+"""Specification of the database layer, run on SQLite and on PostgreSQL.
+
+Every test that takes ``database`` or ``db_url`` runs twice (see tests/conftest_db.py);
+the PostgreSQL run skips unless BATCHBOT_TEST_POSTGRES_URL is set.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+import bot.db as db_module
+from bot.db import (
+    PROMPT_JOB,
+    REMINDER_JOB,
+    SCHEMA_VERSION,
+    ClaimRecord,
+    Database,
+    SchemaTooNewError,
+    StandupRecord,
+    normalize_url,
+    prompt_key,
+)
+from tests.conftest_db import database_fixture, db_url_fixture  # noqa: F401
+
+MONDAY = date(2024, 5, 6)
+NOW = datetime(2024, 5, 6, 7, 30, tzinfo=UTC)
+BERLIN_SUMMER = timezone(timedelta(hours=2))
+
+
+def _save(db: Database, user_id: str, day: date, text_: str = "Did A. Doing B.") -> StandupRecord:
+    record, _ = db.save_standup(user_id, user_id.lower(), day, text_, NOW, "dm")
+    return record
+
+
+# ----------------------------------------------------------------------------- schema
+
+
+def test_schema_is_created_at_the_current_version(database: Database) -> None:
+    assert database.schema_version() == SCHEMA_VERSION == 1
+
+
+def test_opening_an_existing_database_again_changes_nothing(database: Database) -> None:
+    _save(database, "U1", MONDAY)
+    with Database(database.url) as again:
+        assert again.schema_version() == SCHEMA_VERSION
+        assert again.get_standup("U1", MONDAY) is not None
+
+
+def test_pending_migrations_run_once_in_order(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied: list[int] = []
+
+    def add_note_column(conn: Connection) -> None:
+        applied.append(2)
+        conn.execute(text("ALTER TABLE users ADD COLUMN note VARCHAR(20)"))
+
+    url = database.url
+    database.close()
+    monkeypatch.setattr(db_module, "MIGRATIONS", (*db_module.MIGRATIONS, add_note_column))
+    monkeypatch.setattr(db_module, "SCHEMA_VERSION", 2)
+    with Database(url) as upgraded:
+        assert upgraded.schema_version() == 2
+    with Database(url) as reopened:
+        assert reopened.schema_version() == 2
+    assert applied == [2]
+
+
+def test_a_schema_newer_than_the_code_is_refused(database: Database) -> None:
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE schema_version SET version = :v"), {"v": SCHEMA_VERSION + 1})
+    with pytest.raises(SchemaTooNewError):
+        Database(database.url)
+
+
+def _start_and_claim(url: str, barrier: Any, results: Any, owner: str) -> None:
+    """Child process: open the database at the same moment as the others, then claim."""
+    barrier.wait(timeout=60)
+    db = Database(url)
+    try:
+        results.put((owner, db.claim("startup", "k", NOW, NOW, owner)))
+    finally:
+        db.close()
+
+
+def _claim_only(url: str, barrier: Any, results: Any, owner: str) -> None:
+    """Child process: with the schema already there, race the others for one key."""
+    db = Database(url)
+    try:
+        barrier.wait(timeout=60)
+        results.put((owner, db.claim("report", "2024-W19", NOW, NOW, owner)))
+    finally:
+        db.close()
+
+
+def _race(url: str, target: Callable[..., None], processes: int) -> list[bool]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes)
+    results = ctx.Queue()
+    children = [
+        ctx.Process(target=target, args=(url, barrier, results, f"pid-{i}"))
+        for i in range(processes)
+    ]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=120)[1] for _ in children]
+    for child in children:
+        child.join(timeout=60)
+        assert child.exitcode == 0
+    return outcomes
+
+
+def test_processes_starting_at_once_create_the_schema_once(db_url: str) -> None:
+    outcomes = _race(db_url, _start_and_claim, processes=6)
+    assert sorted(outcomes) == [False] * 5 + [True]
+    with Database(db_url) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+
+
+def test_sqlite_connection_is_tuned_for_concurrency(tmp_path: Path) -> None:
+    with Database(f"sqlite:///{tmp_path / 'b.db'}") as db, db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_postgres_urls_are_pinned_to_psycopg3(given: str, expected: str) -> None:
+    assert normalize_url(given).render_as_string(hide_password=False) == expected
+
+
+# ----------------------------------------------------------------------------- standups
+
+
+def test_first_submission_is_stored_and_not_a_replacement(database: Database) -> None:
+    record, replaced = database.save_standup("U1", "ana", MONDAY, "Did A. Doing B.", NOW, "modal")
+    assert not replaced
+    assert record == StandupRecord("U1", "ana", MONDAY, "Did A. Doing B.", NOW, "modal")
+    assert database.get_standup("U1", MONDAY) == record
+
+
+def test_resubmission_replaces_text_but_keeps_post(database: Database) -> None:
+    database.save_standup("U1", "ana", MONDAY, "Did A. Doing B.", NOW, "dm")
+    assert database.set_standup_post("U1", MONDAY, "C-standup", "1715000000.000100")
+    later = NOW + timedelta(hours=2)
+    record, replaced = database.save_standup("U1", "ana", MONDAY, "Did A. Doing C.", later, "slash")
+    assert replaced
+    assert record.text == "Did A. Doing C."
+    assert record.submitted_at == later
+    assert record.source == "slash"
+    assert (record.channel, record.ts) == ("C-standup", "1715000000.000100")
+    assert database.get_standup("U1", MONDAY) == record
+
+
+def test_one_update_per_person_per_day(database: Database) -> None:
+    _save(database, "U1", MONDAY)
+    _save(database, "U1", MONDAY, "Other. Text.")
+    _save(database, "U2", MONDAY)
+    _save(database, "U1", MONDAY + timedelta(days=1))
+    assert len(database.standups_between(MONDAY, MONDAY + timedelta(days=6))) == 3
+
+
+def test_missing_standup_is_none(database: Database) -> None:
+    assert database.get_standup("U1", MONDAY) is None
+    assert not database.set_standup_post("U1", MONDAY, "C1", "1.0")
+
+
+def test_unknown_source_is_refused(database: Database) -> None:
+    with pytest.raises(ValueError, match="source"):
+        database.save_standup("U1", "ana", MONDAY, "A. B.", NOW, "email")  # type: ignore[arg-type]
+
+
+def test_week_query_is_inclusive_and_ordered_by_date_then_person(database: Database) -> None:
+    for offset in (5, 0, 4, -1, 2):
+        for user in ("U2", "U1"):
+            _save(database, user, MONDAY + timedelta(days=offset))
+    week = database.standups_between(MONDAY, MONDAY + timedelta(days=4))
+    assert [(r.local_date, r.user_id) for r in week] == [
+        (MONDAY + timedelta(days=d), u) for d in (0, 2, 4) for u in ("U1", "U2")
+    ]
+    mine = database.standups_between(MONDAY, MONDAY + timedelta(days=4), user_id="U2")
+    assert [r.user_id for r in mine] == ["U2"] * 3
+
+
+def test_standup_dates_lists_a_persons_history_newest_first(database: Database) -> None:
+    for offset in range(10):
+        _save(database, "U1", MONDAY + timedelta(days=offset))
+    _save(database, "U2", MONDAY + timedelta(days=20))
+    assert database.standup_dates("U1", limit=3) == [
+        MONDAY + timedelta(days=9),
+        MONDAY + timedelta(days=8),
+        MONDAY + timedelta(days=7),
+    ]
+    assert database.standup_dates("nobody", limit=3) == []
+
+
+def test_weekly_query_uses_the_date_index(tmp_path: Path) -> None:
+    with Database(f"sqlite:///{tmp_path / 'q.db'}") as db, db.engine.connect() as conn:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM standups "
+                "WHERE local_date BETWEEN '2024-05-06' AND '2024-05-10' "
+                "ORDER BY local_date, user_id"
+            )
+        )
+    assert "ix_standups_local_date_user" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+# ----------------------------------------------------------------------------- datetimes
+
+
+def test_datetimes_come_back_as_aware_utc(database: Database) -> None:
+    local = datetime(2024, 5, 6, 9, 15, 30, 123456, tzinfo=BERLIN_SUMMER)
+    database.save_standup("U1", "ana", MONDAY, "A. B.", local, "dm")
+    database.claim("j", "k", fire_time=local, now=local, owner="p")
+    user = database.upsert_user("U1", "ana", "Ana L", "Europe/Berlin", local)
+    for value in (
+        database.get_standup("U1", MONDAY).submitted_at,  # type: ignore[union-attr]
+        database.get_claim("j", "k").fire_time,  # type: ignore[union-attr]
+        database.get_claim("j", "k").claimed_at,  # type: ignore[union-attr]
+        database.get_user("U1").fetched_at,  # type: ignore[union-attr]
+        user.fetched_at,
+    ):
+        assert value == local
+        assert value.tzinfo is UTC
+        assert value.hour == 7
+
+
+def test_naive_datetimes_are_refused(database: Database) -> None:
+    with pytest.raises(Exception, match="naive"):
+        database.save_standup("U1", "ana", MONDAY, "A. B.", datetime(2024, 5, 6, 9), "dm")
+    assert database.get_standup("U1", MONDAY) is None
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def test_claim_is_taken_once(database: Database) -> None:
+    assert database.claim("weekly-report", "2024-W19", NOW, NOW, "host-a:1")
+    assert not database.claim("weekly-report", "2024-W19", NOW, NOW, "host-b:2")
+    assert database.claim("weekly-report", "2024-W20", NOW, NOW, "host-b:2")
+    assert database.claim("other-job", "2024-W19", NOW, NOW, "host-b:2")
+    claim = database.get_claim("weekly-report", "2024-W19")
+    assert claim == ClaimRecord("weekly-report", "2024-W19", NOW, NOW, "host-a:1", "claimed", "")
+
+
+def test_claim_is_taken_once_across_threads(database: Database) -> None:
+    threads = 8
+    barrier = threading.Barrier(threads)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker(owner: str) -> None:
+        barrier.wait(timeout=30)
+        won = database.claim("standup-post", "C1:2024-05-06", NOW, NOW, owner)
+        with lock:
+            results.append(won)
+
+    pool = [threading.Thread(target=worker, args=(f"t{i}",)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=60)
+    assert sorted(results) == [False] * (threads - 1) + [True]
+
+
+def test_claim_is_taken_once_across_processes(database: Database) -> None:
+    outcomes = _race(str(database.url.render_as_string(hide_password=False)), _claim_only, 4)
+    assert sorted(outcomes) == [False, False, False, True]
+    claim = database.get_claim("report", "2024-W19")
+    assert claim is not None and claim.claimed_by.startswith("pid-")
+
+
+def test_finish_records_how_the_work_ended(database: Database) -> None:
+    database.claim("weekly-report", "2024-W19", NOW, NOW, "p")
+    assert database.finish("weekly-report", "2024-W19", "failed", "channel_not_found")
+    claim = database.get_claim("weekly-report", "2024-W19")
+    assert claim is not None
+    assert (claim.status, claim.detail) == ("failed", "channel_not_found")
+    assert not database.finish("weekly-report", "never-claimed", "done")
+    with pytest.raises(ValueError, match="status"):
+        database.finish("weekly-report", "2024-W19", "exploded")  # type: ignore[arg-type]
+
+
+def test_release_lets_the_work_run_again(database: Database) -> None:
+    database.claim("weekly-report", "2024-W19", NOW, NOW, "p1")
+    assert database.release("weekly-report", "2024-W19")
+    assert database.get_claim("weekly-report", "2024-W19") is None
+    assert database.claim("weekly-report", "2024-W19", NOW, NOW, "p2")
+    assert not database.release("weekly-report", "nothing-here")
+
+
+def test_claims_lists_a_job_oldest_first_since_a_time(database: Database) -> None:
+    for days in (3, 1, 2):
+        fire = NOW + timedelta(days=days)
+        database.claim("digest", f"d{days}", fire, NOW, "p")
+    database.claim("other", "x", NOW, NOW, "p")
+    assert [c.key for c in database.claims("digest")] == ["d1", "d2", "d3"]
+    assert [c.key for c in database.claims("digest", since=NOW + timedelta(days=2))] == [
+        "d2",
+        "d3",
+    ]
+
+
+def test_sent_prompts_are_the_claimed_users_of_that_day(database: Database) -> None:
+    tuesday = MONDAY + timedelta(days=1)
+    for user in ("U1", "U2", "U3"):
+        database.claim(PROMPT_JOB, prompt_key(user, MONDAY), NOW, NOW, "p")
+    database.finish(PROMPT_JOB, prompt_key("U2", MONDAY), "done")
+    database.finish(PROMPT_JOB, prompt_key("U3", MONDAY), "failed", "user_not_found")
+    database.claim(PROMPT_JOB, prompt_key("U4", tuesday), NOW, NOW, "p")
+    database.claim(REMINDER_JOB, prompt_key("U5", MONDAY), NOW, NOW, "p")
+    assert database.sent_prompts(PROMPT_JOB, MONDAY) == {"U1", "U2"}
+    assert database.sent_prompts(REMINDER_JOB, MONDAY) == {"U5"}
+    assert database.sent_prompts(PROMPT_JOB, tuesday) == {"U4"}
+
+
+# ----------------------------------------------------------------------------- skips
+
+
+def test_away_covers_the_whole_range_inclusive(database: Database) -> None:
+    skip = database.add_skip("U1", MONDAY, MONDAY + timedelta(days=4), NOW)
+    assert skip.covers(MONDAY) and skip.covers(MONDAY + timedelta(days=4))
+    assert not database.is_away("U1", MONDAY - timedelta(days=1))
+    assert database.is_away("U1", MONDAY)
+    assert database.is_away("U1", MONDAY + timedelta(days=4))
+    assert not database.is_away("U1", MONDAY + timedelta(days=5))
+    assert not database.is_away("U2", MONDAY)
+    assert database.away_users(MONDAY + timedelta(days=2)) == {"U1"}
+
+
+def test_skips_are_listed_earliest_first_and_can_be_removed(database: Database) -> None:
+    later = database.add_skip("U1", date(2024, 8, 1), date(2024, 8, 14), NOW)
+    earlier = database.add_skip("U1", date(2024, 5, 10), date(2024, 5, 10), NOW)
+    database.add_skip("U2", date(2024, 1, 1), date(2024, 1, 2), NOW)
+    assert database.skips_for("U1") == [earlier, later]
+    assert database.remove_skip(later.id)
+    assert database.skips_for("U1") == [earlier]
+    assert not database.remove_skip(later.id)
+
+
+def test_a_skip_that_ends_before_it_starts_is_refused(database: Database) -> None:
+    with pytest.raises(ValueError, match="before"):
+        database.add_skip("U1", MONDAY, MONDAY - timedelta(days=1), NOW)
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def test_user_profile_cache_is_upserted(database: Database) -> None:
+    assert database.get_user("U1") is None
+    database.upsert_user("U1", "ana", "Ana López", "Europe/Madrid", NOW)
+    later = NOW + timedelta(days=1)
+    updated = database.upsert_user("U1", "ana.l", "Ana López", "America/Bogota", later)
+    assert database.get_user("U1") == updated
+    assert (updated.name, updated.tz, updated.fetched_at) == ("ana.l", "America/Bogota", later)
+
+
+# ----------------------------------------------------------------------------- day threads
+
+
+def test_day_thread_is_remembered_per_day_and_channel(database: Database) -> None:
+    assert database.get_day_thread(MONDAY, "C1") is None
+    database.set_day_thread(MONDAY, "C1", "1715000000.000100")
+    database.set_day_thread(MONDAY, "C2", "1715000000.000200")
+    assert database.get_day_thread(MONDAY, "C1") == "1715000000.000100"
+    assert database.get_day_thread(MONDAY + timedelta(days=1), "C1") is None
+    database.set_day_thread(MONDAY, "C1", "1715000999.000100")
+    assert database.get_day_thread(MONDAY, "C1") == "1715000999.000100"
+    assert database.get_day_thread(MONDAY, "C2") == "1715000000.000200"
+
+
+# ----------------------------------------------------------------------------- restart
+
+
+def test_restart_loses_nothing(database: Database) -> None:
+    record, _ = database.save_standup("U1", "ana", MONDAY, "A. B.", NOW, "shell")
+    database.set_standup_post("U1", MONDAY, "C1", "1.1")
+    database.claim("weekly-report", "2024-W19", NOW, NOW, "p1")
+    database.finish("weekly-report", "2024-W19", "done", "posted")
+    skip = database.add_skip("U1", MONDAY, MONDAY, NOW)
+    user = database.upsert_user("U1", "ana", "Ana", "Europe/Berlin", NOW)
+    database.set_day_thread(MONDAY, "C1", "2.2")
+    claim = database.get_claim("weekly-report", "2024-W19")
+    url = database.url
+    database.close()
+
+    with Database(url) as reopened:
+        assert reopened.get_standup("U1", MONDAY) == StandupRecord(
+            "U1", "ana", MONDAY, "A. B.", NOW, "shell", "C1", "1.1"
+        )
+        assert record.submitted_at == NOW
+        assert reopened.get_claim("weekly-report", "2024-W19") == claim
+        assert claim is not None and claim.status == "done"
+        assert reopened.skips_for("U1") == [skip]
+        assert reopened.get_user("U1") == user
+        assert reopened.get_day_thread(MONDAY, "C1") == "2.2"
+        assert not reopened.claim("weekly-report", "2024-W19", NOW, NOW, "p2")
