@@ -132,14 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _actor(opts: dict[str, str | bool]) -> Actor:
+def _actor(opts: dict[str, str | bool], store: PlanStore) -> Actor:
     author = opts.get("author")
     if isinstance(author, str):
         try:
             return Actor.parse(author)
         except ValueError as exc:
             raise CliUsage(str(exc)) from None
-    return Actor(os.environ.get("USER") or "batchbot")
+    return store.local_actor()
 
 
 def _store(opts: dict[str, str | bool]) -> PlanStore:
@@ -159,8 +159,10 @@ def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
         return 0
     if words[0] == "weekly" and len(words) > 2:
         words = [words[0], " ".join(words[1:])]
-    actor = _actor(opts)
-    ctx = Context(store=_store(opts), clock=lambda: dt.datetime.now().astimezone())
+    store = _store(opts)
+    read_only = words[0] not in ("update", "metrics") or len(words) == 1
+    actor = Actor("local") if read_only else _actor(opts, store)
+    ctx = Context(store=store, clock=lambda: dt.datetime.now().astimezone())
     reply = handle(Command(actor, tuple(words), "cli"), ctx)
     out = sys.stdout if reply.ok else sys.stderr
     print(render(reply), file=out)
@@ -179,7 +181,7 @@ def _import(opts: dict[str, str | bool], args: list[str]) -> int:
     try:
         plan = codec.read(source)
         store = PlanStore(target)
-        saved = store.replace(plan, _actor(opts), f"Import plan from {source.name}")
+        saved = store.replace(plan, _actor(opts, store), f"Import plan from {source.name}")
     except PlanInvalid as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -37,8 +37,15 @@ class Change:
     old: Any
     new: Any
 
-    def describe(self) -> str:
-        return f"{self.field} {show(self.old)} → {show(self.new)}"
+    def describe(self, limit: int = 80) -> str:
+        if self.field == "batch":
+            return str(self.new)  # a whole batch "added" or "removed"
+        return f"{self.field} {clip(show(self.old), limit)} → {clip(show(self.new), limit)}"
+
+
+def clip(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def show(value: Any) -> str:

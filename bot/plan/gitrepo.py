@@ -29,7 +29,9 @@ class GitRepo:
     @staticmethod
     def find(path: Path) -> GitRepo | None:
         """The work tree holding `path`, or None when it is not under git."""
-        folder = path.parent if not path.is_dir() else path
+        folder = path if path.is_dir() else path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # a plan about to be created in a new folder
         try:
             out = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel"],

@@ -10,6 +10,7 @@ report *every* problem with where it is, instead of stopping at the first one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -184,6 +185,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
     raw_batches = data.get("batches", [])
     batches: list[Batch] = []
+    links: list[Link] = []  # id + blockers of every batch, valid or not, for whole-plan rules
     if not isinstance(raw_batches, list):
         problems.append(Problem("batches", "must be a list of batches"))
         raw_batches = []
@@ -195,6 +197,11 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         batch = _collect(Batch, raw, where, problems)
         if batch is not None:
             batches.append(batch)
+            links.append(Link(batch.id, batch.blockers))
+        elif label is not None:
+            blockers = raw.get("blockers", ()) if isinstance(raw, dict) else ()
+            ok = isinstance(blockers, tuple | list) and all(isinstance(x, str) for x in blockers)
+            links.append(Link(label, tuple(blockers) if ok else ()))
     program = _collect(Program, data.get("program", {}), "program", problems)
     metrics = _collect(Metrics, data.get("metrics", {}), "metrics", problems)
     targets = _collect(Targets, data.get("targets", {}), "targets", problems)
@@ -207,7 +214,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         risk = _collect(Risk, raw, f"risks[{i}]", problems)
         if risk is not None:
             risks.append(risk)
-    problems.extend(check_batches(batches))
+    problems.extend(check_batches(links))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -219,7 +226,13 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     )
 
 
-def check_batches(batches: list[Batch] | tuple[Batch, ...]) -> list[Problem]:
+@dataclass(frozen=True)
+class Link:
+    id: str
+    blockers: tuple[str, ...]
+
+
+def check_batches(batches: Sequence[Batch | Link]) -> list[Problem]:
     """Whole-plan rules: unique ids, blockers that name another existing batch, no cycles."""
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -240,7 +253,7 @@ def check_batches(batches: list[Batch] | tuple[Batch, ...]) -> list[Problem]:
     return problems
 
 
-def find_cycle(batches: list[Batch] | tuple[Batch, ...]) -> list[str] | None:
+def find_cycle(batches: Sequence[Batch | Link]) -> list[str] | None:
     """Return one blocker cycle as a path (a → b → a), or None. Iterative: 1,000s of batches."""
     graph = {b.id: [x for x in b.blockers if x != b.id] for b in batches}
     color: dict[str, int] = {}

@@ -123,6 +123,22 @@ class PlanStore:
         self._cache = (key, plan)
         return plan
 
+    def local_actor(self) -> Actor:
+        """Who is at this terminal: the git identity, else the OS user."""
+        import getpass
+
+        repo = self.repo
+        if repo is not None:
+            name = repo.run("config", "--get", "user.name", check=False).stdout.strip()
+            email = repo.run("config", "--get", "user.email", check=False).stdout.strip()
+            if name and email:
+                return Actor(name, email)
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "batchbot"
+        return Actor(user)
+
     # -- writing ---------------------------------------------------------------------------
     def change(
         self,
@@ -266,13 +282,14 @@ class PlanStore:
     def _push(self, repo: GitRepo) -> str | None:
         """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""
         reason = ""
+        branch = repo.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
         for _ in range(3):
             proc = repo.run("push", "--quiet", self.remote, "HEAD", check=False)
             if proc.returncode == 0:
                 return None
             reason = _last_line(proc)
             pulled = repo.run(
-                "pull", "--rebase", "--autostash", "--quiet", self.remote, check=False
+                "pull", "--rebase", "--autostash", "--quiet", self.remote, branch, check=False
             )
             if pulled.returncode != 0:
                 repo.run("rebase", "--abort", check=False)

@@ -1,0 +1,116 @@
+"""Bad input gets one clear line, the right exit code, no traceback, and changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, run_cli
+
+
+def _run(plan_file: Path, *args: str):  # type: ignore[no-untyped-def]
+    return run_cli("--plan", str(plan_file), *args)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("update", "batch-1", "stauts=done"), 1, "did you mean status?"),
+        (("update", "batch-1", "colour=red"), 1, "allowed keys: status, progress"),
+        (("update", "batch-1", "status=finished"), 1, "use one of not-started, queued"),
+        (("update", "batch-1", "progress=140"), 1, "progress must be 0–100, got 140"),
+        (("update", "batch-1", "progress=-1"), 1, "progress must be 0–100"),
+        (("update", "batch-1", "progress=lots"), 1, "progress must be a whole number"),
+        (("update", "batch-1", "progress=4.5"), 1, "whole number"),
+        (("update", "batch-9", "status=done"), 1, "unknown batch 'batch-9' (did you mean"),
+        (("update", "batch-1", "blockers=batch-1"), 1, "cannot block itself"),
+        (("update", "batch-1", "blockers=batch-7"), 1, "'batch-7' is not a batch id"),
+        (("update", "batch-1", "blockers=batch-5"), 1, "dependency cycle"),
+        (("update", "batch-1", "priority=P9"), 1, "use one of P0, P1, P2, P3"),
+        (("update", "batch-1", "progress=1", "progress=2"), 1, "given twice"),
+        (("metrics", "ciPassRate=120"), 1, "ciPassRate must be 0–100"),
+        (("metrics", "coverage=abc"), 1, "coverage must be a number"),
+        (("metrics", "prsMerged=-3"), 1, "prsMerged must be"),
+        (("metrics", "velocity=3"), 1, "unknown key 'velocity'"),
+        (("update", "batch-1", "status"), 2, "is not key=value"),
+        (("update",), 2, "give a batch id"),
+        (("update", "batch-1"), 2, "give key=value pairs"),
+        (("frobnicate",), 2, "unknown command 'frobnicate'"),
+        (("dashbord",), 2, "did you mean dashboard?"),
+        (("update", "batch-1", "progress=5", "--author", "nobody"), 2, "Name <email>"),
+    ],
+)
+def test_bad_input_is_refused_with_one_clear_line_and_changes_nothing(
+    plan_file: Path, args: tuple[str, ...], code: int, needle: str
+) -> None:
+    before = plan_file.read_bytes()
+    commits = git(plan_file.parent, "rev-list", "--count", "HEAD")
+    result = _run(plan_file, *args)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) <= 2
+    assert plan_file.read_bytes() == before
+    assert git(plan_file.parent, "rev-list", "--count", "HEAD") == commits
+
+
+def test_invalid_plan_file_lists_every_problem(tmp_path: Path) -> None:
+    plan = tmp_path / "bad.toml"
+    plan.write_text(
+        """
+[[batches]]
+id = "a"
+name = "A"
+status = "wip"
+progress = 120
+blockers = ["a", "ghost"]
+
+[[batches]]
+id = "a"
+name = "A again"
+
+[[batches]]
+id = "b"
+name = "B"
+blockers = ["c"]
+
+[[batches]]
+id = "c"
+name = "C"
+blockers = ["b"]
+
+[metrics]
+coverage = 140
+"""
+    )
+    result = run_cli("--plan", str(plan), "validate")
+    assert result.returncode == 1
+    err = result.stderr
+    for needle in (
+        "a.status: 'wip' is not allowed; use one of 'not-started', 'queued'",
+        "a.progress: input should be less than or equal to 100 (got 120)",
+        "metrics.coverage",
+        "a: duplicate batch id",
+        "a.blockers: a batch cannot block itself",
+        "'ghost' is not a batch id",
+        "dependency cycle: b → c → b",
+        "(7 problems)",
+    ):
+        assert needle in err, err
+    assert "Traceback" not in err
+
+
+def test_missing_plan_file_says_where_to_point(tmp_path: Path) -> None:
+    result = run_cli("--plan", str(tmp_path / "nope.toml"), "dashboard")
+    assert result.returncode == 1
+    assert "file not found; set --plan or EXECUTION_PLAN_PATH" in result.stderr
+
+
+def test_unreadable_toml_names_the_line(tmp_path: Path) -> None:
+    plan = tmp_path / "broken.toml"
+    plan.write_text("[[batches]\nid=")
+    result = run_cli("--plan", str(plan), "dashboard")
+    assert result.returncode == 1
+    assert "cannot be read as TOML" in result.stderr
+    assert "line 1" in result.stderr
