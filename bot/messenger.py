@@ -1,0 +1,99 @@
+"""What scheduled jobs need from a chat system, as a small protocol.
+
+Jobs (standup prompts, reminders, the Friday report) talk to a `Messenger`, not to slack_sdk:
+Slack's implementation lives at the edge (`bot/slack/messenger.py`), and `ConsoleMessenger`
+lets `batchbot shell` and tests run the same jobs with no Slack at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    user_id: str
+    name: str
+    real_name: str
+    tz: str  # IANA zone, e.g. "America/New_York"
+
+
+class MessengerError(Exception):
+    """A chat API call failed after its retries; the message says which call and why."""
+
+
+class Messenger(Protocol):
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> Posted: ...
+
+    def update(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None: ...
+
+    def dm(self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Posted: ...
+
+    def upload(
+        self,
+        channel: str,
+        filename: str,
+        content: str,
+        title: str,
+        comment: str | None = None,
+        thread_ts: str | None = None,
+    ) -> None: ...
+
+    def user_info(self, user_id: str) -> UserInfo | None: ...
+
+    def channel_members(self, channel: str) -> list[str]: ...
+
+
+@dataclass
+class ConsoleMessenger:
+    """Prints what would be sent to Slack; records it too (for the shell and for tests)."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    zone: str = "UTC"
+    sent: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, channel, text)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _record(self, kind: str, channel: str, text: str) -> Posted:
+        with self._lock:
+            ts = f"{next(self._ts):010d}.000000"
+            self.sent.append((kind, channel, text))
+        print(f"[{kind} → {channel}] {text}", file=self.out)
+        return Posted(channel, ts)
+
+    def post(self, channel, text, blocks=None, thread_ts=None):  # type: ignore[no-untyped-def]
+        kind = "thread reply" if thread_ts else "post"
+        return self._record(kind, channel, text)
+
+    def update(self, channel, ts, text, blocks=None):  # type: ignore[no-untyped-def]
+        self._record("update", channel, text)
+
+    def dm(self, user_id, text, blocks=None):  # type: ignore[no-untyped-def]
+        return self._record("dm", user_id, text)
+
+    def upload(self, channel, filename, content, title, comment=None, thread_ts=None):  # type: ignore[no-untyped-def]
+        self._record("file", channel, f"{filename} ({len(content)} characters)")
+
+    def user_info(self, user_id):  # type: ignore[no-untyped-def]
+        return UserInfo(user_id, user_id, user_id, self.zone)
+
+    def channel_members(self, channel):  # type: ignore[no-untyped-def]
+        return []

@@ -1,0 +1,206 @@
+"""Settings: one object, built once at start from the environment (and `.env`), passed down.
+
+Secrets live only in the environment and are `SecretStr`, so they never print in a repr or a
+log line. Everything is checked at once: a bad start lists every missing or malformed setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CsvList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _csv(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(part.strip() for part in str(value).split(",") if part.strip())
+
+
+def _clock_time(value: Any, name: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value))
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"{name} must be HH:MM (24-hour), got {value!r}")
+    return dt.time(int(m.group(1)), int(m.group(2)))
+
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    execution_plan_path: Path = Path("plan/execution-plan.toml")
+    port: int = Field(default=3000, ge=1, le=65535)
+    host: str = Field(default="0.0.0.0", validation_alias="BATCHBOT_HOST")
+    server_threads: int = Field(default=8, ge=1, le=64, validation_alias="BATCHBOT_THREADS")
+
+    editors: CsvList = Field(default=(), validation_alias="BATCHBOT_EDITORS")
+    admins: CsvList = Field(default=(), validation_alias="BATCHBOT_ADMINS")
+    git_push: bool = Field(default=False, validation_alias="BATCHBOT_GIT_PUSH")
+    git_remote: str = Field(default="origin", validation_alias="BATCHBOT_GIT_REMOTE")
+
+    database_url: str = "sqlite:///batchbot.db"
+    team: CsvList = Field(default=(), validation_alias="BATCHBOT_TEAM")
+    team_channel: str | None = Field(default=None, validation_alias="BATCHBOT_TEAM_CHANNEL")
+    standup_channel: str | None = Field(default=None, validation_alias="BATCHBOT_STANDUP_CHANNEL")
+    report_channel: str | None = Field(default=None, validation_alias="BATCHBOT_REPORT_CHANNEL")
+    timezone: str = Field(default="UTC", validation_alias="BATCHBOT_TIMEZONE")
+    standup_time: dt.time = Field(default=dt.time(9, 30), validation_alias="BATCHBOT_STANDUP_TIME")
+    report_time: dt.time = Field(default=dt.time(15, 0), validation_alias="BATCHBOT_REPORT_TIME")
+    workdays: CsvList = Field(
+        default=("mon", "tue", "wed", "thu", "fri"), validation_alias="BATCHBOT_WORKDAYS"
+    )
+    holidays: CsvList = Field(default=(), validation_alias="BATCHBOT_HOLIDAYS")
+    reminder_hours: float = Field(
+        default=2, ge=0, le=12, validation_alias="BATCHBOT_REMINDER_HOURS"
+    )
+    prompt_grace_minutes: int = Field(
+        default=120, ge=0, le=24 * 60, validation_alias="BATCHBOT_PROMPT_GRACE_MINUTES"
+    )
+    report_grace_hours: float = Field(
+        default=21, ge=0, le=72, validation_alias="BATCHBOT_REPORT_GRACE_HOURS"
+    )
+    demo_every_weeks: int = Field(
+        default=0, ge=0, le=8, validation_alias="BATCHBOT_DEMO_EVERY_WEEKS"
+    )
+    retro_monthly: bool = Field(default=False, validation_alias="BATCHBOT_RETRO_MONTHLY")
+    scheduler: bool = Field(default=True, validation_alias="BATCHBOT_SCHEDULER")
+    log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
+
+    @field_validator("editors", "admins", "team", "workdays", "holidays", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> tuple[str, ...]:
+        return _csv(value)
+
+    @field_validator("editors", "admins", "team")
+    @classmethod
+    def _user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", item):
+                raise ValueError(f"{item!r} is not a Slack user id (like U012ABCDEF)")
+        return value
+
+    @field_validator("workdays")
+    @classmethod
+    def _days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        days = tuple(v[:3].lower() for v in value)
+        bad = [v for v in days if v not in DAY_NAMES]
+        if bad or not days:
+            raise ValueError(f"workdays must be day names from {', '.join(DAY_NAMES)}")
+        return days
+
+    @field_validator("holidays")
+    @classmethod
+    def _dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                dt.date.fromisoformat(item)
+            except ValueError:
+                raise ValueError(f"holiday {item!r} is not a YYYY-MM-DD date") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (like Europe/Berlin)") from None
+        return value
+
+    @field_validator("standup_time", mode="before")
+    @classmethod
+    def _standup_time(cls, value: Any) -> dt.time:
+        return _clock_time(value, "BATCHBOT_STANDUP_TIME")
+
+    @field_validator("report_time", mode="before")
+    @classmethod
+    def _report_time(cls, value: Any) -> dt.time:
+        when = _clock_time(value, "BATCHBOT_REPORT_TIME")
+        if 1 <= when.hour <= 3:
+            raise ValueError(
+                "BATCHBOT_REPORT_TIME must not fall in 01:00–03:59: clocks jump there when "
+                "daylight saving time changes, so the report could be skipped or doubled"
+            )
+        return when
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("SLACK_API_URL must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    # -- derived -----------------------------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def workday_numbers(self) -> tuple[int, ...]:
+        return tuple(sorted(DAY_NAMES.index(d) for d in self.workdays))
+
+    @property
+    def holiday_dates(self) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(h) for h in self.holidays)
+
+    def missing_for_serving(self, socket_mode: bool) -> list[str]:
+        need = ["SLACK_BOT_TOKEN"] + (
+            ["SLACK_APP_TOKEN"] if socket_mode else ["SLACK_SIGNING_SECRET"]
+        )
+        values = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            "SLACK_APP_TOKEN": self.slack_app_token,
+        }
+        problems = [f"{name} is not set" for name in need if not values[name]]
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        if token and not token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token (starts with xoxb-)")
+        app = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
+        if socket_mode and app and not app.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token (starts with xapp-)")
+        return problems
+
+
+class SettingsError(Exception):
+    """Every problem with the settings, one per line, naming the environment variable."""
+
+
+_ENV_NAMES = {
+    name: (field.validation_alias if isinstance(field.validation_alias, str) else name.upper())
+    for name, field in Settings.model_fields.items()
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            env = _ENV_NAMES.get(field, field.upper())
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"- {env}: {msg}")
+        raise SettingsError(
+            "batchbot cannot start; fix these settings:\n" + "\n".join(lines)
+        ) from None
