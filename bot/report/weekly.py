@@ -59,6 +59,14 @@ def resolve_week(plan: Plan, label: str | None, today: dt.date) -> Week:
     return Week(label or f"Week of {monday:%d %b}", number, monday, monday + dt.timedelta(days=6))
 
 
+def week_of(plan: Plan, day: dt.date) -> Week:
+    """The report week holding `day`: program week N when the start is known, else Mon–Sun."""
+    start = plan.program.start
+    if start is not None and day >= start:
+        return resolve_week(plan, f"Week {(day - start).days // 7 + 1}", day)
+    return resolve_week(plan, None, day)
+
+
 def target_weeks(batch: Batch) -> tuple[int, int] | None:
     m = _RANGE.search(batch.targetDate)
     if not m:
@@ -234,6 +242,8 @@ def build_report(
         if b.id in done_now and b.id not in done_before and (start_plan or b.id in finishers):
             who, when = finishers.get(b.id, ("", None))  # type: ignore[assignment]
             by = f" — finished by {who}" if who else ""
+            if when is not None and now.tzinfo is not None:
+                when = when.astimezone(now.tzinfo)
             on = f" on {when:%a %d %b}" if when else ""
             report.completed.append(Item(f"{b.name} ({b.id}){by}{on}", who))
 
@@ -246,6 +256,8 @@ def build_report(
             text += f" ({old.progress}% → {b.progress}% this week)"
         elif old is not None:
             text += " (no change this week)"
+        elif start_plan is not None:
+            text += " (new this week)"
         report.in_progress.append(Item(text, b.owner))
 
     for b in plan.batches:
@@ -363,10 +375,25 @@ class WeekData:
     history: list[HistoryEntry]
 
 
-def collect_week(store: PlanStore, plan: Plan, label: str | None, now: dt.datetime) -> WeekData:
-    """Read what the report needs from git: the plan at the week's start and end, and its log."""
+def collect_week(
+    store: PlanStore,
+    plan: Plan,
+    label: str | None,
+    now: dt.datetime,
+    *,
+    day: dt.date | None = None,
+) -> WeekData:
+    """Read what the report needs from git: the plan at the week's start and end, and its log.
+
+    The week is the one `label` names, else the one holding `day` (the Friday job passes its
+    fire date, so a late run on Saturday or Monday still reports the Friday's week), else the
+    one holding `now`. `plan` is the plan as of `now`; history after `now` is never read.
+    """
     tz = now.tzinfo or dt.UTC
-    week = resolve_week(plan, label, now.astimezone(tz).date())
+    if label is None and day is not None:
+        week = week_of(plan, day)
+    else:
+        week = resolve_week(plan, label, now.astimezone(tz).date())
     start = dt.datetime.combine(week.start, dt.time(0), tzinfo=tz)
     week_end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     end = min(now, week_end)
@@ -376,57 +403,100 @@ def collect_week(store: PlanStore, plan: Plan, label: str | None, now: dt.dateti
     return WeekData(week, end_plan or plan, start_plan, history)
 
 
-def _items(items: list[Item], empty: str, prefix: str = "- ") -> list[str]:
-    return [f"{prefix}{i.text}" for i in items] if items else [f"_{empty}_"]
+@dataclass(frozen=True)
+class Section:
+    """One heading of the template with its lines; `empty` says plainly that there is nothing."""
+
+    heading: str  # e.g. "✅ Completed This Week" (markdown adds the ###)
+    items: tuple[str, ...]
+    empty: str
+    prefix: str = "- "
+
+
+def metric_text(m: MetricLine) -> str:
+    mark = "" if m.ok is None else (" ✅" if m.ok else " ⚠️")
+    target = f" (target {m.target})" if m.target else ""
+    change_text = f" — {m.change}" if m.change else ""
+    return f"{m.label}: {m.value}{target}{mark}{change_text}"
+
+
+def current_text(report: WeeklyReport) -> str:
+    return report.current.name if report.current else "All batches done"
+
+
+def overall_text(report: WeeklyReport) -> str:
+    change = ""
+    if report.overall_change:
+        sign = "+" if report.overall_change > 0 else "−"
+        change = f" ({sign}{abs(report.overall_change)} this week)"
+    return f"{report.overall}% complete{change}"
+
+
+def sections(report: WeeklyReport) -> list[Section]:
+    """The template's sections in order: one source for the markdown and the Block Kit draft."""
+    r = report
+
+    def texts(items: list[Item]) -> tuple[str, ...]:
+        return tuple(i.text for i in items)
+
+    out = [
+        Section(
+            "✅ Completed This Week",
+            texts(r.completed),
+            "Nothing was completed this week.",
+            "- [x] ",
+        ),
+        Section("🚧 In Progress", texts(r.in_progress), "Nothing is in progress.", "- [ ] "),
+        Section("⚠️ Blockers", texts(r.blockers), "No blockers."),
+        Section(
+            "📊 Metrics This Week",
+            tuple(metric_text(m) for m in r.metrics),
+            "No metrics recorded.",
+        ),
+        Section(
+            "📅 Next Week Goals",
+            texts(r.next_goals),
+            "No batch is due next week and none was unblocked.",
+        ),
+        Section("🆘 Help Needed", texts(r.help_needed), "No help requested."),
+        Section("🎉 Wins", texts(r.wins), "No wins recorded yet this week."),
+    ]
+    if r.standups_considered:
+        out.append(
+            Section(
+                "👥 Standup Participation",
+                texts(r.participation),
+                "No standups were collected this week.",
+            )
+        )
+    out.append(Section("🧭 Risks to Review", texts(r.risks), "No high or critical risks."))
+    return out
+
+
+def title(report: WeeklyReport) -> str:
+    return f"Weekly Progress Report - {report.week.label}"
+
+
+def span_text(report: WeeklyReport) -> str:
+    w = report.week
+    return f"{w.start:%a %d %b %Y} – {w.end:%a %d %b %Y}"
 
 
 def to_markdown(report: WeeklyReport) -> str:
     """The report in the team's template, ready to paste into a GitHub issue."""
     r = report
-    current = r.current.name if r.current else "All batches done"
-    change = ""
-    if r.overall_change:
-        change = f" ({'+' if r.overall_change > 0 else '−'}{abs(r.overall_change)} this week)"
     lines = [
-        f"## Weekly Progress Report - {r.week.label}",
+        f"## {title(r)}",
         "",
-        f"_{r.week.start:%a %d %b %Y} – {r.week.end:%a %d %b %Y} · {r.program}_",
+        f"_{span_text(r)} · {r.program}_",
         "",
-        f"### 🎯 Current Batch: {current}",
-        f"**Overall Progress:** {r.overall}% complete{change}",
-        "",
-        "### ✅ Completed This Week",
-        *_items(r.completed, "Nothing was completed this week.", "- [x] "),
-        "",
-        "### 🚧 In Progress",
-        *_items(r.in_progress, "Nothing is in progress.", "- [ ] "),
-        "",
-        "### ⚠️ Blockers",
-        *_items(r.blockers, "No blockers."),
-        "",
-        "### 📊 Metrics This Week",
+        f"### 🎯 Current Batch: {current_text(r)}",
+        f"**Overall Progress:** {overall_text(r)}",
     ]
-    for m in r.metrics:
-        mark = "" if m.ok is None else (" ✅" if m.ok else " ⚠️")
-        target = f" (target {m.target})" if m.target else ""
-        change_text = f" — {m.change}" if m.change else ""
-        lines.append(f"- {m.label}: {m.value}{target}{mark}{change_text}")
-    lines += [
-        "",
-        "### 📅 Next Week Goals",
-        *_items(r.next_goals, "No batch is due next week and none was unblocked."),
-        "",
-        "### 🆘 Help Needed",
-        *_items(r.help_needed, "No help requested."),
-        "",
-        "### 🎉 Wins",
-        *_items(r.wins, "No wins recorded yet this week."),
-    ]
-    if r.standups_considered:
-        lines += [
-            "",
-            "### 👥 Standup Participation",
-            *_items(r.participation, "No standups were collected this week."),
-        ]
-    lines += ["", "### 🧭 Risks to Review", *_items(r.risks, "No high or critical risks.")]
+    for sec in sections(r):
+        lines += ["", f"### {sec.heading}"]
+        if sec.items:
+            lines += [f"{sec.prefix}{text}" for text in sec.items]
+        else:
+            lines.append(f"_{sec.empty}_")
     return "\n".join(lines) + "\n"
