@@ -1,0 +1,220 @@
+"""Scheduled jobs: APScheduler 3 only *ticks*; whether a run is due, and whether it already
+happened, is decided by the jobs themselves against our own database.
+
+APScheduler 3 cannot share a job store between processes, and re-adding a job with
+`replace_existing` drops a run missed while the process was down. So each job computes its
+due fire time from the clock and settings, takes a once-only claim in the database before
+acting, and the scheduler simply calls it often (and once at start, to catch up).
+`batchbot jobs run NAME --at …` calls the very same function, so recovery by hand obeys the
+same once-only rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.jobresult import JobResult
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.runtime import Runtime
+
+log = logging.getLogger("batchbot.jobs")
+
+JobFn = Callable[["Runtime", dt.datetime, bool], JobResult]
+
+
+def _prompts(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    return rt.standups.run_prompts(at, force)
+
+
+def _reminders(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    return rt.standups.run_reminders(at, force)
+
+
+def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.job import run_weekly_report
+
+    return run_weekly_report(rt, at, force)
+
+
+def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.job import run_cadence
+
+    return run_cadence(rt, at, force)
+
+
+JOBS: dict[str, tuple[JobFn, str]] = {
+    "standup-prompts": (_prompts, "DM each person the standup prompt at their local standup time"),
+    "standup-reminders": (_reminders, "one reminder to those who have not answered"),
+    "weekly-report": (_weekly, "post the weekly report draft on Friday"),
+    "cadence-reminders": (_cadence, "bi-weekly demo and monthly retrospective reminders"),
+}
+
+
+def run_job(
+    rt: Runtime, name: str, at: dt.datetime | None = None, force: bool = False
+) -> JobResult:
+    """Run one job as the scheduler would at `at`; failures are logged, never raised."""
+    fn, _ = JOBS[name]
+    when = (at or rt.clock()).astimezone(dt.UTC)
+    try:
+        result = fn(rt, when, force)
+    except Exception as exc:
+        log.exception("job %s failed at %s", name, when.isoformat())
+        return JobResult(name, f"failed: {exc}", failed=1)
+    level = logging.WARNING if result.failed else logging.INFO
+    if result.sent or result.failed:
+        log.log(level, "job %s at %s: %s", name, when.isoformat(), result.summary)
+    return result
+
+
+def start_scheduler(rt: Runtime) -> BackgroundScheduler:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    s = rt.settings
+    scheduler = BackgroundScheduler(
+        timezone=s.zone,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
+    )
+
+    def tick(name: str) -> Callable[[], None]:
+        return lambda: run_job(rt, name)
+
+    scheduler.add_job(tick("standup-prompts"), IntervalTrigger(minutes=1), id="standup-prompts")
+    scheduler.add_job(tick("standup-reminders"), IntervalTrigger(minutes=5), id="standup-reminders")
+    scheduler.add_job(
+        tick("weekly-report"),
+        CronTrigger(
+            day_of_week="fri", hour=s.report_time.hour, minute=s.report_time.minute, timezone=s.zone
+        ),
+        id="weekly-report",
+    )
+    # Late posts within the grace window (a restart after 15:00) are caught by this tick.
+    scheduler.add_job(
+        tick("weekly-report"), IntervalTrigger(minutes=15), id="weekly-report-catch-up"
+    )
+    if s.demo_every_weeks or s.retro_monthly:
+        scheduler.add_job(
+            tick("cadence-reminders"), IntervalTrigger(minutes=15), id="cadence-reminders"
+        )
+    scheduler.start()
+    # Catch up right away instead of waiting for the first tick.
+    for name in ("standup-prompts", "weekly-report"):
+        scheduler.add_job(tick(name), id=f"{name}-start", next_run_time=dt.datetime.now(dt.UTC))
+    log.info("scheduler started (%s)", ", ".join(j.id for j in scheduler.get_jobs()))
+    return scheduler
+
+
+def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | None, str]]:
+    """When each job will next act (computed by us, not read from APScheduler's store)."""
+    from bot.report.job import next_fire_time
+
+    s = rt.settings
+    zone = s.zone
+    rows: list[tuple[str, dt.datetime | None, str]] = []
+    local = now.astimezone(zone)
+    prompt: dt.datetime | None = None
+    for offset in range(0, 15):
+        day = local.date() + dt.timedelta(days=offset)
+        if day.weekday() not in s.workday_numbers or day in s.holiday_dates:
+            continue
+        at = dt.datetime.combine(day, s.standup_time, tzinfo=zone)
+        if at > now:
+            prompt = at
+            break
+    rows.append(
+        (
+            "standup-prompts",
+            prompt,
+            f"checked every minute; each person at {s.standup_time:%H:%M} in their own time zone",
+        )
+    )
+    reminder = prompt + dt.timedelta(hours=s.reminder_hours) if prompt else None
+    rows.append(("standup-reminders", reminder, f"{s.reminder_hours:g} h after each prompt"))
+    rows.append(
+        (
+            "weekly-report",
+            next_fire_time(now, s.report_time, zone),
+            f"Fridays {s.report_time:%H:%M} {s.timezone}; late within {s.report_grace_hours:g} h",
+        )
+    )
+    if s.demo_every_weeks or s.retro_monthly:
+        rows.append(
+            (
+                "cadence-reminders",
+                None,
+                f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}",
+            )
+        )
+    return rows
+
+
+def _parse_at(text: str, zone: Any) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--at must be an ISO-8601 instant like 2026-11-27T15:00:00+01:00, got {text!r}"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=zone)
+
+
+def cli(opts: dict[str, Any], words: list[str]) -> int:
+    """`batchbot jobs list` and `batchbot jobs run NAME [--at ISO] [--force]`."""
+    from bot.messenger import ConsoleMessenger
+    from bot.runtime import build_runtime
+    from bot.settings import SettingsError, load_settings
+
+    usage = "usage: batchbot jobs list | batchbot jobs run NAME [--at ISO-8601] [--force]"
+    if not words or words[0] not in ("list", "run"):
+        print(f"Error: {usage}", file=sys.stderr)
+        return 2
+    try:
+        overrides = {"execution_plan_path": opts["plan"]} if opts.get("plan") else {}
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if settings.slack_bot_token:
+        from bot.slack.messenger import SlackMessenger, make_client
+
+        messenger: Any = SlackMessenger(
+            make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        )
+    else:
+        messenger = ConsoleMessenger(zone=settings.timezone)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    rt = build_runtime(settings, messenger)
+    now = rt.clock()
+    if words[0] == "list":
+        zone = settings.zone
+        for name, when, note in next_runs(rt, now):
+            if when is None:
+                print(f"{name:<18} next: —  ({note})")
+                continue
+            print(
+                f"{name:<18} next: {when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC / "
+                f"{when.astimezone(zone):%a %Y-%m-%d %H:%M} {settings.timezone}  ({note})"
+            )
+        return 0
+    if len(words) != 2 or words[1] not in JOBS:
+        print(f"Error: which job? one of {', '.join(JOBS)}", file=sys.stderr)
+        return 2
+    try:
+        at = _parse_at(str(opts["at"]), settings.zone) if opts.get("at") else now
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(messenger, ConsoleMessenger):
+        print("(no SLACK_BOT_TOKEN: showing what would be sent instead of sending it)")
+    result = run_job(rt, words[1], at, force=bool(opts.get("force")))
+    print(f"{result.job}: {result.summary}")
+    return 1 if result.failed else 0

@@ -1,0 +1,175 @@
+"""`batchbot shell`: talk to the bot in a terminal, with the same handlers Slack uses.
+
+Type `/batch status`, `/batch update batch-1 progress=40`, `/batch standup …`, or fire the
+scheduled jobs (`/jobs run standup-prompts`, `/jobs run weekly-report`). Messages the bot
+would send to Slack are printed instead. `--demo` works on a throwaway copy of the plan in a
+temporary git repository, so trying things changes nothing of yours. Piped input works too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+LOCAL_USER_ID = "ULOCALUSER"
+
+BANNER = """batchbot shell — you are {name} ({user_id}). Plan: {plan}
+Type /batch help for commands, /jobs list or /jobs run NAME [--at ISO-8601] [--force] for the
+scheduled jobs, quit to leave."""
+
+
+def _demo_dir(source: Path) -> Path:
+    """A temporary git repository holding a copy of the plan, committed once."""
+    root = Path(tempfile.mkdtemp(prefix="batchbot-demo-"))
+    (root / "plan").mkdir()
+    target = root / "plan" / source.name
+    shutil.copy(source, target)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "batchbot demo",
+        "GIT_AUTHOR_EMAIL": "demo@localhost",
+        "GIT_COMMITTER_NAME": "batchbot demo",
+        "GIT_COMMITTER_EMAIL": "demo@localhost",
+    }
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "Demo plan"]):
+        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+    return root
+
+
+class Shell:
+    def __init__(self, rt: Any, out: TextIO, actor_name: str) -> None:
+        from bot.plan.store import Actor
+
+        self.rt = rt
+        self.out = out
+        self.actor = Actor(actor_name, slack_id=LOCAL_USER_ID)
+
+    def line(self, text: str) -> bool:
+        """Handle one line; False means leave."""
+        from bot.commands import Command, handle
+        from bot.plan.edits import UsageError
+        from bot.render.markdown import render
+        from bot.replies import error
+
+        text = text.strip()
+        if not text or text.startswith("#"):
+            return True
+        if text in ("quit", "exit", "/quit", "/exit"):
+            return False
+        if text.startswith(("/jobs", "jobs ")) or text == "jobs":
+            self._jobs(text.split()[1:])
+            return True
+        try:
+            cmd = Command.from_text(self.actor, text, "shell")
+            reply = handle(cmd, self.rt.ctx)
+        except UsageError as exc:
+            reply = error(str(exc), "usage: /batch help", code=2)
+        print(render(reply), file=self.out)
+        return True
+
+    def _jobs(self, words: list[str]) -> None:
+        from bot.jobs import JOBS, next_runs, run_job
+
+        now = self.rt.clock()
+        if not words or words[0] == "list":
+            for name, when, note in next_runs(self.rt, now):
+                stamp = f"{when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC" if when else "—"
+                print(f"{name:<18} next: {stamp}  ({note})", file=self.out)
+            return
+        if words[0] != "run" or len(words) < 2 or words[1] not in JOBS:
+            print(
+                f"usage: /jobs run NAME [--at ISO-8601] [--force]; NAME: {', '.join(JOBS)}",
+                file=self.out,
+            )
+            return
+        at = now
+        if "--at" in words:
+            i = words.index("--at")
+            try:
+                at = dt.datetime.fromisoformat(words[i + 1].replace("Z", "+00:00"))
+                at = at if at.tzinfo else at.replace(tzinfo=self.rt.settings.zone)
+            except (IndexError, ValueError):
+                print(
+                    "Error: --at needs an ISO-8601 instant like 2026-11-27T15:00:00+01:00",
+                    file=self.out,
+                )
+                return
+        result = run_job(self.rt, words[1], at, force="--force" in words)
+        print(f"{result.job}: {result.summary}", file=self.out)
+
+
+def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    from bot.cli import plan_path
+    from bot.messenger import ConsoleMessenger
+    from bot.runtime import build_runtime
+    from bot.settings import SettingsError, load_settings
+
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    source = plan_path(opts, os.environ)
+    overrides: dict[str, Any] = {"execution_plan_path": source}
+    demo_root: Path | None = None
+    if opts.get("demo"):
+        if not source.exists():
+            print(
+                f"Error: {source} not found; run from the batchbot folder or set --plan",
+                file=sys.stderr,
+            )
+            return 1
+        demo_root = _demo_dir(source)
+        overrides = {
+            "execution_plan_path": demo_root / "plan" / source.name,
+            "database_url": f"sqlite:///{demo_root / 'batchbot.db'}",
+            "team": (LOCAL_USER_ID,),
+            "standup_channel": "#standup",
+            "report_channel": "#delivery",
+        }
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    messenger = ConsoleMessenger(out=out, zone=settings.timezone)
+    rt = build_runtime(settings, messenger)
+    rt.ctx.editors = frozenset()  # the local user already holds the file; no Slack roles here
+    name = rt.store.local_actor().name
+    shell = Shell(rt, out, name)
+    interactive = stdin.isatty()
+    if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and history)
+        except ImportError:
+            pass
+        print(
+            BANNER.format(name=name, user_id=LOCAL_USER_ID, plan=settings.execution_plan_path),
+            file=out,
+        )
+    try:
+        while True:
+            if interactive:
+                try:
+                    text = input("batchbot> ")
+                except EOFError:
+                    print(file=out)
+                    break
+            else:
+                text = stdin.readline()
+                if not text:
+                    break
+                if text.strip():
+                    print(f"> {text.strip()}", file=out)
+            if not shell.line(text):
+                break
+    except KeyboardInterrupt:
+        print(file=out)
+    finally:
+        rt.db.close()
+        if demo_root is not None:
+            shutil.rmtree(demo_root, ignore_errors=True)
+    return 0

@@ -1,0 +1,93 @@
+"""Form submissions. Mistakes go back onto the form's fields; good input takes the same path as
+typed commands (`apply_batch_update`, `StandupService.submit`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.commands import apply_batch_update, may_edit
+from bot.plan.edits import BATCH_KEYS, EditError, parse_pairs, update_batch
+from bot.plan.model import PlanInvalid
+from bot.plan.store import PlanConflict
+from bot.replies import error
+
+log = logging.getLogger("batchbot.slack")
+
+
+def _value(state: dict[str, Any], block: str) -> str | None:
+    """The submitted value of one input, as the text a person would type after key=."""
+    element = next(iter((state.get(block) or {}).values()), None)
+    if element is None:
+        return None
+    kind = element.get("type")
+    if kind == "static_select":
+        return (element.get("selected_option") or {}).get("value", "")
+    if kind == "multi_static_select":
+        return ",".join(o["value"] for o in element.get("selected_options") or []) or "none"
+    if kind == "users_select":
+        user = element.get("selected_user")
+        return f"<@{user}>" if user else ""
+    return element.get("value") or ""
+
+
+def update_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = []
+    for key in ("status", "progress", "owner", "targetDate", "blockers", "notes"):
+        value = _value(state, key)
+        if value is not None:
+            pairs.append((key, value))
+    return parse_pairs([f"{k}={v}" for k, v in pairs], BATCH_KEYS)
+
+
+def register(app: App, edge: Any) -> None:
+    @app.view("batch_update")
+    def on_update(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]
+        actor = edge.actor(user["id"], user.get("name") or user.get("username"))
+        batch_id = meta.get("batch", "")
+        state = view["state"]["values"]
+        try:
+            pairs = update_pairs(state)
+            plan = edge.rt.store.load()
+            batch = plan.batch(batch_id)
+            if batch is None:
+                raise EditError(f"batch {batch_id} no longer exists")
+            if not may_edit(edge.rt.ctx, actor, batch.owner):
+                raise EditError("you are not allowed to change this batch (editors and its owner)")
+            update_batch(plan, batch_id, pairs)  # check before closing the form
+        except (EditError, PlanInvalid) as exc:
+            field = next((k for k in BATCH_KEYS if str(exc).startswith(k)), "notes")
+            field = field if field in state else "status"
+            ack(response_action="errors", errors={field: str(exc)[:150]})
+            return
+        ack()
+        try:
+            reply = apply_batch_update(actor, edge.rt.ctx, batch_id, pairs, via="slack")
+        except (EditError, PlanConflict, PlanInvalid) as exc:
+            reply = error(str(exc))
+        edge.respond(meta.get("response_url"), reply)
+        if reply.plan_changed:
+            edge.after_change()
+
+    @app.view("standup_submit")
+    def on_standup(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        from bot.standup.sentences import check_standup
+
+        user = body["user"]
+        text = _value(view["state"]["values"], "standup") or ""
+        check = check_standup(text)
+        if not check.ok:
+            ack(response_action="errors", errors={"standup": check.reason[:150]})
+            return
+        ack()
+        reply = edge.rt.standups.submit(
+            user["id"], edge.rt.standups.display_name(user["id"]), text, "modal"
+        )
+        meta = json.loads(view.get("private_metadata") or "{}")
+        if meta.get("response_url"):
+            edge.respond(meta["response_url"], reply)
