@@ -8,6 +8,7 @@ temporary git repository, so trying things changes nothing of yours. Piped input
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -142,10 +143,8 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
     shell = Shell(rt, out, name)
     interactive = stdin.isatty()
     if interactive:
-        try:
+        with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history)
-        except ImportError:
-            pass
         print(
             BANNER.format(name=name, user_id=LOCAL_USER_ID, plan=settings.execution_plan_path),
             file=out,

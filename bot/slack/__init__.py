@@ -1,1 +1,3 @@
-"""The Slack edge: Bolt app, listeners, Web API client and servers. Nothing in the core imports it."""
+"""The Slack edge: Bolt app, listeners, Web API client and servers.
+
+Nothing in the core imports it."""

@@ -1,4 +1,6 @@
-"""The Messenger protocol over slack_sdk's WebClient (which retries 429, 5xx and connection errors)."""
+"""The Messenger protocol over slack_sdk's WebClient.
+
+The client retries 429, 5xx and connection errors; what still fails raises MessengerError."""
 
 from __future__ import annotations
 
