@@ -44,7 +44,7 @@ from bot.report.job import (
 from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import git
 from tests.fakeslack import FakeSlack, validate_blocks
-from tests.test_weekly_report import STANDUPS, Clock, at, script_fortnight
+from tests.test_weekly_report import BEN, STANDUPS, Clock, at, change, script_fortnight
 
 TOKEN = "xoxb-test"
 REPORT = "CREPORT"
@@ -602,3 +602,41 @@ def test_git_sees_one_commit_per_archived_week(
         "Weekly report Week 3 (2026-W50)",
         "Weekly report Week 2 (2026-W49)",
     ]
+
+
+def test_jobs_run_at_a_past_instant_reports_the_plan_as_it_stood_then(
+    scripted: tuple[PlanStore, Clock], plan_file: Path, fake: FakeSlack, db_path: Path
+) -> None:
+    store, clock = scripted
+    change(store, clock, at(8, 9), BEN, "batch-2", status="done")  # Week 3, after the Friday
+    clock.now = at(9, 12)  # the wall clock; `jobs run weekly-report --at 2026-12-04T15:00`
+    rt = runtime(plan_file, fake, db_path, clock)
+    result = run_weekly_report(rt, FRIDAY_1500)
+    assert result.sent == 1, result.summary
+    [upload] = [f for f in fake.files.values() if f.completed]
+    markdown = (upload.content or b"").decode()
+    assert "- [ ] Infrastructure - Ben - 60% complete (20% → 60% this week)" in markdown
+    assert "Infrastructure (batch-2)" not in markdown
+
+
+def test_the_draft_shows_every_template_heading_in_order(
+    scripted: tuple[PlanStore, Clock], plan_file: Path, fake: FakeSlack, db_path: Path
+) -> None:
+    _, clock = scripted
+    run(runtime(plan_file, fake, db_path, clock), FRIDAY_1500)
+    [post] = posts(fake)
+    texts = [b["text"]["text"] for b in post.args["blocks"] if b["type"] == "section"]
+    assert texts[0].startswith("*🎯 Current Batch:* Infrastructure\n*Overall Progress:* 52%")
+    heads = [t.split("\n")[0] for t in texts[1:]]
+    assert heads == [
+        "*✅ Completed This Week*",
+        "*🚧 In Progress*",
+        "*⚠️ Blockers*",
+        "*📊 Metrics This Week*",
+        "*📅 Next Week Goals*",
+        "*🆘 Help Needed*",
+        "*🎉 Wins*",
+        "*👥 Standup Participation*",
+        "*🧭 Risks to Review*",
+    ]
+    assert "• Test coverage: 72% (target ≥ 80%) ⚠️" in texts[4]
