@@ -41,6 +41,7 @@ from bot.db import (
     PROMPT_JOB,
     REMINDER_JOB,
     STANDUP_SOURCES,
+    ClaimRecord,
     Database,
     StandupRecord,
     StandupSource,
@@ -154,6 +155,10 @@ class StandupService:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._lock = threading.Lock()
         self._members: tuple[datetime, list[str]] | None = None
+        # Facts that never revert, remembered so a tick every minute stays a handful of
+        # queries: (job, key) whose claim is done or missed, ("answered", key), profiles.
+        self._settled: set[tuple[str, str]] = set()
+        self._profiles: dict[str, UserRecord] = {}
 
     # ------------------------------------------------------------------ basics
 
@@ -191,8 +196,13 @@ class StandupService:
         so one flaky ``users.info`` does not cost anyone their prompt.
         """
         now = self._now()
-        cached = self.db.get_user(user_id)
+        with self._lock:
+            cached = self._profiles.get(user_id)
+        if cached is None or now - cached.fetched_at >= self.profile_max_age:
+            cached = self.db.get_user(user_id)
         if cached is not None and now - cached.fetched_at < self.profile_max_age:
+            with self._lock:
+                self._profiles[user_id] = cached
             return cached
         if not _SLACK_ID.match(user_id):
             return cached
@@ -206,7 +216,36 @@ class StandupService:
         if info is None or getattr(info, "is_bot", False) or getattr(info, "deleted", False):
             return None
         tz = info.tz if _valid_zone(info.tz) else self.settings.timezone
-        return self.db.upsert_user(user_id, info.name, info.real_name, tz, now)
+        record = self.db.upsert_user(user_id, info.name, info.real_name, tz, now)
+        with self._lock:
+            self._profiles[user_id] = record
+        return record
+
+    def _is_settled(self, job: str, key: str) -> bool:
+        with self._lock:
+            return (job, key) in self._settled
+
+    def _settle(self, job: str, key: str) -> None:
+        with self._lock:
+            if len(self._settled) > 100_000:  # a year of a big team; start over
+                self._settled.clear()
+            self._settled.add((job, key))
+
+    def _claim_of(self, job: str, key: str) -> ClaimRecord | None:
+        """The claim row; a finished one (done, or missed) is remembered as settled."""
+        claim = self.db.get_claim(job, key)
+        if claim is not None and (claim.status == "done" or claim.detail.startswith("missed")):
+            self._settle(job, key)
+        return claim
+
+    def _answered(self, user_id: str, day: date) -> bool:
+        key = prompt_key(user_id, day)
+        if self._is_settled("answered", key):
+            return True
+        if self.db.get_standup(user_id, day) is None:
+            return False
+        self._settle("answered", key)
+        return True
 
     def _zone_of(self, user_id: str) -> tzinfo:
         profile = self._profile(user_id)
@@ -279,16 +318,17 @@ class StandupService:
                 if at < start:
                     continue
                 key = prompt_key(user_id, day)
-                existing = self.db.get_claim(PROMPT_JOB, key)
                 if at >= end:
-                    if day == today and existing is None:
+                    if day == today:
                         self._note_missed(user_id, day, key, start, end, at, away)
                     continue
-                if existing is not None and not force:
+                settled = not force and self._is_settled(PROMPT_JOB, key)
+                existing = None if settled else self._claim_of(PROMPT_JOB, key)
+                if settled or (existing is not None and not force):
                     why["already prompted"] += 1
                 elif user_id in away.setdefault(day, self.db.away_users(day)):
                     why["away"] += 1
-                elif self.db.get_standup(user_id, day) is not None:
+                elif self._answered(user_id, day):
                     why["already answered"] += 1
                 else:
                     if existing is not None:
@@ -311,9 +351,11 @@ class StandupService:
         at: datetime,
         away: dict[date, set[str]],
     ) -> None:
+        if self._is_settled(PROMPT_JOB, key) or self._claim_of(PROMPT_JOB, key) is not None:
+            return
         if user_id in away.setdefault(day, self.db.away_users(day)):
             return
-        if self.db.get_standup(user_id, day) is not None:
+        if self._answered(user_id, day):
             return
         detail = (
             f"missed: nobody ran the prompt job between {_fmt_utc(start)} and {_fmt_utc(end)}"
@@ -321,6 +363,7 @@ class StandupService:
         )
         if self.db.claim(PROMPT_JOB, key, start, self._now(), self.owner):
             self.db.finish(PROMPT_JOB, key, "failed", detail)
+            self._settle(PROMPT_JOB, key)
             log.warning("standup prompt for %s on %s not sent: %s", user_id, day, detail)
 
     def run_reminders(self, at: datetime, force: bool = False) -> JobResult:
@@ -352,15 +395,18 @@ class StandupService:
                 if not start <= at < start + max(self._grace, MIN_WINDOW):
                     continue
                 key = prompt_key(user_id, day)
-                prompt = self.db.get_claim(PROMPT_JOB, key)
-                existing = self.db.get_claim(REMINDER_JOB, key)
-                if prompt is None or prompt.status != "done":
+                existing = None
+                if not force and self._is_settled(REMINDER_JOB, key):
+                    why["already reminded"] += 1
+                elif (prompt := self._claim_of(PROMPT_JOB, key)) is None or (
+                    prompt.status != "done"
+                ):
                     why["not prompted"] += 1
-                elif existing is not None and not force:
+                elif (existing := self._claim_of(REMINDER_JOB, key)) is not None and not force:
                     why["already reminded"] += 1
                 elif user_id in away.setdefault(day, self.db.away_users(day)):
                     why["away"] += 1
-                elif self.db.get_standup(user_id, day) is not None:
+                elif self._answered(user_id, day):
                     why["already answered"] += 1
                 else:
                     if existing is not None:
@@ -398,6 +444,7 @@ class StandupService:
                 self.db.release(job, key)
                 return False
             self.db.finish(job, key, "done", f"{posted.channel}:{posted.ts}")
+            self._settle(job, key)
             return True
 
         if len(items) <= 1 or self.send_workers <= 1:
@@ -641,7 +688,8 @@ class StandupService:
         if wanted == _LOCAL_USER:
             return _LOCAL_USER
         today = self._now().date()
-        for record in reversed(self.db.standups_between(today - timedelta(days=365), today)):
+        recent = self.db.standups_between(today - timedelta(days=365), today + timedelta(days=2))
+        for record in reversed(recent):
             user = self.db.get_user(record.user_id)
             names = {record.user_name.lower(), record.user_id.lower()}
             if user is not None:
