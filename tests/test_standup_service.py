@@ -454,6 +454,25 @@ def test_one_reminder_two_hours_after_the_prompt_and_only_one(
     assert claim is not None and claim.status == "done"
 
 
+def test_the_reminder_is_not_repeated_after_a_restart(
+    fake: FakeSlack, db_url: str, messenger: WebClientMessenger, clock: FakeClock
+) -> None:
+    settings = make_settings(BATCHBOT_TEAM=NY_USER)
+    first = Database(db_url)
+    a = StandupService(db=first, messenger=messenger, settings=settings, clock=clock)
+    got = tick(a, clock, utc(2026, 11, 24, 14, 0), utc(2026, 11, 24, 16, 35))
+    first.close()
+    second = Database(db_url)
+    try:
+        b = StandupService(db=second, messenger=messenger, settings=settings, clock=clock)
+        again = tick(b, clock, utc(2026, 11, 24, 16, 35), utc(2026, 11, 24, 19, 0))
+    finally:
+        second.close()
+    assert got["standup-reminders"] == [utc(2026, 11, 24, 16, 30)]
+    assert again == {}
+    assert dms(fake) == [NY_USER, NY_USER]
+
+
 def test_no_reminder_for_someone_who_answered(
     fake: FakeSlack, service: StandupService, clock: FakeClock
 ) -> None:
