@@ -8,6 +8,7 @@ is a ``FakeClock``; nothing reads the wall clock. 2026-11-24 is a Tuesday.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ from bot.commands import Command, Context, handle
 from bot.db import PROMPT_JOB, REMINDER_JOB, Database, prompt_key
 from bot.messenger import MessengerError, Posted, UserInfo
 from bot.plan.store import Actor, PlanStore
+from bot.render.standup_blocks import modal_date, standup_modal
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView
 from bot.settings import Settings
 from bot.standup.service import THREAD_JOB, StandupService
@@ -780,3 +782,40 @@ def test_next_runs_lists_prompt_and_reminder_instants_for_the_known_zones(
 def test_naive_instants_are_refused(service: StandupService) -> None:
     with pytest.raises(ValueError, match="aware"):
         service.run_prompts(datetime(2026, 11, 24, 14, 30))
+
+
+def test_the_modal_keeps_the_edges_metadata_and_adds_the_date(
+    fake: FakeSlack, messenger: WebClientMessenger
+) -> None:
+    view = standup_modal("2026-11-24", json.dumps({"channel": "C1", "response_url": "u"}))
+    assert json.loads(view["private_metadata"]) == {
+        "channel": "C1",
+        "response_url": "u",
+        "date": "2026-11-24",
+    }
+    assert modal_date(view["private_metadata"]) == date(2026, 11, 24)
+    assert modal_date("not json") is None and modal_date(None) is None
+    huge = standup_modal(date(2026, 11, 24), json.dumps({"x": "y" * 4000}), initial_text="z")
+    assert json.loads(huge["private_metadata"]) == {"date": "2026-11-24"}
+    for v in (view, huge):
+        messenger.client.views_open(trigger_id="1.2.3", view=v)
+    assert all(c.ok for c in fake.calls_to("views.open"))
+
+
+def test_a_known_person_keeps_their_zone_when_a_profile_lookup_fails(
+    fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
+) -> None:
+    settings = make_settings(BATCHBOT_TEAM=TOKYO_USER, BATCHBOT_TIMEZONE="America/New_York")
+    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    assert service.run_prompts(utc(2026, 11, 24, 0, 30)).sent == 1  # caches Tokyo
+    # users.info now answers user_not_found (the adapter gives None), then fails outright.
+    fake.fail_next("users.info", error="user_not_found", times=30)
+    fake.fail_next("users.info", error="internal_error", times=30)
+    # A day later the cache is stale; the lookup fails; Tokyo's morning is still used.
+    got = prompts_by_user(fake, service, clock, utc(2026, 11, 25, 0, 0), utc(2026, 11, 25, 1, 0))
+    assert got == {TOKYO_USER: [utc(2026, 11, 25, 0, 30)]}
+    service._profiles.clear()  # a fresh process: the stale DB row is all there is
+    got = prompts_by_user(fake, service, clock, utc(2026, 11, 26, 0, 0), utc(2026, 11, 26, 1, 0))
+    assert got == {TOKYO_USER: [utc(2026, 11, 26, 0, 30)]}
+    # Failed lookups are retried every 15 minutes, not every tick.
+    assert 3 <= len(fake.calls_to("users.info")) <= 1 + 2 * (60 // 15 + 1)

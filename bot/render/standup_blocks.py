@@ -37,6 +37,7 @@ MODAL_INPUT_BLOCK_ID = "standup"
 MODAL_INPUT_ACTION_ID = "text"
 
 _SECTION_MAX = 3000
+_MAX_METADATA = 3000
 _HOW = "Reply here with 2–3 sentences, press the button, or use `/batch standup …` anywhere."
 
 Block = dict[str, Any]
@@ -93,12 +94,31 @@ def reminder_blocks(local_date: date) -> list[Block]:
     ]
 
 
-def standup_modal(local_date: date, initial_text: str = "") -> dict[str, Any]:
+def standup_modal(
+    local_date: date | str,
+    private_metadata: str | None = None,
+    *,
+    initial_text: str = "",
+) -> dict[str, Any]:
     """The "Write standup" modal: one multi-line field, the date in private_metadata.
 
-    ``initial_text`` pre-fills the field (e.g. a refused update to fix); it is plain text,
-    so no escaping, only clipped to the field's limit.
+    ``local_date`` is a date or its ISO form (a button's value). ``private_metadata`` is
+    the edge's own JSON object (e.g. the channel or response_url to answer in); the date
+    is merged into it as ``"date"`` (read it back with ``modal_date``). ``initial_text``
+    pre-fills the field (e.g. today's answer, to edit); plain text, clipped to the limit.
     """
+    day = local_date if isinstance(local_date, date) else date.fromisoformat(local_date)
+    meta: dict[str, Any] = {}
+    if private_metadata:
+        try:
+            loaded = json.loads(private_metadata)
+        except ValueError:
+            loaded = None
+        meta = loaded if isinstance(loaded, dict) else {"edge": private_metadata}
+    meta["date"] = day.isoformat()
+    metadata = json.dumps(meta)
+    if len(metadata) > _MAX_METADATA:  # Slack refuses the view; the date matters most
+        metadata = json.dumps({"date": day.isoformat()})
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": MODAL_INPUT_ACTION_ID,
@@ -114,12 +134,12 @@ def standup_modal(local_date: date, initial_text: str = "") -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "Daily standup"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"date": local_date.isoformat()}),
+        "private_metadata": metadata,
         "blocks": [
             {
                 "type": "input",
                 "block_id": MODAL_INPUT_BLOCK_ID,
-                "label": {"type": "plain_text", "text": f"Standup for {day_label(local_date)}"},
+                "label": {"type": "plain_text", "text": f"Standup for {day_label(day)}"},
                 "hint": {
                     "type": "plain_text",
                     "text": "2–3 sentences, up to 1,000 characters. Saving again replaces it.",

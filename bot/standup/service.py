@@ -128,6 +128,8 @@ class StandupService:
     thread_stale_after: timedelta = timedelta(minutes=5)
     #: Cached Slack profiles (time zones) are refreshed when older than this.
     profile_max_age: timedelta = timedelta(days=1)
+    #: After a failed profile lookup, the cached profile is used this long before retrying.
+    lookup_retry_after: timedelta = timedelta(minutes=15)
     #: Members of BATCHBOT_TEAM_CHANNEL are re-read when the cached list is older than this.
     members_max_age: timedelta = timedelta(minutes=10)
     #: DMs of one tick go out on this many threads (Slack limits per channel; DMs are
@@ -159,6 +161,7 @@ class StandupService:
         # queries: (job, key) whose claim is done or missed, ("answered", key), profiles.
         self._settled: set[tuple[str, str]] = set()
         self._profiles: dict[str, UserRecord] = {}
+        self._lookup_failed: dict[str, datetime] = {}
 
     # ------------------------------------------------------------------ basics
 
@@ -206,13 +209,26 @@ class StandupService:
             return cached
         if not _SLACK_ID.match(user_id):
             return cached
+        with self._lock:
+            failed_at = self._lookup_failed.get(user_id)
+        if cached is not None and failed_at and now - failed_at < self.lookup_retry_after:
+            return cached
         try:
             info = self.messenger.user_info(user_id)
         except MessengerError as exc:
             log.warning("users.info for %s failed (%s); using the cached time zone", user_id, exc)
+            with self._lock:
+                self._lookup_failed[user_id] = now
             if cached is not None:
                 return cached
             return UserRecord(user_id, user_id, "", self.settings.timezone, now)
+        if info is None and cached is not None:
+            # Some adapters answer None for any failed lookup: keep a known person on the
+            # team with their last known zone rather than drop their prompt silently.
+            log.warning("users.info for %s gave nothing; using the cached profile", user_id)
+            with self._lock:
+                self._lookup_failed[user_id] = now
+            return cached
         if info is None or getattr(info, "is_bot", False) or getattr(info, "deleted", False):
             return None
         tz = info.tz if _valid_zone(info.tz) else self.settings.timezone
@@ -611,7 +627,7 @@ class StandupService:
         """The "Write standup" modal for today, pre-filled with today's answer if any."""
         day = self.local_today(user_id)
         existing = self.db.get_standup(user_id, day)
-        return standup_modal(day, existing.text if existing else "")
+        return standup_modal(day, initial_text=existing.text if existing else "")
 
     # ------------------------------------------------------------------ /batch standup
 
