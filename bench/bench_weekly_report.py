@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import datetime as dt
 import os
 import pstats
@@ -67,8 +68,8 @@ def initial_plan() -> Plan:
                 notes=f"Scope of workstream {i}: services, tests and rollout",
             )
         )
-    return base.model_copy(
-        update={"program": Program(name="Bench program", start=START), "batches": tuple(batches)}
+    return dataclasses.replace(
+        base, program=Program(name="Bench program", start=START), batches=tuple(batches)
     )
 
 

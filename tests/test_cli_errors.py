@@ -114,3 +114,49 @@ def test_unreadable_toml_names_the_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cannot be read as TOML" in result.stderr
     assert "line 1" in result.stderr
+
+
+def test_progress_written_as_text_or_fraction_is_refused(tmp_path: Path) -> None:
+    plan = tmp_path / "p.toml"
+    plan.write_text(
+        '[[batches]]\nid = "a"\nname = "A"\nprogress = "40"\n\n'
+        '[[batches]]\nid = "b"\nname = "B"\nprogress = 40.5\n'
+    )
+    result = run_cli("--plan", str(plan), "validate")
+    assert result.returncode == 1
+    assert "a.progress: must be a whole number 0–100 (got '40')" in result.stderr
+    assert "b.progress: must be a whole number 0–100 (got 40.5)" in result.stderr
+
+
+def test_validated_plan_is_read_again_without_importing_pydantic(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, SHIPPED_PLAN
+
+    plan = tmp_path / "p.toml"
+    shutil.copy(SHIPPED_PLAN, plan)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    probe = (
+        "import sys, io, contextlib; from bot.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): code = main(['--plan', {str(plan)!r}, "
+        "'dashboard'])\n"
+        "print(code, 'pydantic' in sys.modules)"
+    )
+
+    def run() -> str:
+        import os
+
+        return subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+        ).stdout.strip()
+
+    assert run() == "0 True"  # first read validates
+    assert run() == "0 False"  # same bytes: trusted, no pydantic import
+    plan.write_text(plan.read_text().replace("progress = 0", "progress = 900", 1))
+    assert run() == "1 True"  # changed bytes are validated again and refused

@@ -7,6 +7,7 @@ claims live in a SQLite file shared by threads and processes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
@@ -399,7 +400,7 @@ def big_plan(n: int) -> Plan:
                 notes="long note " * 40,
             )
         )
-    return base.model_copy(update={"batches": tuple(batches)})
+    return dataclasses.replace(base, batches=tuple(batches))
 
 
 def test_a_1000_batch_plan_still_posts_within_block_kit_limits(

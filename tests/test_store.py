@@ -174,11 +174,17 @@ def test_process_killed_mid_write_leaves_a_valid_file(plan_file: Path) -> None:
         # A kill between write and commit leaves a change git has not seen; a person (or the
         # next run after inspecting) decides. Reset so the next round starts clean.
         git_dir = Path(git(plan_file.parent.parent, "rev-parse", "--absolute-git-dir").strip())
-        for stale in git_dir.rglob("*.lock"):  # git's own locks (index, HEAD, refs), left by the kill
+        for stale in git_dir.rglob(
+            "*.lock"
+        ):  # git's own locks (index, HEAD, refs), left by the kill
             if stale.name != "batchbot-plan.lock":
                 stale.unlink(missing_ok=True)
-        reset = subprocess.run(["git", "checkout", "--", "plan/execution-plan.toml"],
-                               cwd=plan_file.parent.parent, capture_output=True, text=True)
+        reset = subprocess.run(
+            ["git", "checkout", "--", "plan/execution-plan.toml"],
+            cwd=plan_file.parent.parent,
+            capture_output=True,
+            text=True,
+        )
         assert reset.returncode == 0, reset.stderr
 
 

@@ -6,12 +6,25 @@ newlines in notes escaped) so that changing one field changes exactly one line o
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from bot.plan.model import Plan, PlanInvalid, Problem, Program, Targets, parse_plan
+from bot.plan import model as model_module
+from bot.plan.model import (
+    Plan,
+    PlanInvalid,
+    Problem,
+    Program,
+    Targets,
+    as_dict,
+    parse_plan,
+    plan_from_trusted,
+)
 
 BATCH_KEYS = (
     "id",
@@ -36,7 +49,38 @@ def loads(text: str, source: str, as_json: bool) -> Plan:
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         kind = "JSON" if as_json else "TOML"
         raise PlanInvalid([Problem("", f"cannot be read as {kind}: {exc}")], source) from None
-    return parse_plan(data, source)
+    marker = _marker(text, as_json)
+    if marker is not None and marker.exists():
+        try:
+            return plan_from_trusted(data)
+        except (TypeError, ValueError, AttributeError):
+            pass  # a stale or foreign marker: validate properly below
+    plan = parse_plan(data, source)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # no cache, just slower next time
+    return plan
+
+
+def _marker(text: str, as_json: bool) -> Path | None:
+    """Where to remember "these exact bytes passed validation".
+
+    pydantic's import alone takes longer than the CLI's whole 100 ms budget, so a plan that
+    has been validated once (same bytes, same model code) is read without it. The key covers
+    the text, the format and the model module's size and mtime, so any change to the file or
+    to the rules means a full validation again.
+    """
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        rules = Path(model_module.__file__ or "").stat()
+    except (OSError, RuntimeError):
+        return None
+    salt = f"{rules.st_size}:{rules.st_mtime_ns}:{'json' if as_json else 'toml'}\0"
+    digest = hashlib.sha256((salt + text).encode("utf-8")).hexdigest()
+    return base / "batchbot" / "validated" / digest[:2] / digest
 
 
 def read(path: Path) -> Plan:
@@ -57,25 +101,28 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         {key: list(b.blockers) if key == "blockers" else getattr(b, key) for key in BATCH_KEYS}
         for b in plan.batches
     ]
-    metrics = _numbers(plan.metrics.model_dump(exclude_none=True))
+    metrics = _numbers(as_dict(plan.metrics, drop_none=True))
     if legacy:
         # The old script reads only these two keys; extras ride along only when set, so a
         # JSON plan keeps its start date, targets and risks without growing for nothing.
         legacy_data: dict[str, Any] = {"batches": batches, "metrics": metrics}
         if plan.program != Program():
-            legacy_data["program"] = plan.program.model_dump(mode="json", exclude_none=True)
+            legacy_data["program"] = {
+                k: v.isoformat() if isinstance(v, dt.date) else v
+                for k, v in as_dict(plan.program, drop_none=True).items()
+            }
         if plan.targets != Targets():
-            legacy_data["targets"] = _numbers(plan.targets.model_dump())
+            legacy_data["targets"] = _numbers(as_dict(plan.targets))
         if plan.risks:
-            legacy_data["risks"] = [r.model_dump() for r in plan.risks]
+            legacy_data["risks"] = [as_dict(r) for r in plan.risks]
         return legacy_data
     data: dict[str, Any] = {}
-    program = plan.program.model_dump(exclude_none=True)
+    program = as_dict(plan.program, drop_none=True)
     data["program"] = program
     data["batches"] = batches
     data["metrics"] = metrics
-    data["targets"] = _numbers(plan.targets.model_dump())
-    data["risks"] = [r.model_dump() for r in plan.risks]
+    data["targets"] = _numbers(as_dict(plan.targets))
+    data["risks"] = [as_dict(r) for r in plan.risks]
     return data
 
 

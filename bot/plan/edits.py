@@ -8,7 +8,7 @@ Applying is all-or-nothing: a plan comes back only if every pair and the whole p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.plan.model import (
@@ -19,6 +19,7 @@ from bot.plan.model import (
     Plan,
     check_batches,
     did_you_mean,
+    field_names,
 )
 
 
@@ -61,7 +62,7 @@ def show(value: Any) -> str:
 
 
 BATCH_KEYS = ("status", "progress", "owner", "blockers", "targetDate", "notes", "priority", "name")
-METRIC_KEYS = tuple(Metrics.model_fields)
+METRIC_KEYS = field_names(Metrics)
 
 _ALIASES = {
     "target": "targetDate",
@@ -260,19 +261,18 @@ def update_batch(
     ]
     if not changes:
         return plan, []
-    updated = batch.model_copy(update={c.field: c.new for c in changes})
+    updated = replace(batch, **{c.field: c.new for c in changes})
     batches = tuple(updated if b.id == batch_id else b for b in plan.batches)
     problems = check_batches(batches)
     if problems:
         raise EditError(str(problems[0]))
-    return plan.model_copy(update={"batches": batches}), changes
+    return replace(plan, batches=batches), changes
 
 
 def update_metrics(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list[Change]]:
     values: dict[str, Any] = {}
     for key, value in pairs:
-        field = Metrics.model_fields[key]
-        optional = field.default is None
+        optional = getattr(Metrics(), key) is None
         if optional and value.strip().lower() in ("", "none", "unset", "-"):
             values[key] = None
             continue
@@ -289,8 +289,8 @@ def update_metrics(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list
     ]
     if not changes:
         return plan, []
-    metrics = plan.metrics.model_copy(update={c.field: c.new for c in changes})
-    return plan.model_copy(update={"metrics": metrics}), changes
+    metrics = replace(plan.metrics, **{c.field: c.new for c in changes})
+    return replace(plan, metrics=metrics), changes
 
 
 def batch_for_modal(batch: Batch) -> dict[str, str]:

@@ -2,82 +2,115 @@
 
 Field names are the old tool's camelCase names (`targetDate`, `ciPassRate`) everywhere — in
 TOML, in JSON and in `update key=val` — so a team never has to learn two spellings.
+
+The records are frozen stdlib dataclasses whose constraints are `annotated_types` metadata.
+pydantic v2 validates them (it reads those constraints and `__pydantic_config__`), but is
+imported only when a plan is actually validated: importing pydantic costs more than the whole
+`batchbot dashboard` budget, and a plan already validated is read without it (see codec).
+
 Validation is split in two on purpose: pydantic checks each record's shape and ranges, and
-`check_plan` checks what only the whole plan can tell (duplicate ids, blockers, cycles). Both
-report *every* problem with where it is, instead of stopping at the first one.
+`check_batches` checks what only the whole plan can tell (duplicate ids, blockers, cycles).
+Both report *every* problem with where it is, instead of stopping at the first one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from annotated_types import Ge, Le, MaxLen, MinLen
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 LEVELS: tuple[str, ...] = ("Low", "Medium", "High", "Critical")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 Status = Literal["not-started", "queued", "in-progress", "blocked", "done"]
 Priority = Literal["P0", "P1", "P2", "P3"]
 Level = Literal["Low", "Medium", "High", "Critical"]
+Percent = Annotated[float, Ge(0), Le(100)]
+Count = Annotated[int, Ge(0)]
+Minutes = Annotated[float, Ge(0)]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+@dataclass(frozen=True)
+class Batch:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-
-class Batch(_Record):
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    name: str = Field(min_length=1, max_length=200)
+    id: Annotated[str, MinLen(1), MaxLen(64)]
+    name: Annotated[str, MinLen(1), MaxLen(200)]
     priority: Priority = "P2"
     status: Status = "not-started"
-    progress: int = Field(default=0, ge=0, le=100, strict=True)
-    targetDate: str = Field(default="", max_length=100)
-    owner: str = Field(default="", max_length=100)
+    progress: Annotated[int, Ge(0), Le(100)] = 0
+    targetDate: Annotated[str, MaxLen(100)] = ""
+    owner: Annotated[str, MaxLen(100)] = ""
     blockers: tuple[str, ...] = ()
-    notes: str = Field(default="", max_length=2000)
+    notes: Annotated[str, MaxLen(2000)] = ""
 
 
-class Metrics(_Record):
-    prsMerged: int = Field(default=0, ge=0)
-    ciPassRate: float = Field(default=0, ge=0, le=100)
-    coverage: float = Field(default=0, ge=0, le=100)
-    productionIncidents: int = Field(default=0, ge=0)
-    deploymentMinutes: float = Field(default=0, ge=0)
+@dataclass(frozen=True)
+class Metrics:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    prsMerged: Count = 0
+    ciPassRate: Percent = 0
+    coverage: Percent = 0
+    productionIncidents: Count = 0
+    deploymentMinutes: Minutes = 0
     # Monitoring figures the team may also track; None means "not measured yet".
-    ciFlakeRate: float | None = Field(default=None, ge=0, le=100)
-    workflowMinutes: float | None = Field(default=None, ge=0)
-    openCriticalVulns: int | None = Field(default=None, ge=0)
+    ciFlakeRate: Percent | None = None
+    workflowMinutes: Minutes | None = None
+    openCriticalVulns: Count | None = None
 
 
-class Targets(_Record):
+@dataclass(frozen=True)
+class Targets:
     """Monitoring targets from the program's plan; each metric is marked against these."""
 
-    ciPassRateMin: float = Field(default=95, ge=0, le=100)
-    coverageMin: float = Field(default=80, ge=0, le=100)
-    productionIncidentsMax: int = Field(default=0, ge=0)
-    deploymentMinutesMax: float = Field(default=30, ge=0)
-    ciFlakeRateMax: float = Field(default=5, ge=0, le=100)
-    workflowMinutesMax: float = Field(default=5, ge=0)
-    openCriticalVulnsMax: int = Field(default=0, ge=0)
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    ciPassRateMin: Percent = 95
+    coverageMin: Percent = 80
+    productionIncidentsMax: Count = 0
+    deploymentMinutesMax: Minutes = 30
+    ciFlakeRateMax: Percent = 5
+    workflowMinutesMax: Minutes = 5
+    openCriticalVulnsMax: Count = 0
 
 
-class Risk(_Record):
-    risk: str = Field(min_length=1, max_length=300)
+@dataclass(frozen=True)
+class Risk:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    risk: Annotated[str, MinLen(1), MaxLen(300)]
     probability: Level
     impact: Level
-    mitigation: str = Field(default="", max_length=1000)
+    mitigation: Annotated[str, MaxLen(1000)] = ""
 
 
-class Program(_Record):
-    name: str = Field(default="Delivery program", max_length=200)
+@dataclass(frozen=True)
+class Program:
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    name: Annotated[str, MaxLen(200)] = "Delivery program"
     start: dt.date | None = None
 
 
-class Plan(_Record):
+def field_names(record: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(record))
+
+
+def as_dict(record: Any, *, drop_none: bool = False) -> dict[str, Any]:
+    """A record's fields in declaration order (shallow: nested values are kept as they are)."""
+    values = {f.name: getattr(record, f.name) for f in fields(record)}
+    return {k: v for k, v in values.items() if v is not None} if drop_none else values
+
+
+@dataclass(frozen=True)
+class Plan:
     program: Program = Program()
     batches: tuple[Batch, ...] = ()
     metrics: Metrics = Metrics()
@@ -144,7 +177,7 @@ def _describe(err: dict[str, Any]) -> str:
     if kind == "literal_error":
         allowed = err.get("ctx", {}).get("expected", "")
         return f"{value!r} is not allowed; use one of {allowed.replace(' or ', ', ')}"
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return "is not a known field"
     if kind == "missing":
         return "is required"
@@ -165,9 +198,20 @@ def _loc(prefix: str, loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _collect(model: type[_Record], data: Any, where: str, problems: list[Problem]) -> Any:
+_ADAPTERS: dict[type, Any] = {}
+
+
+def _collect(model: type, data: Any, where: str, problems: list[Problem]) -> Any:
+    from pydantic import TypeAdapter, ValidationError
+
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(model)
+    if not isinstance(data, dict):
+        problems.append(Problem(where, "must be a table/object"))
+        return None
     try:
-        return model.model_validate(data)
+        return adapter.validate_python(data)
     except ValidationError as exc:
         for err in exc.errors():
             problems.append(Problem(_loc(where, tuple(err["loc"])), _describe(dict(err))))
@@ -179,7 +223,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = {"program", "batches", "metrics", "targets", "risks"}
+    known = ("program", "batches", "metrics", "targets", "risks")
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -194,6 +238,14 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         where = label or f"batches[{i}]"
         if isinstance(raw, dict) and isinstance(raw.get("blockers"), list):
             raw = {**raw, "blockers": tuple(raw["blockers"])}
+        if isinstance(raw, dict) and "progress" in raw and type(raw["progress"]) is not int:
+            # "40" or 40.5 in the file is a mistake to report, not to coerce
+            problems.append(
+                Problem(
+                    f"{where}.progress", f"must be a whole number 0–100 (got {raw['progress']!r})"
+                )
+            )
+            raw = {k: v for k, v in raw.items() if k != "progress"}
         batch = _collect(Batch, raw, where, problems)
         if batch is not None:
             batches.append(batch)
@@ -226,6 +278,27 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     )
 
 
+def plan_from_trusted(data: dict[str, Any]) -> Plan:
+    """Build a Plan from data already validated once (same bytes), without pydantic.
+
+    Only codec's validated-content cache calls this: the bytes' hash proved that
+    `parse_plan` accepted exactly this data before, so checking it again would only cost time.
+    """
+    program = dict(data.get("program", {}))
+    if isinstance(program.get("start"), str):
+        program["start"] = dt.date.fromisoformat(program["start"])
+    return Plan(
+        program=Program(**program),
+        batches=tuple(
+            Batch(**{**b, "blockers": tuple(b.get("blockers", ()))})
+            for b in data.get("batches", [])
+        ),
+        metrics=Metrics(**data.get("metrics", {})),
+        targets=Targets(**data.get("targets", {})),
+        risks=tuple(Risk(**r) for r in data.get("risks", [])),
+    )
+
+
 @dataclass(frozen=True)
 class Link:
     id: str
@@ -237,6 +310,14 @@ def check_batches(batches: Sequence[Batch | Link]) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for b in batches:
+        if not ID_PATTERN.match(b.id):
+            problems.append(
+                Problem(
+                    b.id,
+                    "a batch id starts with a letter or digit and holds only letters, "
+                    "digits, '.', '_' and '-'",
+                )
+            )
         if b.id in seen:
             problems.append(Problem(b.id, "duplicate batch id"))
         seen.add(b.id)

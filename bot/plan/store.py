@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.plan import codec
 from bot.plan.edits import Change, EditError
 from bot.plan.gitrepo import GitError, GitRepo
-from bot.plan.model import Batch, Plan, PlanInvalid
+from bot.plan.model import Batch, Metrics, Plan, PlanInvalid, field_names
 
 Clock = Callable[[], dt.datetime]
 TRAILER = "Batchbot-Change: "
@@ -453,13 +453,13 @@ def diff_plans(old: Plan | None, new: Plan) -> list[Change]:
         if before is None:
             changes.append(Change(b.id, "batch", None, "added"))
             continue
-        for key in Batch.model_fields:
+        for key in field_names(Batch):
             if getattr(before, key) != getattr(b, key):
                 changes.append(Change(b.id, key, getattr(before, key), getattr(b, key)))
     for gone in old_batches:
         changes.append(Change(gone, "batch", "present", "removed"))
     if old is not None:
-        for key in type(new.metrics).model_fields:
+        for key in field_names(Metrics):
             if getattr(old.metrics, key) != getattr(new.metrics, key):
                 changes.append(
                     Change("metrics", key, getattr(old.metrics, key), getattr(new.metrics, key))

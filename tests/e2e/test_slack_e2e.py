@@ -57,11 +57,22 @@ class Bot:
     fake: FakeSlack
     log: Path
 
-    def slash(self, text: str, user: str = "U0ALICE", name: str = "alice",
-              team: str = "T0TEAM", key: str = "cmd") -> tuple[int, bytes]:
+    def slash(
+        self,
+        text: str,
+        user: str = "U0ALICE",
+        name: str = "alice",
+        team: str = "T0TEAM",
+        key: str = "cmd",
+    ) -> tuple[int, bytes]:
         body = slash_command_body(
-            text=text, user_id=user, user_name=name, team_id=team, channel_id="C0PLAN",
-            response_url=self.fake.response_url(key), trigger_id=f"trig-{key}",
+            text=text,
+            user_id=user,
+            user_name=name,
+            team_id=team,
+            channel_id="C0PLAN",
+            response_url=self.fake.response_url(key),
+            trigger_id=f"trig-{key}",
         )
         status, _, out = post_signed(self.url, body, SECRET, FORM)
         return status, out
@@ -76,8 +87,12 @@ class Bot:
         return self.log.read_text()
 
 
-def start_bot(tmp: Path, fake: FakeSlack, plan_source: Path = SHIPPED_PLAN,
-              extra_env: dict[str, str] | None = None) -> Bot:
+def start_bot(
+    tmp: Path,
+    fake: FakeSlack,
+    plan_source: Path = SHIPPED_PLAN,
+    extra_env: dict[str, str] | None = None,
+) -> Bot:
     repo = init_repo(tmp / "repo")
     (repo / "plan").mkdir()
     plan = repo / "plan" / "execution-plan.toml"
@@ -86,22 +101,30 @@ def start_bot(tmp: Path, fake: FakeSlack, plan_source: Path = SHIPPED_PLAN,
     git(repo, "commit", "-qm", "plan")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
-    env.update({
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.url,
-        "PORT": str(port),
-        "BATCHBOT_HOST": "127.0.0.1",
-        "EXECUTION_PLAN_PATH": str(plan),
-        "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
-        "BATCHBOT_SCHEDULER": "false",
-        **(extra_env or {}),
-    })
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+            "PORT": str(port),
+            "BATCHBOT_HOST": "127.0.0.1",
+            "EXECUTION_PLAN_PATH": str(plan),
+            "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
+            "BATCHBOT_SCHEDULER": "false",
+            **(extra_env or {}),
+        }
+    )
     log = tmp / "server.log"
     # Exactly what the Procfile runs: `batchbot serve`.
     exe = Path(sys.executable).with_name("batchbot")
-    proc = subprocess.Popen([str(exe), "serve"], cwd=tmp, env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve"],
+        cwd=tmp,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -143,7 +166,7 @@ def test_healthz_answers_json(bot: Bot) -> None:
 
 
 def test_status_shows_the_whole_plan_to_the_caller_only(bot: Bot) -> None:
-    status, body = bot.slash("status")
+    status, _body = bot.slash("status")
     assert status == 200
     reply = bot.reply()
     assert reply["response_type"] == "ephemeral"
@@ -166,7 +189,7 @@ def test_status_of_one_batch_shows_notes_and_recent_changes(bot: Bot) -> None:
 
 def test_update_commits_as_the_slack_user_and_announces_in_channel(bot: Bot) -> None:
     before = bot.commits()
-    bot.slash("update batch-1 status=in-progress progress=40 notes=\"a = b\"")
+    bot.slash('update batch-1 status=in-progress progress=40 notes="a = b"')
     reply = bot.reply()
     assert reply["response_type"] == "in_channel"
     text = json.dumps(reply["blocks"], ensure_ascii=False)
@@ -193,7 +216,7 @@ def test_update_accepts_curly_quotes_from_slack_clients(bot: Bot) -> None:
         ("update batch-1 progress=140", "progress must be 0–100"),
         ("update batch-42 progress=1", "unknown batch"),
         ("update batch-1 blockers=batch-5", "dependency cycle"),
-        ("update batch-1 notes=\"unclosed", "never closed"),
+        ('update batch-1 notes="unclosed', "never closed"),
         ("update", "give a batch id"),
         ("metrics coverage=abc", "coverage must be a number"),
         ("stauts", "did you mean status?"),
@@ -223,19 +246,22 @@ def test_update_without_pairs_opens_a_modal_whose_submit_makes_the_change(bot: B
     assert view["callback_id"] == "batch_update"
     before = bot.commits()
     state = {
-        "status": {"value": {"type": "static_select",
-                             "selected_option": {"value": "in-progress"}}},
+        "status": {"value": {"type": "static_select", "selected_option": {"value": "in-progress"}}},
         "progress": {"value": {"type": "plain_text_input", "value": "25"}},
         "owner": {"value": {"type": "users_select", "selected_user": "U0BOB"}},
         "targetDate": {"value": {"type": "plain_text_input", "value": "Week 3–4"}},
-        "blockers": {"value": {"type": "multi_static_select",
-                               "selected_options": [{"value": "batch-1"}]}},
+        "blockers": {
+            "value": {"type": "multi_static_select", "selected_options": [{"value": "batch-1"}]}
+        },
         "notes": {"value": {"type": "plain_text_input", "value": "pooling first"}},
     }
     payload = {
-        "type": "view_submission", "team": {"id": "T0TEAM"},
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
         "user": {"id": "U0ALICE", "username": "alice", "name": "alice", "team_id": "T0TEAM"},
-        "api_app_id": "A0APP", "token": "x", "trigger_id": "t2",
+        "api_app_id": "A0APP",
+        "token": "x",
+        "trigger_id": "t2",
         "view": {**view, "id": "V1", "team_id": "T0TEAM", "state": {"values": state}},
     }
     status, _, out = post_signed(bot.url, interactive_body(payload), SECRET, FORM)
@@ -245,7 +271,11 @@ def test_update_without_pairs_opens_a_modal_whose_submit_makes_the_change(bot: B
     assert bot.commits() == before + 1
     batch = tomllib.loads(bot.plan.read_text())["batches"][1]
     assert (batch["status"], batch["progress"], batch["owner"], batch["notes"]) == (
-        "in-progress", 25, "<@U0BOB>", "pooling first")
+        "in-progress",
+        25,
+        "<@U0BOB>",
+        "pooling first",
+    )
 
 
 def test_modal_submit_with_a_bad_value_shows_the_error_on_the_field(bot: Bot) -> None:
@@ -256,9 +286,13 @@ def test_modal_submit_with_a_bad_value_shows_the_error_on_the_field(bot: Bot) ->
         "status": {"value": {"type": "static_select", "selected_option": {"value": "queued"}}},
         "progress": {"value": {"type": "plain_text_input", "value": "250"}},
     }
-    payload = {"type": "view_submission", "team": {"id": "T0TEAM"},
-               "user": {"id": "U0ALICE", "name": "alice"}, "api_app_id": "A0APP",
-               "view": {**view, "state": {"values": state}}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0ALICE", "name": "alice"},
+        "api_app_id": "A0APP",
+        "view": {**view, "state": {"values": state}},
+    }
     before = bot.commits()
     status, _, out = post_signed(bot.url, interactive_body(payload), SECRET, FORM)
     assert status == 200
@@ -269,8 +303,9 @@ def test_modal_submit_with_a_bad_value_shows_the_error_on_the_field(bot: Bot) ->
 
 
 def test_app_home_shows_the_dashboard_and_refreshes_after_a_change(bot: Bot) -> None:
-    body = event_body({"type": "app_home_opened", "user": "U0ALICE", "tab": "home",
-                       "channel": "D0ALICE"})
+    body = event_body(
+        {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "channel": "D0ALICE"}
+    )
     status, _, _ = post_signed(bot.url, body, SECRET, JSON)
     assert status == 200
     (first,) = bot.fake.wait_for("views.publish", timeout=10)
@@ -283,8 +318,9 @@ def test_app_home_shows_the_dashboard_and_refreshes_after_a_change(bot: Bot) -> 
 
 
 def test_forged_signature_is_refused(bot: Bot) -> None:
-    body = slash_command_body(text="update batch-1 progress=99",
-                              response_url=bot.fake.response_url("x"))
+    body = slash_command_body(
+        text="update batch-1 progress=99", response_url=bot.fake.response_url("x")
+    )
     before = bot.commits()
     status, _, _ = post_signed(bot.url, body, SECRET, FORM, signature="v0=" + "0" * 64)
     assert status == 401
@@ -294,8 +330,9 @@ def test_forged_signature_is_refused(bot: Bot) -> None:
 
 
 def test_ten_minute_old_timestamp_is_refused(bot: Bot) -> None:
-    body = slash_command_body(text="update batch-1 progress=99",
-                              response_url=bot.fake.response_url("x"))
+    body = slash_command_body(
+        text="update batch-1 progress=99", response_url=bot.fake.response_url("x")
+    )
     before = bot.commits()
     status, _, _ = post_signed(bot.url, body, SECRET, FORM, timestamp=int(time.time()) - 600)
     assert status == 401
@@ -351,9 +388,17 @@ def test_two_hundred_batch_plan_stays_within_block_kit_limits(
 
     data = tomllib.loads(SHIPPED_PLAN.read_text())
     data["batches"] = [
-        {"id": f"b-{i}", "name": f"Batch number {i} with a longish name", "priority": "P1",
-         "status": "queued", "progress": i % 101, "targetDate": f"Week {i}",
-         "owner": "Somebody", "blockers": [f"b-{i - 1}"] if i else [], "notes": "n" * 200}
+        {
+            "id": f"b-{i}",
+            "name": f"Batch number {i} with a longish name",
+            "priority": "P1",
+            "status": "queued",
+            "progress": i % 101,
+            "targetDate": f"Week {i}",
+            "owner": "Somebody",
+            "blockers": [f"b-{i - 1}"] if i else [],
+            "notes": "n" * 200,
+        }
         for i in range(200)
     ]
     big = tmp_path / "big.toml"
@@ -418,15 +463,17 @@ def test_missing_settings_stop_the_start_listing_each(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update({"PORT": "notaport", "BATCHBOT_TIMEZONE": "Mars/Olympus"})
     exe = Path(sys.executable).with_name("batchbot")
-    result = subprocess.run([str(exe), "serve"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        [str(exe), "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 1
     assert "PORT" in result.stderr and "BATCHBOT_TIMEZONE" in result.stderr
     assert "Traceback" not in result.stderr
     env.pop("PORT")
     env.pop("BATCHBOT_TIMEZONE")
-    result = subprocess.run([str(exe), "serve"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        [str(exe), "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN is not set" in result.stderr
     assert "SLACK_SIGNING_SECRET is not set" in result.stderr
