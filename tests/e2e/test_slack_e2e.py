@@ -481,3 +481,131 @@ def test_missing_settings_stop_the_start_listing_each(tmp_path: Path) -> None:
 
 def test_procfile_runs_batchbot_serve() -> None:
     assert (ROOT / "Procfile").read_text().strip() == "web: batchbot serve"
+
+
+def _standup_bot(tmp_path: Path, fake: FakeSlack) -> Bot:
+    return start_bot(
+        tmp_path,
+        fake,
+        extra_env={
+            "BATCHBOT_TEAM": "U0ALICE,U0BOB",
+            "BATCHBOT_STANDUP_CHANNEL": "C0STAND",
+        },
+    )
+
+
+def test_standup_by_dm_is_saved_and_posted_in_the_day_thread(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    b = _standup_bot(tmp_path, fake)
+    try:
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0ALICE",
+            "user": "U0ALICE",
+            "text": "Fixed the flaky CI job. Next I review the OWASP list.",
+            "ts": "1.0",
+        }
+        status, _, _ = post_signed(b.url, event_body(event), SECRET, JSON)
+        assert status == 200
+        posts = fake.wait_for("chat.postMessage", 3, timeout=10)
+        thread_parent, reply, confirmation = posts
+        assert thread_parent.args["channel"] == "C0STAND"
+        assert "Daily standup" in thread_parent.args["text"]
+        assert reply.args["thread_ts"] == thread_parent.response["ts"]
+        assert "Fixed the flaky CI job" in json.dumps(reply.args)
+        assert confirmation.args["channel"] == "D0ALICE"
+    finally:
+        b.proc.terminate()
+        b.proc.wait(10)
+
+
+def test_one_sentence_dm_is_refused_and_quoted_back(tmp_path: Path, fake: FakeSlack) -> None:
+    b = _standup_bot(tmp_path, fake)
+    try:
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0ALICE",
+            "user": "U0ALICE",
+            "text": "Did stuff",
+            "ts": "1.0",
+        }
+        post_signed(b.url, event_body(event), SECRET, JSON)
+        (answer,) = fake.wait_for("chat.postMessage", 1, timeout=10)
+        assert answer.args["channel"] == "D0ALICE"
+        shown = json.dumps(answer.args)
+        assert "Did stuff" in shown and "2–3 sentences" in shown
+        time.sleep(0.3)
+        assert not [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "C0STAND"]
+    finally:
+        b.proc.terminate()
+        b.proc.wait(10)
+
+
+def test_standup_button_opens_the_form_and_its_submit_saves(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    b = _standup_bot(tmp_path, fake)
+    try:
+        action = {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0BOB", "name": "bob"},
+            "api_app_id": "A0APP",
+            "trigger_id": "trig-b",
+            "channel": {"id": "D0BOB"},
+            "actions": [
+                {"action_id": "standup_open", "block_id": "b", "type": "button", "value": ""}
+            ],
+        }
+        status, _, _ = post_signed(b.url, interactive_body(action), SECRET, FORM)
+        assert status == 200
+        (opened,) = fake.wait_for("views.open", timeout=10)
+        assert opened.ok, opened.response
+        view = opened.args["view"]
+        block = view["blocks"][0]
+        state = {
+            block["block_id"]: {
+                block["element"]["action_id"]: {
+                    "type": "plain_text_input",
+                    "value": "Shipped the pooling PR. Tomorrow I start on backups.",
+                }
+            }
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0BOB", "name": "bob"},
+            "api_app_id": "A0APP",
+            "view": {**view, "state": {"values": state}},
+        }
+        status, _, out = post_signed(b.url, interactive_body(payload), SECRET, FORM)
+        assert status == 200 and out in (b"", b"{}")
+        posts = fake.wait_for("chat.postMessage", 3, timeout=10)
+        assert any("Shipped the pooling PR" in json.dumps(p.args) for p in posts)
+        assert any(p.args["channel"] == "D0BOB" for p in posts)  # confirmation in the DM
+        # A second submit with one sentence is refused on the field, nothing posted.
+        state[block["block_id"]][block["element"]["action_id"]]["value"] = "Too short"
+        status, _, out = post_signed(b.url, interactive_body(payload), SECRET, FORM)
+        assert json.loads(out)["response_action"] == "errors"
+    finally:
+        b.proc.terminate()
+        b.proc.wait(10)
+
+
+def test_slash_standup_list_shows_past_updates_to_the_caller(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    b = _standup_bot(tmp_path, fake)
+    try:
+        b.slash("standup Reviewed the audit log design. Next I pair with Bob on caching.", key="s1")
+        assert "Saved" in json.dumps(b.reply("s1"))
+        b.slash("standup list", key="s2")
+        reply = b.reply("s2")
+        assert reply["response_type"] == "ephemeral"
+        assert "Reviewed the audit log design" in json.dumps(reply)
+    finally:
+        b.proc.terminate()
+        b.proc.wait(10)

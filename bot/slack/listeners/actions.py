@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -22,7 +23,9 @@ def register(app: App, edge: Any) -> None:
             edge.rt.standups.local_today(user).isoformat()
         )
         meta = json.dumps({"channel": (body.get("channel") or {}).get("id")})
+        existing = edge.rt.db.get_standup(user, date.fromisoformat(day))
+        view = standup_modal(day, meta, initial_text=existing.text if existing else "")
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=standup_modal(day, meta))
+            client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
             log.error("views.open for the standup form failed: %s", exc)

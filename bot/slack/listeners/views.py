@@ -85,9 +85,24 @@ def register(app: App, edge: Any) -> None:
             ack(response_action="errors", errors={"standup": check.reason[:150]})
             return
         ack()
+        from bot.render import blocks as kit
+        from bot.render.standup_blocks import modal_date
+
         reply = edge.rt.standups.submit(
-            user["id"], edge.rt.standups.display_name(user["id"]), text, "modal"
+            user["id"],
+            edge.rt.standups.display_name(user["id"]),
+            text,
+            "modal",
+            local_date=modal_date(view.get("private_metadata")),
         )
         meta = json.loads(view.get("private_metadata") or "{}")
         if meta.get("response_url"):
             edge.respond(meta["response_url"], reply)
+        elif meta.get("channel"):  # opened from the DM prompt: confirm there
+            text_out, blocks = kit.render(reply)
+            try:
+                edge.rt.messenger.client.chat_postMessage(
+                    channel=meta["channel"], text=text_out, blocks=blocks
+                )
+            except Exception as exc:
+                log.error("could not confirm a standup in the DM: %s", exc)
