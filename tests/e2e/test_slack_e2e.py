@@ -535,7 +535,7 @@ def test_one_sentence_dm_is_refused_and_quoted_back(tmp_path: Path, fake: FakeSl
         post_signed(b.url, event_body(event), SECRET, JSON)
         (answer,) = fake.wait_for("chat.postMessage", 1, timeout=10)
         assert answer.args["channel"] == "D0ALICE"
-        shown = json.dumps(answer.args)
+        shown = json.dumps(answer.args, ensure_ascii=False)
         assert "Did stuff" in shown and "2–3 sentences" in shown
         time.sleep(0.3)
         assert not [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "C0STAND"]
