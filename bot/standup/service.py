@@ -477,7 +477,7 @@ class StandupService:
     def _result(job: str, at: datetime, sent: int, failed: int, why: Counter[str]) -> JobResult:
         skipped = sum(why.values())
         reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(why.items()))
-        summary = f"{job} at {_fmt_utc(at)}: {sent} sent, {skipped} skipped" + (
+        summary = f"at {_fmt_utc(at)}: {sent} sent, {skipped} skipped" + (
             f" ({reasons})" if reasons else ""
         )
         summary += f", {failed} failed" + (" (will retry next minute)" if failed else "")
