@@ -117,7 +117,12 @@ _BLOCKER_WORDS = re.compile(
 _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|access))\b", re.I)
 
 
-def owner_label(owner: str) -> str:
+def owner_label(owner: str, name_of: Callable[[str], str] | None = None) -> str:
+    """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
+    the report is also pasted into a GitHub issue where mentions mean nothing."""
+    m = re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>", owner.strip())
+    if m:
+        return m.group(2) or (name_of(m.group(1)) if name_of else f"@{m.group(1)}")
     return owner or "Unassigned"
 
 
@@ -217,6 +222,10 @@ def build_report(
     name_of: Callable[[str], str] | None = None,
 ) -> WeeklyReport:
     """Assemble the report. `start_plan` is the plan as it stood when the week began."""
+
+    def owner_of(owner: str) -> str:
+        return owner_label(owner, name_of)
+
     names = {b.id: b.name for b in plan.batches}
     before = {b.id: b for b in start_plan.batches} if start_plan else {}
     overall_before = start_plan.overall_progress() if start_plan else None
@@ -250,7 +259,7 @@ def build_report(
     for b in plan.batches:
         if b.status != "in-progress" and not (b.status == "blocked" and b.progress > 0):
             continue
-        text = f"{b.name} - {owner_label(b.owner)} - {b.progress}% complete"
+        text = f"{b.name} - {owner_of(b.owner)} - {b.progress}% complete"
         old = before.get(b.id)
         if old is not None and old.progress != b.progress:
             text += f" ({old.progress}% → {b.progress}% this week)"
@@ -268,18 +277,18 @@ def build_report(
             why = b.notes.strip() or "marked blocked"
             report.blockers.append(
                 Item(
-                    f"{b.name} is blocked ({why}) - owner {owner_label(b.owner)} to unblock",
+                    f"{b.name} is blocked ({why}) - owner {owner_of(b.owner)} to unblock",
                     b.owner,
                 )
             )
             report.help_needed.append(
-                Item(f"{b.name} is marked blocked — {owner_label(b.owner)} needs support", b.owner)
+                Item(f"{b.name} is marked blocked — {owner_of(b.owner)} needs support", b.owner)
             )
         elif waiting:
             on = ", ".join(names.get(x, x) for x in waiting)
             report.blockers.append(
                 Item(
-                    f"{b.name} waits on {on} - finish {on} first (owner {owner_label(b.owner)})",
+                    f"{b.name} waits on {on} - finish {on} first (owner {owner_of(b.owner)})",
                     b.owner,
                 )
             )
@@ -317,8 +326,7 @@ def build_report(
             goal_ids.append(b.id)
             report.next_goals.append(
                 Item(
-                    f"{b.name}: due {b.targetDate} — now {b.progress}% "
-                    f"(owner {owner_label(b.owner)})",
+                    f"{b.name}: due {b.targetDate} — now {b.progress}% (owner {owner_of(b.owner)})",
                     b.owner,
                 )
             )
@@ -327,7 +335,7 @@ def build_report(
             continue
         if all(x in done_now for x in b.blockers):
             report.next_goals.append(
-                Item(f"Start {b.name}: now unblocked (owner {owner_label(b.owner)})", b.owner)
+                Item(f"Start {b.name}: now unblocked (owner {owner_of(b.owner)})", b.owner)
             )
 
     for item in report.completed:
