@@ -47,14 +47,20 @@ class Command:
     words: tuple[str, ...]
     origin: Origin = "cli"
     channel: str | None = None
+    text: str | None = None  # the line as typed, for free text (standups keep quotes, lines)
 
     @staticmethod
     def from_text(actor: Actor, text: str, origin: Origin, channel: str | None = None) -> Command:
-        """`text` is what follows `/batch` (a leading `/batch` is tolerated, as people paste it)."""
-        words = split_words(text)
-        if words and words[0].lower() in ("/batch", "batch"):
-            words = words[1:]
-        return Command(actor, tuple(words), origin, channel)
+        """`text` is what follows `/batch` (a leading `/batch` is tolerated, as people paste it).
+
+        A standup is prose, not key=value pairs: it is not run through the quote-aware
+        splitter (an apostrophe as in `'til` must not be an unclosed quote).
+        """
+        body = re.sub(r"^\s*/?batch\b", "", text, count=1, flags=re.IGNORECASE)
+        first = body.split(maxsplit=1)
+        if first and first[0].lower() == "standup":
+            return Command(actor, tuple(body.split()), origin, channel, text)
+        return Command(actor, tuple(split_words(body)), origin, channel, text)
 
 
 StandupHandler = Callable[["Command", list[str]], Reply]

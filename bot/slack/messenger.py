@@ -35,6 +35,17 @@ def make_client(token: str, base_url: str) -> WebClient:
 class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._bot_user_id: str | None = None
+
+    @property
+    def bot_user_id(self) -> str | None:
+        """Our own user id (from auth.test, once), so jobs never prompt the bot itself."""
+        if self._bot_user_id is None:
+            try:
+                self._bot_user_id = self.client.auth_test().get("user_id")
+            except (SlackApiError, SlackClientError, OSError):
+                return None
+        return self._bot_user_id
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -91,6 +102,8 @@ class SlackMessenger:
         except (SlackClientError, OSError):
             return None
         user = resp["user"]
+        if user.get("is_bot") or user.get("deleted") or user_id == "USLACKBOT":
+            return None  # not a person to ask for a standup
         profile = user.get("profile", {})
         return UserInfo(
             user_id,
