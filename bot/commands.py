@@ -36,7 +36,7 @@ from bot.replies import (
     WeeklyView,
     error,
 )
-from bot.report.weekly import build_report, collect_week, to_markdown
+from bot.report.weekly import collect_week, report_for, to_markdown
 
 Origin = Literal["cli", "shell", "slack"]
 
@@ -295,17 +295,12 @@ def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> R
         data = collect_week(ctx.store, plan, label, now)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    standups = ctx.standups_between(data.week.start, data.week.end) if ctx.standups_between else []
-    report = build_report(
-        data.plan,
-        week=data.week,
-        now=now,
-        start_plan=data.start_plan,
-        history=data.history,
-        standups=standups,
+    report = report_for(
+        data,
+        now,
+        standups_between=ctx.standups_between,
         team=ctx.team,
         workdays=ctx.workdays,
-        standups_enabled=ctx.standups_between is not None,
         name_of=ctx.name_of,
     )
     return Reply(WeeklyView(report, to_markdown(report)))

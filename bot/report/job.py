@@ -32,7 +32,7 @@ from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
 from bot.render.escape import esc
 from bot.render.report_blocks import fallback_text, report_blocks
-from bot.report.weekly import WeeklyReport, build_report, collect_week, title, to_markdown
+from bot.report.weekly import WeeklyReport, collect_week, report_for, title, to_markdown
 
 JOB = "weekly-report"
 DEMO_JOB = "demo-reminder"
@@ -142,20 +142,13 @@ def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
     if plan is None:
         plan = rt.store.load()
     data = collect_week(rt.store, plan, None, now, day=fire.astimezone(zone).date())
-    between = _standups_between(rt)
-    standups = between(data.week.start, data.week.end) if between else []
-    ctx = getattr(rt, "ctx", None)
-    report = build_report(
-        data.plan,
-        week=data.week,
-        now=now,
-        start_plan=data.start_plan,
-        history=data.history,
-        standups=standups,
+    report = report_for(
+        data,
+        now,
+        standups_between=_standups_between(rt),
         team=tuple(rt.settings.team),
         workdays=rt.settings.workday_numbers,
-        standups_enabled=between is not None,
-        name_of=getattr(ctx, "name_of", None),
+        name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
     )
     return Draft(report, to_markdown(report), data.week.label)
 

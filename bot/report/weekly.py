@@ -383,6 +383,31 @@ class WeekData:
     history: list[HistoryEntry]
 
 
+def report_for(
+    data: WeekData,
+    now: dt.datetime,
+    *,
+    standups_between: Callable[[dt.date, dt.date], Sequence[StandupLike]] | None,
+    team: Sequence[str] = (),
+    workdays: Iterable[int] = (0, 1, 2, 3, 4),
+    name_of: Callable[[str], str] | None = None,
+) -> WeeklyReport:
+    """The report for a collected week, with that week's standups when they are kept."""
+    standups = standups_between(data.week.start, data.week.end) if standups_between else []
+    return build_report(
+        data.plan,
+        week=data.week,
+        now=now,
+        start_plan=data.start_plan,
+        history=data.history,
+        standups=standups,
+        team=team,
+        workdays=workdays,
+        standups_enabled=standups_between is not None,
+        name_of=name_of,
+    )
+
+
 def collect_week(
     store: PlanStore,
     plan: Plan,

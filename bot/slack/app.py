@@ -132,6 +132,11 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
         token_verification_enabled=False,  # we just called auth.test ourselves
         request_verification_enabled=not socket_mode,
         logger=logging.getLogger("batchbot.bolt"),
+        # Bolt's default pool has 5 workers; a listener waiting on git held one, so acks of
+        # other requests queued behind commits. Size it with the server's threads.
+        listener_executor=ThreadPoolExecutor(
+            max(16, 2 * settings.server_threads), thread_name_prefix="batchbot-listener"
+        ),
     )
     edge = Edge(rt, auth["team_id"], auth.get("user_id", ""))
 
