@@ -1,0 +1,67 @@
+"""`batchbot shell`: the same handlers as Slack, in a terminal, with piped input too."""
+
+from __future__ import annotations
+
+from tests.conftest import SHIPPED_PLAN, run_cli
+
+
+def test_piped_status_in_demo_shows_the_plan() -> None:
+    result = run_cli("shell", "--demo", stdin="/batch status\n")
+    assert result.returncode == 0, result.stderr
+    assert "> /batch status" in result.stdout
+    assert "🔴 Critical Blockers (batch-1) · P0 · ░░░░░░░░░░ 0%" in result.stdout
+
+
+def test_demo_changes_a_throwaway_copy_and_never_the_real_plan() -> None:
+    before = SHIPPED_PLAN.read_bytes()
+    script = (
+        "\n".join(
+            [
+                "/batch update batch-1 status=in-progress progress=40",
+                "/batch history batch-1",
+                "/batch status batch-1",
+            ]
+        )
+        + "\n"
+    )
+    result = run_cli("shell", "--demo", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "status not-started → in-progress, progress 0 → 40" in result.stdout
+    assert "commit " in result.stdout
+    assert "Progress: ▓▓▓▓░░░░░░ 40%" in result.stdout
+    assert SHIPPED_PLAN.read_bytes() == before
+
+
+def test_shell_errors_are_one_line_and_the_session_goes_on() -> None:
+    result = run_cli(
+        "shell", "--demo", stdin="/batch update batch-1 stauts=done\n/batch validate\n"
+    )
+    assert "Error: unknown key 'stauts' (did you mean status?)" in result.stdout
+    assert "Plan is valid" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_shell_runs_the_standup_loop_and_the_friday_job() -> None:
+    script = (
+        "\n".join(
+            [
+                "/jobs run standup-prompts --at 2026-11-26T09:31:00+00:00",
+                "/jobs run standup-prompts --at 2026-11-26T09:32:00+00:00",
+                "/batch standup Fixed the CI cache. Next I review the OWASP list.",
+                "/batch standup Too short",
+                "/jobs run weekly-report --at 2026-11-27T15:00:00+00:00",
+                "/jobs run weekly-report --at 2026-11-27T15:05:00+00:00",
+                "/jobs list",
+            ]
+        )
+        + "\n"
+    )
+    result = run_cli("shell", "--demo", stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert out.count("[dm → ULOCALUSER]") == 1  # the second tick sends nothing twice
+    assert "[thread reply → #standup]" in out and "Fixed the CI cache." in out
+    assert "Standup not saved" in out and "Too short" in out
+    assert "DRAFT: Weekly Progress Report - Week 1" in out
+    assert "already posted" in out
+    assert "weekly-report      next:" in out
