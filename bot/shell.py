@@ -44,12 +44,13 @@ def _demo_dir(source: Path) -> Path:
 
 
 class Shell:
-    def __init__(self, rt: Any, out: TextIO, actor_name: str) -> None:
-        from bot.plan.store import Actor
+    def __init__(self, rt: Any, out: TextIO) -> None:
+        import dataclasses
 
         self.rt = rt
         self.out = out
-        self.actor = Actor(actor_name, slack_id=LOCAL_USER_ID)
+        # Commits carry the local git identity; standups file under a stable local user id.
+        self.actor = dataclasses.replace(rt.store.local_actor(), slack_id=LOCAL_USER_ID)
 
     def line(self, text: str) -> bool:
         """Handle one line; False means leave."""
@@ -139,8 +140,8 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
     messenger = ConsoleMessenger(out=out, zone=settings.timezone)
     rt = build_runtime(settings, messenger)
     rt.ctx.editors = frozenset()  # the local user already holds the file; no Slack roles here
-    name = rt.store.local_actor().name
-    shell = Shell(rt, out, name)
+    shell = Shell(rt, out)
+    name = shell.actor.name
     interactive = stdin.isatty()
     if interactive:
         with contextlib.suppress(ImportError):
