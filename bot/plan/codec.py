@@ -56,13 +56,19 @@ def loads(text: str, source: str, as_json: bool) -> Plan:
         except (TypeError, ValueError, AttributeError):
             pass  # a stale or foreign marker: validate properly below
     plan = parse_plan(data, source)
+    remember_valid(text, as_json)
+    return plan
+
+
+def remember_valid(text: str, as_json: bool) -> None:
+    """Record that `text` holds a valid plan (the store writes only plans it validated)."""
+    marker = _marker(text, as_json)
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
         except OSError:
-            pass  # no cache, just slower next time
-    return plan
+            pass
 
 
 def _marker(text: str, as_json: bool) -> Path | None:

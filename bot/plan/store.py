@@ -227,7 +227,10 @@ class PlanStore:
         untracked: bool = False,
     ) -> Saved:
         old_text = self.path.read_text(encoding="utf-8")
-        self._atomic_write(codec.dumps(plan, as_json=codec.is_json(self.path)))
+        as_json = codec.is_json(self.path)
+        text = codec.dumps(plan, as_json=as_json)
+        self._atomic_write(text)
+        codec.remember_valid(text, as_json)  # edits were checked value by value and as a whole
         if repo is None:
             return Saved(plan, changes)
         try:
