@@ -609,3 +609,20 @@ def test_slash_standup_list_shows_past_updates_to_the_caller(
     finally:
         b.proc.terminate()
         b.proc.wait(10)
+
+
+def test_socket_mode_needs_an_app_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong-kind"})
+    exe = Path(sys.executable).with_name("batchbot")
+    result = subprocess.run(
+        [str(exe), "serve", "--socket-mode"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "SLACK_APP_TOKEN must be an app-level token (starts with xapp-)" in result.stderr
+    assert "SLACK_SIGNING_SECRET" not in result.stderr  # not needed over Socket Mode
