@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.plan.edits import (
@@ -78,7 +78,6 @@ class Context:
     team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
-    extra_help: list[str] = field(default_factory=list)
 
 
 SUBCOMMANDS = (

@@ -7,7 +7,7 @@ mrkdwn escaping in exactly one place (the Block Kit renderer).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.plan.edits import Change
@@ -110,7 +110,6 @@ class Reply:
     exit_code: int = 0
     plan_changed: bool = False
     modal: OpenModal | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 from bot.plan.model import (
     PRIORITIES,
     STATUSES,
-    Batch,
     Metrics,
     Plan,
     check_batches,
@@ -291,15 +290,3 @@ def update_metrics(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list
         return plan, []
     metrics = replace(plan.metrics, **{c.field: c.new for c in changes})
     return replace(plan, metrics=metrics), changes
-
-
-def batch_for_modal(batch: Batch) -> dict[str, str]:
-    """Current values as the strings a form would show (the modal edits through the same pairs)."""
-    return {
-        "status": batch.status,
-        "progress": str(batch.progress),
-        "owner": batch.owner,
-        "targetDate": batch.targetDate,
-        "blockers": ",".join(batch.blockers),
-        "notes": batch.notes,
-    }

@@ -25,7 +25,6 @@ from annotated_types import Ge, Le, MaxLen, MinLen
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
-LEVELS: tuple[str, ...] = ("Low", "Medium", "High", "Critical")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 Status = Literal["not-started", "queued", "in-progress", "blocked", "done"]
@@ -139,17 +138,6 @@ class Plan:
             if b.status == "in-progress":
                 return b
         return open_batches[0] if open_batches else None
-
-    def week_number(self, day: dt.date) -> int | None:
-        """Week N of the program (week 1 starts on the program's start date)."""
-        if self.program.start is None:
-            return None
-        return (day - self.program.start).days // 7 + 1
-
-    def week_start(self, week: int) -> dt.date | None:
-        if self.program.start is None:
-            return None
-        return self.program.start + dt.timedelta(days=7 * (week - 1))
 
 
 @dataclass(frozen=True)
