@@ -1,4 +1,5 @@
-"""Fake Slack for tests: a real-HTTP Web API stand-in plus Slack-exact request signing.
+"""Fake Slack for tests: a real-HTTP Web API stand-in, Slack-exact request signing and a
+loopback Socket Mode server.
 
 Slack is unreachable from the test machines; this package is the single allowed stand-in.
 """
@@ -24,12 +25,15 @@ from .signing import (
     slash_command_body,
     url_verification_body,
 )
+from .socket_mode import Ack, FakeSocketMode
 
 __all__ = [
     "FORM",
     "JSON",
+    "Ack",
     "Call",
     "FakeSlack",
+    "FakeSocketMode",
     "ResponseCall",
     "SlackError",
     "UploadedFile",

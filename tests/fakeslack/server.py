@@ -62,6 +62,9 @@ KNOWN_BLOCK_TYPES = frozenset(
 TEXT_OBJECT_TYPES = frozenset({"plain_text", "mrkdwn"})
 # Arguments that slack_sdk JSON-encodes into a string when it sends a form post.
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
+# Methods that take an app-level token (xapp-...) instead of the bot token; Slack reads it
+# only from the Authorization header for these.
+APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
 
 
 @dataclass(frozen=True)
@@ -334,10 +337,18 @@ class FakeSlack:
         team_domain: str = "batchbot-test",
         app_id: str = "A0APP",
         channels: dict[str, list[str]] | None = None,
+        app_token: str | None = None,
     ) -> None:
         """``channels`` maps channel id → member user ids for ``conversations.members``;
-        when omitted every channel is treated as containing all ``users`` plus the bot."""
+        when omitted every channel is treated as containing all ``users`` plus the bot.
+
+        ``app_token`` is the app-level token (``xapp-...``) that ``apps.connections.open``
+        accepts; Socket Mode works only once a socket server sets ``socket_url`` (see
+        ``tests.fakeslack.socket_mode.FakeSocketMode``)."""
         self.token = token
+        self.app_token = app_token
+        # Hook for the Socket Mode server: returns a fresh one-time ws:// URL per call.
+        self.socket_url: Callable[[], str] | None = None
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -375,6 +386,7 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -565,11 +577,19 @@ class FakeSlack:
         handler = self._handlers.get(method)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
-        token = _bearer(headers.get("authorization", "")) or args.get("token")
-        if not token:
-            return 200, {}, {"ok": False, "error": "not_authed"}
-        if token != self.token:
-            return 200, {}, {"ok": False, "error": "invalid_auth"}
+        bearer = _bearer(headers.get("authorization", ""))
+        if method in APP_LEVEL_METHODS:
+            refusal = self._app_token_refusal(bearer, args)
+            if refusal is not None:
+                return 200, {}, {"ok": False, "error": refusal}
+        else:
+            token = bearer or args.get("token")
+            if not token:
+                return 200, {}, {"ok": False, "error": "not_authed"}
+            if token != self.token:
+                wrong_kind = self.app_token is not None and token == self.app_token
+                error = "not_allowed_token_type" if wrong_kind else "invalid_auth"
+                return 200, {}, {"ok": False, "error": error}
         with self._cond:
             failure = self._take_failure(method)
             if failure is not None:
@@ -580,6 +600,20 @@ class FakeSlack:
                 return 200, {}, handler(args)
             except SlackError as err:
                 return err.status, {}, err.body()
+
+    def _app_token_refusal(self, bearer: str | None, args: JsonDict) -> str | None:
+        """Why Slack would refuse an app-level call, or None when the token is accepted.
+
+        Only the configured ``app_token`` in the Authorization header passes; a bot/user
+        token is the wrong kind, and a token sent only as a POST argument is refused (the
+        method's documentation says so)."""
+        if bearer is None:
+            return "invalid_auth" if args.get("token") else "not_authed"
+        if self.app_token is not None and bearer == self.app_token:
+            return None
+        if bearer == self.token or bearer.startswith(("xoxb-", "xoxp-")):
+            return "not_allowed_token_type"
+        return "invalid_auth"
 
     def _take_failure(self, method: str) -> tuple[int, dict[str, str], JsonDict] | None:
         queue = self._failures.get(method)
@@ -644,6 +678,11 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: JsonDict) -> JsonDict:
+        if self.socket_url is None:  # no Socket Mode server attached: the app can't use it
+            raise SlackError("access_denied")
+        return {"ok": True, "url": self.socket_url()}
 
     def _check_message_content(self, args: JsonDict, *, require_content: bool = True) -> None:
         """Shared chat.* checks: text length, blocks validity, and 'something to show'."""
