@@ -127,8 +127,24 @@ def main(opts: dict[str, Any]) -> int:
         handler = SocketModeHandler(app, app_token)
         signal.signal(signal.SIGTERM, shutdown)
         signal.signal(signal.SIGINT, shutdown)
-        handler.connect()
-        log.info("batchbot connected over Socket Mode")
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            handler.connect()
+        except SlackApiError as exc:
+            code = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
+            print(
+                f"batchbot cannot start: Slack refused SLACK_APP_TOKEN ({code}); create an "
+                "app-level token with connections:write",
+                file=sys.stderr,
+            )
+            handler.close()
+            _close(rt, edge, scheduler)
+            return 1
+        if handler.client.is_connected():
+            log.info("batchbot connected over Socket Mode")
+        else:
+            log.warning("Socket Mode connection not up yet; slack_sdk keeps retrying")
         stop.wait()
         handler.close()
     else:
@@ -154,9 +170,14 @@ def main(opts: dict[str, Any]) -> int:
         signal.signal(signal.SIGINT, on_term)
         log.info("batchbot listening on http://%s:%s/slack/events", settings.host, settings.port)
         server.run()
+    _close(rt, edge, scheduler)
+    log.info("batchbot stopped")
+    return 0
+
+
+def _close(rt: Any, edge: Any, scheduler: Any) -> None:
+    """Stop scheduling, let follow-up work (replies, Home refreshes) finish, close the DB."""
     if scheduler is not None:
         scheduler.shutdown(wait=False)
     edge.pool.shutdown(wait=True, cancel_futures=False)
     rt.db.close()
-    log.info("batchbot stopped")
-    return 0

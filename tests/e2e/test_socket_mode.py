@@ -279,11 +279,6 @@ def test_wrong_app_token_stops_the_start(
     assert "xapp-1-A0APP-1-revoked" not in logs and TOKEN not in logs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot bug: bot/slack/server.py calls handler.connect() outside try/except, so a "
-    "refused SLACK_APP_TOKEN ends in an uncaught SlackApiError traceback",
-)
 def test_wrong_app_token_is_reported_in_one_line(
     tmp_path: Path, fake: FakeSlack, sm: FakeSocketMode
 ) -> None:
