@@ -143,10 +143,15 @@ def handle(cmd: Command, ctx: Context) -> Reply:
                 return error("standups are not set up here", "set DATABASE_URL and BATCHBOT_TEAM")
             return ctx.standup(cmd, args)
     except UsageError as exc:
-        return error(str(exc), f"usage: {_usage_for(verb)}", code=2)
+        usage = _usage_for(verb)
+        if cmd.origin == "cli":
+            usage = usage.replace("/batch ", "batchbot ", 1)
+        return error(str(exc), f"usage: {usage}", code=2)
     except EditError as exc:
         return error(str(exc))
     except PlanInvalid as exc:
+        if len(exc.problems) == 1 and not exc.problems[0].where:  # unreadable, not invalid
+            return error(f"{exc.source or 'the plan'}: {exc.problems[0].message}")
         return error(
             f"{exc.source or 'the plan'} is not valid ({len(exc.problems)} problem"
             f"{'s' if len(exc.problems) != 1 else ''}):",
@@ -308,9 +313,9 @@ def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> R
 def _history(ctx: Context, args: list[str]) -> Reply:
     if len(args) > 1:
         raise UsageError("history takes at most one batch id")
+    plan = ctx.store.load()  # a missing or broken plan says so, not "no changes"
     batch_id = None
     if args:
-        plan = ctx.store.load()
         batch_id = _find_batch(plan, args[0]).id if args[0] != "metrics" else "metrics"
     if ctx.store.repo is None:
         return error(

@@ -104,7 +104,7 @@ coverage = 140
 def test_missing_plan_file_says_where_to_point(tmp_path: Path) -> None:
     result = run_cli("--plan", str(tmp_path / "nope.toml"), "dashboard")
     assert result.returncode == 1
-    assert "file not found; set --plan or EXECUTION_PLAN_PATH" in result.stderr
+    assert "nope.toml: file not found; set --plan or EXECUTION_PLAN_PATH" in result.stderr
 
 
 def test_unreadable_toml_names_the_line(tmp_path: Path) -> None:
@@ -160,3 +160,16 @@ def test_validated_plan_is_read_again_without_importing_pydantic(tmp_path: Path)
     assert run() == "0 False"  # same bytes: trusted, no pydantic import
     plan.write_text(plan.read_text().replace("progress = 0", "progress = 900", 1))
     assert run() == "1 True"  # changed bytes are validated again and refused
+
+
+def test_history_of_a_missing_plan_says_so_instead_of_no_changes(tmp_path: Path) -> None:
+    result = run_cli("--plan", str(tmp_path / "gone.toml"), "history")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Error: {tmp_path / 'gone.toml'}: file not found; set --plan or EXECUTION_PLAN_PATH"
+    )
+
+
+def test_cli_usage_hints_name_the_cli_not_slack(plan_file: Path) -> None:
+    result = run_cli("--plan", str(plan_file), "update")
+    assert "usage: batchbot update <batch-id> key=value" in result.stderr

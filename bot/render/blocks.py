@@ -12,7 +12,7 @@ from typing import Any
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
 from bot.render.escape import clip, esc, person
-from bot.render.markdown import STATUS_EMOJI, STATUS_LABELS, progress_bar
+from bot.render.markdown import STATUS_EMOJI, STATUS_LABELS, progress_bar, summarize_changes
 from bot.replies import (
     BatchView,
     ChangeView,
@@ -152,7 +152,7 @@ def change_text(view: ChangeView) -> str:
 def history_lines(view: HistoryView) -> list[str]:
     lines = []
     for e in view.entries:
-        what = "; ".join(f"{c.target} {c.describe(60)}" for c in e.changes) or e.subject
+        what = summarize_changes(e.changes, limit=60) or e.subject
         hand = " _(by hand)_" if e.by_hand else ""
         lines.append(f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*{hand}: {esc(what)}")
     return lines

@@ -6,7 +6,7 @@ habits built on it keep working.
 
 from __future__ import annotations
 
-from bot.plan.edits import show
+from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 from bot.replies import (
     BatchView,
@@ -74,6 +74,14 @@ def batch_line(plan: Plan, b: Batch) -> str:
     )
 
 
+def summarize_changes(changes: list[Change], most: int = 6, limit: int = 80) -> str:
+    """One line for a commit's changes; a commit that adds a whole plan stays one line."""
+    parts = [f"{c.target} {c.describe(limit)}" for c in changes[:most]]
+    if len(changes) > most:
+        parts.append(f"… and {len(changes) - most} more")
+    return "; ".join(parts)
+
+
 def render(reply: Reply) -> str:
     """Text for a terminal. Errors come out as one or two lines, never a traceback."""
     v = reply.view
@@ -123,10 +131,7 @@ def render(reply: Reply) -> str:
             return "No changes recorded yet" + (f" for {v.batch_id}" if v.batch_id else "") + "."
         lines = []
         for e in v.entries:
-            what = (
-                "; ".join(f"{c.target} {c.field} {show(c.old)} → {show(c.new)}" for c in e.changes)
-                or e.subject
-            )
+            what = summarize_changes(e.changes) or e.subject
             hand = " (edited by hand)" if e.by_hand else ""
             lines.append(f"{e.when:%Y-%m-%d %H:%M} {e.author}{hand}: {what}")
         return "\n".join(lines)
