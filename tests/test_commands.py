@@ -110,3 +110,12 @@ def test_editors_and_owners_may_change_everyone_else_may_look(ctx: Context) -> N
 def test_standup_without_a_database_says_how_to_enable_it(ctx: Context) -> None:
     reply = handle(Command.from_text(ANA, "standup Did a thing. Next another.", "slack"), ctx)
     assert "standups are not set up here" in reply.view.message  # type: ignore[union-attr]
+
+
+def test_owner_written_as_an_escaped_slack_mention_counts_as_that_user(ctx: Context) -> None:
+    ctx.editors = frozenset({"U0BOSS"})
+    assert may_edit(ctx, Actor("Eve", slack_id="U0EVE"), "<@U0EVE|eve>")
+    from bot.render.escape import person
+
+    assert person("<@U0EVE|eve>") == "<@U0EVE>"
+    assert person("<!channel>") == "&lt;!channel&gt;"
