@@ -342,17 +342,19 @@ class StandupService:
                 existing = None if settled else self._claim_of(PROMPT_JOB, key)
                 if settled or (existing is not None and not force):
                     why["already prompted"] += 1
-                elif user_id in away.setdefault(day, self.db.away_users(day)):
-                    why["away"] += 1
-                elif self._answered(user_id, day):
-                    why["already answered"] += 1
                 else:
-                    if existing is not None:
-                        self.db.release(PROMPT_JOB, key)
-                    if self.db.claim(PROMPT_JOB, key, start, self._now(), self.owner):
-                        due.append((user_id, day, key))
-                    else:
-                        why["already prompted"] += 1
+                    self._claim_if_due(
+                        PROMPT_JOB,
+                        key,
+                        user_id,
+                        day,
+                        start,
+                        existing,
+                        away,
+                        why,
+                        due,
+                        "already prompted",
+                    )
                 break
         sent, failed = self._deliver(PROMPT_JOB, due, prompt_text, prompt_blocks)
         return self._result(PROMPTS_JOB_NAME, at, sent, failed, why)
@@ -420,20 +422,49 @@ class StandupService:
                     why["not prompted"] += 1
                 elif (existing := self._claim_of(REMINDER_JOB, key)) is not None and not force:
                     why["already reminded"] += 1
-                elif user_id in away.setdefault(day, self.db.away_users(day)):
-                    why["away"] += 1
-                elif self._answered(user_id, day):
-                    why["already answered"] += 1
                 else:
-                    if existing is not None:
-                        self.db.release(REMINDER_JOB, key)
-                    if self.db.claim(REMINDER_JOB, key, start, self._now(), self.owner):
-                        due.append((user_id, day, key))
-                    else:
-                        why["already reminded"] += 1
+                    self._claim_if_due(
+                        REMINDER_JOB,
+                        key,
+                        user_id,
+                        day,
+                        start,
+                        existing,
+                        away,
+                        why,
+                        due,
+                        "already reminded",
+                    )
                 break
         sent, failed = self._deliver(REMINDER_JOB, due, reminder_text, reminder_blocks)
         return self._result(REMINDERS_JOB_NAME, at, sent, failed, why)
+
+    def _claim_if_due(
+        self,
+        job: str,
+        key: str,
+        user_id: str,
+        day: date,
+        start: datetime,
+        existing: Any,
+        away: dict[date, set[str]],
+        why: Any,
+        due: list[tuple[str, date, str]],
+        taken: str,
+    ) -> None:
+        """What prompts and reminders share: skip people away or already answered, then take
+        the once-only claim (after releasing a forced one) — only its winner sends."""
+        if user_id in away.setdefault(day, self.db.away_users(day)):
+            why["away"] += 1
+        elif self._answered(user_id, day):
+            why["already answered"] += 1
+        else:
+            if existing is not None:
+                self.db.release(job, key)
+            if self.db.claim(job, key, start, self._now(), self.owner):
+                due.append((user_id, day, key))
+            else:
+                why[taken] += 1
 
     def _deliver(
         self,
