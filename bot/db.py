@@ -21,9 +21,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal, TypeVar, get_args
 
 from sqlalchemy import (
     CheckConstraint,
@@ -277,53 +277,13 @@ class UserRecord:
     fetched_at: datetime
 
 
-def _standup(row: Row[Any] | Mapping[str, Any]) -> StandupRecord:
+_R = TypeVar("_R")
+
+
+def _record(cls: type[_R], row: Row[Any] | Mapping[str, Any]) -> _R:
+    """A row as its frozen record: columns and record fields share their names."""
     m = row._mapping if isinstance(row, Row) else row
-    return StandupRecord(
-        user_id=m["user_id"],
-        user_name=m["user_name"],
-        local_date=m["local_date"],
-        text=m["text"],
-        submitted_at=m["submitted_at"],
-        source=m["source"],
-        channel=m["channel"],
-        ts=m["ts"],
-    )
-
-
-def _claim(row: Row[Any]) -> ClaimRecord:
-    m = row._mapping
-    return ClaimRecord(
-        job=m["job"],
-        key=m["key"],
-        fire_time=m["fire_time"],
-        claimed_at=m["claimed_at"],
-        claimed_by=m["claimed_by"],
-        status=m["status"],
-        detail=m["detail"],
-    )
-
-
-def _skip(row: Row[Any]) -> SkipRecord:
-    m = row._mapping
-    return SkipRecord(
-        id=m["id"],
-        user_id=m["user_id"],
-        start_date=m["start_date"],
-        end_date=m["end_date"],
-        created_at=m["created_at"],
-    )
-
-
-def _user(row: Row[Any]) -> UserRecord:
-    m = row._mapping
-    return UserRecord(
-        user_id=m["user_id"],
-        name=m["name"],
-        real_name=m["real_name"],
-        tz=m["tz"],
-        fetched_at=m["fetched_at"],
-    )
+    return cls(**{f.name: m[f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- engine
@@ -507,7 +467,7 @@ class Database:
                     standups.c.user_id == user_id, standups.c.local_date == local_date
                 )
             ).one()
-        return _standup(row), replaced
+        return _record(StandupRecord, row), replaced
 
     def set_standup_post(self, user_id: str, local_date: date, channel: str, ts: str) -> bool:
         """Remember where an update was posted; False if there is no such update."""
@@ -527,7 +487,7 @@ class Database:
                     standups.c.user_id == user_id, standups.c.local_date == local_date
                 )
             ).one_or_none()
-        return None if row is None else _standup(row)
+        return None if row is None else _record(StandupRecord, row)
 
     def standups_between(
         self, start: date, end: date, user_id: str | None = None
@@ -541,7 +501,7 @@ class Database:
             query = query.where(standups.c.user_id == user_id)
         query = query.order_by(standups.c.local_date, standups.c.user_id)
         with self._read() as conn:
-            return [_standup(row) for row in conn.execute(query)]
+            return [_record(StandupRecord, row) for row in conn.execute(query)]
 
     def standup_dates(self, user_id: str, limit: int = 30) -> list[date]:
         """The most recent days a person answered, newest first (for streaks/history)."""
@@ -598,7 +558,7 @@ class Database:
             row = conn.execute(
                 select(claims).where(claims.c.job == job, claims.c.key == key)
             ).one_or_none()
-        return None if row is None else _claim(row)
+        return None if row is None else _record(ClaimRecord, row)
 
     def release(self, job: str, key: str) -> bool:
         """Forget a claim so the work can run again (``--force``, or a failed post)."""
@@ -613,7 +573,7 @@ class Database:
             query = query.where(claims.c.fire_time >= since)
         query = query.order_by(claims.c.fire_time, claims.c.key)
         with self._read() as conn:
-            return [_claim(row) for row in conn.execute(query)]
+            return [_record(ClaimRecord, row) for row in conn.execute(query)]
 
     def sent_prompts(self, job: str, local_date: date) -> set[str]:
         """Users already prompted (or being prompted) by ``job`` for ``local_date``.
@@ -642,7 +602,7 @@ class Database:
                 .values(user_id=user_id, start_date=start, end_date=end, created_at=created_at)
                 .returning(*standup_skips.c)
             ).one()
-        return _skip(row)
+        return _record(SkipRecord, row)
 
     def remove_skip(self, skip_id: int) -> bool:
         """Cancel an absence ("back early"); False if it did not exist."""
@@ -680,7 +640,7 @@ class Database:
             .order_by(standup_skips.c.start_date, standup_skips.c.id)
         )
         with self._read() as conn:
-            return [_skip(row) for row in conn.execute(query)]
+            return [_record(SkipRecord, row) for row in conn.execute(query)]
 
     # -- users cache -------------------------------------------------------------
 
@@ -696,13 +656,13 @@ class Database:
             except IntegrityError:
                 conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
             row = conn.execute(select(users).where(users.c.user_id == user_id)).one()
-        return _user(row)
+        return _record(UserRecord, row)
 
     def get_user(self, user_id: str) -> UserRecord | None:
         """The cached profile, if fetched before; the caller decides if it is stale."""
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.user_id == user_id)).one_or_none()
-        return None if row is None else _user(row)
+        return None if row is None else _record(UserRecord, row)
 
     # -- day threads -------------------------------------------------------------
 
