@@ -157,8 +157,6 @@ def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
     if words[0] == "help":
         print(CLI_HELP)
         return 0
-    if words[0] == "weekly" and len(words) > 2:
-        words = [words[0], " ".join(words[1:])]
     store = _store(opts)
     read_only = words[0] not in ("update", "metrics") or len(words) == 1
     actor = Actor("local") if read_only else _actor(opts, store)
