@@ -27,7 +27,7 @@ from bot.plan.store import Actor
 from bot.render import blocks as kit
 from bot.replies import Reply, error
 from bot.runtime import Runtime
-from bot.slack.messenger import make_client
+from bot.slack.messenger import SlackMessenger, make_client
 
 log = logging.getLogger("batchbot.slack")
 
@@ -121,8 +121,12 @@ def command_from(edge: Edge, body: dict[str, Any]) -> Command | Reply:
 def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
     settings = rt.settings
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    client = getattr(rt.messenger, "client", None) or make_client(token, settings.slack_api_url)
-    auth = client.auth_test()
+    messenger = rt.messenger
+    if isinstance(messenger, SlackMessenger):
+        client, auth = messenger.client, messenger.identity()  # one auth.test for both
+    else:
+        client = make_client(token, settings.slack_api_url)
+        auth = dict(client.auth_test().data)  # type: ignore[arg-type]
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )

@@ -35,17 +35,21 @@ def make_client(token: str, base_url: str) -> WebClient:
 class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
         self.client = client
-        self._bot_user_id: str | None = None
+        self._identity: dict[str, Any] | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """auth.test, asked once: the workspace and our own user id (raises if refused)."""
+        if self._identity is None:
+            self._identity = dict(self.client.auth_test().data)  # type: ignore[arg-type]
+        return self._identity
 
     @property
     def bot_user_id(self) -> str | None:
-        """Our own user id (from auth.test, once), so jobs never prompt the bot itself."""
-        if self._bot_user_id is None:
-            try:
-                self._bot_user_id = self.client.auth_test().get("user_id")
-            except (SlackApiError, SlackClientError, OSError):
-                return None
-        return self._bot_user_id
+        """Our own user id, so jobs never prompt the bot itself."""
+        try:
+            return self.identity().get("user_id")
+        except (SlackApiError, SlackClientError, OSError):
+            return None
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
