@@ -14,6 +14,7 @@ import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,6 +143,19 @@ def start_bot(
     return Bot(f"{url}/slack/events", proc, plan, repo, fake, log)
 
 
+@contextmanager
+def running(bot: Bot) -> Iterator[Bot]:
+    """Stop the server however the test ends."""
+    try:
+        yield bot
+    finally:
+        bot.proc.terminate()
+        try:
+            bot.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            bot.proc.kill()
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
@@ -150,13 +164,8 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
-    b = start_bot(tmp_path, fake)
-    yield b
-    b.proc.terminate()
-    try:
-        b.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        b.proc.kill()
+    with running(start_bot(tmp_path, fake)) as b:
+        yield b
 
 
 def test_healthz_answers_json(bot: Bot) -> None:
@@ -361,8 +370,7 @@ def test_user_text_is_escaped_so_nobody_gets_pinged(bot: Bot) -> None:
 
 
 def test_editors_list_limits_changes_to_editors_and_owners(tmp_path: Path, fake: FakeSlack) -> None:
-    b = start_bot(tmp_path, fake, extra_env={"BATCHBOT_EDITORS": "U0BOB"})
-    try:
+    with running(start_bot(tmp_path, fake, extra_env={"BATCHBOT_EDITORS": "U0BOB"})) as b:
         before = b.commits()
         b.slash("update batch-1 progress=10", user="U0EVE", name="eve", key="e")
         reply = b.reply("e")
@@ -375,9 +383,6 @@ def test_editors_list_limits_changes_to_editors_and_owners(tmp_path: Path, fake:
         b.slash("update batch-1 progress=10", user="U0EVE", name="eve", key="e2")
         assert b.reply("e2")["response_type"] == "in_channel"  # owners may change theirs
         assert b.commits() == before + 2
-    finally:
-        b.proc.terminate()
-        b.proc.wait(10)
 
 
 def test_two_hundred_batch_plan_stays_within_block_kit_limits(
@@ -403,8 +408,7 @@ def test_two_hundred_batch_plan_stays_within_block_kit_limits(
     ]
     big = tmp_path / "big.toml"
     big.write_text(codec.dumps(parse_plan(data), as_json=False))
-    b = start_bot(tmp_path, fake, plan_source=big)
-    try:
+    with running(start_bot(tmp_path, fake, plan_source=big)) as b:
         b.slash("status")
         reply = b.reply()
         assert validate_blocks(reply["blocks"], max_blocks=50) == []
@@ -417,9 +421,6 @@ def test_two_hundred_batch_plan_stays_within_block_kit_limits(
         b.slash("update b-150", key="m")
         (opened,) = fake.wait_for("views.open", timeout=10)
         assert opened.ok, opened.response
-    finally:
-        b.proc.terminate()
-        b.proc.wait(10)
 
 
 def test_rate_limited_web_api_call_is_retried_after_retry_after(bot: Bot) -> None:
@@ -497,8 +498,7 @@ def _standup_bot(tmp_path: Path, fake: FakeSlack) -> Bot:
 def test_standup_by_dm_is_saved_and_posted_in_the_day_thread(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
-    b = _standup_bot(tmp_path, fake)
-    try:
+    with running(_standup_bot(tmp_path, fake)) as b:
         event = {
             "type": "message",
             "channel_type": "im",
@@ -516,14 +516,10 @@ def test_standup_by_dm_is_saved_and_posted_in_the_day_thread(
         assert reply.args["thread_ts"] == thread_parent.response["ts"]
         assert "Fixed the flaky CI job" in json.dumps(reply.args)
         assert confirmation.args["channel"] == "D0ALICE"
-    finally:
-        b.proc.terminate()
-        b.proc.wait(10)
 
 
 def test_one_sentence_dm_is_refused_and_quoted_back(tmp_path: Path, fake: FakeSlack) -> None:
-    b = _standup_bot(tmp_path, fake)
-    try:
+    with running(_standup_bot(tmp_path, fake)) as b:
         event = {
             "type": "message",
             "channel_type": "im",
@@ -539,16 +535,12 @@ def test_one_sentence_dm_is_refused_and_quoted_back(tmp_path: Path, fake: FakeSl
         assert "Did stuff" in shown and "2–3 sentences" in shown
         time.sleep(0.3)
         assert not [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "C0STAND"]
-    finally:
-        b.proc.terminate()
-        b.proc.wait(10)
 
 
 def test_standup_button_opens_the_form_and_its_submit_saves(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
-    b = _standup_bot(tmp_path, fake)
-    try:
+    with running(_standup_bot(tmp_path, fake)) as b:
         action = {
             "type": "block_actions",
             "team": {"id": "T0TEAM"},
@@ -590,25 +582,18 @@ def test_standup_button_opens_the_form_and_its_submit_saves(
         state[block["block_id"]][block["element"]["action_id"]]["value"] = "Too short"
         status, _, out = post_signed(b.url, interactive_body(payload), SECRET, FORM)
         assert json.loads(out)["response_action"] == "errors"
-    finally:
-        b.proc.terminate()
-        b.proc.wait(10)
 
 
 def test_slash_standup_list_shows_past_updates_to_the_caller(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
-    b = _standup_bot(tmp_path, fake)
-    try:
+    with running(_standup_bot(tmp_path, fake)) as b:
         b.slash("standup Reviewed the audit log design. Next I pair with Bob on caching.", key="s1")
         assert "Saved" in json.dumps(b.reply("s1"))
         b.slash("standup list", key="s2")
         reply = b.reply("s2")
         assert reply["response_type"] == "ephemeral"
         assert "Reviewed the audit log design" in json.dumps(reply)
-    finally:
-        b.proc.terminate()
-        b.proc.wait(10)
 
 
 def test_socket_mode_needs_an_app_token(tmp_path: Path) -> None:
