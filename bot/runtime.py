@@ -68,7 +68,7 @@ def build_runtime(
         store=store,
         clock=lambda: clock().astimezone(settings.zone),
         editors=frozenset(settings.editors),
-        standup=standups.command,
+        standups=standups,
         standups_between=standups.week_standups,
         team=tuple(settings.team),
         workdays=settings.workday_numbers,

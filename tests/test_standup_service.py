@@ -227,7 +227,7 @@ def slash(actor: Actor, text: str, service: StandupService, origin: str = "slack
     ctx = Context(
         store=cast(PlanStore, None),
         clock=service.clock,
-        standup=service.command,
+        standups=service,
     )
     return handle(Command.from_text(actor, text, origin, channel="CANY"), ctx)  # type: ignore[arg-type]
 

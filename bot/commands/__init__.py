@@ -1,0 +1,106 @@
+"""The `/batch` grammar: words in, a Reply out. Shared by Slack, `batchbot shell` and the CLI.
+
+One module per family of words (`plan.py`, `standup.py`, …), each exporting `VERBS` (word →
+handler) and `USAGE` lines; `handle` routes and turns user mistakes into error Replies. To add
+a word: write its handler in the module that owns its data and list it in that `VERBS`; add a
+new module to `_MODULES` below. Nothing in this package knows about Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.commands import plan as _plan
+from bot.commands import standup as _standup
+from bot.commands.base import (
+    Command,
+    Context,
+    Origin,
+    StandupCommands,
+    find_batch,
+    may_edit,
+    owner_id,
+    refuse,
+)
+from bot.commands.plan import apply_batch_update, weekly
+from bot.plan.edits import EditError, UsageError
+from bot.plan.model import PlanInvalid, did_you_mean
+from bot.plan.store import PlanConflict
+from bot.replies import Reply, TextView, error
+
+Handler = Callable[[Command, Context, list[str]], Reply]
+
+_MODULES = (_plan, _standup)
+
+VERBS: dict[str, Handler] = {}
+for _module in _MODULES:
+    VERBS.update(_module.VERBS)
+
+USAGE: tuple[str, ...] = (
+    *(line for m in _MODULES for line in m.USAGE),
+    "/batch help — this text",
+)
+SUBCOMMANDS = ("help", *VERBS)
+
+
+def help_reply(prefix: str = "") -> Reply:
+    lines = ((prefix,) if prefix else ()) + USAGE
+    return Reply(TextView("batchbot — keeps the delivery plan", lines))
+
+
+def handle(cmd: Command, ctx: Context) -> Reply:
+    """Run one command. Never raises for user mistakes: they become an error Reply."""
+    if not cmd.words:
+        return help_reply()
+    verb, args = cmd.words[0].lower(), list(cmd.words[1:])
+    if verb in ("help", "-h", "--help"):
+        return help_reply()
+    handler = VERBS.get(verb)
+    if handler is None:
+        hint = did_you_mean(verb, SUBCOMMANDS)
+        return Reply(help_reply(f"Unknown command {verb!r}{hint}.").view, exit_code=2)
+    try:
+        return handler(cmd, ctx, args)
+    except UsageError as exc:
+        usage = usage_for(verb)
+        if cmd.origin == "cli":
+            usage = usage.replace("/batch ", "batchbot ", 1)
+        return error(str(exc), f"usage: {usage}", code=2)
+    except EditError as exc:
+        return error(str(exc))
+    except PlanInvalid as exc:
+        if len(exc.problems) == 1 and not exc.problems[0].where:  # unreadable, not invalid
+            return error(f"{exc.source or 'the plan'}: {exc.problems[0].message}")
+        return error(
+            f"{exc.source or 'the plan'} is not valid ({len(exc.problems)} problem"
+            f"{'s' if len(exc.problems) != 1 else ''}):",
+            "\n".join(f"- {p}" for p in exc.problems),
+        )
+    except PlanConflict as exc:
+        return error(str(exc))
+
+
+def usage_for(verb: str) -> str:
+    for line in USAGE:
+        if line.startswith(f"/batch {verb}"):
+            return line.split(" — ")[0]
+    return "/batch help"
+
+
+__all__ = [
+    "SUBCOMMANDS",
+    "USAGE",
+    "VERBS",
+    "Command",
+    "Context",
+    "Origin",
+    "StandupCommands",
+    "apply_batch_update",
+    "find_batch",
+    "handle",
+    "help_reply",
+    "may_edit",
+    "owner_id",
+    "refuse",
+    "weekly",
+]

@@ -1,0 +1,110 @@
+"""What every `/batch` word shares: the Command an edge builds, the Context it runs in, access
+rules and batch lookup. Nothing here knows about Slack, the scheduler or the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from bot.plan.edits import EditError, split_words
+from bot.plan.model import Batch, Plan, did_you_mean
+from bot.plan.store import Actor, PlanStore
+from bot.replies import Reply, error
+
+if TYPE_CHECKING:
+    from bot.db import StandupRecord
+
+Origin = Literal["cli", "shell", "slack"]
+
+
+@dataclass(frozen=True)
+class Command:
+    actor: Actor
+    words: tuple[str, ...]
+    origin: Origin = "cli"
+    channel: str | None = None
+    text: str | None = None  # the line as typed, for free text (standups keep quotes, lines)
+
+    @staticmethod
+    def from_text(actor: Actor, text: str, origin: Origin, channel: str | None = None) -> Command:
+        """`text` is what follows `/batch` (a leading `/batch` is tolerated, as people paste it).
+
+        A standup is prose, not key=value pairs: it is not run through the quote-aware
+        splitter (an apostrophe as in `'til` must not be an unclosed quote).
+        """
+        body = re.sub(r"^\s*/?batch\b", "", text, count=1, flags=re.IGNORECASE)
+        first = body.split(maxsplit=1)
+        if first and first[0].lower() == "standup":
+            return Command(actor, tuple(body.split()), origin, channel, text)
+        return Command(actor, tuple(split_words(body)), origin, channel, text)
+
+
+class StandupCommands(Protocol):
+    """What `/batch standup …` needs from the standup service (set only where a DB exists)."""
+
+    def command(self, cmd: Command, args: list[str]) -> Reply: ...
+
+
+@dataclass
+class Context:
+    """Everything a command may touch, built once by the edge and passed in."""
+
+    store: PlanStore
+    clock: Callable[[], dt.datetime]
+    editors: frozenset[str] = frozenset()
+    standups: StandupCommands | None = None
+    standups_between: Callable[[dt.date, dt.date], list[StandupRecord]] | None = None
+    team: tuple[str, ...] = ()
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    name_of: Callable[[str], str] | None = None
+
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def owner_id(owner: str) -> str | None:
+    """The Slack user id an owner field names (`<@U123>` or a bare `U123…`), if any."""
+    m = _MENTION.match(owner.strip())
+    if m:
+        return m.group(1)
+    if re.fullmatch(r"[UW][A-Z0-9]{6,}", owner.strip()):
+        return owner.strip()
+    return None
+
+
+def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:
+    """Editors list empty: everyone may change. Otherwise editors and the batch's owner."""
+    if not ctx.editors:
+        return True
+    if actor.slack_id is None:
+        return True  # local CLI/shell users act with the file system's permissions
+    if actor.slack_id in ctx.editors:
+        return True
+    return owner is not None and owner_id(owner) == actor.slack_id
+
+
+def refuse(what: str) -> Reply:
+    return error(
+        f"you are not allowed to change {what}",
+        "changes are limited to the editors list (BATCHBOT_EDITORS) and each batch's owner; "
+        "ask an editor to add you",
+    )
+
+
+def find_batch(plan: Plan, batch_id: str) -> Batch:
+    """A batch by id, case-insensitive id, or name; an unknown one is an EditError with hints."""
+    batch = plan.batch(batch_id)
+    if batch is None:
+        lowered = {b.id.lower(): b for b in plan.batches}
+        named = {b.name.lower(): b for b in plan.batches}
+        batch = lowered.get(batch_id.lower()) or named.get(batch_id.lower())
+    if batch is None:
+        ids = plan.ids()
+        raise EditError(
+            f"unknown batch {batch_id!r}{did_you_mean(batch_id, ids)}; "
+            f"batches: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}"
+        )
+    return batch

@@ -1,0 +1,177 @@
+"""`/batch status|dashboard|update|metrics|weekly|history|validate`: the plan's own words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.commands.base import Command, Context, find_batch, may_edit, refuse
+from bot.plan.edits import (
+    BATCH_KEYS,
+    METRIC_KEYS,
+    UsageError,
+    parse_pairs,
+    update_batch,
+    update_metrics,
+)
+from bot.plan.store import Actor
+from bot.replies import (
+    BatchView,
+    ChangeView,
+    DashboardView,
+    HistoryView,
+    OpenModal,
+    Reply,
+    StatusView,
+    TextView,
+    WeeklyView,
+    error,
+)
+
+USAGE = (
+    "/batch status [batch-id] — the plan, or one batch in full",
+    "/batch update <batch-id> key=value … — change a batch "
+    f"(keys: {', '.join(BATCH_KEYS)}; no pairs opens a form in Slack)",
+    "/batch metrics [key=value …] — show or set this week's metrics "
+    f"({', '.join(METRIC_KEYS[:5])})",
+    '/batch weekly ["Week N"] — preview the weekly progress report',
+    "/batch history [batch-id] — who changed what, from git",
+    "/batch validate — check the plan file",
+    "/batch dashboard — the dashboard table",
+)
+
+
+def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    plan = ctx.store.load()
+    if not args:
+        return Reply(StatusView(plan))
+    if len(args) > 1:
+        raise UsageError("status takes at most one batch id")
+    batch = find_batch(plan, args[0])
+    return Reply(BatchView(plan, batch, tuple(ctx.store.history(batch.id, limit=5))))
+
+
+def dashboard(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    return Reply(DashboardView(ctx.store.load()))
+
+
+def validate(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    ctx.store.load()
+    return Reply(TextView("Plan is valid"))
+
+
+def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    if not args:
+        raise UsageError("which batch? give a batch id")
+    plan = ctx.store.load()
+    batch = find_batch(plan, args[0])
+    if not may_edit(ctx, cmd.actor, batch.owner):
+        return refuse(batch.id)
+    if len(args) == 1:
+        if cmd.origin == "slack":
+            return Reply(TextView("Opening the update form…"), modal=OpenModal("update", batch.id))
+        raise UsageError(
+            f"give key=value pairs to change {batch.id}; keys: {', '.join(BATCH_KEYS)}"
+        )
+    pairs = parse_pairs(args[1:], BATCH_KEYS)
+    return apply_batch_update(cmd.actor, ctx, batch.id, pairs, via=cmd.origin)
+
+
+def apply_batch_update(
+    actor: Actor, ctx: Context, batch_id: str, pairs: list[tuple[str, str]], via: str
+) -> Reply:
+    """The single write path for batch edits (text command and Slack modal alike)."""
+    saved = ctx.store.change(actor, lambda p: update_batch(p, batch_id, pairs), via=via)
+    batch = saved.plan.batch(batch_id)
+    name = batch.name if batch else batch_id
+    if not saved.changes:
+        return Reply(TextView(f"{name} ({batch_id}): nothing to change — already so"))
+    view = ChangeView(
+        actor.name,
+        actor.slack_id,
+        batch_id,
+        name,
+        tuple(saved.changes),
+        saved.commit,
+        saved.warning,
+    )
+    return Reply(view, visibility="channel", plan_changed=True)
+
+
+def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    if not args:
+        plan = ctx.store.load()
+        from bot.report.weekly import metric_lines
+
+        lines = tuple(
+            f"{m.label}: {m.value}"
+            + (f" (target {m.target}) {'✅' if m.ok else '⚠️'}" if m.target else "")
+            for m in metric_lines(plan.metrics, plan.targets, None)
+        )
+        return Reply(TextView("Metrics this week", lines))
+    if not may_edit(ctx, cmd.actor, None):
+        return refuse("the metrics")
+    pairs = parse_pairs(args, METRIC_KEYS)
+    saved = ctx.store.change(cmd.actor, lambda p: update_metrics(p, pairs), via=cmd.origin)
+    if not saved.changes:
+        return Reply(TextView("Metrics: nothing to change — already so"))
+    view = ChangeView(
+        cmd.actor.name,
+        cmd.actor.slack_id,
+        "metrics",
+        "Metrics",
+        tuple(saved.changes),
+        saved.commit,
+        saved.warning,
+    )
+    return Reply(view, visibility="channel", plan_changed=True)
+
+
+def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    return weekly(ctx, " ".join(args) or None)
+
+
+def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
+    """The weekly report draft: the same builder the Friday job posts."""
+    from bot.report.weekly import collect_week, report_for, to_markdown
+
+    now = now or ctx.clock()
+    plan = ctx.store.load()
+    try:
+        data = collect_week(ctx.store, plan, label, now)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    report = report_for(
+        data,
+        now,
+        standups_between=ctx.standups_between,
+        team=ctx.team,
+        workdays=ctx.workdays,
+        name_of=ctx.name_of,
+    )
+    return Reply(WeeklyView(report, to_markdown(report)))
+
+
+def history(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    if len(args) > 1:
+        raise UsageError("history takes at most one batch id")
+    plan = ctx.store.load()  # a missing or broken plan says so, not "no changes"
+    batch_id = None
+    if args:
+        batch_id = find_batch(plan, args[0]).id if args[0] != "metrics" else "metrics"
+    if ctx.store.repo is None:
+        return error(
+            f"{ctx.store.path.name} is not in a git repository, so there is no history",
+            "run `git init` in its folder and commit it",
+        )
+    return Reply(HistoryView(tuple(ctx.store.history(batch_id, limit=20)), batch_id))
+
+
+VERBS = {
+    "status": status,
+    "dashboard": dashboard,
+    "update": update,
+    "metrics": metrics,
+    "weekly": weekly_command,
+    "history": history,
+    "validate": validate,
+}
