@@ -26,6 +26,8 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
 
+from bot.slack.verify import WsgiApp, signed_only
+
 if TYPE_CHECKING:
     from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
@@ -119,7 +121,8 @@ class SlackHttpHandler(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
-def slack_http_handler(app: App, settings: Settings) -> SlackHttpHandler:
-    """The WSGI app `batchbot serve` mounts at /slack/events."""
-    del settings  # the signing secret is checked before parsing from the next change on
-    return SlackHttpHandler(app)
+def slack_http_handler(app: App, settings: Settings) -> WsgiApp:
+    """The WSGI app `batchbot serve` mounts at /slack/events: the signature is checked on the
+    raw bytes first (bot/slack/verify.py), then the body is parsed as above."""
+    secret = settings.slack_signing_secret
+    return signed_only(SlackHttpHandler(app), secret.get_secret_value() if secret else "")
