@@ -59,6 +59,9 @@ def register(app: App, edge: Any) -> None:
                 raise EditError(f"batch {batch_id} no longer exists")
             if not may_edit(edge.rt.ctx, actor, batch.owner):
                 raise EditError("you are not allowed to change this batch (editors and its owner)")
+            if ("status", "done") in pairs and ("progress", str(batch.progress)) in pairs:
+                # the form shows the old progress; choosing done and saving means 100 %
+                pairs = [p for p in pairs if p[0] != "progress"]
             update_batch(plan, batch_id, pairs)  # check before closing the form
         except (EditError, PlanInvalid) as exc:
             field = next((k for k in BATCH_KEYS if str(exc).startswith(k)), "notes")
