@@ -28,6 +28,7 @@ from bot.render import blocks as kit
 from bot.replies import Reply, error
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger, make_client
+from bot.slack.paths import PathScrubber
 
 log = logging.getLogger("batchbot.slack")
 
@@ -76,9 +77,15 @@ class Edge:
         except OSError as exc:
             log.error("could not post to response_url: %s", type(exc).__name__)
 
+    @property
+    def paths(self) -> PathScrubber:
+        """Error texts for Slack name files relative to the plan's repository (see paths.py)."""
+        repo = self.rt.store.repo
+        return PathScrubber.for_plan(self.rt.store.path, repo.root if repo else None)
+
     def run(self, cmd: Command) -> Reply:
         try:
-            return handle(cmd, self.rt.ctx)
+            return self.paths.reply(handle(cmd, self.rt.ctx))
         except Exception:  # the user gets a line; the log gets the details
             log.exception("command failed: %s", cmd.words[:2])
             return error(
@@ -101,7 +108,8 @@ class Edge:
             plan = self.rt.store.load()
             view = kit.home_view(plan)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
-            view = {"type": "home", "blocks": [kit.section(f":warning: {kit.esc(str(exc))}")]}
+            shown = kit.esc(self.paths.text(str(exc)))
+            view = {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}
         try:
             self.rt.messenger.client.views_publish(user_id=user_id, view=view)  # type: ignore[attr-defined]
             with self._lock:

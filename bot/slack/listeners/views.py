@@ -66,13 +66,14 @@ def register(app: App, edge: Any) -> None:
         except (EditError, PlanInvalid) as exc:
             field = next((k for k in BATCH_KEYS if str(exc).startswith(k)), "notes")
             field = field if field in state else "status"
-            ack(response_action="errors", errors={field: str(exc)[:150]})
+            ack(response_action="errors", errors={field: edge.paths.text(str(exc))[:150]})
             return
         ack()
         try:
             reply = apply_batch_update(actor, edge.rt.ctx, batch_id, pairs, via="slack")
         except (EditError, PlanConflict, PlanInvalid) as exc:
             reply = error(str(exc))
+        reply = edge.paths.reply(reply)
         edge.respond(meta.get("response_url"), reply)
         if reply.plan_changed:
             edge.after_change()
