@@ -138,7 +138,7 @@ def test_the_same_field_edited_on_two_instances_lands_twice_and_the_later_wins(
     set_progress(a, 10)
     set_progress(b, 20)  # b's clone still thinks progress is 0: it fetches first
     newest, older = remote_log(remote)[:2]
-    assert "progress 10→20" in newest and "progress 0→10" in older
+    assert "progress 10 → 20" in newest and "progress 0 → 10" in older
     assert "progress = 20" in git(remote, "show", f"main:{PLAN}")
 
 
