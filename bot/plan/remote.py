@@ -312,7 +312,7 @@ class RemotePlanStore(PlanStore):
                     self._clear_stale_locks()
                 self._run("fetch", "--quiet", "--no-tags", "origin", refspec)
             else:
-                kind, why = classify_push_failure(exc.output)
+                _kind, why = classify_push_failure(exc.output)
                 if "couldn't find remote ref" in exc.output.lower():
                     why = f"the remote has no branch {self.branch!r}"
                 raise NotSaved(why) from None
@@ -343,6 +343,8 @@ class RemotePlanStore(PlanStore):
                 msg = str(exc) if isinstance(exc, NotSaved) else "git fetch failed"
                 if before.error != msg:
                     log.warning("plan sync failed: %s", msg)
+                if before.plan is None:  # a restart while the remote is down: the last fetch
+                    self._serve_local_tip()
                 return self._set(error=msg)
             if tip == before.sha and not before.invalid_sha:
                 return self._set(synced_at=_now(), error=None)
@@ -372,6 +374,18 @@ class RemotePlanStore(PlanStore):
         if before.sha != tip and self.on_change is not None:
             self._safe(self.on_change, before.sha, tip)
         return state
+
+    def _serve_local_tip(self) -> None:
+        proc = self._git.run("rev-parse", "--verify", "--quiet", self.tracking_ref, check=False)
+        sha = proc.stdout.strip()
+        if not sha:
+            return
+        try:
+            plan = self._plan_at_sha(sha)
+        except (PlanInvalid, NotSaved):
+            return
+        if plan is not None:
+            self._set(sha=sha, plan=plan)
 
     def _set(self, **changes: object) -> PlanState:
         import dataclasses
@@ -533,11 +547,10 @@ class RemotePlanStore(PlanStore):
                     results[i] = Saved(plan, [], sha)  # type: ignore[arg-type]
                     head = sha
                     continue
-                if plan is None:
-                    if not item.creates:
-                        raise PlanInvalid(
-                            [Problem("", f"the remote has no {self.config.plan_file}")], ""
-                        )
+                if plan is None and not item.creates:
+                    raise PlanInvalid(
+                        [Problem("", f"the remote has no {self.config.plan_file}")], ""
+                    )
                 new_plan, changes = item.edit(plan)  # type: ignore[arg-type]  # import: None
                 if not changes:
                     results[i] = Saved(new_plan, [])
