@@ -18,9 +18,10 @@ log = logging.getLogger("batchbot.slack")
 
 
 def on_home(edge: Edge, event: dict[str, Any]) -> None:
-    if event.get("tab", "home") == "home" and event.get("user"):
-        if not edge.replies.submit(edge.publish_home, event["user"]):
-            log.error("queue full: App Home for %s not refreshed", event["user"])
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    if not edge.replies.submit(edge.publish_home, event["user"]):
+        log.error("queue full: App Home for %s not refreshed", event["user"])
 
 
 def on_message(edge: Edge, event: dict[str, Any]) -> None:
