@@ -312,7 +312,9 @@ class RemotePlanStore(PlanStore):
                     self._clear_stale_locks()
                 self._run("fetch", "--quiet", "--no-tags", "origin", refspec)
             else:
-                _kind, why = classify_push_failure(exc.output)
+                kind, why = classify_push_failure(exc.output)
+                if kind == "other":
+                    log.warning("git fetch failed: %s", exc.output[-300:])
                 if "couldn't find remote ref" in exc.output.lower():
                     why = f"the remote has no branch {self.branch!r}"
                 raise NotSaved(why) from None
@@ -475,7 +477,8 @@ class RemotePlanStore(PlanStore):
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
-            with self._file_lock():
+            # The sync loop fetches into the same ref: one git at a time moves it.
+            with self._file_lock(), self._fetch_lock:
                 self._commit_batch_locked(batch)
         except BaseException as exc:
             if isinstance(exc, NotSaved):
