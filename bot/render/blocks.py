@@ -164,6 +164,9 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     if isinstance(v, StatusView | DashboardView):
         plan = v.plan
         text = f"{esc(plan.program.name)}: {plan.overall_progress()}% complete"
+        if isinstance(v, StatusView) and v.notice:
+            blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1)
+            return f"⚠️ {esc(v.notice)}\n{text}", [context(f"⚠️ {esc(v.notice)}"), *blocks]
         return text, status_blocks(plan)
     if isinstance(v, BatchView):  # fallback texts show in notifications: escaped like blocks
         return f"{esc(v.batch.name)}: {v.batch.progress}%", batch_blocks(v)

@@ -115,7 +115,7 @@ def build_edge(tmp: Path, fake: FakeSlack) -> tuple[Any, Any, Path, Path]:
     )
     rt = build_runtime(settings, SlackMessenger(make_client(TOKEN, fake.url)))
     app, edge = build_app(rt)
-    wsgi = wsgi_app(slack_http_handler(app, settings), lambda: {"ok": True})
+    wsgi = wsgi_app(slack_http_handler(app, settings), lambda: (True, {"ok": True}))
     return wsgi, edge, repo, plan
 
 
@@ -131,7 +131,7 @@ def slack_edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeUnderTe
         try:
             yield EdgeUnderTest(wsgi, fake, repo, plan, edge)
         finally:
-            edge.pool.shutdown(wait=True)
+            edge.drain()
             edge.rt.db.close()
     os.environ.update(saved)
 
