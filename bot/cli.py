@@ -43,6 +43,7 @@ Running the bot:
   jobs list | jobs run NAME [--at ISO-8601] [--force]
                                  scheduled jobs: standup-prompts, standup-reminders,
                                  weekly-report
+  doctor                         check settings, git, the plan, the database and Slack
 
 The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml.
 Exit codes: 0 ok, 1 bad data (invalid value, unknown batch, invalid plan), 2 bad usage."""
@@ -117,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.jobs import cli as jobs_cli
 
             return jobs_cli(opts, words[1:])
+        if verb == "doctor":
+            from bot.doctor import main as doctor_main
+
+            return doctor_main(opts)
     except KeyboardInterrupt:
         return 130
     except CliUsage as exc:
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot.plan.model import did_you_mean
 
-    hint = did_you_mean(verb, sorted(PLAN_VERBS | {"import", "shell", "serve", "jobs"}))
+    hint = did_you_mean(verb, sorted(PLAN_VERBS | {"import", "shell", "serve", "jobs", "doctor"}))
     print(
         f"Error: unknown command {verb!r}{hint}. Run `batchbot help` for the commands.",
         file=sys.stderr,
