@@ -43,6 +43,7 @@ Running the bot:
                                   weekly-report
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
+  batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -319,6 +320,37 @@ def _run_jobs(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     return jobs_cli({"plan": ns.plan, "at": ns.at, "force": ns.force}, words)
 
 
+def _init_parser() -> _Parser:
+    parser = _parser(
+        "init",
+        "batchbot init [DIR]",
+        "Start a folder for batchbot (default: this one): a starter plan in\n"
+        "plan/execution-plan.toml, the Slack app manifest.yml and .env.example, committed to a\n"
+        "new git repository. Existing files are never overwritten.",
+    )
+    parser.add_argument("folder", nargs="?", default=".", metavar="DIR")
+    return parser
+
+
+def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from pathlib import Path
+
+    from bot.starter import InitError, init_folder
+
+    target = Path(ns.folder)
+    try:
+        written = init_folder(target)
+    except InitError as exc:
+        raise CliFailure(f"Error: {exc}") from None
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"{target} is a git repository with a first commit. Next: cp .env.example .env, fill in\n"
+        "the Slack tokens (see manifest.yml), then `batchbot dashboard` or `batchbot serve`."
+    )
+    return 0
+
+
 def _help_parser() -> _Parser:
     parser = _parser("help", "batchbot help [COMMAND]", "The commands, or one command's usage.")
     parser.add_argument("topic", nargs="?", metavar="COMMAND")
@@ -341,6 +373,7 @@ COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
     "shell": (_shell_parser, _run_shell),
     "serve": (_serve_parser, _run_serve),
     "jobs": (_jobs_parser, _run_jobs),
+    "init": (_init_parser, _run_init),
     "help": (_help_parser, _run_help),
 }
 

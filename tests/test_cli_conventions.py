@@ -16,7 +16,7 @@ from tests.conftest import OLD_JSON, ROOT, SHIPPED_PLAN, run_cli
 
 OLD_FIRST_LINE = "| Batch | Priority | Status | Progress | Target Date | Owner | Blockers |"
 
-EVERY_COMMAND = sorted({*VERBS, "import", "shell", "serve", "jobs", "help"})
+EVERY_COMMAND = sorted({*VERBS, "import", "shell", "serve", "jobs", "init", "help"})
 
 
 def _closed_port() -> int:
