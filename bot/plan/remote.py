@@ -38,12 +38,16 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from bot.plan import codec
 from bot.plan.edits import Change
 from bot.plan.gitrepo import GitError, GitRepo
 from bot.plan.model import Plan, PlanInvalid, Problem
 from bot.plan.store import Actor, PlanConflict, PlanStore, Saved, commit_message
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 log = logging.getLogger("batchbot.remote")
 
@@ -284,7 +288,7 @@ class RemotePlanStore(PlanStore):
         out = self._git.run("symbolic-ref", "--short", "HEAD", check=False).stdout.strip()
         return out or "main"
 
-    def _file_lock(self):  # type: ignore[no-untyped-def]
+    def _file_lock(self) -> FileLock:
         from filelock import FileLock
 
         return FileLock(str(self.clone_dir.parent / "plan.lock"), timeout=self.lock_timeout)

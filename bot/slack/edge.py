@@ -32,6 +32,7 @@ from bot.commands import Command, handle
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.render import blocks as kit
+from bot.render.escape import esc
 from bot.replies import Reply, error
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
@@ -167,9 +168,9 @@ class Edge:
         try:
             plan = self.rt.store.load()
             notice = self.rt.store.notice()
-            view = kit.home_view(plan, f"⚠️ {kit.esc(notice)}" if notice else None)
+            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
-            view = {"type": "home", "blocks": [kit.section(f":warning: {kit.esc(str(exc))}")]}
+            view = {"type": "home", "blocks": [kit.section(f":warning: {esc(str(exc))}")]}
         try:
             self.slack.publish_home(user_id, view)
             with self._lock:
