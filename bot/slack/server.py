@@ -214,11 +214,12 @@ def main(opts: dict[str, Any]) -> int:
         stop.wait()
         handler.close()
     else:
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
         from waitress.server import create_server
 
+        from bot.slack.body import slack_http_handler
+
         server = create_server(
-            wsgi_app(SlackRequestHandler(app), health, webhook),
+            wsgi_app(slack_http_handler(app, settings), health, webhook),
             host=settings.host,
             port=settings.port,
             threads=settings.server_threads,
