@@ -245,6 +245,7 @@ class PlanStore:
                 f"{rel} has uncommitted changes made by hand; commit or discard them "
                 "(git commit / git checkout) before changing the plan through batchbot"
             )
+        return False
 
     def _write_and_commit(
         self,

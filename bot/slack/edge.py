@@ -32,6 +32,7 @@ from bot.commands import Command, handle
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.render import blocks as kit
+from bot.render.escape import esc
 from bot.replies import Reply, error
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
@@ -174,9 +175,9 @@ class Edge:
         try:
             plan = self.rt.store.load()
             notice = self.rt.store.notice()
-            view = kit.home_view(plan, f"⚠️ {kit.esc(notice)}" if notice else None)
+            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
-            shown = kit.esc(self.paths.text(str(exc)))
+            shown = esc(self.paths.text(str(exc)))
             view = {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}
         try:
             self.slack.publish_home(user_id, view)
