@@ -86,7 +86,7 @@ _SCHEMA_LOCK_ID: Final = zlib.crc32(b"batchbot-schema") & 0x7FFFFFFF
 def prompt_key(user_id: str, local_date: date) -> str:
     """Claim key for "this person was prompted for this local date".
 
-    One place builds it so ``sent_prompts`` can parse it back.
+    One place builds it, so prompts and reminders always agree on the key.
     """
     return f"{user_id}:{local_date.isoformat()}"
 
@@ -424,11 +424,6 @@ class Database:
             if current != SCHEMA_VERSION:
                 conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
 
-    def schema_version(self) -> int:
-        """The version stamped in the database (equals SCHEMA_VERSION after init)."""
-        with self._read() as conn:
-            return int(conn.execute(select(schema_version.c.version)).scalar_one())
-
     # -- standups ----------------------------------------------------------------
 
     def save_standup(
@@ -566,30 +561,6 @@ class Database:
             result = conn.execute(delete(claims).where(claims.c.job == job, claims.c.key == key))
         return result.rowcount == 1
 
-    def claims(self, job: str, since: datetime | None = None) -> list[ClaimRecord]:
-        """Claims of one job, oldest fire time first; ``since`` filters on fire time."""
-        query = select(claims).where(claims.c.job == job)
-        if since is not None:
-            query = query.where(claims.c.fire_time >= since)
-        query = query.order_by(claims.c.fire_time, claims.c.key)
-        with self._read() as conn:
-            return [_record(ClaimRecord, row) for row in conn.execute(query)]
-
-    def sent_prompts(self, job: str, local_date: date) -> set[str]:
-        """Users already prompted (or being prompted) by ``job`` for ``local_date``.
-
-        Built from claims keyed by prompt_key(); failed ones are excluded because
-        they should be retried.
-        """
-        suffix = ":" + local_date.isoformat()
-        query = select(claims.c.key).where(
-            claims.c.job == job,
-            claims.c.key.endswith(suffix, autoescape=True),
-            claims.c.status != "failed",
-        )
-        with self._read() as conn:
-            return {key[: -len(suffix)] for key in conn.execute(query).scalars()}
-
     # -- skips -------------------------------------------------------------------
 
     def add_skip(self, user_id: str, start: date, end: date, created_at: datetime) -> SkipRecord:
@@ -604,26 +575,6 @@ class Database:
             ).one()
         return _record(SkipRecord, row)
 
-    def remove_skip(self, skip_id: int) -> bool:
-        """Cancel an absence ("back early"); False if it did not exist."""
-        with self._write() as conn:
-            result = conn.execute(delete(standup_skips).where(standup_skips.c.id == skip_id))
-        return result.rowcount == 1
-
-    def is_away(self, user_id: str, day: date) -> bool:
-        """Whether a skip covers ``day`` for this person: then nobody nags them."""
-        query = (
-            select(standup_skips.c.id)
-            .where(
-                standup_skips.c.user_id == user_id,
-                standup_skips.c.start_date <= day,
-                standup_skips.c.end_date >= day,
-            )
-            .limit(1)
-        )
-        with self._read() as conn:
-            return conn.execute(query).first() is not None
-
     def away_users(self, day: date) -> set[str]:
         """Everyone away on ``day``: one query for the morning prompt round."""
         query = select(standup_skips.c.user_id).where(
@@ -631,16 +582,6 @@ class Database:
         )
         with self._read() as conn:
             return set(conn.execute(query).scalars())
-
-    def skips_for(self, user_id: str) -> list[SkipRecord]:
-        """A person's absences, earliest first."""
-        query = (
-            select(standup_skips)
-            .where(standup_skips.c.user_id == user_id)
-            .order_by(standup_skips.c.start_date, standup_skips.c.id)
-        )
-        with self._read() as conn:
-            return [_record(SkipRecord, row) for row in conn.execute(query)]
 
     # -- users cache -------------------------------------------------------------
 

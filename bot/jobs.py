@@ -30,11 +30,11 @@ JobFn = Callable[["Runtime", dt.datetime, bool], JobResult]
 
 
 def _prompts(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.run_prompts(at, force)
+    return rt.standups.prompts.run_prompts(at, force)
 
 
 def _reminders(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.run_reminders(at, force)
+    return rt.standups.prompts.run_reminders(at, force)
 
 
 def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:

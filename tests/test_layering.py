@@ -28,6 +28,11 @@ CORE = [
     "bot.standup.sentences",
     "bot.standup.schedule",
     "bot.standup.service",
+    "bot.standup.people",
+    "bot.standup.prompts",
+    "bot.standup.answers",
+    "bot.standup.days",
+    "bot.standup.config",
 ]
 
 
