@@ -49,9 +49,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, Connection, Row, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+from bot.errors import StorageUnavailable
 
 __all__ = [
     "CLAIM_STATUSES",
@@ -62,6 +64,7 @@ __all__ = [
     "ClaimRecord",
     "ClaimStatus",
     "Database",
+    "DatabaseUnavailable",
     "SkipRecord",
     "StandupRecord",
     "StandupSource",
@@ -301,11 +304,21 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def _sqlite_engine(url: URL) -> Engine:
+#: How long a write waits for another process's SQLite write lock before giving up. Short on
+#: purpose: every write here is a few rows, so a longer wait means the file is held by someone
+#: else, and the person waiting for "saved" should hear "not saved, try again" promptly.
+SQLITE_BUSY_SECONDS: Final = 2.0
+
+
+class DatabaseUnavailable(StorageUnavailable):
+    """The database could not be reached or stayed locked; the statement did not run."""
+
+
+def _sqlite_engine(url: URL, busy_seconds: float) -> Engine:
     memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 5.0},
+        connect_args={"check_same_thread": False, "timeout": busy_seconds},
         # An in-memory database exists per connection: share the one connection.
         **({"poolclass": StaticPool} if memory else {}),
     )
@@ -317,7 +330,7 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA busy_timeout = 5000")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
                 # WAL: readers never block the writer; NORMAL sync is safe with WAL
@@ -340,13 +353,21 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _make_engine(url: URL) -> Engine:
+def _make_engine(url: URL, busy_seconds: float) -> Engine:
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_seconds)
     return create_engine(url, pool_pre_ping=True)
 
 
 # --------------------------------------------------------------------------- database
+
+
+def _unavailable(exc: OperationalError) -> DatabaseUnavailable:
+    """One line for people ("the database is busy"), the driver's words for the log."""
+    detail = str(exc.orig) if exc.orig is not None else str(exc).splitlines()[0]
+    if "locked" in detail or "busy" in detail:
+        return DatabaseUnavailable(f"the database is busy ({detail})")
+    return DatabaseUnavailable(f"the database cannot be reached ({detail})")
 
 
 class Database:
@@ -356,9 +377,9 @@ class Database:
     several processes start at once on the same SQLite file or PostgreSQL database.
     """
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(self, url: str | URL, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
         self.url: URL = normalize_url(url)
-        self.engine: Engine = _make_engine(self.url)
+        self.engine: Engine = _make_engine(self.url, busy_seconds)
         try:
             self._migrate()
         except BaseException:
@@ -387,15 +408,21 @@ class Database:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise _unavailable(exc) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(batchbot_readonly=True)
-            with conn.begin():
-                yield conn
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(batchbot_readonly=True)
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise _unavailable(exc) from exc
 
     def _migrate(self) -> None:
         """Create or upgrade the schema, one process at a time.

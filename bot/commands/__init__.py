@@ -23,6 +23,7 @@ from bot.commands.base import (
     refuse,
 )
 from bot.commands.plan import apply_batch_update, weekly
+from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
@@ -78,6 +79,8 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         )
     except PlanConflict as exc:
         return error(str(exc))
+    except StorageUnavailable as exc:
+        return error(f"not saved, try again: {exc}", "nothing was changed")
 
 
 def usage_for(verb: str) -> str:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import cast
 
 from bot.db import STANDUP_SOURCES, Database, StandupRecord, StandupSource
+from bot.errors import StorageUnavailable
 from bot.messenger import Messenger, MessengerError
 from bot.render.standup_blocks import (
     day_thread_blocks,
@@ -91,14 +92,18 @@ class Answers:
         if not check.ok:
             return _not_saved(f"Standup not saved. {check.reason}", text)
         now = self._now()
-        today = now.astimezone(self.people.zone_of(user_id)).date()
-        day = today
-        if local_date is not None and today - timedelta(days=1) <= local_date <= today:
-            day = local_date
-        name = user_name.strip() or self.people.display_name(user_id)
-        record, replaced = self.db.save_standup(
-            user_id, name, day, text, now, cast(StandupSource, source)
-        )
+        try:
+            today = now.astimezone(self.people.zone_of(user_id)).date()
+            day = today
+            if local_date is not None and today - timedelta(days=1) <= local_date <= today:
+                day = local_date
+            name = user_name.strip() or self.people.display_name(user_id)
+            record, replaced = self.db.save_standup(
+                user_id, name, day, text, now, cast(StandupSource, source)
+            )
+        except StorageUnavailable as exc:
+            log.error("standup of %s not saved: %s", user_id, exc)
+            return _not_saved(f"Standup not saved, try again: {exc}.", text)
         posted = self.publish(record)
         title = f"{'Replaced' if replaced else 'Saved'} your standup for {day_label(day)}"
         return Reply(TextView(title, (posted,)))
@@ -126,7 +131,7 @@ class Answers:
             thread_ts = self.day_thread(record.local_date, channel)
             posted = self.messenger.post(channel, text, blocks, thread_ts=thread_ts)
             self.db.set_standup_post(record.user_id, record.local_date, posted.channel, posted.ts)
-        except MessengerError as exc:
+        except (MessengerError, StorageUnavailable) as exc:
             log.error("standup of %s for %s not posted: %s", record.user_id, day, exc)
             return f"Saved, but posting it to the team failed ({exc}); send it again to retry."
         return f"Posted in the {day} standup thread."

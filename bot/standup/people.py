@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.db import Database, UserRecord
+from bot.errors import StorageUnavailable
 from bot.messenger import Messenger, MessengerError
 from bot.standup.config import StandupConfig, as_utc
 from bot.standup.schedule import to_zone
@@ -56,8 +57,15 @@ class People:
         return as_utc(self.clock(), "clock()")
 
     def display_name(self, user_id: str) -> str:
-        """A person's name from the users cache (real name first), else the id itself."""
-        user = self.db.get_user(user_id)
+        """A person's name from the users cache (real name first), else the id itself.
+
+        A name is a nicety: when the database is busy the id does, so the answer that
+        needed the name (often "not saved, try again") still goes out.
+        """
+        try:
+            user = self.db.get_user(user_id)
+        except StorageUnavailable:
+            return user_id
         if user is None:
             return user_id
         return user.real_name or user.name or user_id

@@ -31,6 +31,7 @@ from tests.fakeslack import (
     slash_command_body,
     validate_blocks,
 )
+from tests.sqlite_lock import write_lock_held
 
 SECRET = "e2e-signing-secret"
 TOKEN = "xoxb-e2e-token"
@@ -594,6 +595,29 @@ def test_slash_standup_list_shows_past_updates_to_the_caller(
         reply = b.reply("s2")
         assert reply["response_type"] == "ephemeral"
         assert "Reviewed the audit log design" in json.dumps(reply)
+
+
+def test_standups_that_cannot_be_stored_are_quoted_back_where_they_came_from(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    text = "Fixed the flaky CI job. Next I review the OWASP list."
+    with running(_standup_bot(tmp_path, fake)) as b, write_lock_held(tmp_path / "bot.db"):
+        b.slash(f"standup {text}", key="locked")
+        answer = json.dumps(b.reply("locked"), ensure_ascii=False)
+        assert "not saved, try again" in answer and text in answer
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0ALICE",
+            "user": "U0ALICE",
+            "text": text,
+            "ts": "1.0",
+        }
+        post_signed(b.url, event_body(event), SECRET, JSON)
+        (dm,) = fake.wait_for("chat.postMessage", 1, timeout=10)
+        assert dm.args["channel"] == "D0ALICE"
+        shown = json.dumps(dm.args, ensure_ascii=False)
+        assert "not saved, try again" in shown and text in shown
 
 
 def test_socket_mode_needs_an_app_token(tmp_path: Path) -> None:
