@@ -18,6 +18,9 @@ from bot.plan.store import Actor, PlanStore
 
 DEFAULT_PLAN = "plan/execution-plan.toml"
 PLAN_VERBS = {"dashboard", "weekly", "update", "metrics", "validate", "history", "status", "help"}
+#: Words that also need the standup database and settings (built only when one is typed).
+STANDUP_VERBS = {"standup", "timeoff", "holiday"}
+PLAN_VERBS |= STANDUP_VERBS
 
 CLI_HELP = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -35,6 +38,11 @@ Plan commands (same as /batch in Slack):
                                  workflowMinutes, openCriticalVulns)
   validate                       check the plan file, listing every problem
   history [batch-id]             who changed what and when, from git
+  standup <text> | list | skip   today's standup (needs DATABASE_URL, as in Slack)
+  timeoff <@U…> from DATE [until DATE] | timeoff list
+                                 time off: no standup asked those days (kept in the plan)
+  holiday add DATE [name] | list | remove DATE
+                                 team holidays, kept in the plan
   import OLD.json [--to PATH]    convert the old execution-plan.json to TOML (and commit it)
 
 Running the bot:
@@ -42,7 +50,7 @@ Running the bot:
   serve [--socket-mode]          run the Slack app (HTTP on $PORT, or Socket Mode)
   jobs list | jobs run NAME [--at ISO-8601] [--force]
                                  scheduled jobs: standup-prompts, standup-reminders,
-                                 weekly-report
+                                 standup-digest, weekly-report
 
 The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml.
 Exit codes: 0 ok, 1 bad data (invalid value, unknown batch, invalid plan), 2 bad usage."""
@@ -157,11 +165,38 @@ def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
     if words[0] == "help":
         print(CLI_HELP)
         return 0
+    if words[0] in STANDUP_VERBS:
+        return _standup_command(opts, words)
     store = _store(opts)
     read_only = words[0] not in ("update", "metrics") or len(words) == 1
     actor = Actor("local") if read_only else _actor(opts, store)
     ctx = Context(store=store, clock=lambda: dt.datetime.now().astimezone())
     reply = handle(Command(actor, tuple(words), "cli"), ctx)
+    out = sys.stdout if reply.ok else sys.stderr
+    print(render(reply), file=out)
+    return reply.exit_code
+
+
+def _standup_command(opts: dict[str, str | bool], words: list[str]) -> int:
+    """`standup`, `timeoff`, `holiday`: the runtime from settings (database included), as
+    `jobs` builds it; chat goes to the terminal instead of Slack."""
+    from bot.commands import Command, handle
+    from bot.messenger import ConsoleMessenger
+    from bot.render.markdown import render
+    from bot.runtime import build_runtime
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(execution_plan_path=plan_path(opts, os.environ))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    rt = build_runtime(settings, ConsoleMessenger(zone=settings.timezone))
+    try:
+        actor = _actor(opts, rt.store) if words[0] != "standup" else Actor("local")
+        reply = handle(Command(actor, tuple(words), "cli"), rt.ctx)
+    finally:
+        rt.db.close()
     out = sys.stdout if reply.ok else sys.stderr
     print(render(reply), file=out)
     return reply.exit_code

@@ -61,7 +61,11 @@ def build_runtime(
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     store = build_store(settings, clock)
     standups = build_standups(
-        db=database, messenger=messenger, config=standup_config(settings), clock=clock
+        db=database,
+        messenger=messenger,
+        config=standup_config(settings),
+        clock=clock,
+        calendar=lambda: store.load().calendar,
     )
     ctx = Context(
         store=store,
@@ -72,6 +76,7 @@ def build_runtime(
         team=tuple(settings.team),
         workdays=settings.workday_numbers,
         name_of=standups.display_name,
+        expected_on=standups.expected,
     )
     return Runtime(
         settings=settings,
@@ -99,6 +104,8 @@ def standup_config(settings: Settings) -> StandupConfig:
         standup_channel=settings.standup_channel,
         team=tuple(settings.team),
         team_channel=settings.team_channel,
+        holiday_country=settings.holiday_country,
+        digest_time=settings.digest_time,
     )
 
 

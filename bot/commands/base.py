@@ -67,6 +67,7 @@ class StandupCommands(Protocol):
     def known_names(self, user_id: str) -> set[str]: ...
     def local_today(self, user_id: str) -> dt.date: ...
     def skip(self, user_id: str, start: dt.date, end: dt.date) -> None: ...
+    def configured_holidays(self, start: dt.date, end: dt.date) -> dict[dt.date, str]: ...
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Context:
     team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
+    # Whether a person owed a standup that day (workday, no holiday, no time off): the
+    # weekly report counts participation over those days only.
+    expected_on: Callable[[str, dt.date], bool] | None = None
 
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

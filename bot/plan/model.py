@@ -23,6 +23,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
+
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -115,6 +117,7 @@ class Plan:
     metrics: Metrics = Metrics()
     targets: Targets = Targets()
     risks: tuple[Risk, ...] = ()
+    calendar: Calendar = Calendar()  # noqa: RUF009 (frozen: one shared empty value is safe)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -211,7 +214,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks")
+    known = ("program", "batches", "metrics", "targets", "risks", "calendar")
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -255,6 +258,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         if risk is not None:
             risks.append(risk)
     problems.extend(check_batches(links))
+    calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
+    if calendar is not None:
+        problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -263,6 +269,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         metrics=metrics,
         targets=targets,
         risks=tuple(risks),
+        calendar=calendar,
     )
 
 
@@ -284,6 +291,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         metrics=Metrics(**data.get("metrics", {})),
         targets=Targets(**data.get("targets", {})),
         risks=tuple(Risk(**r) for r in data.get("risks", [])),
+        calendar=calendar_from_trusted(data.get("calendar", {})),
     )
 
 

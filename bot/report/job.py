@@ -149,6 +149,7 @@ def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
         team=tuple(rt.settings.team),
         workdays=rt.settings.workday_numbers,
         name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
+        expected_on=getattr(getattr(rt, "ctx", None), "expected_on", None),
     )
     return Draft(report, to_markdown(report), data.week.label)
 

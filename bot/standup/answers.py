@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time as _time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 from bot.db import STANDUP_SOURCES, Database, StandupRecord, StandupSource
@@ -107,6 +107,67 @@ class Answers:
         posted = self.publish(record)
         title = f"{'Replaced' if replaced else 'Saved'} your standup for {day_label(day)}"
         return Reply(TextView(title, (posted,)))
+
+    def edit_dm(self, user_id: str, new_text: str, old_text: str, sent_ts: str) -> Reply | None:
+        """A DM answer edited in Slack (``message_changed``): the edit becomes the answer.
+
+        The DM's own timestamp (``sent_ts``, kept by Slack through edits) says which day it
+        answered, in the person's zone. The stored answer changes, and its channel post is
+        updated in place, only when the new text passes the rules and the message edited is
+        still that day's answer; otherwise the person is told why and the old one stays.
+        An edit that leaves the text as it was (Slack adds a link preview) says nothing.
+        """
+        new_text, old_text = new_text.strip(), old_text.strip()
+        now = self._now()
+        try:
+            sent = datetime.fromtimestamp(float(sent_ts), UTC)
+        except (TypeError, ValueError, OverflowError):
+            sent = now
+        try:
+            zone = self.people.zone_of(user_id)
+            day = sent.astimezone(zone).date()
+            record = self.db.get_standup(user_id, day)
+        except StorageUnavailable as exc:
+            return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
+        label = day_label(day)
+        if record is None:
+            today = now.astimezone(zone).date()
+            if not today - timedelta(days=1) <= day <= today:
+                return _not_saved(
+                    f"Your edit was not saved: that message is from {label}, too long ago "
+                    "to count as a standup.",
+                    new_text,
+                )
+            # The first version was refused (or lost): the fixed text is the day's answer.
+            return self.submit(user_id, "", new_text, "dm", local_date=day)
+        if new_text == record.text.strip():
+            return None
+        if old_text and old_text != record.text.strip():
+            return Reply(
+                ErrorView(
+                    f"Your edit was not saved: that message is no longer your standup for "
+                    f"{label} (you replaced it since).",
+                    f"Your standup for {label} stays:\n{record.text}\n\n"
+                    f"Your edited text, so nothing is lost:\n{new_text}",
+                ),
+                exit_code=1,
+            )
+        check = check_standup(new_text)
+        if not check.ok:
+            return Reply(
+                ErrorView(
+                    f"Your edit was not saved. {check.reason}",
+                    f"Your standup for {label} stays:\n{record.text}\n\n"
+                    f"Your edited text, so nothing is lost:\n{new_text}",
+                ),
+                exit_code=1,
+            )
+        try:
+            updated, _ = self.db.save_standup(user_id, record.user_name, day, new_text, now, "dm")
+        except StorageUnavailable as exc:
+            return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
+        posted = self.publish(updated)
+        return Reply(TextView(f"Updated your standup for {label}", (posted,)))
 
     def publish(self, record: StandupRecord) -> str:
         """Post (or update) the record in the day thread; returns a line for the reply."""

@@ -25,6 +25,10 @@ class StandupConfig:
     standup_channel: str | None = None
     team: tuple[str, ...] = ()
     team_channel: str | None = None
+    #: ISO country code whose public holidays are days off (BATCHBOT_HOLIDAY_COUNTRY).
+    holiday_country: str | None = None
+    #: When the day's digest is posted, in the team's zone (BATCHBOT_DIGEST_TIME).
+    digest_time: time = time(11, 30)
 
     @property
     def grace(self) -> timedelta:

@@ -1,7 +1,8 @@
 """The standup parts wired together once: people, days, prompts, answers.
 
 Each part owns one job (``people``: profiles, zones, names, team; ``days``: who is expected
-when; ``prompts``: the scheduled DMs; ``answers``: storing and posting). ``Standups`` holds
+when; ``prompts``: the scheduled DMs; ``answers``: storing, editing and posting; ``digest``:
+the day's summary in the thread). ``Standups`` holds
 them and offers the few calls the ``/batch standup`` grammar (``bot.commands.standup``) and the
 Slack listeners make, so an edge needs one object, not four. Nothing here imports upward
 (no ``bot.commands``, ``bot.settings`` or ``bot.slack``).
@@ -15,10 +16,12 @@ from datetime import date, datetime
 
 from bot.db import Database, StandupRecord
 from bot.messenger import Messenger
+from bot.plan.calendar import Calendar
 from bot.replies import Reply
 from bot.standup.answers import Answers
 from bot.standup.config import StandupConfig, as_utc
 from bot.standup.days import Days
+from bot.standup.digest import Digest
 from bot.standup.people import People
 from bot.standup.prompts import Prompts, process_owner
 
@@ -35,6 +38,7 @@ class Standups:
     days: Days
     prompts: Prompts
     answers: Answers
+    digest: Digest
 
     # -- what the /batch standup grammar and the listeners call --------------------------
 
@@ -48,6 +52,9 @@ class Standups:
         local_date: date | None = None,
     ) -> Reply:
         return self.answers.submit(user_id, user_name, text, source, local_date=local_date)
+
+    def edit_dm(self, user_id: str, new_text: str, old_text: str, sent_ts: str) -> Reply | None:
+        return self.answers.edit_dm(user_id, new_text, old_text, sent_ts)
 
     def display_name(self, user_id: str) -> str:
         return self.people.display_name(user_id)
@@ -69,6 +76,12 @@ class Standups:
     def skip(self, user_id: str, start: date, end: date) -> None:
         self.db.add_skip(user_id, start, end, as_utc(self.clock(), "clock()"))
 
+    def configured_holidays(self, start: date, end: date) -> dict[date, str]:
+        return self.days.configured_holidays(start, end)
+
+    def expected(self, user_id: str, day: date) -> bool:
+        return self.days.expected(user_id, day)
+
 
 def build_standups(
     *,
@@ -76,11 +89,15 @@ def build_standups(
     messenger: Messenger,
     config: StandupConfig,
     clock: Callable[[], datetime],
+    calendar: Callable[[], Calendar] | None = None,
 ) -> Standups:
-    """Wire the parts; one owner name per process for the once-only claims."""
+    """Wire the parts; one owner name per process for the once-only claims.
+
+    ``calendar`` reads the plan's holidays and time off (the runtime passes the store's).
+    """
     owner = process_owner()
     people = People(db=db, messenger=messenger, config=config, clock=clock)
-    days = Days(db=db, config=config)
+    days = Days(db=db, config=config, calendar=calendar)
     prompts = Prompts(
         db=db,
         messenger=messenger,
@@ -93,4 +110,22 @@ def build_standups(
     answers = Answers(
         db=db, messenger=messenger, config=config, clock=clock, people=people, owner=owner
     )
-    return Standups(db=db, clock=clock, people=people, days=days, prompts=prompts, answers=answers)
+    digest = Digest(
+        db=db,
+        messenger=messenger,
+        config=config,
+        clock=clock,
+        people=people,
+        days=days,
+        answers=answers,
+        owner=owner,
+    )
+    return Standups(
+        db=db,
+        clock=clock,
+        people=people,
+        days=days,
+        prompts=prompts,
+        answers=answers,
+        digest=digest,
+    )
