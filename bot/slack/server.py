@@ -187,6 +187,8 @@ def main(opts: dict[str, Any]) -> int:
         notice = rt.store.notice()
         if remote is not None:
             data["plan_sha"] = (remote.state().sha or "")[:10]
+            data["push_attempts"] = remote.push_attempts
+            data["pushes"] = remote.pushes
         if notice:
             data["plan_notice"] = notice
         return True, data
