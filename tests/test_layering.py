@@ -3,6 +3,7 @@ lets every edge (Slack, shell, CLI, jobs) share one command path."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -33,6 +34,10 @@ CORE = [
     "bot.standup.answers",
     "bot.standup.days",
     "bot.standup.config",
+    "bot.standup.digest",
+    "bot.plan.calendar",
+    "bot.plan.calendar_edits",
+    "bot.render.digest_blocks",
 ]
 
 
@@ -46,3 +51,30 @@ def test_core_modules_import_nothing_from_slack_or_apscheduler() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def _imports(path: str) -> set[str]:
+    """Every module a file imports, at any depth (inside functions and TYPE_CHECKING too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse((ROOT / path).read_text(), path)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_standup_core_never_imports_upward() -> None:
+    """The standup modules take plain values: no /batch grammar, no Settings, no Slack."""
+    upward = ("bot.commands", "bot.settings", "bot.slack", "slack_bolt", "slack_sdk")
+    for path in sorted((ROOT / "bot" / "standup").glob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        bad = sorted(m for m in _imports(rel) if m.startswith(upward))
+        assert bad == [], f"{rel} imports {bad}"
+
+
+def test_the_calendar_words_and_records_import_no_adapter() -> None:
+    adapters = ("bot.db", "bot.settings", "bot.slack", "sqlalchemy", "slack_", "holidays")
+    for rel in ("bot/commands/calendar.py", "bot/plan/calendar.py", "bot/plan/calendar_edits.py"):
+        bad = sorted(m for m in _imports(rel) if m.startswith(adapters))
+        assert bad == [], f"{rel} imports {bad}"

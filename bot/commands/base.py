@@ -40,7 +40,7 @@ class Command:
 
 
 class StandupRow(Protocol):
-    """One stored standup, as the grammar reads it."""
+    """One stored standup, as the grammar and the weekly report read it (read-only)."""
 
     @property
     def user_id(self) -> str: ...

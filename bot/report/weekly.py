@@ -19,10 +19,16 @@ from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
 
 
 class StandupLike(Protocol):
-    user_id: str
-    user_name: str
-    local_date: dt.date
-    text: str
+    """A stored standup as the report reads it (read-only: frozen records fit)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def local_date(self) -> dt.date: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
