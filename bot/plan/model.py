@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.values import value_problems
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
@@ -117,6 +118,7 @@ class Plan:
     metrics: Metrics = Metrics()
     targets: Targets = Targets()
     risks: tuple[Risk, ...] = ()
+    calendar: Calendar = Calendar()  # noqa: RUF009 (frozen: one shared empty value is safe)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -213,7 +215,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks")
+    known = ("program", "batches", "metrics", "targets", "risks", "calendar")
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -261,6 +263,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
     if not raw_batches:
         problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
+    calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
+    if calendar is not None:
+        problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -269,6 +274,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         metrics=metrics,
         targets=targets,
         risks=tuple(risks),
+        calendar=calendar,
     )
 
 
@@ -290,6 +296,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         metrics=Metrics(**data.get("metrics", {})),
         targets=Targets(**data.get("targets", {})),
         risks=tuple(Risk(**r) for r in data.get("risks", [])),
+        calendar=calendar_from_trusted(data.get("calendar", {})),
     )
 
 
