@@ -28,7 +28,10 @@ Items (→ the specs that cover them):
    → test_store_faults.py::test_an_update_during_a_rebase_is_refused,
      ::test_an_update_on_a_detached_head_is_refused
 6. Standups lost on database errors.
-   → the standups engineer's specs (a locked database: the text quoted back, "not saved")
+   → tests/test_standup_db_locked.py (the database locked by another process):
+     ::test_slash_standup_with_the_database_locked_says_not_saved_and_quotes_the_text,
+     ::test_a_dm_answer_with_the_database_locked_is_quoted_back_not_saved,
+     ::test_skip_with_the_database_locked_says_nothing_was_saved
 7. No git, no commit, no warning.
    → test_store_faults.py::test_without_git_on_path_an_update_is_refused_and_works_once_git_is_back
 8. Unsigned junk parsed before the signature check.
