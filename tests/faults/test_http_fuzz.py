@@ -4,8 +4,8 @@ an answer — never 404 "unhandled request", never 500.
 Property-based (hypothesis): slash-command forms whose every field carries the words people
 type (unicode, quotes, `&`, `=`, `+`, `%`, newlines, `payload=…`, nothing at all), and the
 interaction payloads our app handles (block_actions, view_submission) with typed values in every
-field a person controls. Most examples go through the real edge in process (WSGI); a few go
-through `batchbot serve` over real HTTP.
+field a person controls, and DM standup answers (Events API JSON). Most examples go through the
+real edge in process (WSGI); a few go through `batchbot serve` over real HTTP.
 
 Found with it: Bolt treats any form body containing the *substring* "payload" as an interaction
 and dispatches `{}` → 404 (fixed in bot/slack/body.py).
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.test_slack_e2e import SECRET as E2E_SECRET
-from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
+from tests.fakeslack import FORM, JSON, FakeSlack, event_body, interactive_body, post_signed
 from tests.faults.conftest import TEAM, USERS, EdgeUnderTest
 
 # Words that broke, or could break, a form parser or a command splitter.
@@ -308,8 +308,28 @@ def check_submission(edge: EdgeUnderTest, payload: dict[str, Any], key: str) -> 
 def test_any_signed_interaction_gets_an_ack_and_an_answer(
     slack_edge: EdgeUnderTest, data: st.DataObject
 ) -> None:
-    kind = data.draw(st.sampled_from(["button", "update", "standup"]))
-    if kind == "button":
+    kind = data.draw(st.sampled_from(["button", "update", "standup", "dm"]))
+    if kind == "dm":  # a standup answered by DM: an Events API JSON body
+        channel = f"D{time.monotonic_ns()}"
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel,
+            "user": data.draw(st.sampled_from(sorted(USERS))),
+            "text": data.draw(TYPED),
+            "ts": f"{time.time():.6f}",
+        }
+        status, out = slack_edge.post(event_body(event, team_id=TEAM), JSON)
+        assert status == 200, (status, out, event)
+        answers = slack_edge.fake.calls_to("chat.postMessage")
+        deadline = time.time() + 10
+        while not any(c.args.get("channel") == channel for c in answers):
+            assert time.time() < deadline, ("no answer to the DM", event)
+            time.sleep(0.005)
+            answers = slack_edge.fake.calls_to("chat.postMessage")
+        (answer,) = [c for c in answers if c.args.get("channel") == channel]
+        assert INTERNAL_ERROR not in json.dumps(answer.args), (event, answer.args)
+    elif kind == "button":
         payload, trigger = data.draw(standup_button())
         status, out = slack_edge.post(interactive_body(payload))
         assert status == 200, (status, out, payload)
