@@ -33,6 +33,17 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
+def printable(text: str) -> str:
+    """`text` with each control character turned into a space (runs of spaces kept as one).
+
+    For names that arrive from elsewhere (a Slack user name, an OS account) and must not be
+    refused: they reach git (which refuses NUL), commit messages and terminals."""
+    if control_character(text) is None:
+        return text
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return " ".join(cleaned.split())
+
+
 def control_message(field: str, code: str) -> str:
     allowed = (
         "only newlines and tabs are allowed"

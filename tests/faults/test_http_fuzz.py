@@ -75,6 +75,13 @@ TRICKY = [
 ANY_TEXT = st.text(max_size=12)
 WORD = st.one_of(st.sampled_from(TRICKY), ANY_TEXT)
 TYPED = st.lists(WORD, max_size=6).map(" ".join)
+# Commands that get as far as a git commit, so every field (the user's name becomes the
+# commit's author) travels the whole way.
+ACCEPTED = st.builds(
+    lambda batch, words: f"update {batch} notes={words or 'n'}",
+    st.sampled_from(["batch-1", "batch-2", "batch-3"]),
+    st.lists(st.sampled_from(["a", "b", "ok", "日本", "&", "x=y"]), max_size=3).map(" ".join),
+)
 NAME = st.one_of(
     st.sampled_from(["", "payload", "a&b", "x=y", "%", "+", "日本", "o'neil"]), ANY_TEXT
 )
@@ -120,7 +127,7 @@ def slash_commands(draw: st.DrawFn, edge_base: str) -> tuple[dict[str, str], str
         "user_id": draw(st.sampled_from(sorted(USERS))),
         "user_name": draw(NAME),
         "command": "/batch",
-        "text": draw(TYPED),
+        "text": draw(st.one_of(TYPED, ACCEPTED)),
         "api_app_id": "A0APP",
         "is_enterprise_install": "false",
         "response_url": f"{edge_base}/response/{key}",
@@ -373,3 +380,25 @@ def test_batchbot_serve_answers_any_signed_slash_command(served: Any, data: st.D
     assert status == 200, (status, out, fields)
     answer = wait_answer(served.fake, key, fields["trigger_id"], timeout=15)
     assert INTERNAL_ERROR not in answer, (fields, answer)
+
+
+def test_a_user_name_with_control_characters_still_commits_as_that_person(
+    slack_edge: EdgeUnderTest,
+) -> None:
+    """Found by the fuzzer: a NUL in user_name reached `git commit --author` and crashed."""
+    from tests.conftest import git
+
+    key = slack_edge.key()
+    fields = {
+        "team_id": TEAM,
+        "channel_id": "C0PLAN",
+        "user_id": "U0ALICE",
+        "user_name": "An\x00na\x1b",
+        "command": "/batch",
+        "text": "update batch-1 notes=named by a control character",
+        "response_url": slack_edge.fake.response_url(key),
+        "trigger_id": f"trig-{key}",
+    }
+    check_slash(slack_edge, fields, key)
+    author = git(slack_edge.repo, "log", "-1", "--format=%an").strip()
+    assert author == "An na (U0ALICE)"
