@@ -15,7 +15,8 @@ Items (→ the specs that cover them):
      output read safely); test_values.py::test_control_characters_are_refused_in_values,
      ::test_a_nul_byte_is_refused_on_the_command_path,
      ::test_hand_edited_control_characters_are_reported (refused at the edge of the core);
-     test_command_fuzz.py (history still reads after any accepted change)
+     test_command_fuzz.py (history still reads after any accepted change);
+     test_http_fuzz.py::test_a_user_name_with_control_characters_still_commits_as_that_person
 3. Request shapes lost (404 "unhandled request").
    → test_http_fuzz.py::test_slash_command_mentioning_payload_is_answered,
      ::test_any_signed_slash_command_gets_an_ack_and_an_answer,
