@@ -15,22 +15,25 @@ hand-edited file (`model.py`) enforce, so the two can never disagree:
 from __future__ import annotations
 
 import math
-import unicodedata
+import re
 from collections.abc import Iterator
 from typing import Any
 
 MAX_INT = 2**63 - 1
 MAX_FLOAT = float(2**53)
 MULTILINE_FIELDS = frozenset({"notes", "mitigation"})
-_PROSE_WHITESPACE = frozenset("\n\t")
+
+
+# Unicode category Cc is exactly these ranges; a regex scans a 1,000-batch plan in
+# microseconds where a per-character unicodedata lookup took tens of milliseconds.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # \t and \n allowed
 
 
 def control_character(text: str, *, multiline: bool = False) -> str | None:
     """The first control character in `text` as `U+001E`, or None when there is none."""
-    for ch in text:
-        if unicodedata.category(ch) == "Cc" and not (multiline and ch in _PROSE_WHITESPACE):
-            return f"U+{ord(ch):04X}"
-    return None
+    found = (_CONTROL_IN_PROSE if multiline else _CONTROL).search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def printable(text: str) -> str:
@@ -40,8 +43,7 @@ def printable(text: str) -> str:
     refused: they reach git (which refuses NUL), commit messages and terminals."""
     if control_character(text) is None:
         return text
-    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
-    return " ".join(cleaned.split())
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def control_message(field: str, code: str) -> str:
