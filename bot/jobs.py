@@ -44,7 +44,7 @@ def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
 
 
 def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    from bot.report.job import run_cadence
+    from bot.report.cadence import run_cadence
 
     return run_cadence(rt, at, force)
 

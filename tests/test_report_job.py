@@ -33,13 +33,13 @@ from bot.messenger import MessengerError, Posted, UserInfo
 from bot.plan import codec
 from bot.plan.model import Batch, Plan
 from bot.plan.store import PlanStore
+from bot.report.cadence import run_cadence
 from bot.report.job import (
     JOB,
     archive_path,
     due_fire_time,
     local_at,
     next_fire_time,
-    run_cadence,
     run_weekly_report,
 )
 from bot.settings import Settings, SettingsError, load_settings

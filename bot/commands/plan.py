@@ -100,7 +100,7 @@ def apply_batch_update(
 def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if not args:
         plan = ctx.store.load()
-        from bot.report.weekly import metric_lines
+        from bot.report.metrics import metric_lines
 
         lines = tuple(
             f"{m.label}: {m.value}"
@@ -132,7 +132,8 @@ def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
     """The weekly report draft: the same builder the Friday job posts."""
-    from bot.report.weekly import collect_week, report_for, to_markdown
+    from bot.render.report_markdown import to_markdown
+    from bot.report.weekly import collect_week, report_for
 
     now = now or ctx.clock()
     plan = ctx.store.load()
