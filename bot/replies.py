@@ -7,6 +7,7 @@ mrkdwn escaping in exactly one place (the Block Kit renderer).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,9 +35,10 @@ class ErrorView:
 
 @dataclass(frozen=True)
 class DashboardView:
-    """The old tool's dashboard table."""
+    """The old tool's dashboard table; `today` marks batches past their due date."""
 
     plan: Plan
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class StatusView:
     """`/batch status`: program header and one line per batch."""
 
     plan: Plan
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class BatchView:
     plan: Plan
     batch: Batch
     history: tuple[HistoryEntry, ...] = ()
+    today: dt.date | None = None
+    forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
 
 
 @dataclass(frozen=True)

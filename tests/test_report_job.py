@@ -635,6 +635,7 @@ def test_the_draft_shows_every_template_heading_in_order(
         "*⚠️ Blockers*",
         "*📊 Metrics This Week*",
         "*📅 Next Week Goals*",
+        "*⏰ Schedule*",
         "*🆘 Help Needed*",
         "*🎉 Wins*",
         "*👥 Standup Participation*",

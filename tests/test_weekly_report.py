@@ -295,6 +295,7 @@ def test_headings_follow_the_template_order(plan_file: Path) -> None:
         "### ⚠️ Blockers",
         "### 📊 Metrics This Week",
         "### 📅 Next Week Goals",
+        "### ⏰ Schedule",
         "### 🆘 Help Needed",
         "### 🎉 Wins",
         "### 👥 Standup Participation",

@@ -42,16 +42,21 @@ USAGE = (
 
 def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
+    today = ctx.clock().date()
     if not args:
-        return Reply(StatusView(plan))
+        return Reply(StatusView(plan, today))
     if len(args) > 1:
         raise UsageError("status takes at most one batch id")
     batch = find_batch(plan, args[0])
-    return Reply(BatchView(plan, batch, tuple(ctx.store.history(batch.id, limit=5))))
+    from bot.report.schedule import forecast, progress_samples
+
+    history = ctx.store.history(batch.id, limit=0)  # all of it: the pace needs the start
+    pace = forecast(plan, batch, progress_samples(history).get(batch.id, []), today)
+    return Reply(BatchView(plan, batch, tuple(history[:5]), today, pace.text() if pace else ""))
 
 
 def dashboard(cmd: Command, ctx: Context, args: list[str]) -> Reply:
-    return Reply(DashboardView(ctx.store.load()))
+    return Reply(DashboardView(ctx.store.load(), ctx.clock().date()))
 
 
 def validate(cmd: Command, ctx: Context, args: list[str]) -> Reply:

@@ -7,12 +7,19 @@ Limits (Slack documents them; the fake Web API in tests enforces them): 50 block
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
 from bot.render.escape import clip, esc, person
-from bot.render.markdown import STATUS_EMOJI, STATUS_LABELS, progress_bar, summarize_changes
+from bot.render.markdown import (
+    STATUS_EMOJI,
+    STATUS_LABELS,
+    progress_bar,
+    summarize_changes,
+    target_text,
+)
 from bot.replies import (
     BatchView,
     ChangeView,
@@ -25,6 +32,7 @@ from bot.replies import (
     TextView,
     WeeklyView,
 )
+from bot.report.schedule import marks
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -74,18 +82,23 @@ def _names(plan: Plan) -> dict[str, str]:
     return {b.id: b.name for b in plan.batches}
 
 
-def batch_line(plan: Plan, b: Batch, names: dict[str, str] | None = None) -> str:
+def batch_line(
+    plan: Plan, b: Batch, names: dict[str, str] | None = None, today: dt.date | None = None
+) -> str:
     names = names if names is not None else _names(plan)
     blockers = ", ".join(esc(names.get(x, x)) for x in b.blockers)
     tail = f" · blocked by {blockers}" if blockers else ""
     target = f" · {esc(b.targetDate)}" if b.targetDate else ""
+    flags = "".join(f" · *{esc(m)}*" for m in marks(plan, b, today))
     return (
         f"{STATUS_EMOJI[b.status]} *{esc(b.name)}* `{esc(b.id)}` · {b.priority} · "
-        f"`{progress_bar(b.progress)}` {b.progress}% · {person(b.owner)}{target}{tail}"
+        f"`{progress_bar(b.progress)}` {b.progress}% · {person(b.owner)}{target}{tail}{flags}"
     )
 
 
-def status_blocks(plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
+def status_blocks(
+    plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS, today: dt.date | None = None
+) -> list[Block]:
     current = plan.current_batch()
     counts = {s: sum(1 for b in plan.batches if b.status == s) for s in STATUSES}
     summary = " · ".join(f"{STATUS_EMOJI[s]} {n}" for s, n in counts.items() if n)
@@ -100,7 +113,7 @@ def status_blocks(plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[Bloc
         divider(),
     ]
     names = _names(plan)
-    lines = [batch_line(plan, b, names) for b in plan.batches]
+    lines = [batch_line(plan, b, names, today) for b in plan.batches]
     blocks += pack(lines, max_blocks - len(blocks))
     return blocks
 
@@ -121,12 +134,14 @@ def batch_blocks(view: BatchView) -> list[Block]:
                     "text": f"*Progress*\n`{progress_bar(b.progress)}` {b.progress}%",
                 },
                 {"type": "mrkdwn", "text": f"*Owner*\n{person(b.owner)}"},
-                {"type": "mrkdwn", "text": clip(f"*Target*\n{esc(b.targetDate) or '—'}", 2000)},
+                {"type": "mrkdwn", "text": clip(f"*Target*\n{esc(target_text(view))}", 2000)},
                 {"type": "mrkdwn", "text": clip(f"*Blocked by*\n{blockers}", 2000)},
             ],
         },
         section(f"*Notes*\n{esc(b.notes) or '—'}"),
     ]
+    if view.forecast:
+        blocks.insert(2, section(f"*Forecast:* {esc(view.forecast)}"))
     if view.history:
         lines = [
             f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*: "
@@ -163,7 +178,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     v = reply.view
     if isinstance(v, StatusView | DashboardView):
         plan = v.plan
-        return f"{plan.program.name}: {plan.overall_progress()}% complete", status_blocks(plan)
+        blocks = status_blocks(plan, today=v.today)
+        return f"{plan.program.name}: {plan.overall_progress()}% complete", blocks
     if isinstance(v, BatchView):
         return f"{v.batch.name}: {v.batch.progress}%", batch_blocks(v)
     if isinstance(v, ChangeView):
@@ -196,8 +212,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     raise TypeError(f"no Block Kit rendering for {type(v).__name__}")
 
 
-def home_view(plan: Plan, note: str | None = None) -> dict[str, Any]:
-    blocks = status_blocks(plan, MAX_VIEW_BLOCKS - 2)
+def home_view(plan: Plan, note: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    blocks = status_blocks(plan, MAX_VIEW_BLOCKS - 2, today)
     blocks.append(context(note or "Use `/batch status`, `/batch update <id>` or `/batch help`."))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 

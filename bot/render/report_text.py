@@ -68,6 +68,11 @@ def sections(report: WeeklyReport) -> list[Section]:
             _texts(r.next_goals),
             "No batch is due next week and none was unblocked.",
         ),
+        Section(
+            "⏰ Schedule",
+            _texts(r.schedule),
+            "Nothing is late, and no batch in progress has moved enough to forecast.",
+        ),
         Section("🆘 Help Needed", _texts(r.help_needed), "No help requested."),
         Section("🎉 Wins", _texts(r.wins), "No wins recorded yet this week."),
     ]

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.plan.model import Batch, Plan
 from bot.plan.store import HistoryEntry, PlanStore
 from bot.report.metrics import MetricLine, metric_lines
+from bot.report.schedule import (
+    Sample,
+    due_date,
+    early_start_text,
+    forecasts,
+    overdue_days,
+    overdue_text,
+    progress_samples,
+)
 from bot.report.weeks import Week, resolve_week, target_weeks, week_of
 
 __all__ = [
@@ -71,7 +80,9 @@ class WeeklyReport:
     wins: list[Item] = field(default_factory=list)
     participation: list[Item] = field(default_factory=list)
     risks: list[Item] = field(default_factory=list)
+    schedule: list[Item] = field(default_factory=list)
     standups_considered: bool = False
+    plan: Plan | None = None  # the plan the report was built from (timeline, chart)
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class WeekData:
     plan: Plan  # as it stood at the end of the week (or now, for the current week)
     start_plan: Plan | None  # as it stood when the week began
     history: list[HistoryEntry]  # the week's changes
+    progress: Mapping[str, Sequence[Sample]] = field(default_factory=dict)  # up to the end
 
 
 @dataclass(frozen=True)
@@ -274,6 +286,32 @@ def risk_items(plan: Plan) -> list[Item]:
     ]
 
 
+def schedule_items(data: WeekData, today: dt.date, owner: NameOf) -> list[Item]:
+    """Late batches, forecasts from each batch's pace in git, and batches started too early."""
+    plan = data.plan
+    start = plan.program.start
+    paces = forecasts(plan, data.progress, today)
+    items: list[Item] = []
+    for b in plan.batches:
+        if b.status == "done":
+            continue
+        due = due_date(b, start)
+        late = overdue_days(b, start, today)
+        parts: list[str] = []
+        if late and due is not None:
+            parts.append(f"{overdue_text(late)} (due {due:%a %d %b})")
+        pace = paces.get(b.id)
+        if pace is not None:
+            due_note = f"due {b.targetDate}" if b.targetDate else "no due date"
+            parts.append(f"{pace.text()} ({b.progress}% now, {due_note})")
+        early = early_start_text(plan, b)
+        if early:
+            parts.append(early)
+        if parts:
+            items.append(Item(f"{b.name}: " + "; ".join(parts) + f" — {owner(b.owner)}", b.owner))
+    return items
+
+
 # --------------------------------------------------------------------------- assembly
 
 
@@ -302,6 +340,7 @@ def build_report(
         overall=overall,
         overall_change=None if before is None else overall - before,
         standups_considered=standups is not None,
+        plan=plan,
     )
     entries = standups.entries if standups is not None else ()
     report.completed = completed_items(data, now)
@@ -318,6 +357,7 @@ def build_report(
     if standups is not None:
         report.participation = participation_items(data.week, now, standups, display)
     report.risks = risk_items(plan)
+    report.schedule = schedule_items(data, min(now.date(), data.week.end), owner)
     return report
 
 
@@ -361,6 +401,7 @@ def collect_week(
     week_end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     end = min(now, week_end)
     start_plan = store.plan_at(start - dt.timedelta(seconds=1))
-    history = store.history(since=start, until=end, limit=0) if end > start else []
+    everything = store.history(until=end, limit=0)  # the pace of each batch needs it all
+    history = [e for e in everything if e.when >= start] if end > start else []
     end_plan = store.plan_at(end) if end < now else None
-    return WeekData(week, end_plan or plan, start_plan, history)
+    return WeekData(week, end_plan or plan, start_plan, history, progress_samples(everything))

@@ -99,7 +99,7 @@ class Edge:
     def publish_home(self, user_id: str) -> None:
         try:
             plan = self.rt.store.load()
-            view = kit.home_view(plan)
+            view = kit.home_view(plan, today=self.rt.ctx.clock().date())
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
             view = {"type": "home", "blocks": [kit.section(f":warning: {kit.esc(str(exc))}")]}
         try:
