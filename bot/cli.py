@@ -18,6 +18,8 @@ from bot.plan.store import Actor, PlanStore
 
 DEFAULT_PLAN = "plan/execution-plan.toml"
 PLAN_VERBS = {"dashboard", "weekly", "update", "metrics", "validate", "history", "status", "help"}
+# The lead's words (goals, blockers, risks, chart) go through the same command path.
+PLAN_VERBS |= {"goal", "goals"}
 
 CLI_HELP = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -46,6 +48,9 @@ Running the bot:
 
 The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml.
 Exit codes: 0 ok, 1 bad data (invalid value, unknown batch, invalid plan), 2 bad usage."""
+
+
+WRITE_VERBS = ("goal",)  # words that commit: they need the local git identity
 
 
 class CliUsage(Exception):
@@ -158,7 +163,7 @@ def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
         print(CLI_HELP)
         return 0
     store = _store(opts)
-    read_only = words[0] not in ("update", "metrics") or len(words) == 1
+    read_only = words[0] not in ("update", "metrics", *WRITE_VERBS) or len(words) == 1
     actor = Actor("local") if read_only else _actor(opts, store)
     ctx = Context(store=store, clock=lambda: dt.datetime.now().astimezone())
     reply = handle(Command(actor, tuple(words), "cli"), ctx)

@@ -109,12 +109,22 @@ class OpenModal:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
+    edge sends it through the Messenger after answering; the shell and the CLI print it."""
+
+    user_id: str
+    text: str  # plain text; each edge escapes it
+
+
+@dataclass(frozen=True)
 class Reply:
     view: View
     visibility: Visibility = "caller"
     exit_code: int = 0
     plan_changed: bool = False
     modal: OpenModal | None = None
+    notices: tuple[Notice, ...] = ()
 
     @property
     def ok(self) -> bool:

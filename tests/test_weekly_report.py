@@ -225,7 +225,7 @@ def test_next_week_goals_are_batches_due_next_week_and_those_now_unblocked(
 ) -> None:
     store, clock = script_fortnight(plan_file)
     goals = [i.text for i in week2_report(store, clock).next_goals]
-    assert goals == ["Infrastructure: due Week 3–4 — now 60% (owner Ben)"]
+    assert goals == ["Infrastructure: due Week 3–4 — now 60% (owner Ben) (computed)"]
     # A queued batch whose blockers are all done is "now unblocked".
     plan = Plan(
         program=Program(start=START),
@@ -236,7 +236,9 @@ def test_next_week_goals_are_batches_due_next_week_and_those_now_unblocked(
     )
     week = resolve_week(plan, "Week 2", dt.date(2026, 12, 4))
     report = build_report(WeekData(week, plan, plan, []), at(4, 15))
-    assert [i.text for i in report.next_goals] == ["Start B: now unblocked (owner Unassigned)"]
+    assert [i.text for i in report.next_goals] == [
+        "Start B: now unblocked (owner Unassigned) (computed)"
+    ]
 
 
 def test_help_needed_wins_participation_and_risks(plan_file: Path) -> None:
@@ -275,7 +277,7 @@ def test_empty_sections_say_so_plainly(plan_file: Path) -> None:
     assert section_lines(md, "Help Needed") == ["_No help requested._"]
     assert section_lines(md, "Standup Participation") == ["_No standups were collected this week._"]
     assert section_lines(md, "Next Week Goals") == [
-        "- Critical Blockers: due Week 1–2 — now 0% (owner Unassigned)"
+        "- Critical Blockers: due Week 1–2 — now 0% (owner Unassigned) (computed)"
     ]
     # No template placeholders left anywhere.
     assert not re.search(r"<[a-z ]+>|\bTBD\b|\bN/A\b|\{\w+\}", md)

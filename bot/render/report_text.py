@@ -56,6 +56,10 @@ def sections(report: WeeklyReport) -> list[Section]:
             "Nothing was completed this week.",
             "- [x] ",
         ),
+    ]
+    if r.week_goals:
+        out.append(Section("🎯 This Week's Goals", _texts(r.week_goals), "No goals were set."))
+    out += [
         Section("🚧 In Progress", _texts(r.in_progress), "Nothing is in progress.", "- [ ] "),
         Section("⚠️ Blockers", _texts(r.blockers), "No blockers."),
         Section(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.plan.model import Batch, Plan
+from bot.plan.register import Goal, iso_week
 from bot.plan.store import HistoryEntry, PlanStore
 from bot.report.metrics import MetricLine, metric_lines
 from bot.report.schedule import (
@@ -76,6 +77,7 @@ class WeeklyReport:
     blockers: list[Item] = field(default_factory=list)
     metrics: list[MetricLine] = field(default_factory=list)
     next_goals: list[Item] = field(default_factory=list)
+    week_goals: list[Item] = field(default_factory=list)  # goals set for this week: met?
     help_needed: list[Item] = field(default_factory=list)
     wins: list[Item] = field(default_factory=list)
     participation: list[Item] = field(default_factory=list)
@@ -221,11 +223,25 @@ def standup_flag_items(
     return blockers, help_needed
 
 
+def _goal_text(plan: Plan, goal: Goal) -> str:
+    batch = plan.batch(goal.batch) if goal.batch else None
+    on = f" ({batch.name})" if batch else ""
+    by = f" — set by {goal.setBy}" if goal.setBy else ""
+    return f"{goal.text}{on}{by}"
+
+
 def next_goal_items(plan: Plan, week: Week, owner: NameOf) -> list[Item]:
-    """Batches due next week, then batches whose blockers are all done (ready to start)."""
+    """The goals set for next week, then computed ones (marked so): batches due next week and
+    batches whose blockers are all done (ready to start)."""
     nxt = week.next_number
     done = {b.id for b in plan.batches if b.status == "done"}
-    items: list[Item] = []
+    next_week = iso_week(week.start + dt.timedelta(days=7))
+    items: list[Item] = [
+        Item(f"🎯 {_goal_text(plan, g)}")
+        for g in plan.goals
+        if g.week == next_week and g.status != "dropped"
+    ]
+    computed: list[Item] = []
     due_ids: set[str] = set()
     for b in plan.batches:
         if b.status == "done":
@@ -233,7 +249,7 @@ def next_goal_items(plan: Plan, week: Week, owner: NameOf) -> list[Item]:
         weeks = target_weeks(b)
         if nxt is not None and weeks and weeks[0] <= nxt <= weeks[1]:
             due_ids.add(b.id)
-            items.append(
+            computed.append(
                 Item(
                     f"{b.name}: due {b.targetDate} — now {b.progress}% (owner {owner(b.owner)})",
                     b.owner,
@@ -243,8 +259,21 @@ def next_goal_items(plan: Plan, week: Week, owner: NameOf) -> list[Item]:
         if b.id in due_ids or b.status in ("done", "in-progress") or not b.blockers:
             continue
         if all(x in done for x in b.blockers):
-            items.append(Item(f"Start {b.name}: now unblocked (owner {owner(b.owner)})", b.owner))
-    return items
+            computed.append(
+                Item(f"Start {b.name}: now unblocked (owner {owner(b.owner)})", b.owner)
+            )
+    return items + [Item(f"{i.text} (computed)", i.owner) for i in computed]
+
+
+def week_goal_items(plan: Plan, week: Week) -> list[Item]:
+    """The goals that were set for this report's week, each met or not (as the week ended)."""
+    this_week = iso_week(week.start)
+    marks = {"done": "✅ done", "open": "❌ not done", "dropped": "✖️ dropped"}
+    return [
+        Item(f"{_goal_text(plan, g)} — {marks[g.status]}")
+        for g in plan.goals
+        if g.week == this_week
+    ]
 
 
 def win_items(completed: list[Item], metrics: list[MetricLine]) -> list[Item]:
@@ -353,6 +382,7 @@ def build_report(
         plan.metrics, plan.targets, start_plan.metrics if start_plan else None
     )
     report.next_goals = next_goal_items(plan, data.week, owner)
+    report.week_goals = week_goal_items(plan, data.week)
     report.wins = win_items(report.completed, report.metrics)
     if standups is not None:
         report.participation = participation_items(data.week, now, standups, display)
