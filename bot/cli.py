@@ -19,7 +19,7 @@ from bot.plan.store import Actor, PlanStore
 DEFAULT_PLAN = "plan/execution-plan.toml"
 PLAN_VERBS = {"dashboard", "weekly", "update", "metrics", "validate", "history", "status", "help"}
 # The lead's words (goals, blockers, risks, chart) go through the same command path.
-PLAN_VERBS |= {"goal", "goals"}
+PLAN_VERBS |= {"goal", "goals", "blocker", "blockers", "risk", "risks"}
 
 CLI_HELP = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -50,7 +50,7 @@ The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-p
 Exit codes: 0 ok, 1 bad data (invalid value, unknown batch, invalid plan), 2 bad usage."""
 
 
-WRITE_VERBS = ("goal",)  # words that commit: they need the local git identity
+WRITE_VERBS = ("goal", "blocker", "risk")  # words that commit: they need the local git identity
 
 
 class CliUsage(Exception):

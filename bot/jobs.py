@@ -49,11 +49,25 @@ def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     return run_cadence(rt, at, force)
 
 
+def _escalate(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.lead_jobs import run_blocker_escalation
+
+    return run_blocker_escalation(rt, at, force)
+
+
+def _risk_review(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.lead_jobs import run_risk_review
+
+    return run_risk_review(rt, at, force)
+
+
 JOBS: dict[str, tuple[JobFn, str]] = {
     "standup-prompts": (_prompts, "DM each person the standup prompt at their local standup time"),
     "standup-reminders": (_reminders, "one reminder to those who have not answered"),
     "weekly-report": (_weekly, "post the weekly report draft on Friday"),
     "cadence-reminders": (_cadence, "bi-weekly demo and monthly retrospective reminders"),
+    "blocker-escalation": (_escalate, "tell the admins once about a blocker open too long"),
+    "risk-review": (_risk_review, "Friday DM to the lead: are the open risks still accurate?"),
 }
 
 
@@ -105,6 +119,8 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
         scheduler.add_job(
             tick("cadence-reminders"), IntervalTrigger(minutes=15), id="cadence-reminders"
         )
+    for name in ("blocker-escalation", "risk-review"):  # each decides what is due, once
+        scheduler.add_job(tick(name), IntervalTrigger(minutes=15), id=name)
     scheduler.start()
     # Catch up right away instead of waiting for the first tick.
     for name in ("standup-prompts", "weekly-report"):
@@ -144,6 +160,20 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
             "weekly-report",
             next_fire_time(now, s.report_time, zone),
             f"Fridays {s.report_time:%H:%M} {s.timezone}; late within {s.report_grace_hours:g} h",
+        )
+    )
+    rows.append(
+        (
+            "blocker-escalation",
+            None,
+            f"checked every 15 min; blockers open > {s.blocker_escalate_days} days, once each",
+        )
+    )
+    rows.append(
+        (
+            "risk-review",
+            next_fire_time(now, s.report_time, zone),
+            f"Fridays {s.report_time:%H:%M} {s.timezone}, DM to the lead",
         )
     )
     if s.demo_every_weeks or s.retro_monthly:

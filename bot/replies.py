@@ -104,7 +104,7 @@ View = (
 class OpenModal:
     """Ask the edge to open a form (Slack modal) for a batch; the shell explains instead."""
 
-    kind: Literal["update", "standup"]
+    kind: Literal["update", "standup", "blocker"]
     batch_id: str | None = None
 
 

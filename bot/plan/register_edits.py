@@ -191,7 +191,8 @@ def update_risk(
         if getattr(risk, k) != v
     ]
     if risk.reviewed != today:
-        changes.append(Change(f"risk-{n}", "reviewed", risk.reviewed, today.isoformat()))
+        was = risk.reviewed.isoformat() if risk.reviewed else None
+        changes.append(Change(f"risk-{n}", "reviewed", was, today.isoformat()))
     if not changes:
         return plan, []
     new = dataclasses.replace(risk, **values, reviewed=today)  # type: ignore[arg-type]

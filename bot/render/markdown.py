@@ -108,7 +108,17 @@ def summarize_changes(changes: list[Change], most: int = 6, limit: int = 80) -> 
 
 
 def render(reply: Reply) -> str:
-    """Text for a terminal. Errors come out as one or two lines, never a traceback."""
+    """Text for a terminal. Errors come out as one or two lines, never a traceback.
+
+    Notices (DMs the Slack edge would send) are printed after the answer, so the shell and
+    the CLI show who would be told."""
+    text = _render_view(reply)
+    for notice in reply.notices:
+        text += f"\n→ DM to {notice.user_id}: {notice.text}"
+    return text
+
+
+def _render_view(reply: Reply) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
         return dashboard(v.plan, v.today)

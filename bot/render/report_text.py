@@ -88,7 +88,13 @@ def sections(report: WeeklyReport) -> list[Section]:
                 "No standups were collected this week.",
             )
         )
-    out.append(Section("🧭 Risks to Review", _texts(r.risks), "No high or critical risks."))
+    out.append(
+        Section(
+            "🧭 Risks to Review",
+            _texts(r.risks),
+            "No high or critical risks, and every risk was reviewed in the last two weeks.",
+        )
+    )
     return out
 
 

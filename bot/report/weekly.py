@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.plan.model import Batch, Plan
+from bot.plan.model import Batch, Plan, Risk
 from bot.plan.register import Goal, iso_week
 from bot.plan.store import HistoryEntry, PlanStore
 from bot.report.metrics import MetricLine, metric_lines
@@ -114,6 +114,11 @@ _BLOCKER_WORDS = re.compile(
 _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|access))\b", re.I)
 
 
+def mentions_blocker(text: str) -> bool:
+    """Does a standup say something blocks the writer? (the report and **Track it** agree)"""
+    return bool(_BLOCKER_WORDS.search(text))
+
+
 def owner_label(owner: str, name_of: NameOf | None = None) -> str:
     """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
     the report is also pasted into a GitHub issue where mentions mean nothing."""
@@ -199,6 +204,20 @@ def plan_blocker_items(plan: Plan, owner: NameOf) -> tuple[list[Item], list[Item
                 )
             )
     return blockers, help_needed
+
+
+def tracked_blocker_items(plan: Plan, today: dt.date, owner: NameOf) -> list[Item]:
+    """Blockers tracked with `/batch blocker add`, open as the week ended, oldest first:
+    `<text> — <resolution plan> (<owner>, <N> days)`, as the template asks."""
+    items: list[Item] = []
+    for b in sorted((b for b in plan.blockers if b.status == "open"), key=lambda b: b.raised):
+        days = max(0, (today - b.raised).days)
+        resolution = b.resolution or "no resolution plan yet"
+        who = owner(b.owner) if b.owner else "no owner"
+        items.append(
+            Item(f"{b.text} — {resolution} ({who}, {days} day{'s' if days != 1 else ''})", b.owner)
+        )
+    return items
 
 
 def standup_flag_items(
@@ -306,13 +325,31 @@ def participation_items(
     ]
 
 
-def risk_items(plan: Plan) -> list[Item]:
-    """High or critical risks, on either axis."""
-    return [
-        Item(f"{r.risk} ({r.probability} probability / {r.impact} impact) — {r.mitigation}")
-        for r in plan.risks
-        if {"High", "Critical"} & {r.probability, r.impact}
-    ]
+REVIEW_AFTER = dt.timedelta(weeks=2)
+
+
+def stale_review(risk: Risk, today: dt.date) -> str:
+    """`⏳ not reviewed since Mon 02 Nov` when a risk was not confirmed for 2+ weeks."""
+    if risk.reviewed is None:
+        return "⏳ never reviewed"
+    if today - risk.reviewed >= REVIEW_AFTER:
+        return f"⏳ not reviewed since {risk.reviewed:%a %d %b %Y}"
+    return ""
+
+
+def risk_items(plan: Plan, today: dt.date) -> list[Item]:
+    """Open risks that are high or critical on either axis, or not reviewed for 2+ weeks."""
+    items: list[Item] = []
+    for r in plan.risks:
+        if r.status != "open":
+            continue
+        high = bool({"High", "Critical"} & {r.probability, r.impact})
+        stale = stale_review(r, today)
+        if not high and not stale:
+            continue
+        text = f"{r.risk} ({r.probability} probability / {r.impact} impact) — {r.mitigation}"
+        items.append(Item(text + (f" — {stale}" if stale else ""), r.owner))
+    return items
 
 
 def schedule_items(data: WeekData, today: dt.date, owner: NameOf) -> list[Item]:
@@ -376,7 +413,9 @@ def build_report(
     report.in_progress = in_progress_items(data, owner)
     plan_blockers, plan_help = plan_blocker_items(plan, owner)
     said_blockers, said_help = standup_flag_items(entries, display)
-    report.blockers = plan_blockers + said_blockers
+    today = min(now.date(), data.week.end)
+    tracked = tracked_blocker_items(plan, today, owner)
+    report.blockers = tracked + plan_blockers + said_blockers
     report.help_needed = plan_help + said_help
     report.metrics = metric_lines(
         plan.metrics, plan.targets, start_plan.metrics if start_plan else None
@@ -386,8 +425,8 @@ def build_report(
     report.wins = win_items(report.completed, report.metrics)
     if standups is not None:
         report.participation = participation_items(data.week, now, standups, display)
-    report.risks = risk_items(plan)
-    report.schedule = schedule_items(data, min(now.date(), data.week.end), owner)
+    report.risks = risk_items(plan, today)
+    report.schedule = schedule_items(data, today, owner)
     return report
 
 

@@ -86,6 +86,18 @@ class Edge:
                 "the bot's log has the details",
             )
 
+    def tell(self, reply: Reply) -> None:
+        """Send the DMs a reply asks for (a new blocker's batch owner), off the request thread."""
+        if reply.notices:
+            self.pool.submit(self._tell, reply)
+
+    def _tell(self, reply: Reply) -> None:
+        for notice in reply.notices:
+            try:
+                self.rt.messenger.dm(notice.user_id, kit.esc(notice.text))
+            except Exception as exc:
+                log.error("could not DM %s: %s", notice.user_id, exc)
+
     def after_change(self) -> None:
         """Refresh every App Home that has been opened, off the request thread."""
         self.pool.submit(self._refresh_homes)
@@ -159,10 +171,11 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
             )
         return next()
 
-    from bot.slack.listeners import actions, commands, events, views
+    from bot.slack.listeners import actions, commands, events, lead, views
 
     commands.register(app, edge)
     events.register(app, edge)
     actions.register(app, edge)
     views.register(app, edge)
+    lead.register(app, edge)
     return app, edge

@@ -28,6 +28,7 @@ def register(app: App, edge: Any) -> None:
             if reply is None:
                 return
         edge.respond(body.get("response_url"), reply)
+        edge.tell(reply)
         if reply.plan_changed:
             edge.after_change()
 
@@ -42,7 +43,12 @@ def open_modal(edge: Any, client: Any, body: dict[str, Any], reply: Reply) -> Re
         }
     )
     try:
-        if reply.modal and reply.modal.kind == "update":
+        if reply.modal and reply.modal.kind == "blocker":
+            from bot.render.lead_blocks import blocker_modal
+
+            plan = edge.rt.store.load()
+            view = blocker_modal(plan, reply.modal.batch_id, "", json.loads(meta))
+        elif reply.modal and reply.modal.kind == "update":
             plan = edge.rt.store.load()
             batch = plan.batch(reply.modal.batch_id)
             view = kit.update_modal(plan, batch, meta)

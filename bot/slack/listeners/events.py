@@ -29,6 +29,9 @@ def register(app: App, edge: Any) -> None:
             user, edge.rt.standups.display_name(user), event.get("text", ""), "dm"
         )
         text, blocks = kit.render(reply)
+        from bot.slack.listeners.lead import with_track_it
+
+        blocks = with_track_it(blocks, reply, event.get("text", ""))
         try:
             client.chat_postMessage(channel=event["channel"], text=text, blocks=blocks)
         except Exception as exc:

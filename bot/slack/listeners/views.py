@@ -99,7 +99,10 @@ def register(app: App, edge: Any) -> None:
         if meta.get("response_url"):
             edge.respond(meta["response_url"], reply)
         elif meta.get("channel"):  # opened from the DM prompt: confirm there
+            from bot.slack.listeners.lead import with_track_it
+
             text_out, blocks = kit.render(reply)
+            blocks = with_track_it(blocks, reply, text)
             try:
                 edge.rt.messenger.client.chat_postMessage(
                     channel=meta["channel"], text=text_out, blocks=blocks
