@@ -44,7 +44,7 @@ def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
     today = ctx.clock().date()
     if not args:
-        return Reply(StatusView(plan, today))
+        return Reply(StatusView(plan, ctx.store.notice(), today))
     if len(args) > 1:
         raise UsageError("status takes at most one batch id")
     batch = find_batch(plan, args[0])
