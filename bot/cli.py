@@ -13,13 +13,17 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.plan.store import Actor, PlanStore
+
+if TYPE_CHECKING:
+    from bot.replies import ChartView
 
 DEFAULT_PLAN = "plan/execution-plan.toml"
 PLAN_VERBS = {"dashboard", "weekly", "update", "metrics", "validate", "history", "status", "help"}
 # The lead's words (goals, blockers, risks, chart) go through the same command path.
-PLAN_VERBS |= {"goal", "goals", "blocker", "blockers", "risk", "risks"}
+PLAN_VERBS |= {"goal", "goals", "blocker", "blockers", "risk", "risks", "chart"}
 
 CLI_HELP = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -67,7 +71,7 @@ def _take_options(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
             rest.extend(it)
             break
         name, eq, value = word.partition("=")
-        if name in ("--plan", "--author", "--to", "--at"):
+        if name in ("--plan", "--author", "--to", "--at", "--out"):
             if not eq:
                 value = next(it, "")
                 if not value:
@@ -167,9 +171,27 @@ def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
     actor = Actor("local") if read_only else _actor(opts, store)
     ctx = Context(store=store, clock=lambda: dt.datetime.now().astimezone())
     reply = handle(Command(actor, tuple(words), "cli"), ctx)
+    from bot.replies import ChartView
+
+    if isinstance(reply.view, ChartView):
+        return _write_chart(reply.view, str(opts.get("out") or "burnup.png"))
     out = sys.stdout if reply.ok else sys.stderr
     print(render(reply), file=out)
     return reply.exit_code
+
+
+def _write_chart(view: ChartView, path: str) -> int:
+    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here)."""
+    from bot.render.chart_png import burnup_png
+
+    png = burnup_png(view.chart)
+    try:
+        Path(path).write_bytes(png)
+    except OSError as exc:
+        print(f"Error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"{view.summary}\nwrote {path} ({len(png):,} bytes)")
+    return 0
 
 
 def _import(opts: dict[str, str | bool], args: list[str]) -> int:

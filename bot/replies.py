@@ -14,6 +14,7 @@ from typing import Literal
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 from bot.plan.store import HistoryEntry
+from bot.report.burnup import BurnUp
 from bot.report.weekly import WeeklyReport
 
 Visibility = Literal["caller", "channel"]
@@ -83,6 +84,24 @@ class WeeklyView:
 
 
 @dataclass(frozen=True)
+class ChartView:
+    """The burn-up chart's numbers; each edge draws the PNG (bot.render.chart_png)."""
+
+    chart: BurnUp
+
+    @property
+    def summary(self) -> str:
+        c = self.chart
+        overall = f"{c.overall[-1]:.0f}%" if c.overall else "no progress yet"
+        return (
+            f"Burn-up: {len(c.batches)} batches over {len(c.weeks)} weeks; overall {overall}, "
+            f"planned {c.planned[c.actual_weeks - 1]:.0f}% by the end of this week"
+            if c.actual_weeks
+            else f"Burn-up: {len(c.batches)} batches, the program has not started yet"
+        )
+
+
+@dataclass(frozen=True)
 class StandupListView:
     title: str
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
@@ -98,6 +117,7 @@ View = (
     | HistoryView
     | WeeklyView
     | StandupListView
+    | ChartView
 )
 
 

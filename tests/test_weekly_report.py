@@ -302,6 +302,7 @@ def test_headings_follow_the_template_order(plan_file: Path) -> None:
         "### 🎉 Wins",
         "### 👥 Standup Participation",
         "### 🧭 Risks to Review",
+        "### 🗓️ Timeline",
     ]
 
 

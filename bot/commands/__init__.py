@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.commands import blockers as _blockers
+from bot.commands import chart as _chart
 from bot.commands import goals as _goals
 from bot.commands import plan as _plan
 from bot.commands import risks as _risks
@@ -33,7 +34,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _goals, _blockers, _risks)
+_MODULES = (_plan, _standup, _goals, _blockers, _risks, _chart)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:

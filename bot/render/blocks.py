@@ -23,6 +23,7 @@ from bot.render.markdown import (
 from bot.replies import (
     BatchView,
     ChangeView,
+    ChartView,
     DashboardView,
     ErrorView,
     HistoryView,
@@ -209,6 +210,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
         from bot.render.report_blocks import report_blocks
 
         return f"Weekly report draft — {v.report.week.label}", report_blocks(v.report)
+    if isinstance(v, ChartView):
+        return v.summary, [section(f"📈 {esc(v.summary)} — the chart is attached below.")]
     if isinstance(v, StandupListView):
         lines = [f"• {esc(d)} *{esc(who)}*: {esc(text)}" for d, who, text in v.rows]
         return v.title, [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]

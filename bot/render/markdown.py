@@ -13,6 +13,7 @@ from bot.plan.model import Batch, Plan
 from bot.replies import (
     BatchView,
     ChangeView,
+    ChartView,
     DashboardView,
     ErrorView,
     HistoryView,
@@ -180,6 +181,8 @@ def _render_view(reply: Reply) -> str:
         return "\n".join(lines)
     if isinstance(v, WeeklyView):
         return v.markdown.rstrip("\n")
+    if isinstance(v, ChartView):
+        return v.summary
     if isinstance(v, StandupListView):
         if not v.rows:
             return f"{v.title}\nNo standups found."

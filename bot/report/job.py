@@ -36,6 +36,7 @@ from bot.render.escape import esc
 from bot.render.report_blocks import fallback_text, report_blocks
 from bot.render.report_markdown import to_markdown
 from bot.render.report_text import title
+from bot.report.burnup import BurnUp, burnup
 from bot.report.timing import FRIDAY, aware, local_at, when_text
 from bot.report.weekly import WeeklyReport, collect_week, report_for
 
@@ -94,6 +95,7 @@ class Draft:
     report: WeeklyReport
     markdown: str
     label: str
+    chart: BurnUp | None = None
 
 
 def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
@@ -119,7 +121,8 @@ def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
         workdays=rt.settings.workday_numbers,
         name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
     )
-    return Draft(report, to_markdown(report), data.week.label)
+    chart = burnup(data.plan, data.progress, min(now.date(), data.week.end))
+    return Draft(report, to_markdown(report), data.week.label, chart)
 
 
 def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]] | None:
@@ -200,6 +203,20 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         notes.append("markdown attached")
     except Exception as exc:
         problems.append(f"the markdown file could not be attached: {exc}")
+    if draft.chart is not None:
+        try:
+            from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
+
+            rt.messenger.upload(
+                posted.channel,
+                f"burnup-{iso_week_name(fire)}.png",
+                burnup_png(draft.chart),
+                title=f"{draft.chart.title} — burn-up ({draft.label})",
+                thread_ts=posted.ts,
+            )
+            notes.append("chart attached")
+        except Exception as exc:
+            problems.append(f"the burn-up chart could not be attached: {exc}")
     sha = None
     try:
         sha = _archive(rt.store, path, draft, fire)
