@@ -17,6 +17,7 @@ MAX_LEGEND = 12
 
 def burnup_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: int = 100) -> bytes:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg", force=True)
     from matplotlib.collections import LineCollection
@@ -30,8 +31,11 @@ def burnup_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: 
         for name, series in chart.batches:
             ax.plot(actual, series, linewidth=1.2, alpha=0.8, marker="o", markersize=3, label=name)
     elif chart.batches and chart.actual_weeks:
-        lines = [list(zip(actual, series, strict=True)) for _, series in chart.batches]
-        ax.add_collection(LineCollection(lines, linewidths=0.4, colors="#9aa5b1", alpha=0.4))
+        ys = np.array([series for _, series in chart.batches], dtype=float)
+        xs_grid = np.broadcast_to(np.arange(chart.actual_weeks, dtype=float), ys.shape)
+        lines = np.stack([xs_grid, ys], axis=-1)  # (batches, weeks, 2): one artist for all
+        faint = LineCollection(lines, linewidths=0.5, colors="#c3cad3", antialiaseds=False)
+        ax.add_collection(faint)
     ax.plot(xs, chart.planned, linestyle="--", color="#555555", linewidth=1.5, label="planned")
     ax.plot(actual, chart.overall, color="#1f6feb", linewidth=3, marker="o", label="overall")
     ax.set_ylim(0, 105)
@@ -43,5 +47,5 @@ def burnup_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: 
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     out = io.BytesIO()
-    fig.savefig(out, format="png")
+    fig.savefig(out, format="png", pil_kwargs={"compress_level": 3})
     return out.getvalue()

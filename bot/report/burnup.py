@@ -43,27 +43,37 @@ def _weeks(plan: Plan, today: dt.date, samples: Mapping[str, Sequence[Sample]]) 
     return [start + dt.timedelta(days=7 * i) for i in range(max(1, count))]
 
 
-def _planned(plan: Plan, end: dt.date) -> float | None:
-    """Mean planned progress at `end`: each batch linear from its start to its due day."""
-    values: list[float] = []
+def _spans(plan: Plan) -> list[tuple[dt.date, int]]:
+    """(planned start, days to the due day) of every batch that has a due date."""
     start = plan.program.start
+    spans: list[tuple[dt.date, int]] = []
     for b in plan.batches:
         due = due_date(b, start)
         if due is None:
             continue
         begin = start_date(b, start) or start or (due - dt.timedelta(days=14))
-        span = max(1, (due - begin).days)
-        values.append(max(0.0, min(100.0, 100.0 * (end - begin).days / span)))
-    return sum(values) / len(values) if values else None
+        spans.append((begin, max(1, (due - begin).days)))
+    return spans
 
 
-def _at(samples: Sequence[Sample], moment: dt.datetime, current: int) -> float:
-    """Progress at `moment`: the last change before it, else where the first change started."""
+def _planned(spans: Sequence[tuple[dt.date, int]], end: dt.date) -> float:
+    """Mean planned progress at `end`: each batch linear from its start to its due day."""
+    if not spans:
+        return 0.0
+    total = sum(max(0.0, min(100.0, 100.0 * (end - b).days / d)) for b, d in spans)
+    return total / len(spans)
+
+
+def _series(samples: Sequence[Sample], moments: Sequence[dt.datetime], current: int) -> list[float]:
+    """Progress at each moment: the last change before it, else where the first one started."""
     if not samples:
-        return float(current)
+        return [float(current)] * len(moments)
     times = [s[0] for s in samples]
-    i = bisect.bisect_right(times, moment)
-    return float(samples[i - 1][1] if i else samples[0][1])
+    out = []
+    for moment in moments:
+        i = bisect.bisect_right(times, moment)
+        out.append(float(samples[i - 1][1] if i else samples[0][1]))
+    return out
 
 
 def burnup(plan: Plan, samples: Mapping[str, Sequence[Sample]], today: dt.date) -> BurnUp:
@@ -72,21 +82,20 @@ def burnup(plan: Plan, samples: Mapping[str, Sequence[Sample]], today: dt.date) 
     actual = sum(1 for s in starts if s <= today)
     with_start = plan.program.start is not None
     labels = tuple(f"W{i + 1}" if with_start else f"{e:%d %b}" for i, e in enumerate(ends))
-    tz = dt.UTC
+    # Past weeks as they ended; this week as it stands now.
+    closed = [e for e in ends[:actual] if e < today]
+    moments = [
+        dt.datetime.combine(e + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) for e in closed
+    ]
     per_batch: list[tuple[str, tuple[float, ...]]] = []
     for b in plan.batches:
-        history = samples.get(b.id, ())
-        points = []
-        for end in ends[:actual]:
-            if end >= today:
-                points.append(float(b.progress))  # this week: as it stands now
-                continue
-            moment = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-            points.append(_at(history, moment, b.progress))
+        points = _series(samples.get(b.id, ()), moments, b.progress)
+        points += [float(b.progress)] * (actual - len(closed))
         per_batch.append((b.name, tuple(points)))
     overall = tuple(
         sum(series[i] for _, series in per_batch) / len(per_batch) if per_batch else 0.0
         for i in range(actual)
     )
-    planned = tuple(_planned(plan, end) or 0.0 for end in ends)
+    spans = _spans(plan)
+    planned = tuple(_planned(spans, end) for end in ends)
     return BurnUp(plan.program.name, labels, ends, actual, overall, planned, tuple(per_batch))
