@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         default=3, ge=1, le=90, validation_alias="BATCHBOT_BLOCKER_ESCALATE_DAYS"
     )
     log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="BATCHBOT_LOG_FORMAT"
+    )
 
     @field_validator("editors", "admins", "team", "workdays", "holidays", "lead", mode="before")
     @classmethod

@@ -61,7 +61,8 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             raise UsageError("which blocker? /batch blocker resolve <n> [note]")
         number, note = rest[0], " ".join(rest[1:])
         target = nth(plan.blockers, number)
-        owner = plan.batch(target.batch).owner if target and plan.batch(target.batch) else None
+        of = plan.batch(target.batch) if target else None
+        owner = of.owner if of else None
         refused = check_access(ctx, cmd.actor, owner, "this blocker")
         if refused:
             return refused

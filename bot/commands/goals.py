@@ -9,7 +9,7 @@ from bot.commands.base import Command, Context
 from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
-from bot.plan.register import Goal, iso_week
+from bot.plan.register import Goal, GoalStatus, iso_week
 from bot.plan.register_edits import add_goal, close_goal, parse_week
 from bot.replies import Reply, TextView
 
@@ -55,7 +55,7 @@ def goal(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if action in ("done", "drop"):
         if len(rest) != 1:
             raise UsageError(f"goal {action} takes one goal number")
-        status = "done" if action == "done" else "dropped"
+        status: GoalStatus = "done" if action == "done" else "dropped"
         number = rest[0]
         target = nth(plan.goals, number)
         refused = check_access(

@@ -24,6 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from annotated_types import Ge, Le, MaxLen, MinLen
 
 from bot.plan.register import Blocker, Goal, check_registers
+from bot.plan.values import value_problems
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
@@ -264,10 +265,14 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         if risk is not None:
             risks.append(risk)
     goals: list[Goal] = _collect_list(Goal, data, "goals", "goals", problems)
-    blockers: list[Blocker] = _collect_list(Blocker, data, "blockers", "tracked blockers", problems)
+    tracked: list[Blocker] = _collect_list(Blocker, data, "blockers", "tracked blockers", problems)
     ids = {link.id for link in links}
-    problems.extend(Problem(w, m) for w, m in check_registers(goals, blockers, ids))
+    problems.extend(Problem(w, m) for w, m in check_registers(goals, tracked, ids))
     problems.extend(check_batches(links))
+    reported = {p.where for p in problems}  # pydantic may have named the same value already
+    problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
+    if not raw_batches:
+        problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -277,7 +282,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         targets=targets,
         risks=tuple(risks),
         goals=tuple(goals),
-        blockers=tuple(blockers),
+        blockers=tuple(tracked),
     )
 
 

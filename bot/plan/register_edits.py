@@ -195,5 +195,5 @@ def update_risk(
         changes.append(Change(f"risk-{n}", "reviewed", was, today.isoformat()))
     if not changes:
         return plan, []
-    new = dataclasses.replace(risk, **values, reviewed=today)  # type: ignore[arg-type]
+    new = dataclasses.replace(risk, **values, reviewed=today)
     return dataclasses.replace(plan, risks=_replace_at(plan.risks, n, new)), changes

@@ -34,7 +34,7 @@ def burnup_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: 
         ys = np.array([series for _, series in chart.batches], dtype=float)
         xs_grid = np.broadcast_to(np.arange(chart.actual_weeks, dtype=float), ys.shape)
         lines = np.stack([xs_grid, ys], axis=-1)  # (batches, weeks, 2): one artist for all
-        faint = LineCollection(lines, linewidths=0.5, colors="#c3cad3", antialiaseds=False)
+        faint = LineCollection(list(lines), linewidths=0.5, colors="#c3cad3", antialiaseds=False)
         ax.add_collection(faint)
     ax.plot(xs, chart.planned, linestyle="--", color="#555555", linewidth=1.5, label="planned")
     ax.plot(actual, chart.overall, color="#1f6feb", linewidth=3, marker="o", label="overall")

@@ -52,10 +52,16 @@ NameOf = Callable[[str], str]
 
 
 class StandupLike(Protocol):
-    user_id: str
-    user_name: str
-    local_date: dt.date
-    text: str
+    """What the report reads of a standup (read-only, so frozen records satisfy it)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def local_date(self) -> dt.date: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
