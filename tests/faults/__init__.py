@@ -14,7 +14,9 @@ Items (→ the specs that cover them):
    → test_store_faults.py::test_a_control_character_in_a_commit_never_breaks_history (git
      output read safely); test_values.py::test_control_characters_are_refused_in_values,
      ::test_a_nul_byte_is_refused_on_the_command_path,
-     ::test_hand_edited_control_characters_are_reported (refused at the edge of the core);
+     ::test_hand_edited_control_characters_are_reported,
+     ::test_every_command_that_writes_refuses_control_characters (refused at the edge of the
+     core, and by every write);
      test_command_fuzz.py (history still reads after any accepted change);
      test_http_fuzz.py::test_a_user_name_with_control_characters_still_commits_as_that_person
 3. Request shapes lost (404 "unhandled request").
