@@ -291,10 +291,14 @@ def _run_import(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.plan.store import PlanConflict, PlanStore
 
     source = Path(ns.source)
+    remote = not ns.to and not ns.plan and bool(env.get("BATCHBOT_GIT_URL", "").strip())
     target = Path(ns.to) if ns.to else plan_path(ns.plan, env)
     try:
         plan = codec.read(source)
-        store = PlanStore(target)
+        # BATCHBOT_GIT_URL set: the import is pushed to the team's repository like any write.
+        store = _remote_store(env) if remote else PlanStore(target)
+        if remote:
+            target = Path(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
         saved = store.replace(plan, _actor(ns, store), f"Import plan from {source.name}")
     except (PlanInvalid, PlanConflict) as exc:
         raise CliFailure(f"Error: {exc}") from None
