@@ -172,7 +172,7 @@ def test_time_off_is_one_commit_and_editors_may_record_anyones_but_others_only_t
         ("holiday add 2026-02-30", "not a date"),
         ("holiday remove 2026-12-24", "not a holiday"),
         ("holiday move 2026-12-24", "add, list or remove"),
-        ("holiday add 2026-12-24 Christ\x1emas", "control characters"),
+        ("holiday add 2026-12-24 Christ\x07mas", "control characters"),
         ("holiday add 2026-12-24 " + "x" * 101, "at most 100"),
     ],
 )
