@@ -43,6 +43,11 @@ USAGE: tuple[str, ...] = (
     "/batch help — this text",
 )
 SUBCOMMANDS = ("help", *VERBS)
+# Words whose handlers need services built from Settings (the database, later GitHub): an edge
+# that keeps a bare Context for speed (the CLI) builds the full one for these words only.
+NEEDS_SERVICES: frozenset[str] = frozenset(
+    word for m in _MODULES for word in getattr(m, "NEEDS_SERVICES", ())
+)
 
 
 def help_reply(prefix: str = "") -> Reply:
@@ -92,6 +97,7 @@ def usage_for(verb: str) -> str:
 
 
 __all__ = [
+    "NEEDS_SERVICES",
     "SUBCOMMANDS",
     "USAGE",
     "VERBS",

@@ -168,3 +168,4 @@ def _holiday_list(ctx: Context) -> Reply:
 
 
 VERBS = {"timeoff": timeoff, "holiday": holiday}
+NEEDS_SERVICES = ("timeoff", "holiday")  # @name lookup and configured holidays need the runtime

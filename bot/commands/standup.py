@@ -182,3 +182,4 @@ def _raw_text(cmd: Command, args: list[str]) -> str:
 
 
 VERBS = {"standup": standup}
+NEEDS_SERVICES = ("standup",)  # the database (see bot.commands.NEEDS_SERVICES)

@@ -24,6 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from annotated_types import Ge, Le, MaxLen, MinLen
 
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
+from bot.plan.values import value_problems
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
@@ -261,6 +262,10 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
     if calendar is not None:
         problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
+    reported = {p.where for p in problems}  # pydantic may have named the same value already
+    problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
+    if not raw_batches:
+        problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(

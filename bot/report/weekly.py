@@ -19,7 +19,7 @@ from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
 
 
 class StandupLike(Protocol):
-    """A stored standup as the report reads it (read-only: frozen records fit)."""
+    """What the report reads of a standup (read-only, so frozen records satisfy it)."""
 
     @property
     def user_id(self) -> str: ...
@@ -62,8 +62,8 @@ def resolve_week(plan: Plan, label: str | None, today: dt.date) -> Week:
         first = start + dt.timedelta(days=7 * (number - 1))
         return Week(label or f"Week {number}", number, first, first + dt.timedelta(days=6))
     monday = today - dt.timedelta(days=today.weekday())
-    number = int(m.group(1)) if m else None
-    return Week(label or f"Week of {monday:%d %b}", number, monday, monday + dt.timedelta(days=6))
+    named = int(m.group(1)) if m else None
+    return Week(label or f"Week of {monday:%d %b}", named, monday, monday + dt.timedelta(days=6))
 
 
 def week_of(plan: Plan, day: dt.date) -> Week:
@@ -253,7 +253,7 @@ def build_report(
     done_before = {i for i, b in before.items() if b.status == "done"}
     for b in plan.batches:
         if b.id in done_now and b.id not in done_before and (start_plan or b.id in finishers):
-            who, when = finishers.get(b.id, ("", None))  # type: ignore[assignment]
+            who, when = finishers.get(b.id, ("", None))
             by = f" — finished by {who}" if who else ""
             if when is not None and now.tzinfo is not None:
                 when = when.astimezone(now.tzinfo)
