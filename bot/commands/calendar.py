@@ -170,4 +170,6 @@ def _holiday_list(ctx: Context) -> Reply:
 
 
 VERBS = {"timeoff": timeoff, "holiday": holiday}
-NEEDS_SERVICES = ("timeoff", "holiday")  # @name lookup and configured holidays need the runtime
+# Country holidays and names of people come from settings-built services (see
+# bot.commands.NEEDS_SERVICES); the CLI builds them only for these words.
+NEEDS_SERVICES = ("timeoff", "holiday")
