@@ -17,10 +17,12 @@ from bot.plan.edits import EditError, UsageError
 from bot.replies import ChangeView, Reply, TextView
 
 USAGE = (
-    "/batch timeoff [@user] from YYYY-MM-DD [until YYYY-MM-DD] — time off, no standup asked; "
-    "timeoff list",
-    "/batch holiday add YYYY-MM-DD [name] — a team holiday; "
-    "holiday list; holiday remove YYYY-MM-DD",
+    "/batch timeoff [@user] from YYYY-MM-DD [until YYYY-MM-DD] — time off: no standup asked "
+    "those days (editors for anyone, everyone for themselves)",
+    "/batch timeoff list — time off from today on",
+    "/batch holiday add YYYY-MM-DD [name] — a team holiday (editors)",
+    "/batch holiday list — holidays ahead: the plan's, BATCHBOT_HOLIDAYS and the country's",
+    "/batch holiday remove YYYY-MM-DD — no longer a holiday (editors)",
 )
 
 #: Time off longer than this is surely a typo in a year.
