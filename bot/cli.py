@@ -325,7 +325,8 @@ def _jobs_parser() -> _Parser:
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report.\n"
+        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
+        "cadence-reminders, blocker-escalation, risk-review.\n"
         "`list` shows when each runs next; `run` runs one now (or as if at --at).",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
