@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.commands import blockers as _blockers
+from bot.commands import calendar as _calendar
 from bot.commands import chart as _chart
 from bot.commands import goals as _goals
 from bot.commands import plan as _plan
@@ -27,6 +28,7 @@ from bot.commands.base import (
     refuse,
 )
 from bot.commands.plan import apply_batch_update, weekly
+from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
@@ -34,7 +36,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _goals, _blockers, _risks, _chart)
+_MODULES = (_plan, _standup, _calendar, _goals, _blockers, _risks, _chart)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:
@@ -87,6 +89,8 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         )
     except PlanConflict as exc:
         return error(str(exc))
+    except StorageUnavailable as exc:
+        return error(f"not saved, try again: {exc}", "nothing was changed")
 
 
 def usage_for(verb: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.plan import model as model_module
+from bot.plan.calendar import Calendar, calendar_data
 from bot.plan.model import (
     Plan,
     PlanInvalid,
@@ -125,6 +126,8 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         for key in ("goals", "blockers"):
             if getattr(plan, key):
                 legacy_data[key] = [_iso(record_data(r)) for r in getattr(plan, key)]
+        if plan.calendar != Calendar():
+            legacy_data["calendar"] = calendar_data(plan.calendar, iso=True)
         return legacy_data
     data: dict[str, Any] = {}
     program = as_dict(plan.program, drop_none=True)
@@ -136,6 +139,8 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
     for key in ("goals", "blockers"):  # written only once used, so older files stay as they were
         if getattr(plan, key):
             data[key] = [record_data(r) for r in getattr(plan, key)]
+    if plan.calendar != Calendar():  # written only once used, so older plans stay byte-equal
+        data["calendar"] = calendar_data(plan.calendar)
     return data
 
 

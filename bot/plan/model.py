@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.register import Blocker, Goal, check_registers
 from bot.plan.values import value_problems
 
@@ -125,6 +126,7 @@ class Plan:
     risks: tuple[Risk, ...] = ()
     goals: tuple[Goal, ...] = ()
     blockers: tuple[Blocker, ...] = ()
+    calendar: Calendar = Calendar()  # noqa: RUF009 (frozen: one shared empty value is safe)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -221,7 +223,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks", "goals", "blockers")
+    known = ("program", "batches", "metrics", "targets", "risks", "goals", "blockers", "calendar")
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -273,6 +275,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
     if not raw_batches:
         problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
+    calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
+    if calendar is not None:
+        problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -283,6 +288,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         risks=tuple(risks),
         goals=tuple(goals),
         blockers=tuple(tracked),
+        calendar=calendar,
     )
 
 
@@ -331,6 +337,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         blockers=tuple(
             Blocker(**_dates(b, "raised", "resolvedOn")) for b in data.get("blockers", [])
         ),
+        calendar=calendar_from_trusted(data.get("calendar", {})),
     )
 
 

@@ -30,6 +30,7 @@ from bot.report.schedule import (
     progress_samples,
 )
 from bot.report.weeks import Week, resolve_week, target_weeks, week_of
+from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
 
 __all__ = [
     "Item",
@@ -111,12 +112,10 @@ class StandupWeek:
     entries: Sequence[StandupLike] = ()
     team: Sequence[str] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    # Did this person owe a standup that day? (holidays and time off say no); None: all did.
+    expected_on: Callable[[str, dt.date], bool] | None = None
 
 
-_BLOCKER_WORDS = re.compile(
-    r"\b(blocked|blocker|blocking|stuck|waiting (?:on|for)|can'?t proceed|cannot proceed)\b",
-    re.IGNORECASE,
-)
 _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|access))\b", re.I)
 
 
@@ -325,10 +324,14 @@ def participation_items(
         counts[s.user_id] = counts.get(s.user_id, 0) + 1
         label_of[s.user_id] = s.user_name or display(s.user_id)
     people = list(standups.team) + [u for u in counts if u not in standups.team]
-    return [
-        Item(f"{label_of.get(uid) or display(uid)}: {counts.get(uid, 0)} of {len(days)} days", uid)
-        for uid in people
-    ]
+    expected = standups.expected_on
+    items = []
+    for uid in people:
+        # Only the days this person owed a standup count (no holidays, no time off).
+        owed = [d for d in days if expected is None or expected(uid, d)]
+        who = label_of.get(uid) or display(uid)
+        items.append(Item(f"{who}: {counts.get(uid, 0)} of {len(owed)} days", uid))
+    return items
 
 
 REVIEW_AFTER = dt.timedelta(weeks=2)
@@ -444,12 +447,13 @@ def report_for(
     team: Sequence[str] = (),
     workdays: Sequence[int] = (0, 1, 2, 3, 4),
     name_of: NameOf | None = None,
+    expected_on: Callable[[str, dt.date], bool] | None = None,
 ) -> WeeklyReport:
     """The report for a collected week, with that week's standups when they are kept."""
     standups = None
     if standups_between is not None:
         entries = standups_between(data.week.start, data.week.end)
-        standups = StandupWeek(entries, tuple(team), tuple(workdays))
+        standups = StandupWeek(entries, tuple(team), tuple(workdays), expected_on)
     return build_report(data, now, standups, name_of)
 
 
