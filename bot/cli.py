@@ -159,7 +159,7 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     if verb in NEEDS_SERVICES:
         ctx, cleanup = _service_context(ns, env)
     else:
-        ctx = _bare_context(store)
+        ctx = _bare_context(store, env)
     try:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
@@ -187,10 +187,24 @@ def _write_chart(view: ChartView, path: str) -> int:
     return 0
 
 
-def _bare_context(store: PlanStore) -> Context:
+def _bare_context(store: PlanStore, env: Mapping[str, str]) -> Context:
     from bot.commands import Context
 
-    return Context(store=store, clock=lambda: dt.datetime.now().astimezone())
+    return Context(store=store, clock=_clock(env))
+
+
+def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
+    """The wall clock, or `BATCHBOT_TODAY=YYYY-MM-DD` (that day at the current time): what
+    the dashboard and status take as today for overdue marks and forecasts, so their output
+    can be reproduced (and pinned in tests) whatever the date."""
+    value = (env.get("BATCHBOT_TODAY") or "").strip()
+    if not value:
+        return lambda: dt.datetime.now().astimezone()
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
+    return lambda: dt.datetime.combine(day, dt.datetime.now().time()).astimezone()
 
 
 def _service_context(
@@ -355,7 +369,8 @@ def _jobs_parser() -> _Parser:
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report.\n"
+        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
+        "cadence-reminders, blocker-escalation, risk-review.\n"
         "`list` shows when each runs next; `run` runs one now (or as if at --at).",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)

@@ -470,8 +470,13 @@ class PlanStore:
         limit: int = 20,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        diff_by_hand: bool = True,
     ) -> list[HistoryEntry]:
-        """Changes from the git log, newest first; hand edits are diffed to show what changed."""
+        """Changes from the git log, newest first; hand edits are diffed to show what changed.
+
+        `diff_by_hand=False` lists hand edits without their changes: diffing one means parsing
+        the plan twice (≈ 0.4 s each for 1,000 batches), too dear for a year of history read
+        only for the pace of progress (forecasts, the burn-up chart)."""
         repo = self.repo
         if repo is None:
             return []
@@ -495,7 +500,7 @@ class PlanStore:
             sha = sha.strip("\n")
             changes = parse_trailers(body)
             by_hand = not changes and TRAILER.strip() not in body
-            if by_hand:
+            if by_hand and diff_by_hand:
                 changes = self._diff_commit(repo, rel, sha)
             if batch_id is not None and not any(c.target == batch_id for c in changes):
                 continue
