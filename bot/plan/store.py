@@ -9,9 +9,7 @@ rename means they always see a whole file, old or new.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -257,6 +255,8 @@ class PlanStore:
 
     def _atomic_write(self, text: str) -> None:
         folder = self.path.parent
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -471,6 +471,8 @@ def commit_message(plan: Plan, changes: list[Change], actor: Actor, via: str) ->
     subject = "; ".join(parts)
     who = f"{actor.name} ({actor.slack_id})" if actor.slack_id else actor.name
     lines = [subject, "", f"Changed by {who} via {via}.", ""]
+    import json  # here and below: reading the plan (the dashboard) does not need it
+
     for c in changes:
         payload = {"target": c.target, "field": c.field, "old": _json(c.old), "new": _json(c.new)}
         lines.append(TRAILER + json.dumps(payload, ensure_ascii=False))
@@ -482,6 +484,8 @@ def _json(value: object) -> object:
 
 
 def parse_trailers(body: str) -> list[Change]:
+    import json
+
     changes = []
     for line in body.splitlines():
         if line.startswith(TRAILER):
