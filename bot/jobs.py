@@ -181,6 +181,14 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
     if not words or words[0] not in ("list", "run"):
         print(f"Error: {usage}", file=sys.stderr)
         return 2
+    if words[0] == "run" and (len(words) != 2 or words[1] not in JOBS):
+        # before settings and the database: a typo must not create batchbot.db here
+        from bot.plan.model import did_you_mean
+
+        name = words[1] if len(words) > 1 else ""
+        what = f"no job {name!r}{did_you_mean(name, list(JOBS))};" if name else "which job?"
+        print(f"Error: {what} one of {', '.join(JOBS)}", file=sys.stderr)
+        return 2
     try:
         overrides = {"execution_plan_path": opts["plan"]} if opts.get("plan") else {}
         settings = load_settings(**overrides)
@@ -199,6 +207,14 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     rt = build_runtime(settings, messenger)
+    from bot.plan.store import PlanConflict
+    from bot.runtime import start_store
+
+    try:
+        start_store(rt)
+    except PlanConflict as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     now = rt.clock()
     if words[0] == "list":
         zone = settings.zone
@@ -211,9 +227,6 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
                 f"{when.astimezone(zone):%a %Y-%m-%d %H:%M} {settings.timezone}  ({note})"
             )
         return 0
-    if len(words) != 2 or words[1] not in JOBS:
-        print(f"Error: which job? one of {', '.join(JOBS)}", file=sys.stderr)
-        return 2
     try:
         at = _parse_at(str(opts["at"]), settings.zone) if opts.get("at") else now
     except ValueError as exc:

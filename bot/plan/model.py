@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic needs them
     from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.values import value_problems
+
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -280,6 +282,10 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         if risk is not None:
             risks.append(risk)
     problems.extend(check_batches(links))
+    reported = {p.where for p in problems}  # pydantic may have named the same value already
+    problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
+    if not raw_batches:
+        problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(

@@ -126,7 +126,7 @@ def main(opts: dict[str, Any]) -> int:
         remote = _remote_store(rt)
         if remote is not None:
             remote.on_invalid = lambda sha, why: tell_admins_plan_invalid(rt, sha, why)
-            state = remote.start()
+            state = remote.start()  # the same as runtime.start_store, with the tip logged
             log.info(
                 "plan from %s (branch %s) at %s",
                 _safe_url(settings.git_url),
@@ -165,6 +165,8 @@ def main(opts: dict[str, Any]) -> int:
         notice = rt.store.notice()
         if remote is not None:
             data["plan_sha"] = (remote.state().sha or "")[:10]
+            data["push_attempts"] = remote.push_attempts
+            data["pushes"] = remote.pushes
         if notice:
             data["plan_notice"] = notice
         return True, data
@@ -212,11 +214,12 @@ def main(opts: dict[str, Any]) -> int:
         stop.wait()
         handler.close()
     else:
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
         from waitress.server import create_server
 
+        from bot.slack.body import slack_http_handler
+
         server = create_server(
-            wsgi_app(SlackRequestHandler(app), health, webhook),
+            wsgi_app(slack_http_handler(app, settings), health, webhook),
             host=settings.host,
             port=settings.port,
             threads=settings.server_threads,
