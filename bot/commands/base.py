@@ -13,6 +13,7 @@ from bot.plan.edits import EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore
 from bot.replies import Reply, error
+from bot.slackids import user_id_in
 
 if TYPE_CHECKING:
     from bot.db import StandupRecord
@@ -62,17 +63,9 @@ class Context:
     name_of: Callable[[str], str] | None = None
 
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
 def owner_id(owner: str) -> str | None:
     """The Slack user id an owner field names (`<@U123>` or a bare `U123…`), if any."""
-    m = _MENTION.match(owner.strip())
-    if m:
-        return m.group(1)
-    if re.fullmatch(r"[UW][A-Z0-9]{6,}", owner.strip()):
-        return owner.strip()
-    return None
+    return user_id_in(owner)
 
 
 def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
-from bot.render.escape import clip, esc, person
+from bot.render.escape import esc, person
 from bot.render.markdown import STATUS_EMOJI, STATUS_LABELS, progress_bar, summarize_changes
 from bot.replies import (
     BatchView,
@@ -25,6 +25,7 @@ from bot.replies import (
     TextView,
     WeeklyView,
 )
+from bot.text import clip
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -209,7 +210,7 @@ def home_view(plan: Plan, note: str | None = None) -> dict[str, Any]:
 
 def update_modal(plan: Plan, batch: Batch, private_metadata: str) -> dict[str, Any]:
     """The form behind `/batch update <id>` with no pairs: the same fields as key=val."""
-    from bot.commands import owner_id
+    from bot.slackids import user_id_in as owner_id
 
     status_options = [
         {"text": {"type": "plain_text", "text": STATUS_LABELS[s]}, "value": s} for s in STATUSES

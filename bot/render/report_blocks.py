@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render.escape import clip, esc
+from bot.render.escape import esc
 from bot.report.weekly import (
     WeeklyReport,
     current_text,
@@ -20,6 +20,7 @@ from bot.report.weekly import (
     span_text,
     title,
 )
+from bot.text import clip
 
 Block = dict[str, Any]
 

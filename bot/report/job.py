@@ -33,6 +33,7 @@ from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
 from bot.render.escape import esc
 from bot.render.report_blocks import fallback_text, report_blocks
 from bot.report.weekly import WeeklyReport, collect_week, report_for, title, to_markdown
+from bot.walltime import wall_instant
 
 JOB = "weekly-report"
 DEMO_JOB = "demo-reminder"
@@ -72,17 +73,7 @@ class JobRuntime(Protocol):
 # --------------------------------------------------------------------------- time
 
 
-def local_at(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """`day` at wall time `at` in `zone`, as an aware datetime in that zone.
-
-    Nonexistent (skipped) wall times move forward by the size of the jump, e.g. 00:30 on a
-    night that goes 00:00 → 01:00 becomes 01:30. Repeated wall times take the first one.
-    """
-    naive = dt.datetime.combine(day, at)
-    first = naive.replace(tzinfo=zone, fold=0)
-    # A round trip through UTC normalises a skipped wall time (fold=0 takes the offset from
-    # before the jump, which lands after it); an existing time comes back unchanged.
-    return first.astimezone(dt.UTC).astimezone(zone)
+local_at = wall_instant  # wall time → instant lives in bot/walltime.py
 
 
 def _aware(at: dt.datetime) -> dt.datetime:

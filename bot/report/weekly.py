@@ -15,6 +15,9 @@ from typing import Protocol
 
 from bot.plan.model import Batch, Metrics, Plan, Targets
 from bot.plan.store import HistoryEntry, PlanStore
+from bot.slackids import mention
+from bot.text import clip
+from bot.walltime import wall_instant
 
 
 class StandupLike(Protocol):
@@ -126,9 +129,10 @@ _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|acces
 def owner_label(owner: str, name_of: Callable[[str], str] | None = None) -> str:
     """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
     the report is also pasted into a GitHub issue where mentions mean nothing."""
-    m = re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>", owner.strip())
-    if m:
-        return m.group(2) or (name_of(m.group(1)) if name_of else f"@{m.group(1)}")
+    named = mention(owner)
+    if named:
+        user, label = named
+        return label or (name_of(user) if name_of else f"@{user}")
     return owner or "Unassigned"
 
 
@@ -305,7 +309,8 @@ def build_report(
             report.blockers.append(
                 Item(
                     f"{s.user_name or display(s.user_id)} ({s.local_date:%a}): "
-                    f"“{_clip(s.text)}” - follow up with {s.user_name or display(s.user_id)}",
+                    f"“{clip(s.text, 160, one_line=True)}” - "
+                    f"follow up with {s.user_name or display(s.user_id)}",
                     s.user_id,
                 )
             )
@@ -313,7 +318,7 @@ def build_report(
             report.help_needed.append(
                 Item(
                     f"{s.user_name or display(s.user_id)} asked for help ({s.local_date:%a}): "
-                    f"“{_clip(s.text)}”",
+                    f"“{clip(s.text, 160, one_line=True)}”",
                     s.user_id,
                 )
             )
@@ -376,11 +381,6 @@ def build_report(
     return report
 
 
-def _clip(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 @dataclass(frozen=True)
 class WeekData:
     week: Week
@@ -433,8 +433,8 @@ def collect_week(
         week = week_of(plan, day)
     else:
         week = resolve_week(plan, label, now.astimezone(tz).date())
-    start = dt.datetime.combine(week.start, dt.time(0), tzinfo=tz)
-    week_end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    start = wall_instant(week.start, dt.time(0), tz)
+    week_end = wall_instant(week.end + dt.timedelta(days=1), dt.time(0), tz)
     end = min(now, week_end)
     start_plan = store.plan_at(start - dt.timedelta(seconds=1))
     history = store.history(since=start, until=end, limit=0) if end > start else []

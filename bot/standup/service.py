@@ -63,6 +63,7 @@ from bot.render.standup_blocks import (
 )
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView
 from bot.settings import Settings
+from bot.slackids import is_user_id, mention
 from bot.standup.schedule import (
     MIN_WINDOW,
     day_label,
@@ -96,8 +97,6 @@ USAGE = (
     "/batch standup skip [until YYYY-MM-DD] — no prompts or reminders today (or through then)",
 )
 
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOCAL_USER = "local"
 
@@ -207,7 +206,7 @@ class StandupService:
             with self._lock:
                 self._profiles[user_id] = cached
             return cached
-        if not _SLACK_ID.match(user_id):
+        if not is_user_id(user_id):
             return cached
         with self._lock:
             failed_at = self._lookup_failed.get(user_id)
@@ -724,10 +723,10 @@ class StandupService:
         return sorted(records, key=lambda r: r.local_date, reverse=True)
 
     def _resolve_person(self, arg: str) -> str | None:
-        m = _MENTION.match(arg)
-        if m:
-            return m.group(1)
-        if _SLACK_ID.match(arg):
+        named = mention(arg)
+        if named:
+            return named[0]
+        if is_user_id(arg):
             return arg
         wanted = arg.removeprefix("@").strip().lower()
         if not wanted:
