@@ -39,7 +39,7 @@ Running the bot:
   batchbot serve [--socket-mode]  run the Slack app (HTTP on $PORT, or Socket Mode)
   batchbot jobs list | jobs run NAME [--at ISO-8601] [--force]
                                   scheduled jobs: standup-prompts, standup-reminders,
-                                  weekly-report
+                                  standup-digest, weekly-report
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
@@ -229,6 +229,13 @@ def _service_context(
     else:
         messenger = ConsoleMessenger(zone=settings.timezone)
     rt = build_runtime(settings, messenger)
+    from bot.plan.store import PlanConflict
+    from bot.runtime import start_store
+
+    try:
+        start_store(rt)
+    except PlanConflict as exc:
+        raise CliFailure(f"Error: {exc}") from None
     rt.ctx.editors = frozenset()  # local users act with the file system's permissions
     return rt.ctx, rt.db.close
 
@@ -251,11 +258,30 @@ def _actor(ns: argparse.Namespace, store: PlanStore) -> Actor:
 def _store(ns: argparse.Namespace, env: Mapping[str, str]) -> PlanStore:
     from bot.plan.store import PlanStore
 
+    if env.get("BATCHBOT_GIT_URL", "").strip() and not ns.plan:
+        return _remote_store(env)
     return PlanStore(
         plan_path(ns.plan, env),
         push=bool(ns.push) or truthy(env.get("BATCHBOT_GIT_PUSH")),
         remote=env.get("BATCHBOT_GIT_REMOTE") or "origin",
     )
+
+
+def _remote_store(env: Mapping[str, str]) -> PlanStore:
+    """BATCHBOT_GIT_URL set (and no --plan): the CLI reads and writes the team's remote too,
+    through the same clone cache and push path as the bot."""
+    from bot.plan.store import PlanConflict
+    from bot.runtime import build_store, system_clock
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        store = build_store(load_settings(), system_clock)
+        store.start()  # type: ignore[attr-defined]
+    except SettingsError as exc:
+        raise CliFailure(str(exc)) from None
+    except PlanConflict as exc:
+        raise CliFailure(f"Error: {exc}") from None
+    return store
 
 
 def _import_parser() -> _Parser:

@@ -32,11 +32,15 @@ JobFn = Callable[["Runtime", dt.datetime, bool], JobResult]
 
 
 def _prompts(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.run_prompts(at, force)
+    return rt.standups.prompts.run_prompts(at, force)
 
 
 def _reminders(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.run_reminders(at, force)
+    return rt.standups.prompts.run_reminders(at, force)
+
+
+def _digest(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    return rt.standups.digest.run(at, force)
 
 
 def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
@@ -54,6 +58,7 @@ def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
 JOBS: dict[str, tuple[JobFn, str]] = {
     "standup-prompts": (_prompts, "DM each person the standup prompt at their local standup time"),
     "standup-reminders": (_reminders, "one reminder to those who have not answered"),
+    "standup-digest": (_digest, "the day's digest in the standup thread: answered, missing"),
     "weekly-report": (_weekly, "post the weekly report draft on Friday"),
     "cadence-reminders": (_cadence, "bi-weekly demo and monthly retrospective reminders"),
 }
@@ -100,6 +105,7 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
 
     add("standup-prompts", IntervalTrigger(minutes=1))
     add("standup-reminders", IntervalTrigger(minutes=5))
+    add("standup-digest", IntervalTrigger(minutes=5))
     add(
         "weekly-report",
         CronTrigger(
@@ -129,7 +135,7 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
     prompt: dt.datetime | None = None
     for offset in range(0, 15):
         day = local.date() + dt.timedelta(days=offset)
-        if day.weekday() not in s.workday_numbers or day in s.holiday_dates:
+        if not rt.standups.days.is_workday(day):  # holidays from env, plan and country
             continue
         at = wall_instant(day, s.standup_time, zone)
         if at > now:
@@ -144,6 +150,13 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
     )
     reminder = prompt + dt.timedelta(hours=s.reminder_hours) if prompt else None
     rows.append(("standup-reminders", reminder, f"{s.reminder_hours:g} h after each prompt"))
+    rows.append(
+        (
+            "standup-digest",
+            rt.standups.digest.next_run(now),
+            f"workdays {s.digest_time:%H:%M} {s.timezone}, in the day's standup thread",
+        )
+    )
     rows.append(
         (
             "weekly-report",

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
         default=("mon", "tue", "wed", "thu", "fri"), validation_alias="BATCHBOT_WORKDAYS"
     )
     holidays: CsvList = Field(default=(), validation_alias="BATCHBOT_HOLIDAYS")
+    holiday_country: str | None = Field(default=None, validation_alias="BATCHBOT_HOLIDAY_COUNTRY")
+    digest_time: dt.time = Field(default=dt.time(11, 30), validation_alias="BATCHBOT_DIGEST_TIME")
     reminder_hours: float = Field(
         default=2, ge=0, le=12, validation_alias="BATCHBOT_REMINDER_HOURS"
     )
@@ -140,6 +142,23 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"holiday {item!r} is not a YYYY-MM-DD date") from None
         return value
+
+    @field_validator("holiday_country", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> str | None:
+        code = str(value or "").strip().upper()
+        if not code:
+            return None
+        import holidays
+
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"{code!r} is not a country code the holidays library knows (US, DE…)")
+        return code
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _digest_time(cls, value: Any) -> dt.time:
+        return _clock_time(value, "BATCHBOT_DIGEST_TIME")
 
     @field_validator("timezone")
     @classmethod

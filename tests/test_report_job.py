@@ -119,7 +119,7 @@ class WebMessenger:
 class StandupsStub:
     records: list[Any] = field(default_factory=lambda: list(STANDUPS))
 
-    def week_standups(self, start: dt.date, end: dt.date) -> list[Any]:
+    def standups_between(self, start: dt.date, end: dt.date) -> list[Any]:
         return [s for s in self.records if start <= s.local_date <= end]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.commands import calendar as _calendar
 from bot.commands import plan as _plan
 from bot.commands import standup as _standup
 from bot.commands.base import (
@@ -23,6 +24,7 @@ from bot.commands.base import (
     refuse,
 )
 from bot.commands.plan import apply_batch_update, weekly
+from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
@@ -30,7 +32,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup)
+_MODULES = (_plan, _standup, _calendar)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:
@@ -83,6 +85,8 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         )
     except PlanConflict as exc:
         return error(str(exc))
+    except StorageUnavailable as exc:
+        return error(f"not saved, try again: {exc}", "nothing was changed")
 
 
 def usage_for(verb: str) -> str:

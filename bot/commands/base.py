@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from bot.plan.edits import EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore
 from bot.replies import Reply, error
 from bot.slackids import user_id_in
-
-if TYPE_CHECKING:
-    from bot.db import StandupRecord
 
 Origin = Literal["cli", "shell", "slack"]
 
@@ -43,10 +40,35 @@ class Command:
         return Command(actor, tuple(split_words(body)), origin, channel, text)
 
 
-class StandupCommands(Protocol):
-    """What `/batch standup …` needs from the standup service (set only where a DB exists)."""
+class StandupRow(Protocol):
+    """One stored standup, as the grammar and the weekly report read it (read-only)."""
 
-    def command(self, cmd: Command, args: list[str]) -> Reply: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def local_date(self) -> dt.date: ...
+    @property
+    def text(self) -> str: ...
+
+
+class StandupCommands(Protocol):
+    """What the `/batch standup …` grammar needs from the standup core (set where a DB exists).
+
+    Implemented by `bot.standup.service.Standups`; tests may pass any object with these calls.
+    """
+
+    def submit(self, user_id: str, user_name: str, text: str, source: str) -> Reply: ...
+    def standups_between(
+        self, start: dt.date, end: dt.date, user_id: str | None = None
+    ) -> Sequence[StandupRow]: ...
+    def standup_dates(self, user_id: str, limit: int) -> list[dt.date]: ...
+    def display_name(self, user_id: str) -> str: ...
+    def known_names(self, user_id: str) -> set[str]: ...
+    def local_today(self, user_id: str) -> dt.date: ...
+    def skip(self, user_id: str, start: dt.date, end: dt.date) -> None: ...
+    def configured_holidays(self, start: dt.date, end: dt.date) -> dict[dt.date, str]: ...
 
 
 @dataclass
@@ -57,10 +79,13 @@ class Context:
     clock: Callable[[], dt.datetime]
     editors: frozenset[str] = frozenset()
     standups: StandupCommands | None = None
-    standups_between: Callable[[dt.date, dt.date], list[StandupRecord]] | None = None
+    standups_between: Callable[[dt.date, dt.date], Sequence[StandupRow]] | None = None
     team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
+    # Whether a person owed a standup that day (workday, no holiday, no time off): the
+    # weekly report counts participation over those days only.
+    expected_on: Callable[[str, dt.date], bool] | None = None
 
 
 def owner_id(owner: str) -> str | None:

@@ -147,6 +147,7 @@ def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> R
         team=ctx.team,
         workdays=ctx.workdays,
         name_of=ctx.name_of,
+        expected_on=ctx.expected_on,
     )
     return Reply(WeeklyView(report, to_markdown(report)))
 

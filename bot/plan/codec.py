@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.plan import model as model_module
+from bot.plan.calendar import Calendar, calendar_data
 from bot.plan.model import (
     Plan,
     PlanInvalid,
@@ -139,6 +140,8 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             legacy_data["targets"] = _numbers(as_dict(plan.targets))
         if plan.risks:
             legacy_data["risks"] = [as_dict(r) for r in plan.risks]
+        if plan.calendar != Calendar():
+            legacy_data["calendar"] = calendar_data(plan.calendar, iso=True)
         return legacy_data
     data: dict[str, Any] = {}
     program = as_dict(plan.program, drop_none=True)
@@ -147,6 +150,8 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
     data["metrics"] = metrics
     data["targets"] = _numbers(as_dict(plan.targets))
     data["risks"] = [as_dict(r) for r in plan.risks]
+    if plan.calendar != Calendar():  # written only once used, so older plans stay byte-equal
+        data["calendar"] = calendar_data(plan.calendar)
     return data
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic needs them
     from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.values import value_problems
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
@@ -50,6 +51,9 @@ def _constraint_names() -> None:
         return
     from annotated_types import Ge, Le, MaxLen, MinLen
 
+    from bot.plan import calendar  # its records' annotations use the same names
+
+    vars(calendar).update(MaxLen=MaxLen, MinLen=MinLen)
     globals().update(
         Ge=Ge,
         Le=Le,
@@ -141,6 +145,7 @@ class Plan:
     metrics: Metrics = Metrics()
     targets: Targets = Targets()
     risks: tuple[Risk, ...] = ()
+    calendar: Calendar = Calendar()  # noqa: RUF009 (frozen: one shared empty value is safe)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -238,7 +243,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks")
+    known = ("program", "batches", "metrics", "targets", "risks", "calendar")
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -286,6 +291,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
     if not raw_batches:
         problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
+    calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
+    if calendar is not None:
+        problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -294,6 +302,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         metrics=metrics,
         targets=targets,
         risks=tuple(risks),
+        calendar=calendar,
     )
 
 
@@ -315,6 +324,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         metrics=Metrics(**data.get("metrics", {})),
         targets=Targets(**data.get("targets", {})),
         risks=tuple(Risk(**r) for r in data.get("risks", [])),
+        calendar=calendar_from_trusted(data.get("calendar", {})),
     )
 
 

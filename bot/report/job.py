@@ -148,14 +148,15 @@ def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
         team=tuple(rt.settings.team),
         workdays=rt.settings.workday_numbers,
         name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
+        expected_on=getattr(getattr(rt, "ctx", None), "expected_on", None),
     )
     return Draft(report, to_markdown(report), data.week.label)
 
 
 def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]] | None:
     service = getattr(rt, "standups", None)
-    if service is not None and hasattr(service, "week_standups"):
-        return service.week_standups  # type: ignore[no-any-return]
+    if service is not None and hasattr(service, "standups_between"):
+        return service.standups_between  # type: ignore[no-any-return]
     ctx = getattr(rt, "ctx", None)
     return getattr(ctx, "standups_between", None)
 

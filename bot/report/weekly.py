@@ -16,6 +16,7 @@ from typing import Protocol
 from bot.plan.model import Batch, Metrics, Plan, Targets
 from bot.plan.store import HistoryEntry, PlanStore
 from bot.slackids import mention
+from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
 from bot.text import clip
 from bot.walltime import wall_instant
 
@@ -119,10 +120,6 @@ class WeeklyReport:
     standups_considered: bool = False
 
 
-_BLOCKER_WORDS = re.compile(
-    r"\b(blocked|blocker|blocking|stuck|waiting (?:on|for)|can'?t proceed|cannot proceed)\b",
-    re.IGNORECASE,
-)
 _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|access))\b", re.I)
 
 
@@ -230,6 +227,7 @@ def build_report(
     workdays: Iterable[int] = (0, 1, 2, 3, 4),
     standups_enabled: bool = False,
     name_of: Callable[[str], str] | None = None,
+    expected_on: Callable[[str, dt.date], bool] | None = None,
 ) -> WeeklyReport:
     """Assemble the report. `start_plan` is the plan as it stood when the week began."""
 
@@ -369,8 +367,10 @@ def build_report(
             label_of[s.user_id] = s.user_name or display(s.user_id)
         for uid in list(team) + [u for u in counts if u not in team]:
             who = label_of.get(uid) or display(uid)
+            # Only the days this person owed a standup count (no holidays, no time off).
+            owed = [d for d in days if expected_on is None or expected_on(uid, d)]
             report.participation.append(
-                Item(f"{who}: {counts.get(uid, 0)} of {len(days)} days", uid)
+                Item(f"{who}: {counts.get(uid, 0)} of {len(owed)} days", uid)
             )
 
     for r in plan.risks:
@@ -397,6 +397,7 @@ def report_for(
     team: Sequence[str] = (),
     workdays: Iterable[int] = (0, 1, 2, 3, 4),
     name_of: Callable[[str], str] | None = None,
+    expected_on: Callable[[str, dt.date], bool] | None = None,
 ) -> WeeklyReport:
     """The report for a collected week, with that week's standups when they are kept."""
     standups = standups_between(data.week.start, data.week.end) if standups_between else []
@@ -411,6 +412,7 @@ def report_for(
         workdays=workdays,
         standups_enabled=standups_between is not None,
         name_of=name_of,
+        expected_on=expected_on,
     )
 
 

@@ -1,5 +1,5 @@
 """Form submissions. Mistakes go back onto the form's fields; good input takes the same path as
-typed commands (`apply_batch_update`, `StandupService.submit`)."""
+typed commands (`apply_batch_update`, `Standups.submit`)."""
 
 from __future__ import annotations
 
