@@ -13,7 +13,15 @@ from datetime import date, timedelta
 from bot.commands.base import Command, Context, StandupCommands, StandupRow
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView, error
 from bot.slackids import is_user_id, mention
-from bot.standup.schedule import day_label
+
+
+def day_label(day: date) -> str:
+    """bot.standup.schedule's label, imported when used: every CLI word, the dashboard
+    included, loads this module, and the schedule pulls in zoneinfo and the standup rules."""
+    from bot.standup.schedule import day_label as label
+
+    return label(day)
+
 
 USAGE = (
     "/batch standup <2–3 sentences> — today's standup; "
