@@ -27,6 +27,7 @@ from bot.localenv import environment, plan_path, truthy
 if TYPE_CHECKING:
     from bot.commands import Context
     from bot.plan.store import Actor, PlanStore
+    from bot.replies import ChartView
 
 HEADER = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -171,6 +172,10 @@ def _verb_parser(verb: str) -> _Parser:
     parser = _parser(verb, usage, "\n".join(notes))
     if takes_words:
         parser.add_argument("words", nargs="*", help=argparse.SUPPRESS)
+    if verb == "chart":  # the one word whose answer is a file, not text
+        parser.add_argument(
+            "--out", metavar="FILE.png", default="burnup.png", help="where to write the PNG"
+        )
     return parser
 
 
@@ -193,8 +198,27 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
         cleanup()
+    from bot.replies import ChartView
+
+    if isinstance(reply.view, ChartView):
+        return _write_chart(reply.view, str(getattr(ns, "out", None) or "burnup.png"))
     print(render(reply), file=sys.stdout if reply.ok else sys.stderr)
     return reply.exit_code
+
+
+def _write_chart(view: ChartView, path: str) -> int:
+    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here)."""
+    from pathlib import Path
+
+    from bot.render.chart_png import burnup_png
+
+    png = burnup_png(view.chart)
+    try:
+        Path(path).write_bytes(png)
+    except OSError as exc:
+        raise CliFailure(f"Error: cannot write {path}: {exc.strerror or exc}") from None
+    print(f"{view.summary}\nwrote {path} ({len(png):,} bytes)")
+    return 0
 
 
 def _bare_context(store: PlanStore) -> Context:

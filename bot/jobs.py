@@ -50,9 +50,21 @@ def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
 
 
 def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    from bot.report.job import run_cadence
+    from bot.report.cadence import run_cadence
 
     return run_cadence(rt, at, force)
+
+
+def _escalate(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.lead_jobs import run_blocker_escalation
+
+    return run_blocker_escalation(rt, at, force)
+
+
+def _risk_review(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.lead_jobs import run_risk_review
+
+    return run_risk_review(rt, at, force)
 
 
 JOBS: dict[str, tuple[JobFn, str]] = {
@@ -61,6 +73,8 @@ JOBS: dict[str, tuple[JobFn, str]] = {
     "standup-digest": (_digest, "the day's digest in the standup thread: answered, missing"),
     "weekly-report": (_weekly, "post the weekly report draft on Friday"),
     "cadence-reminders": (_cadence, "bi-weekly demo and monthly retrospective reminders"),
+    "blocker-escalation": (_escalate, "tell the admins once about a blocker open too long"),
+    "risk-review": (_risk_review, "Friday DM to the lead: are the open risks still accurate?"),
 }
 
 
@@ -116,6 +130,8 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
     add("weekly-report", IntervalTrigger(minutes=15), "weekly-report-catch-up")
     if s.demo_every_weeks or s.retro_monthly:
         add("cadence-reminders", IntervalTrigger(minutes=15))
+    for name in ("blocker-escalation", "risk-review"):  # each decides what is due, once
+        add(name, IntervalTrigger(minutes=15))
     scheduler.start()
     # Catch up right away instead of waiting for the first tick.
     for name in ("standup-prompts", "weekly-report"):
@@ -162,6 +178,20 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
             "weekly-report",
             next_fire_time(now, s.report_time, zone),
             f"Fridays {s.report_time:%H:%M} {s.timezone}; late within {s.report_grace_hours:g} h",
+        )
+    )
+    rows.append(
+        (
+            "blocker-escalation",
+            None,
+            f"checked every 15 min; blockers open > {s.blocker_escalate_days} days, once each",
+        )
+    )
+    rows.append(
+        (
+            "risk-review",
+            next_fire_time(now, s.report_time, zone),
+            f"Fridays {s.report_time:%H:%M} {s.timezone}, DM to the lead",
         )
     )
     if s.demo_every_weeks or s.retro_monthly:

@@ -7,6 +7,7 @@ mrkdwn escaping in exactly one place (the Block Kit renderer).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -15,6 +16,7 @@ from bot.plan.model import Batch, Plan
 
 if TYPE_CHECKING:  # type names only: the dashboard path does not load the report builder
     from bot.plan.store import HistoryEntry
+    from bot.report.burnup import BurnUp
     from bot.report.weekly import WeeklyReport
 
 Visibility = Literal["caller", "channel"]
@@ -36,9 +38,10 @@ class ErrorView:
 
 @dataclass(frozen=True)
 class DashboardView:
-    """The old tool's dashboard table."""
+    """The old tool's dashboard table; `today` marks batches past their due date."""
 
     plan: Plan
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class StatusView:
 
     plan: Plan
     notice: str | None = None  # the plan's freshness in remote mode (stale, invalid upstream)
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class BatchView:
     plan: Plan
     batch: Batch
     history: tuple[HistoryEntry, ...] = ()
+    today: dt.date | None = None
+    forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,24 @@ class WeeklyView:
 
 
 @dataclass(frozen=True)
+class ChartView:
+    """The burn-up chart's numbers; each edge draws the PNG (bot.render.chart_png)."""
+
+    chart: BurnUp
+
+    @property
+    def summary(self) -> str:
+        c = self.chart
+        overall = f"{c.overall[-1]:.0f}%" if c.overall else "no progress yet"
+        return (
+            f"Burn-up: {len(c.batches)} batches over {len(c.weeks)} weeks; overall {overall}, "
+            f"planned {c.planned[c.actual_weeks - 1]:.0f}% by the end of this week"
+            if c.actual_weeks
+            else f"Burn-up: {len(c.batches)} batches, the program has not started yet"
+        )
+
+
+@dataclass(frozen=True)
 class StandupListView:
     title: str
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
@@ -95,6 +119,7 @@ View = (
     | HistoryView
     | WeeklyView
     | StandupListView
+    | ChartView
 )
 
 
@@ -102,8 +127,17 @@ View = (
 class OpenModal:
     """Ask the edge to open a form (Slack modal) for a batch; the shell explains instead."""
 
-    kind: Literal["update", "standup"]
+    kind: Literal["update", "standup", "blocker"]
     batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
+    edge sends it through the Messenger after answering; the shell and the CLI print it."""
+
+    user_id: str
+    text: str  # plain text; each edge escapes it
 
 
 @dataclass(frozen=True)
@@ -113,6 +147,7 @@ class Reply:
     exit_code: int = 0
     plan_changed: bool = False
     modal: OpenModal | None = None
+    notices: tuple[Notice, ...] = ()
 
     @property
     def ok(self) -> bool:

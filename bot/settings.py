@@ -106,17 +106,22 @@ class Settings(BaseSettings):
     )
     retro_monthly: bool = Field(default=False, validation_alias="BATCHBOT_RETRO_MONTHLY")
     scheduler: bool = Field(default=True, validation_alias="BATCHBOT_SCHEDULER")
+    # The lead's week: who gets the Friday risk review, when an open blocker is escalated.
+    lead: CsvList = Field(default=(), validation_alias="BATCHBOT_LEAD")
+    blocker_escalate_days: int = Field(
+        default=3, ge=1, le=90, validation_alias="BATCHBOT_BLOCKER_ESCALATE_DAYS"
+    )
     log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="BATCHBOT_LOG_FORMAT"
     )
 
-    @field_validator("editors", "admins", "team", "workdays", "holidays", mode="before")
+    @field_validator("editors", "admins", "team", "workdays", "holidays", "lead", mode="before")
     @classmethod
     def _split(cls, value: Any) -> tuple[str, ...]:
         return _csv(value)
 
-    @field_validator("editors", "admins", "team")
+    @field_validator("editors", "admins", "team", "lead")
     @classmethod
     def _user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:

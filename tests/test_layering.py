@@ -62,6 +62,8 @@ LAYERS: dict[str, str] = {
     "bot.standup.schedule": "core",
     "bot.standup": "services",
     "bot.report.job": "services",
+    "bot.report.cadence": "services",
+    "bot.report.lead_jobs": "services",
     "bot.db": "adapters",
     "bot.messenger": "adapters",
     "bot.settings": "adapters",

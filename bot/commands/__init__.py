@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.commands import blockers as _blockers
 from bot.commands import calendar as _calendar
+from bot.commands import chart as _chart
+from bot.commands import goals as _goals
 from bot.commands import plan as _plan
+from bot.commands import risks as _risks
 from bot.commands import standup as _standup
 from bot.commands.base import (
     Command,
@@ -32,7 +36,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _calendar)
+_MODULES = (_plan, _standup, _calendar, _goals, _blockers, _risks, _chart)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:

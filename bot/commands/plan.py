@@ -42,16 +42,21 @@ USAGE = (
 
 def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
+    today = ctx.clock().date()
     if not args:
-        return Reply(StatusView(plan, ctx.store.notice()))
+        return Reply(StatusView(plan, ctx.store.notice(), today))
     if len(args) > 1:
         raise UsageError("status takes at most one batch id")
     batch = find_batch(plan, args[0])
-    return Reply(BatchView(plan, batch, tuple(ctx.store.history(batch.id, limit=5))))
+    from bot.report.schedule import forecast, progress_samples
+
+    history = ctx.store.history(batch.id, limit=0)  # all of it: the pace needs the start
+    pace = forecast(plan, batch, progress_samples(history).get(batch.id, []), today)
+    return Reply(BatchView(plan, batch, tuple(history[:5]), today, pace.text() if pace else ""))
 
 
 def dashboard(cmd: Command, ctx: Context, args: list[str]) -> Reply:
-    return Reply(DashboardView(ctx.store.load()))
+    return Reply(DashboardView(ctx.store.load(), ctx.clock().date()))
 
 
 def validate(cmd: Command, ctx: Context, args: list[str]) -> Reply:
@@ -100,7 +105,7 @@ def apply_batch_update(
 def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if not args:
         plan = ctx.store.load()
-        from bot.report.weekly import metric_lines
+        from bot.report.metrics import metric_lines
 
         lines = tuple(
             f"{m.label}: {m.value}"
@@ -132,7 +137,8 @@ def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
     """The weekly report draft: the same builder the Friday job posts."""
-    from bot.report.weekly import collect_week, report_for, to_markdown
+    from bot.render.report_markdown import to_markdown
+    from bot.report.weekly import collect_week, report_for
 
     now = now or ctx.clock()
     plan = ctx.store.load()

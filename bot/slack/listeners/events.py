@@ -46,6 +46,9 @@ def answer_dm(edge: Edge, event: dict[str, Any]) -> None:
         user, edge.standups.display_name(user), event.get("text", ""), "dm"
     )
     text, blocks = kit.render(reply)
+    from bot.slack.listeners.lead import with_track_it
+
+    blocks = with_track_it(blocks, reply, event.get("text", ""))
     try:
         edge.slack.post(event["channel"], text, blocks)
     except Exception as exc:
