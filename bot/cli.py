@@ -17,6 +17,7 @@ the rest intermixed. Only the chosen command's parser is built.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +45,7 @@ Running the bot:
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot doctor                 check settings, git, the plan, the database and Slack
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -193,7 +195,7 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     if verb in NEEDS_SERVICES:
         ctx, cleanup = _service_context(ns, env)
     else:
-        ctx = _bare_context(store)
+        ctx = _bare_context(store, env)
     try:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
@@ -221,12 +223,24 @@ def _write_chart(view: ChartView, path: str) -> int:
     return 0
 
 
-def _bare_context(store: PlanStore) -> Context:
-    import datetime as dt
-
+def _bare_context(store: PlanStore, env: Mapping[str, str]) -> Context:
     from bot.commands import Context
 
-    return Context(store=store, clock=lambda: dt.datetime.now().astimezone())
+    return Context(store=store, clock=_clock(env))
+
+
+def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
+    """The wall clock, or `BATCHBOT_TODAY=YYYY-MM-DD` (that day at the current time): what
+    the dashboard and status take as today for overdue marks and forecasts, so their output
+    can be reproduced (and pinned in tests) whatever the date."""
+    value = (env.get("BATCHBOT_TODAY") or "").strip()
+    if not value:
+        return lambda: dt.datetime.now().astimezone()
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
+    return lambda: dt.datetime.combine(day, dt.datetime.now().time()).astimezone()
 
 
 def _service_context(
@@ -327,10 +341,14 @@ def _run_import(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.plan.store import PlanConflict, PlanStore
 
     source = Path(ns.source)
+    remote = not ns.to and not ns.plan and bool(env.get("BATCHBOT_GIT_URL", "").strip())
     target = Path(ns.to) if ns.to else plan_path(ns.plan, env)
     try:
         plan = codec.read(source)
-        store = PlanStore(target)
+        # BATCHBOT_GIT_URL set: the import is pushed to the team's repository like any write.
+        store = _remote_store(env) if remote else PlanStore(target)
+        if remote:
+            target = Path(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
         saved = store.replace(plan, _actor(ns, store), f"Import plan from {source.name}")
     except (PlanInvalid, PlanConflict) as exc:
         raise CliFailure(f"Error: {exc}") from None
@@ -387,7 +405,8 @@ def _jobs_parser() -> _Parser:
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report.\n"
+        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
+        "cadence-reminders, blocker-escalation, risk-review.\n"
         "`list` shows when each runs next; `run` runs one now (or as if at --at).",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
@@ -437,6 +456,22 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
+def _doctor_parser() -> _Parser:
+    return _parser(
+        "doctor",
+        "batchbot doctor",
+        "Check the installation: settings, git (present, identity, repository state, remote),\n"
+        "the plan, the database and Slack (auth.test, scopes against manifest.yml). One line\n"
+        "per check with what to do when it fails; exit 1 when any check failed.",
+    )
+
+
+def _run_doctor(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.doctor import main as doctor_main
+
+    return doctor_main({"plan": ns.plan})
+
+
 def _help_parser() -> _Parser:
     parser = _parser("help", "batchbot help [COMMAND]", "The commands, or one command's usage.")
     parser.add_argument("topic", nargs="?", metavar="COMMAND")
@@ -460,6 +495,7 @@ COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
     "serve": (_serve_parser, _run_serve),
     "jobs": (_jobs_parser, _run_jobs),
     "init": (_init_parser, _run_init),
+    "doctor": (_doctor_parser, _run_doctor),
     "help": (_help_parser, _run_help),
 }
 

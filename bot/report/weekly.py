@@ -483,7 +483,10 @@ def collect_week(
     week_end = wall_instant(week.end + dt.timedelta(days=1), dt.time(0), tz)
     end = min(now, week_end)
     start_plan = store.plan_at(start - dt.timedelta(seconds=1))
-    everything = store.history(until=end, limit=0)  # the pace of each batch needs it all
-    history = [e for e in everything if e.when >= start] if end > start else []
+    history = store.history(since=start, until=end, limit=0) if end > start else []
+    # The pace of each batch needs the history before the week too (batchbot's own commits;
+    # hand edits there are not diffed, see PlanStore.history).
+    before = store.history(until=start, limit=0, diff_by_hand=False)
     end_plan = store.plan_at(end) if end < now else None
-    return WeekData(week, end_plan or plan, start_plan, history, progress_samples(everything))
+    samples = progress_samples([*before, *history])
+    return WeekData(week, end_plan or plan, start_plan, history, samples)
