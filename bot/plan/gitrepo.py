@@ -25,6 +25,7 @@ _BASE_ENV = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0
 @dataclass(frozen=True)
 class GitRepo:
     root: Path
+    env: tuple[tuple[str, str], ...] = ()  # per-repository settings, e.g. a remote's auth
 
     @staticmethod
     def find(path: Path) -> GitRepo | None:
@@ -54,7 +55,7 @@ class GitRepo:
         check: bool = True,
         input_text: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, **_BASE_ENV, **(env or {})}
+        full_env = {**os.environ, **_BASE_ENV, **dict(self.env), **(env or {})}
         proc = subprocess.run(
             ["git", *args],
             cwd=self.root,

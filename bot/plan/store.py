@@ -113,6 +113,18 @@ class PlanStore:
             self._repo = GitRepo.find(self.path)
         return self._repo  # type: ignore[return-value]
 
+    def _rel(self, repo: GitRepo) -> str:
+        """The plan file's path inside its repository."""
+        return repo.relative(self.path)
+
+    def _head(self) -> str:
+        """The revision whose history is the plan's (the remote store reads its fetched tip)."""
+        return "HEAD"
+
+    def notice(self) -> str | None:
+        """A line for people about the plan's freshness (remote mode); None when all is well."""
+        return None
+
     def load(self) -> Plan:
         """The current plan; re-parsed only when the file changed on disk."""
         try:
@@ -339,23 +351,24 @@ class PlanStore:
         repo = self.repo
         if repo is None:
             return []
-        rel = repo.relative(self.path)
-        args = ["log", "--format=%H%x1f%cI%x1f%an%x1f%ae%x1f%s%x1f%B%x1e"]
+        rel = self._rel(repo)
+        # NUL separates fields and records: git never stores NUL in a commit message, while any
+        # other control character can reach one (a value typed with \x1e broke the old parser).
+        args = ["log", "-z", "--format=%H%x00%cI%x00%an%x00%ae%x00%s%x00%B"]
         if since:
             args.append(f"--since={since.astimezone(dt.UTC).isoformat()}")
         if until:
             args.append(f"--until={until.astimezone(dt.UTC).isoformat()}")
         if batch_id is None and limit:
             args.append(f"-n{limit}")
-        proc = repo.run(*args, "--", rel, check=False)
+        proc = repo.run(*args, self._head(), "--", rel, check=False)
         if proc.returncode != 0:
             return []
         entries: list[HistoryEntry] = []
-        for record in proc.stdout.split("\x1e"):
-            record = record.strip("\n")
-            if not record:
-                continue
-            sha, when, name, email, subject, body = record.split("\x1f", 5)
+        fields = proc.stdout.split("\x00")
+        for at in range(0, len(fields) - 5, 6):
+            sha, when, name, email, subject, body = fields[at : at + 6]
+            sha = sha.strip("\n")
             changes = parse_trailers(body)
             by_hand = not changes and TRAILER.strip() not in body
             if by_hand:
@@ -394,9 +407,9 @@ class PlanStore:
         repo = self.repo
         if repo is None:
             return None
-        rel = repo.relative(self.path)
+        rel = self._rel(repo)
         stamp = when.astimezone(dt.UTC).isoformat()
-        sha = repo.run("rev-list", "-1", f"--before={stamp}", "HEAD", "--", rel, check=False)
+        sha = repo.run("rev-list", "-1", f"--before={stamp}", self._head(), "--", rel, check=False)
         if sha.returncode != 0 or not sha.stdout.strip():
             return None
         return self._plan_at(repo, rel, sha.stdout.strip())
