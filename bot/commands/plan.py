@@ -104,7 +104,8 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
         lines = tuple(
             f"{m.label}: {m.value}"
-            + (f" (target {m.target}) {'✅' if m.ok else '⚠️'}" if m.target else "")
+            + (f" (target {m.target})" if m.target else "")
+            + ("" if m.ok is None else (" ✅" if m.ok else " ⚠️"))
             for m in metric_lines(plan.metrics, plan.targets, None)
         )
         return Reply(TextView("Metrics this week", lines))

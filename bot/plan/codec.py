@@ -121,6 +121,12 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             legacy_data["targets"] = _numbers(as_dict(plan.targets))
         if plan.risks:
             legacy_data["risks"] = [as_dict(r) for r in plan.risks]
+        if plan.people:
+            legacy_data["people"] = dict(plan.people)
+        if plan.measured:
+            legacy_data["measured"] = {
+                k: {"source": m.source, "at": m.at.isoformat()} for k, m in plan.measured.items()
+            }
         return legacy_data
     data: dict[str, Any] = {}
     program = as_dict(plan.program, drop_none=True)
@@ -129,6 +135,10 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
     data["metrics"] = metrics
     data["targets"] = _numbers(as_dict(plan.targets))
     data["risks"] = [as_dict(r) for r in plan.risks]
+    if plan.people:  # only when used, so existing plan files keep their exact bytes
+        data["people"] = dict(plan.people)
+    if plan.measured:
+        data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
     return data
 
 

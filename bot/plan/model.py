@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
@@ -54,15 +54,32 @@ class Batch:
 class Metrics:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    prsMerged: Count = 0
-    ciPassRate: Percent = 0
-    coverage: Percent = 0
-    productionIncidents: Count = 0
-    deploymentMinutes: Minutes = 0
-    # Monitoring figures the team may also track; None means "not measured yet".
+    # None means "not measured": shown as such, never as 0 and never as a win.
+    prsMerged: Count | None = None
+    ciPassRate: Percent | None = None
+    coverage: Percent | None = None
+    productionIncidents: Count | None = None
+    deploymentMinutes: Minutes | None = None
     ciFlakeRate: Percent | None = None
     workflowMinutes: Minutes | None = None
     openCriticalVulns: Count | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Where a metric's value came from and when (`[measured.prsMerged]` in the plan).
+
+    Written by `metrics collect`; a metric without one was typed by a person.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    source: Annotated[str, MinLen(1), MaxLen(500)]
+    at: dt.datetime
+
+
+SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,10 @@ class Plan:
     metrics: Metrics = Metrics()
     targets: Targets = Targets()
     risks: tuple[Risk, ...] = ()
+    #: Slack user id → GitHub login (`[people]`), for @-mentions in the GitHub report issue.
+    people: dict[str, str] = field(default_factory=dict, hash=False)
+    #: metric name → where its current value came from (`[measured.NAME]`).
+    measured: dict[str, Measurement] = field(default_factory=dict, hash=False)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -211,7 +232,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks")
+    known = ("program", "batches", "metrics", "targets", "risks", "people", "measured")
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -254,6 +275,20 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         risk = _collect(Risk, raw, f"risks[{i}]", problems)
         if risk is not None:
             risks.append(risk)
+    people = _people(data.get("people", {}), problems)
+    measured: dict[str, Measurement] = {}
+    raw_measured = data.get("measured", {})
+    if not isinstance(raw_measured, dict):
+        problems.append(Problem("measured", "must be a table of metric name → source"))
+        raw_measured = {}
+    for name, raw in raw_measured.items():
+        if name not in field_names(Metrics):
+            hint = did_you_mean(str(name), field_names(Metrics))
+            problems.append(Problem(f"measured.{name}", f"is not a metric{hint}"))
+            continue
+        found = _collect(Measurement, raw, f"measured.{name}", problems)
+        if found is not None:
+            measured[name] = found
     problems.extend(check_batches(links))
     if problems:
         raise PlanInvalid(problems, source)
@@ -263,7 +298,25 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         metrics=metrics,
         targets=targets,
         risks=tuple(risks),
+        people=people,
+        measured=measured,
     )
+
+
+def _people(raw: Any, problems: list[Problem]) -> dict[str, str]:
+    """`[people]`: `U012ABCDEF = "octocat"` — a Slack user id and that person's GitHub login."""
+    if not isinstance(raw, dict):
+        problems.append(Problem("people", "must be a table of Slack user id = GitHub login"))
+        return {}
+    people: dict[str, str] = {}
+    for key, login in raw.items():
+        if not SLACK_ID.match(str(key)):
+            problems.append(Problem(f"people.{key}", "is not a Slack user id (like U012ABCDEF)"))
+        elif not isinstance(login, str) or not GITHUB_LOGIN.match(login.removeprefix("@")):
+            problems.append(Problem(f"people.{key}", f"{login!r} is not a GitHub login"))
+        else:
+            people[str(key)] = login.removeprefix("@")
+    return people
 
 
 def plan_from_trusted(data: dict[str, Any]) -> Plan:
@@ -284,6 +337,14 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         metrics=Metrics(**data.get("metrics", {})),
         targets=Targets(**data.get("targets", {})),
         risks=tuple(Risk(**r) for r in data.get("risks", [])),
+        people=dict(data.get("people", {})),
+        measured={
+            name: Measurement(
+                m["source"],
+                dt.datetime.fromisoformat(m["at"]) if isinstance(m["at"], str) else m["at"],
+            )
+            for name, m in data.get("measured", {}).items()
+        },
     )
 
 

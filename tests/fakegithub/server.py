@@ -206,7 +206,9 @@ class FakeGitHub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fakegithub", daemon=True
+            target=lambda: self._server.serve_forever(poll_interval=0.05),  # type: ignore[union-attr]
+            name="fakegithub",
+            daemon=True,
         )
         self._thread.start()
         return self
