@@ -400,6 +400,26 @@ class FakeGitHub:
             "visibility": "private",
         }
 
+    def _workflow_json(self, repo: Repo, workflow: str) -> JsonDict:
+        by_id = {str(v): k for k, v in repo.workflows.items()}
+        file = by_id.get(workflow, workflow)
+        if file not in repo.workflows:
+            raise GitHubError(404, "Not Found")
+        wid = repo.workflows[file]
+        url = f"{self.url}/repos/{repo.full_name}/actions/workflows/{wid}"
+        return {
+            "id": wid,
+            "node_id": f"W_{wid}",
+            "name": file.rsplit(".", 1)[0].upper(),
+            "path": f".github/workflows/{file}",
+            "state": "active",
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "url": url,
+            "html_url": f"{self.url}/{repo.full_name}/actions/workflows/{file}",
+            "badge_url": f"{self.url}/{repo.full_name}/workflows/{file}/badge.svg",
+        }
+
     def _run_json(self, repo: Repo, run: JsonDict) -> JsonDict:
         base = f"{self.url}/repos/{repo.full_name}/actions"
         url = f"{base}/runs/{run['id']}"
@@ -653,6 +673,9 @@ class FakeGitHub:
         rest = m.group(3) or ""
         if method == "GET" and rest == "":
             return 200, self._repo_json(repo), {}
+        one_wf = re.fullmatch(r"/actions/workflows/([^/]+)", rest)
+        if method == "GET" and one_wf:
+            return 200, self._workflow_json(repo, one_wf.group(1)), {}
         wf = re.fullmatch(r"/actions/workflows/([^/]+)/runs", rest)
         if method == "GET" and wf:
             return self._runs(repo, wf.group(1), query)
