@@ -17,7 +17,17 @@ from pathlib import Path
 from bot.plan.store import Actor, PlanStore
 
 DEFAULT_PLAN = "plan/execution-plan.toml"
-PLAN_VERBS = {"dashboard", "weekly", "update", "metrics", "validate", "history", "status", "help"}
+PLAN_VERBS = {
+    "dashboard",
+    "weekly",
+    "update",
+    "metrics",
+    "validate",
+    "history",
+    "status",
+    "help",
+    "report",
+}
 
 CLI_HELP = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -33,6 +43,9 @@ Plan commands (same as /batch in Slack):
   metrics key=val …              set metrics (prsMerged, ciPassRate, coverage,
                                  productionIncidents, deploymentMinutes, ciFlakeRate,
                                  workflowMinutes, openCriticalVulns)
+  metrics collect [--at ISO]     collect this week's metrics from GitHub, commit them
+  report publish [--week YYYY-Www]
+                                 publish the week's report as a GitHub issue (once per week)
   validate                       check the plan file, listing every problem
   history [batch-id]             who changed what and when, from git
   import OLD.json [--to PATH]    convert the old execution-plan.json to TOML (and commit it)
@@ -158,13 +171,25 @@ def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
         print(CLI_HELP)
         return 0
     store = _store(opts)
-    read_only = words[0] not in ("update", "metrics") or len(words) == 1
+    read_only = words[0] not in ("update", "metrics", "report") or len(words) == 1
     actor = Actor("local") if read_only else _actor(opts, store)
     ctx = Context(store=store, clock=lambda: dt.datetime.now().astimezone())
+    if _uses_github(words):
+        from bot.github.service import cli_service
+
+        if isinstance(opts.get("at"), str):
+            words = [*words, "--at", str(opts["at"])]  # `--at` is also a global option
+        ctx.github, ctx.clock = cli_service(store.path)
     reply = handle(Command(actor, tuple(words), "cli"), ctx)
     out = sys.stdout if reply.ok else sys.stderr
     print(render(reply), file=out)
     return reply.exit_code
+
+
+def _uses_github(words: list[str]) -> bool:
+    """Only `metrics collect` and `report publish` build Settings and the GitHub client."""
+    second = words[1].lower() if len(words) > 1 else ""
+    return (words[0], second) in (("metrics", "collect"), ("report", "publish"))
 
 
 def _import(opts: dict[str, str | bool], args: list[str]) -> int:

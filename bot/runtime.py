@@ -53,9 +53,11 @@ def build_runtime(
     import socket
 
     from bot.db import Database
+    from bot.github.service import from_settings
     from bot.standup.service import StandupService
 
     clock = clock or system_clock
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     store = PlanStore(
         settings.execution_plan_path,
         push=settings.git_push,
@@ -73,6 +75,7 @@ def build_runtime(
         team=tuple(settings.team),
         workdays=settings.workday_numbers,
         name_of=standups.display_name,
+        github=from_settings(settings, lambda: database, owner),
     )
     return Runtime(
         settings=settings,
@@ -82,5 +85,5 @@ def build_runtime(
         db=database,
         ctx=ctx,
         standups=standups,
-        owner=owner or f"{socket.gethostname()}:{os.getpid()}",
+        owner=owner,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.commands import plan as _plan
+from bot.commands import report as _report
 from bot.commands import standup as _standup
 from bot.commands.base import (
     Command,
@@ -30,7 +31,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup)
+_MODULES = (_plan, _standup, _report)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:

@@ -16,6 +16,7 @@ from bot.replies import Reply, error
 
 if TYPE_CHECKING:
     from bot.db import StandupRecord
+    from bot.report.publish import GitHubService
 
 Origin = Literal["cli", "shell", "slack"]
 
@@ -60,6 +61,7 @@ class Context:
     team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
+    github: GitHubService | None = None  # metrics collect, report publish (bot/github/)
 
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -98,6 +98,10 @@ def apply_batch_update(
 
 
 def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    if args and args[0].lower() == "collect":
+        from bot.commands.report import metrics_collect
+
+        return metrics_collect(cmd, ctx, args[1:])
     if not args:
         plan = ctx.store.load()
         from bot.report.weekly import metric_lines

@@ -6,19 +6,39 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.github.client import GitHubAdapter, GitHubConfig, explain
+if TYPE_CHECKING:
+    from bot.github.client import GitHubAdapter
 
 __all__ = [
-    "GitHubAdapter",
     "GitHubConfig",
     "GitHubNotConfigured",
     "build_adapter",
     "config_from_settings",
     "repo_from_url",
 ]
+
+
+@dataclass(frozen=True)
+class GitHubConfig:
+    """What the adapter needs from Settings (built in `bot/github/__init__.py`)."""
+
+    repo: str  # owner/name
+    token: str | None = field(default=None, repr=False)
+    api_url: str = "https://api.github.com"
+    ci_workflow: str | None = None
+    deploy_workflow: str | None = None
+    incident_label: str = "incident"
+    app_id: str | None = None
+    private_key: str | None = field(default=None, repr=False)
+    timeout: int = 15
+    retries: int = 3
+    max_wait: float = 60.0  # seconds we may sleep for a rate limit before giving up
+    backoff: float = 0.5
+
 
 _GITHUB_URL = re.compile(
     r"^(?:https?://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
@@ -86,6 +106,8 @@ def config_from_settings(settings: Any) -> GitHubConfig:
 
 def build_adapter(settings: Any) -> GitHubAdapter:
     """The adapter, or GitHubNotConfigured with the setting to fix."""
+    from bot.github.client import GitHubAdapter, explain
+
     config = config_from_settings(settings)
     try:
         return GitHubAdapter(config)

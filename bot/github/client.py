@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from github import (
@@ -33,6 +32,7 @@ from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubRetry import GithubRetry
 from github.Repository import Repository
 
+from bot.github import GitHubConfig
 from bot.report.metrics import (
     Alert,
     Collection,
@@ -54,24 +54,6 @@ from bot.report.publish import IssueRef
 log = logging.getLogger("batchbot.github")
 
 SEARCH_CAP = 1000
-
-
-@dataclass(frozen=True)
-class GitHubConfig:
-    """What the adapter needs from Settings (built in `bot/github/__init__.py`)."""
-
-    repo: str  # owner/name
-    token: str | None = field(default=None, repr=False)
-    api_url: str = "https://api.github.com"
-    ci_workflow: str | None = None
-    deploy_workflow: str | None = None
-    incident_label: str = "incident"
-    app_id: str | None = None
-    private_key: str | None = field(default=None, repr=False)
-    timeout: int = 15
-    retries: int = 3
-    max_wait: float = 60.0  # seconds we may sleep for a rate limit before giving up
-    backoff: float = 0.5
 
 
 class _Retry(GithubRetry):

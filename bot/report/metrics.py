@@ -21,7 +21,6 @@ import datetime as dt
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo
 
 from bot.plan.edits import Change
 from bot.plan.model import Measurement, Plan
@@ -55,7 +54,7 @@ class Window:
         return f"{self.start:%a %d %b %H:%M} – {self.end:%a %d %b %H:%M %Z}"
 
 
-def week_window(at: dt.datetime, zone: ZoneInfo) -> Window:
+def week_window(at: dt.datetime, zone: dt.tzinfo) -> Window:
     """The report week up to `at`: from that week's Monday 00:00 wall time in `zone`."""
     if at.tzinfo is None:
         raise ValueError("give an instant with a UTC offset")
@@ -134,7 +133,7 @@ def ci_pass_rate(runs: Iterable[Run], window: Window, default_branch: str) -> fl
 def ci_flake_rate(runs: Iterable[Run], window: Window) -> float | None:
     outcomes: dict[str, set[str]] = {}
     for r in runs:
-        if r.created_at not in window:
+        if r.created_at not in window or r.status != "completed":
             continue
         seen = outcomes.setdefault(r.head_sha, set())
         if r.conclusion == "success":

@@ -65,6 +65,22 @@ class Claims(Protocol):
     def release(self, job: str, key: str) -> bool: ...
 
 
+class GitHubUnavailable(Exception):
+    """GitHub could not be used; the message is one line for people (never the token)."""
+
+
+class GitHubService(Protocol):
+    """What commands and jobs use of GitHub: `Context.github`, wired in `bot/runtime.py`.
+
+    `collect` never raises for GitHub trouble (failures are in the Collection);
+    `publish_week` raises GitHubUnavailable with one line saying what went wrong.
+    """
+
+    def collect(self, window: Window, at: dt.datetime) -> Collection: ...
+
+    def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published: ...
+
+
 @dataclass(frozen=True)
 class Published:
     ref: IssueRef | None
