@@ -44,6 +44,7 @@ class StatusView:
     """`/batch status`: program header and one line per batch."""
 
     plan: Plan
+    notice: str | None = None  # the plan's freshness in remote mode (stale, invalid upstream)
 
 
 @dataclass(frozen=True)

@@ -57,14 +57,9 @@ def build_runtime(
     from bot.standup.service import StandupService
 
     clock = clock or system_clock
-    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
-    store = PlanStore(
-        settings.execution_plan_path,
-        push=settings.git_push,
-        remote=settings.git_remote,
-        clock=clock,
-    )
     database = db or Database(settings.database_url)
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+    store = build_store(settings, clock)
     standups = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
     ctx = Context(
         store=store,
@@ -87,3 +82,46 @@ def build_runtime(
         standups=standups,
         owner=owner,
     )
+
+
+def build_store(settings: Settings, clock: Clock) -> PlanStore:
+    """Local mode: the plan file in this checkout. Remote mode (BATCHBOT_GIT_URL): a clone of
+    the team's repository kept in BATCHBOT_WORKDIR; `start_remote` clones and syncs it."""
+    if not settings.remote_mode:
+        return PlanStore(
+            settings.execution_plan_path,
+            push=settings.git_push,
+            remote=settings.git_remote,
+            clock=clock,
+        )
+    from bot.plan.remote import RemoteConfig, RemotePlanStore
+
+    token = settings.git_token.get_secret_value() if settings.git_token else None
+    config = RemoteConfig(
+        url=settings.git_url or "",
+        plan_file=settings.plan_file,
+        branch=settings.git_branch,
+        workdir=settings.remote_workdir,
+        token=token,
+        sync_seconds=settings.sync_seconds,
+    )
+    return RemotePlanStore(config, clock=clock)
+
+
+def tell_admins_plan_invalid(rt: Runtime, sha: str, reason: str) -> None:
+    """DM the admins once per bad upstream commit, across every instance (a DB claim)."""
+    now = rt.clock()
+    if not rt.db.claim("plan-invalid", sha, now, now, rt.owner):
+        return
+    from bot.render.escape import esc
+
+    text = (
+        f":warning: The plan at commit {sha[:10]} is not valid, so batchbot keeps serving the "
+        f"last valid plan and refuses changes until it is fixed upstream: {esc(reason)}"
+    )
+    for admin in rt.settings.admins:
+        try:
+            rt.messenger.dm(admin, text)
+        except Exception as exc:  # one admin unreachable must not stop the others
+            rt.log.error("could not tell %s the plan is invalid: %s", admin, exc)
+    rt.db.finish("plan-invalid", sha, "done")

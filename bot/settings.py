@@ -60,6 +60,21 @@ class Settings(BaseSettings):
     admins: CsvList = Field(default=(), validation_alias="BATCHBOT_ADMINS")
     git_push: bool = Field(default=False, validation_alias="BATCHBOT_GIT_PUSH")
     git_remote: str = Field(default="origin", validation_alias="BATCHBOT_GIT_REMOTE")
+    # Remote mode: the plan lives in the team's repository; the bot's clone is only a cache.
+    git_url: str | None = Field(default=None, validation_alias="BATCHBOT_GIT_URL")
+    git_branch: str | None = Field(default=None, validation_alias="BATCHBOT_GIT_BRANCH")
+    plan_file: str = Field(
+        default="plan/execution-plan.toml", validation_alias="BATCHBOT_PLAN_FILE"
+    )
+    git_token: SecretStr | None = Field(default=None, validation_alias="BATCHBOT_GIT_TOKEN")
+    workdir: Path | None = Field(default=None, validation_alias="BATCHBOT_WORKDIR")
+    sync_seconds: float = Field(
+        default=30, ge=0.1, le=24 * 3600, validation_alias="BATCHBOT_SYNC_SECONDS"
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="BATCHBOT_GITHUB_WEBHOOK_SECRET"
+    )
+    queue_size: int = Field(default=200, ge=1, le=100_000, validation_alias="BATCHBOT_QUEUE_SIZE")
 
     database_url: str = "sqlite:///batchbot.db"
     team: CsvList = Field(default=(), validation_alias="BATCHBOT_TEAM")
@@ -197,6 +212,32 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     # -- derived -----------------------------------------------------------------------------
+    @field_validator("git_url", "git_branch", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def remote_mode(self) -> bool:
+        return self.git_url is not None
+
+    @property
+    def remote_workdir(self) -> Path:
+        """BATCHBOT_WORKDIR, else a cache folder per remote URL (so two remotes never mix)."""
+        if self.workdir is not None:
+            return self.workdir
+        import hashlib
+        import os
+
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        digest = hashlib.sha256((self.git_url or "").encode()).hexdigest()[:12]
+        return base / "batchbot" / "remote" / digest
+
+    @property
+    def plan_path_ignored(self) -> bool:
+        """EXECUTION_PLAN_PATH was set but remote mode ignores it (warned at start)."""
+        return self.remote_mode and "execution_plan_path" in self.model_fields_set
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

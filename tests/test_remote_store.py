@@ -89,9 +89,7 @@ def test_update_is_pushed_before_it_is_reported_saved(remote: Path, tmp_path: Pa
     assert progress(store) == 40
 
 
-def test_write_is_reapplied_on_top_of_a_commit_pushed_by_someone_else(
-    remote: Path, tmp_path: Path
-):
+def test_write_is_reapplied_on_top_of_a_commit_pushed_by_someone_else(remote: Path, tmp_path: Path):
     store = make_store(remote, tmp_path / "work")
     upstream_commit(remote, tmp_path, 'owner = ""->owner = "Merged Upstream"')
     set_progress(store, 55)  # no sync in between: the write itself fetches
@@ -164,7 +162,9 @@ def test_an_invalid_plan_upstream_is_flagged_and_the_last_valid_one_served(
     remote: Path, tmp_path: Path
 ):
     told: list[tuple[str, str]] = []
-    store = make_store(remote, tmp_path / "work", on_invalid=lambda sha, why: told.append((sha, why)))
+    store = make_store(
+        remote, tmp_path / "work", on_invalid=lambda sha, why: told.append((sha, why))
+    )
     good = store.state().sha
     bad = upstream_commit(remote, tmp_path, "break", name="bad")
     store.sync()
@@ -218,9 +218,7 @@ def test_report_archive_files_are_committed_to_the_remote(remote: Path, tmp_path
 def test_the_token_is_never_written_to_the_clone_or_shown_in_errors(tmp_path: Path):
     token = "ghp_SECRETSECRETSECRET1234"
     store = RemotePlanStore(
-        RemoteConfig(
-            url="http://127.0.0.1:9/team/plan.git", workdir=tmp_path / "w", token=token
-        )
+        RemoteConfig(url="http://127.0.0.1:9/team/plan.git", workdir=tmp_path / "w", token=token)
     )
     with pytest.raises(NotSaved) as caught:
         store.start()

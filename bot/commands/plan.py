@@ -43,7 +43,7 @@ USAGE = (
 def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
     if not args:
-        return Reply(StatusView(plan))
+        return Reply(StatusView(plan, ctx.store.notice()))
     if len(args) > 1:
         raise UsageError("status takes at most one batch id")
     batch = find_batch(plan, args[0])

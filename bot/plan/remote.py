@@ -170,7 +170,9 @@ class RemotePlanStore(PlanStore):
         self._thread: threading.Thread | None = None
         self._branch: str | None = config.branch
         self._told_invalid: set[str] = set()
-        self.push_attempts = 0  # pushes tried, for the bench's retries-per-update figure
+        self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
+        self.pushes = 0
+        self.commits_pushed = 0
         self._git = GitRepo(self.clone_dir, env=self._auth_env())
 
     # -- git plumbing ----------------------------------------------------------------------
@@ -313,6 +315,8 @@ class RemotePlanStore(PlanStore):
                 self._run("fetch", "--quiet", "--no-tags", "origin", refspec)
             else:
                 kind, why = classify_push_failure(exc.output)
+                if kind == "other":
+                    log.warning("git fetch failed: %s", exc.output[-300:])
                 if "couldn't find remote ref" in exc.output.lower():
                     why = f"the remote has no branch {self.branch!r}"
                 raise NotSaved(why) from None
@@ -343,6 +347,8 @@ class RemotePlanStore(PlanStore):
                 msg = str(exc) if isinstance(exc, NotSaved) else "git fetch failed"
                 if before.error != msg:
                     log.warning("plan sync failed: %s", msg)
+                if before.plan is None:  # a restart while the remote is down: the last fetch
+                    self._serve_local_tip()
                 return self._set(error=msg)
             if tip == before.sha and not before.invalid_sha:
                 return self._set(synced_at=_now(), error=None)
@@ -372,6 +378,18 @@ class RemotePlanStore(PlanStore):
         if before.sha != tip and self.on_change is not None:
             self._safe(self.on_change, before.sha, tip)
         return state
+
+    def _serve_local_tip(self) -> None:
+        proc = self._git.run("rev-parse", "--verify", "--quiet", self.tracking_ref, check=False)
+        sha = proc.stdout.strip()
+        if not sha:
+            return
+        try:
+            plan = self._plan_at_sha(sha)
+        except (PlanInvalid, NotSaved):
+            return
+        if plan is not None:
+            self._set(sha=sha, plan=plan)
 
     def _set(self, **changes: object) -> PlanState:
         import dataclasses
@@ -461,7 +479,8 @@ class RemotePlanStore(PlanStore):
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
-            with self._file_lock():
+            # The sync loop fetches into the same ref: one git at a time moves it.
+            with self._file_lock(), self._fetch_lock:
                 self._commit_batch_locked(batch)
         except BaseException as exc:
             if isinstance(exc, NotSaved):
@@ -501,14 +520,7 @@ class RemotePlanStore(PlanStore):
                 "push", "--porcelain", "origin", f"{head}:refs/heads/{self.branch}", check=False
             )
             if proc.returncode == 0:
-                self._run("update-ref", self.tracking_ref, head)
-                before = self.state().sha
-                self._set(sha=head, plan=plan, synced_at=_now(), error=None, invalid_sha=None)
-                if plan is not None:
-                    codec.remember_valid(codec.dumps(plan, as_json=self._as_json), self._as_json)
-                self._finish(batch, results)
-                if self.on_change is not None:
-                    self._safe(self.on_change, before, head)
+                self._pushed(batch, results, head, plan)
                 return
             output = redact(proc.stderr + proc.stdout, self.config.token)
             kind, why = classify_push_failure(output)
@@ -517,6 +529,29 @@ class RemotePlanStore(PlanStore):
                 raise NotSaved(f"not saved: {why}; nothing was changed")
             reason = why
         raise NotSaved(f"not saved: {reason} {self.config.max_attempts} times; try again")
+
+    def _pushed(
+        self,
+        batch: list[_Pending],
+        results: dict[int, Saved | BaseException],
+        head: str,
+        plan: Plan | None,
+    ) -> None:
+        """The push landed: tell every writer first — nothing after this may say 'not saved'."""
+        self._finish(batch, results)
+        self.pushes += 1
+        self.commits_pushed += sum(1 for r in results.values() if isinstance(r, Saved) and r.commit)
+        try:
+            self._run("update-ref", self.tracking_ref, head)
+            before = self.state().sha
+            self._set(sha=head, plan=plan, synced_at=_now(), error=None, invalid_sha=None)
+            if plan is not None:
+                codec.remember_valid(codec.dumps(plan, as_json=self._as_json), self._as_json)
+        except Exception:  # the next sync repairs the cache; the remote already has it all
+            log.exception("bookkeeping after a successful push failed")
+            return
+        if self.on_change is not None:
+            self._safe(self.on_change, before, head)
 
     def _apply_all(
         self, batch: list[_Pending], tip: str, start: Plan | None
@@ -533,11 +568,10 @@ class RemotePlanStore(PlanStore):
                     results[i] = Saved(plan, [], sha)  # type: ignore[arg-type]
                     head = sha
                     continue
-                if plan is None:
-                    if not item.creates:
-                        raise PlanInvalid(
-                            [Problem("", f"the remote has no {self.config.plan_file}")], ""
-                        )
+                if plan is None and not item.creates:
+                    raise PlanInvalid(
+                        [Problem("", f"the remote has no {self.config.plan_file}")], ""
+                    )
                 new_plan, changes = item.edit(plan)  # type: ignore[arg-type]  # import: None
                 if not changes:
                     results[i] = Saved(new_plan, [])

@@ -163,7 +163,11 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     v = reply.view
     if isinstance(v, StatusView | DashboardView):
         plan = v.plan
-        return f"{plan.program.name}: {plan.overall_progress()}% complete", status_blocks(plan)
+        text = f"{esc(plan.program.name)}: {plan.overall_progress()}% complete"
+        if isinstance(v, StatusView) and v.notice:
+            blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1)
+            return f"⚠️ {esc(v.notice)}\n{text}", [context(f"⚠️ {esc(v.notice)}"), *blocks]
+        return text, status_blocks(plan)
     if isinstance(v, BatchView):
         return f"{v.batch.name}: {v.batch.progress}%", batch_blocks(v)
     if isinstance(v, ChangeView):

@@ -92,8 +92,9 @@ def render(reply: Reply) -> str:
     if isinstance(v, ErrorView):
         return f"Error: {v.message}" + (f"\n{v.hint}" if v.hint else "")
     if isinstance(v, StatusView):
+        notice = [f"⚠️ {v.notice}", ""] if v.notice else []
         return "\n".join(
-            [status_header(v.plan), "", *(batch_line(v.plan, b) for b in v.plan.batches)]
+            [*notice, status_header(v.plan), "", *(batch_line(v.plan, b) for b in v.plan.batches)]
         )
     if isinstance(v, BatchView):
         b = v.batch

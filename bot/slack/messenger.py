@@ -65,6 +65,14 @@ class SlackMessenger:
             log.error("Slack %s failed: %s", method, exc)
             raise MessengerError(f"Slack {method} failed: {exc}") from None
 
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """views.publish: the App Home tab (Slack-only, so not part of the Messenger protocol)."""
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """views.open: a modal, within 3 s of the click or command that carried trigger_id."""
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
     def post(self, channel, text, blocks=None, thread_ts=None):  # type: ignore[no-untyped-def]
         args: dict[str, Any] = {"channel": channel, "text": text}
         if blocks:

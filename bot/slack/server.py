@@ -47,19 +47,46 @@ def setup_logging(level: str) -> None:
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)
 
 
-def wsgi_app(handler: Callable[..., Iterable[bytes]], health: Callable[[], dict[str, Any]]):  # type: ignore[no-untyped-def]
-    """/slack/events → Bolt; /healthz → a small JSON status; anything else → 404."""
+Health = Callable[[], tuple[bool, dict[str, Any]]]
+Webhook = Callable[[dict[str, str], bytes], tuple[int, dict[str, Any]]]
+
+
+def _json_response(
+    start_response: Callable[..., Any], status: str, data: dict[str, Any]
+) -> list[bytes]:
+    body = json.dumps(data).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def wsgi_app(  # type: ignore[no-untyped-def]
+    handler: Callable[..., Iterable[bytes]],
+    health: Health,
+    webhook: Webhook | None = None,
+):
+    """/slack/events → Bolt; /healthz → JSON (503 when no valid plan can be served);
+    /github/webhook → a sync (when a secret is set); anything else → 404."""
+    from bot.webhook import read_body, wsgi_headers
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            body = json.dumps(health()).encode()
-            start_response(
-                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        method = environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            ok, data = health()
+            return _json_response(
+                start_response, "200 OK" if ok else "503 Service Unavailable", data
             )
-            return [body]
         if path == "/slack/events":
             return handler(environ, start_response)
+        if path == "/github/webhook" and webhook is not None and method == "POST":
+            body = read_body(environ)
+            if body is None:
+                return _json_response(start_response, "413 Payload Too Large", {"ok": False})
+            status, data = webhook(wsgi_headers(environ), body)
+            reason = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized"}
+            return _json_response(start_response, f"{status} {reason.get(status, '')}", data)
         body = b"Not Found"
         start_response(
             "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
@@ -67,6 +94,23 @@ def wsgi_app(handler: Callable[..., Iterable[bytes]], health: Callable[[], dict[
         return [body]
 
     return app
+
+
+def check_plan_home(settings: Any) -> str | None:
+    """Why `serve` must not start in local mode here, or None. A host with a throwaway disk
+    and no .git (a Heroku slug) would lose every change: that needs remote mode."""
+    from bot.plan.gitrepo import GitRepo
+
+    if settings.remote_mode:
+        return None
+    path = settings.execution_plan_path
+    if GitRepo.find(path.absolute()) is None:
+        return (
+            f"{path} is not in a git repository, so changes could not be committed and would "
+            "be lost on a restart; run inside a checkout of the plan's repository, or set "
+            "BATCHBOT_GIT_URL (remote mode: the bot clones the repository itself)"
+        )
+    return None
 
 
 def main(opts: dict[str, Any]) -> int:
@@ -86,8 +130,14 @@ def main(opts: dict[str, Any]) -> int:
         )
         return 1
     setup_logging(settings.log_level)
+    refused = check_plan_home(settings)
+    if refused:
+        print(f"batchbot cannot start: {refused}", file=sys.stderr)
+        return 1
+    if settings.plan_path_ignored:
+        log.warning("EXECUTION_PLAN_PATH is ignored in remote mode; BATCHBOT_PLAN_FILE is used")
 
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, tell_admins_plan_invalid
     from bot.slack.app import build_app
     from bot.slack.messenger import SlackMessenger, make_client
 
@@ -95,11 +145,24 @@ def main(opts: dict[str, Any]) -> int:
     client = make_client(token, settings.slack_api_url)
     try:
         rt = build_runtime(settings, SlackMessenger(client))
+        remote = _remote_store(rt)
+        if remote is not None:
+            remote.on_invalid = lambda sha, why: tell_admins_plan_invalid(rt, sha, why)
+            state = remote.start()
+            log.info(
+                "plan from %s (branch %s) at %s",
+                _safe_url(settings.git_url),
+                remote.branch,
+                (state.sha or "?")[:10],
+            )
         rt.store.load()
         app, edge = build_app(rt, socket_mode=socket_mode)
     except Exception as exc:
         print(f"batchbot cannot start: {exc}", file=sys.stderr)
         return 1
+    if remote is not None:
+        remote.on_change = lambda before, after: edge.after_change()
+        remote.start_sync()
 
     scheduler = None
     if settings.scheduler and not opts.get("no-scheduler"):
@@ -109,13 +172,38 @@ def main(opts: dict[str, Any]) -> int:
 
     stop = threading.Event()
 
-    def health() -> dict[str, Any]:
-        return {
+    def health() -> tuple[bool, dict[str, Any]]:
+        data: dict[str, Any] = {
             "ok": True,
             "team": edge.team_id,
             "uptime_s": round(time.time() - STARTED, 1),
             "scheduler": bool(scheduler and scheduler.running),
         }
+        try:
+            rt.store.load()
+        except Exception as exc:  # no valid plan to serve: a host's health check must see it
+            data |= {"ok": False, "plan": _short_error(exc)}
+            return False, data
+        notice = rt.store.notice()
+        if remote is not None:
+            data["plan_sha"] = (remote.state().sha or "")[:10]
+            data["push_attempts"] = remote.push_attempts
+            data["pushes"] = remote.pushes
+        if notice:
+            data["plan_notice"] = notice
+        return True, data
+
+    webhook = None
+    secret = settings.github_webhook_secret
+    if secret is not None and remote is not None:
+        from bot.webhook import handle_delivery
+
+        store = remote
+
+        def webhook(headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+            return handle_delivery(
+                secret.get_secret_value(), lambda: store.branch, store.trigger_sync, headers, body
+            )
 
     def shutdown(*_: Any) -> None:
         stop.set()
@@ -152,7 +240,7 @@ def main(opts: dict[str, Any]) -> int:
         from waitress.server import create_server
 
         server = create_server(
-            wsgi_app(SlackRequestHandler(app), health),
+            wsgi_app(SlackRequestHandler(app), health, webhook),
             host=settings.host,
             port=settings.port,
             threads=settings.server_threads,
@@ -176,8 +264,29 @@ def main(opts: dict[str, Any]) -> int:
 
 
 def _close(rt: Any, edge: Any, scheduler: Any) -> None:
-    """Stop scheduling, let follow-up work (replies, Home refreshes) finish, close the DB."""
+    """Stop scheduling, let queued work (commands, then replies and Home refreshes) finish,
+    stop syncing, close the DB — in that order, so nothing queued is dropped."""
     if scheduler is not None:
         scheduler.shutdown(wait=False)
-    edge.pool.shutdown(wait=True, cancel_futures=False)
+    edge.drain()
+    remote = _remote_store(rt)
+    if remote is not None:
+        remote.stop_sync()
     rt.db.close()
+
+
+def _remote_store(rt: Any) -> Any:
+    from bot.plan.remote import RemotePlanStore
+
+    return rt.store if isinstance(rt.store, RemotePlanStore) else None
+
+
+def _safe_url(url: str | None) -> str:
+    from bot.plan.remote import redact
+
+    return redact(url or "")
+
+
+def _short_error(exc: Exception) -> str:
+    text = str(exc).splitlines()
+    return " ".join(text[:2])[:300]

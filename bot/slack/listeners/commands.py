@@ -1,4 +1,4 @@
-"""`/batch …`: ack at once, run the shared command path, answer through response_url."""
+"""`/batch …`: queue the work and ack at once; the shared command path answers via response_url."""
 
 from __future__ import annotations
 
@@ -11,28 +11,32 @@ from slack_bolt import Ack, App
 from bot.commands import Command
 from bot.render import blocks as kit
 from bot.replies import Reply, error
+from bot.slack.edge import BUSY, Edge
 
 log = logging.getLogger("batchbot.slack")
 
 
-def register(app: App, edge: Any) -> None:
-    from bot.slack.app import command_from
-
-    @app.command("/batch")
-    def on_batch(ack: Ack, body: dict[str, Any], client: Any) -> None:
-        ack()  # within Slack's 3 s whatever git or the Web API do next
-        cmd = command_from(edge, body)
-        reply = cmd if isinstance(cmd, Reply) else edge.run(cmd)
-        if reply.modal is not None and isinstance(cmd, Command):
-            reply = open_modal(edge, client, body, reply)
-            if reply is None:
-                return
-        edge.respond(body.get("response_url"), reply)
-        if reply.plan_changed:
-            edge.after_change()
+def on_batch(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
+    if edge.work.submit(run_batch, edge, body):
+        ack()
+    else:
+        ack(response_type="ephemeral", text=BUSY)
 
 
-def open_modal(edge: Any, client: Any, body: dict[str, Any], reply: Reply) -> Reply | None:
+def run_batch(edge: Edge, body: dict[str, Any]) -> None:
+    cmd = edge.command_from(body)
+    reply = cmd if isinstance(cmd, Reply) else edge.run(cmd)
+    if reply.modal is not None and isinstance(cmd, Command):
+        opened = open_modal(edge, body, reply)
+        if opened is None:
+            return
+        reply = opened
+    edge.respond(body.get("response_url"), reply)
+    if reply.plan_changed:
+        edge.after_change()
+
+
+def open_modal(edge: Edge, body: dict[str, Any], reply: Reply) -> Reply | None:
     """Open the form a command asked for; the response_url rides along to announce the change."""
     meta = json.dumps(
         {
@@ -43,18 +47,24 @@ def open_modal(edge: Any, client: Any, body: dict[str, Any], reply: Reply) -> Re
     )
     try:
         if reply.modal and reply.modal.kind == "update":
-            plan = edge.rt.store.load()
+            plan = edge.store.load()
             batch = plan.batch(reply.modal.batch_id)
             view = kit.update_modal(plan, batch, meta)
         else:
             from bot.render.standup_blocks import standup_modal
 
-            today = edge.rt.standups.local_today(body.get("user_id", ""))
+            today = edge.standups.local_today(body.get("user_id", ""))
             view = standup_modal(today.isoformat(), meta)
-        client.views_open(trigger_id=body.get("trigger_id"), view=view)
+        edge.slack.open_view(str(body.get("trigger_id") or ""), view)
         return None
     except Exception as exc:
         log.error("views.open failed: %s", exc)
         return error(
             "could not open the form", "type the change instead: /batch update <id> key=value"
         )
+
+
+def register(app: App, edge: Edge) -> None:
+    @app.command("/batch")
+    def batch_command(ack: Ack, body: dict[str, Any]) -> None:
+        on_batch(edge, ack, body)

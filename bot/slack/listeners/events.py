@@ -1,4 +1,8 @@
-"""Events: the Home tab shows the live dashboard; a DM to the bot is a standup answer."""
+"""Events: the Home tab shows the live dashboard; a DM to the bot is a standup answer.
+
+Bolt acknowledges events itself; the work still goes to the edge's queue so no event ever
+holds the request thread while the Web API answers.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,45 @@ from typing import Any
 from slack_bolt import App
 
 from bot.render import blocks as kit
+from bot.slack.edge import Edge
 
 log = logging.getLogger("batchbot.slack")
 
 
-def register(app: App, edge: Any) -> None:
+def on_home(edge: Edge, event: dict[str, Any]) -> None:
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    if not edge.replies.submit(edge.publish_home, event["user"]):
+        log.error("queue full: App Home for %s not refreshed", event["user"])
+
+
+def on_message(edge: Edge, event: dict[str, Any]) -> None:
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return  # edits, joins and our own messages are not standups
+    user = event.get("user")
+    if not user or user == edge.bot_user_id:
+        return
+    if not edge.work.submit(answer_dm, edge, event):
+        log.error("queue full: a DM standup from %s waits for Slack's retry", user)
+
+
+def answer_dm(edge: Edge, event: dict[str, Any]) -> None:
+    user = event["user"]
+    reply = edge.standups.submit(
+        user, edge.standups.display_name(user), event.get("text", ""), "dm"
+    )
+    text, blocks = kit.render(reply)
+    try:
+        edge.slack.post(event["channel"], text, blocks)
+    except Exception as exc:
+        log.error("could not answer a DM standup: %s", exc)
+
+
+def register(app: App, edge: Edge) -> None:
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            edge.publish_home(event["user"])
+    def home_opened(event: dict[str, Any]) -> None:
+        on_home(edge, event)
 
     @app.event("message")
-    def on_message(event: dict[str, Any], client: Any) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins and our own messages are not standups
-        user = event.get("user")
-        if not user or user == edge.bot_user_id:
-            return
-        reply = edge.rt.standups.submit(
-            user, edge.rt.standups.display_name(user), event.get("text", ""), "dm"
-        )
-        text, blocks = kit.render(reply)
-        try:
-            client.chat_postMessage(channel=event["channel"], text=text, blocks=blocks)
-        except Exception as exc:
-            log.error("could not answer a DM standup: %s", exc)
+    def message(event: dict[str, Any]) -> None:
+        on_message(edge, event)

@@ -14,6 +14,7 @@ from bot.plan.edits import BATCH_KEYS, EditError, parse_pairs, update_batch
 from bot.plan.model import PlanInvalid
 from bot.plan.store import PlanConflict
 from bot.replies import error
+from bot.slack.edge import BUSY, Edge
 
 log = logging.getLogger("batchbot.slack")
 
@@ -43,66 +44,86 @@ def update_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
     return parse_pairs([f"{k}={v}" for k, v in pairs], BATCH_KEYS)
 
 
-def register(app: App, edge: Any) -> None:
+def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Check the form on the request thread (the plan is in memory), then queue the write."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    user = body["user"]
+    actor = edge.actor(user["id"], user.get("name") or user.get("username"))
+    batch_id = meta.get("batch", "")
+    state = view["state"]["values"]
+    try:
+        pairs = update_pairs(state)
+        plan = edge.store.load()
+        batch = plan.batch(batch_id)
+        if batch is None:
+            raise EditError(f"batch {batch_id} no longer exists")
+        if not may_edit(edge.rt.ctx, actor, batch.owner):
+            raise EditError("you are not allowed to change this batch (editors and its owner)")
+        update_batch(plan, batch_id, pairs)  # check before closing the form
+    except (EditError, PlanInvalid) as exc:
+        field = next((k for k in BATCH_KEYS if str(exc).startswith(k)), "notes")
+        field = field if field in state else "status"
+        ack(response_action="errors", errors={field: str(exc)[:150]})
+        return
+    if not edge.work.submit(save_update, edge, actor, batch_id, pairs, meta):
+        ack(response_action="errors", errors={"status": BUSY[:150]})
+        return
+    ack()
+
+
+def save_update(
+    edge: Edge, actor: Any, batch_id: str, pairs: list[tuple[str, str]], meta: dict[str, Any]
+) -> None:
+    try:
+        reply = apply_batch_update(actor, edge.rt.ctx, batch_id, pairs, via="slack")
+    except (EditError, PlanConflict, PlanInvalid) as exc:
+        reply = error(str(exc))
+    edge.respond(meta.get("response_url"), reply)
+    if reply.plan_changed:
+        edge.after_change()
+
+
+def on_standup(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    from bot.standup.sentences import check_standup
+
+    text = _value(view["state"]["values"], "standup") or ""
+    check = check_standup(text)
+    if not check.ok:
+        ack(response_action="errors", errors={"standup": check.reason[:150]})
+        return
+    if not edge.work.submit(save_standup, edge, body["user"]["id"], text, view):
+        ack(response_action="errors", errors={"standup": BUSY[:150]})
+        return
+    ack()
+
+
+def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> None:
+    from bot.render import blocks as kit
+    from bot.render.standup_blocks import modal_date
+
+    reply = edge.standups.submit(
+        user_id,
+        edge.standups.display_name(user_id),
+        text,
+        "modal",
+        local_date=modal_date(view.get("private_metadata")),
+    )
+    meta = json.loads(view.get("private_metadata") or "{}")
+    if meta.get("response_url"):
+        edge.respond(meta["response_url"], reply)
+    elif meta.get("channel"):  # opened from the DM prompt: confirm there
+        text_out, blocks = kit.render(reply)
+        try:
+            edge.slack.post(meta["channel"], text_out, blocks)
+        except Exception as exc:
+            log.error("could not confirm a standup in the DM: %s", exc)
+
+
+def register(app: App, edge: Edge) -> None:
     @app.view("batch_update")
-    def on_update(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]
-        actor = edge.actor(user["id"], user.get("name") or user.get("username"))
-        batch_id = meta.get("batch", "")
-        state = view["state"]["values"]
-        try:
-            pairs = update_pairs(state)
-            plan = edge.rt.store.load()
-            batch = plan.batch(batch_id)
-            if batch is None:
-                raise EditError(f"batch {batch_id} no longer exists")
-            if not may_edit(edge.rt.ctx, actor, batch.owner):
-                raise EditError("you are not allowed to change this batch (editors and its owner)")
-            update_batch(plan, batch_id, pairs)  # check before closing the form
-        except (EditError, PlanInvalid) as exc:
-            field = next((k for k in BATCH_KEYS if str(exc).startswith(k)), "notes")
-            field = field if field in state else "status"
-            ack(response_action="errors", errors={field: str(exc)[:150]})
-            return
-        ack()
-        try:
-            reply = apply_batch_update(actor, edge.rt.ctx, batch_id, pairs, via="slack")
-        except (EditError, PlanConflict, PlanInvalid) as exc:
-            reply = error(str(exc))
-        edge.respond(meta.get("response_url"), reply)
-        if reply.plan_changed:
-            edge.after_change()
+    def update_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        on_update(edge, ack, body, view)
 
     @app.view("standup_submit")
-    def on_standup(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.standup.sentences import check_standup
-
-        user = body["user"]
-        text = _value(view["state"]["values"], "standup") or ""
-        check = check_standup(text)
-        if not check.ok:
-            ack(response_action="errors", errors={"standup": check.reason[:150]})
-            return
-        ack()
-        from bot.render import blocks as kit
-        from bot.render.standup_blocks import modal_date
-
-        reply = edge.rt.standups.submit(
-            user["id"],
-            edge.rt.standups.display_name(user["id"]),
-            text,
-            "modal",
-            local_date=modal_date(view.get("private_metadata")),
-        )
-        meta = json.loads(view.get("private_metadata") or "{}")
-        if meta.get("response_url"):
-            edge.respond(meta["response_url"], reply)
-        elif meta.get("channel"):  # opened from the DM prompt: confirm there
-            text_out, blocks = kit.render(reply)
-            try:
-                edge.rt.messenger.client.chat_postMessage(
-                    channel=meta["channel"], text=text_out, blocks=blocks
-                )
-            except Exception as exc:
-                log.error("could not confirm a standup in the DM: %s", exc)
+    def standup_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        on_standup(edge, ack, body, view)

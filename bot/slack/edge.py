@@ -1,0 +1,183 @@
+"""The Slack edge's shared state: typed dependencies, and the queues that keep acks instant.
+
+Why queues: Slack gives every command and interaction 3 s to be acknowledged. Bolt runs
+listeners on a bounded pool, so a listener that waits on git (a 1.5 s push), on a slow
+response_url (25 s) or on the Web API holds a worker, and once all are held new requests are
+never acknowledged — Slack shows an error and people retry, duplicating updates. So listeners
+run on the request thread (`process_before_response=True`), only hand their work to a queue
+here and acknowledge; the slow part runs on the queue's own threads. A full queue is answered
+at once with "busy, try again" instead of an ack that never comes.
+
+Two queues, because a slow response_url must not hold up the next git write: `work` runs
+commands (parse, git, render), `replies` posts to response_url and the Web API.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot.commands import Command, handle
+from bot.plan.edits import UsageError
+from bot.plan.store import Actor
+from bot.render import blocks as kit
+from bot.replies import Reply, error
+from bot.runtime import Runtime
+from bot.slack.messenger import SlackMessenger
+
+log = logging.getLogger("batchbot.slack")
+
+BUSY = "batchbot is busy right now; nothing was done — try again in a moment."
+
+
+class WorkQueue:
+    """A thread pool with a bounded number of waiting tasks; `submit` never blocks."""
+
+    def __init__(self, name: str, workers: int, limit: int) -> None:
+        self.name = name
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"batchbot-{name}")
+        self._slots = threading.BoundedSemaphore(limit)
+        self._closed = False
+
+    def submit(self, fn: Callable[..., object], *args: object) -> bool:
+        """Queue `fn(*args)`; False (at once) when the queue is full or closed."""
+        if self._closed or not self._slots.acquire(blocking=False):
+            return False
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("%s task %s failed", self.name, getattr(fn, "__name__", fn))
+            finally:
+                self._slots.release()
+
+        try:
+            self._pool.submit(run)
+        except RuntimeError:  # shut down between the check and the submit
+            self._slots.release()
+            return False
+        return True
+
+    def drain(self) -> None:
+        """Refuse new work, then wait for everything queued to finish."""
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+@dataclass
+class Edge:
+    """What every listener shares. Built once by `bot.slack.app.build_app`."""
+
+    rt: Runtime
+    slack: SlackMessenger
+    team_id: str
+    bot_user_id: str
+    work: WorkQueue
+    replies: WorkQueue
+    home_viewers: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- typed shortcuts, so listeners never reach through the runtime ---------------------
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.rt.store
+
+    @property
+    def standups(self):  # type: ignore[no-untyped-def]
+        return self.rt.standups
+
+    def actor(self, user_id: str, user_name: str | None) -> Actor:
+        name = user_name or self.rt.standups.display_name(user_id)
+        return Actor(name or user_id, slack_id=user_id)
+
+    def command_from(self, body: dict[str, Any]) -> Command | Reply:
+        actor = self.actor(str(body.get("user_id") or ""), body.get("user_name"))
+        try:
+            return Command.from_text(
+                actor, str(body.get("text") or ""), "slack", body.get("channel_id")
+            )
+        except UsageError as exc:
+            return error(str(exc), "usage: /batch help", code=2)
+
+    def run(self, cmd: Command) -> Reply:
+        try:
+            return handle(cmd, self.rt.ctx)
+        except Exception:  # the user gets a line; the log gets the details
+            log.exception("command failed: %s", cmd.words[:2])
+            return error(
+                "something went wrong on our side; the plan was not changed",
+                "the bot's log has the details",
+            )
+
+    # -- answering -------------------------------------------------------------------------
+    def respond(self, response_url: str | None, reply: Reply) -> None:
+        """Queue the reply for the command's response_url (never on the caller's thread)."""
+        if not response_url:
+            return
+        if not self.replies.submit(self._post_response, response_url, reply):
+            log.error("reply queue full or closed: a reply to response_url was dropped")
+
+    def _post_response(self, response_url: str, reply: Reply) -> None:
+        text, blocks = kit.render(reply)
+        payload: dict[str, Any] = {
+            "text": text,
+            "blocks": blocks,
+            "response_type": "in_channel" if reply.visibility == "channel" else "ephemeral",
+            "replace_original": False,
+        }
+        hook = WebhookClient(
+            response_url,
+            timeout=30,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(max_retry_count=2),
+                RateLimitErrorRetryHandler(max_retry_count=3),
+                ServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+        try:
+            resp = hook.send_dict(payload)
+            if resp.status_code != 200:
+                log.error("response_url answered %s: %s", resp.status_code, resp.body[:200])
+        except OSError as exc:
+            log.error("could not post to response_url: %s", type(exc).__name__)
+
+    def after_change(self) -> None:
+        """Refresh every App Home that has been opened, off the request thread."""
+        self.replies.submit(self._refresh_homes)
+
+    def _refresh_homes(self) -> None:
+        with self._lock:
+            viewers = list(self.home_viewers)
+        for user in viewers:
+            self.publish_home(user)
+
+    def publish_home(self, user_id: str) -> None:
+        try:
+            plan = self.rt.store.load()
+            notice = self.rt.store.notice()
+            view = kit.home_view(plan, f"⚠️ {kit.esc(notice)}" if notice else None)
+        except Exception as exc:  # an invalid plan still gets a Home tab saying so
+            view = {"type": "home", "blocks": [kit.section(f":warning: {kit.esc(str(exc))}")]}
+        try:
+            self.slack.publish_home(user_id, view)
+            with self._lock:
+                self.home_viewers.add(user_id)
+        except Exception as exc:
+            log.error("views.publish for %s failed: %s", user_id, exc)
+
+    def drain(self) -> None:
+        """Finish queued commands first (they queue replies), then the replies."""
+        self.work.drain()
+        self.replies.drain()
