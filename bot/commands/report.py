@@ -11,10 +11,12 @@ from pathlib import Path
 
 from bot.commands.base import Command, Context, may_edit, refuse
 from bot.plan.edits import UsageError
+from bot.plan.store import Actor
 from bot.replies import Reply, TextView, error
 from bot.report.metrics import record, summary_lines, week_window
 from bot.report.publish import (
     GitHubUnavailable,
+    IssueRef,
     check_week,
     issue_body,
     issue_title,
@@ -92,7 +94,7 @@ def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 def report_publish(cmd: Command, ctx: Context, args: list[str]) -> Reply:
-    """Publish the week's archived report (or today's draft) as the week's GitHub issue."""
+    """`report publish [--week] YYYY-Www`: the week defaults to the current one."""
     week_text, rest = _option(args, "week")
     if rest and week_text is None and len(rest) == 1:
         week_text, rest = rest[0], []
@@ -106,10 +108,20 @@ def report_publish(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         week = check_week(week_text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    return publish_for(ctx, cmd.actor, week)[0]
+
+
+def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef | None]:
+    """Publish the week's archived report (or its draft) as the week's one GitHub issue.
+
+    The single path for the command, the Slack button and nothing else: the Friday job's
+    autopublish calls `GitHubService.publish_week` with the draft it just posted.
+    """
+    now = ctx.clock()
     if ctx.github is None:
-        return error(*NOT_SET_UP)
-    if not may_edit(ctx, cmd.actor, None):
-        return refuse("the weekly report")
+        return error(*NOT_SET_UP), None
+    if not may_edit(ctx, actor, None):
+        return refuse("the weekly report"), None
     plan = ctx.store.load()
     markdown = archived_report(ctx, week)
     from bot.report.weekly import week_of
@@ -122,17 +134,17 @@ def report_publish(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             week_monday(week) + dt.timedelta(days=4), dt.time(23, 59), tzinfo=now.tzinfo
         )
         if friday.date() - dt.timedelta(days=4) > now.date():
-            return error(f"{week} has not started yet; nothing to publish")
+            return error(f"{week} has not started yet; nothing to publish"), None
         reply = weekly(ctx, label, now=min(now, friday))
         markdown = getattr(reply.view, "markdown", None)
         if markdown is None:
-            return reply
+            return reply, None
     title = issue_title(label, week)
     try:
         published = ctx.github.publish_week(week, title, issue_body(markdown, plan, week), now)
     except GitHubUnavailable as exc:
-        return error(f"the {week} report was not published: {exc}")
-    return Reply(TextView(published.message), visibility="channel")
+        return error(f"the {week} report was not published: {exc}"), None
+    return Reply(TextView(published.message), visibility="channel"), published.ref
 
 
 def archived_report(ctx: Context, week: str) -> str | None:

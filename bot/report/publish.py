@@ -155,7 +155,8 @@ def publish(
     if not claims.claim(JOB, week, now, now, owner):
         held = claims.get_claim(JOB, week)
         if held is not None and held.status == "done" and held.detail:
-            return Published(None, False, f"already published for {week}: {held.detail}")
+            ref = _ref_from_url(held.detail)
+            return Published(ref, False, f"already published for {week}: {held.detail}")
         if held is not None and now - held.claimed_at < STALE_CLAIM:
             return Published(
                 None,
@@ -177,6 +178,11 @@ def publish(
         raise
     claims.finish(JOB, week, "done", ref.url)
     return Published(ref, True, f"published {title}: {ref.url}")
+
+
+def _ref_from_url(url: str) -> IssueRef | None:
+    m = re.search(r"/issues/(\d+)$", url.strip())
+    return IssueRef(int(m.group(1)), url.strip()) if m else None
 
 
 def _open_claim(claims: Claims, week: str) -> bool:

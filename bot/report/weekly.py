@@ -108,6 +108,7 @@ class WeeklyReport:
     participation: list[Item] = field(default_factory=list)
     risks: list[Item] = field(default_factory=list)
     standups_considered: bool = False
+    metric_notes: list[str] = field(default_factory=list)  # metrics GitHub could not give
 
 
 _BLOCKER_WORDS = re.compile(
@@ -486,7 +487,8 @@ def sections(report: WeeklyReport) -> list[Section]:
         Section("⚠️ Blockers", texts(r.blockers), "No blockers."),
         Section(
             "📊 Metrics This Week",
-            tuple(metric_text(m) for m in r.metrics),
+            tuple(metric_text(m) for m in r.metrics)
+            + tuple(f"⚠️ {note}" for note in r.metric_notes),
             "No metrics recorded.",
         ),
         Section(
