@@ -37,9 +37,10 @@ EXPECTED = {
 }
 
 
-def script_week(fake: FakeGitHub) -> None:
+def script_week(fake: FakeGitHub, start: dt.datetime = WEEK_START) -> None:
+    """The busy week from `start` (a Monday 00:00 in Berlin), giving EXPECTED at +4 d 15 h."""
     fake.add_repo(REPO)
-    t0 = WEEK_START.astimezone(dt.UTC)
+    t0 = start.astimezone(dt.UTC)
     step = dt.timedelta(minutes=12)
 
     def at(i: int) -> dt.datetime:

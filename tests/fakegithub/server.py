@@ -360,6 +360,11 @@ class FakeGitHub:
         with self._lock:
             self._planned.append(_Planned(status, kind, match, times, retry_after))
 
+    def clear_failures(self) -> None:
+        """Forget every planned failure and rate limit not yet answered."""
+        with self._lock:
+            self._planned.clear()
+
     def calls_to(self, method: str, path_re: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.search(path_re, c.path)]
 
