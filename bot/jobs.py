@@ -193,6 +193,14 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
         messenger = ConsoleMessenger(zone=settings.timezone)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     rt = build_runtime(settings, messenger)
+    from bot.plan.store import PlanConflict
+    from bot.runtime import start_store
+
+    try:
+        start_store(rt)
+    except PlanConflict as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     now = rt.clock()
     if words[0] == "list":
         zone = settings.zone

@@ -125,3 +125,13 @@ def tell_admins_plan_invalid(rt: Runtime, sha: str, reason: str) -> None:
         except Exception as exc:  # one admin unreachable must not stop the others
             rt.log.error("could not tell %s the plan is invalid: %s", admin, exc)
     rt.db.finish("plan-invalid", sha, "done")
+
+
+def start_store(rt: Runtime) -> None:
+    """Remote mode: clone or refresh the plan's repository before the first read. Raises
+    PlanConflict (NotSaved) with the reason when the remote cannot be reached and no earlier
+    clone holds a plan to serve."""
+    from bot.plan.remote import RemotePlanStore
+
+    if isinstance(rt.store, RemotePlanStore):
+        rt.store.start()

@@ -131,6 +131,7 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
             "team": (LOCAL_USER_ID,),
             "standup_channel": "#standup",
             "report_channel": "#delivery",
+            "git_url": None,  # the demo never touches a real remote
         }
     try:
         settings = load_settings(**overrides)
@@ -139,6 +140,14 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
         return 1
     messenger = ConsoleMessenger(out=out, zone=settings.timezone)
     rt = build_runtime(settings, messenger)
+    from bot.plan.store import PlanConflict
+    from bot.runtime import start_store
+
+    try:
+        start_store(rt)
+    except PlanConflict as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     rt.ctx.editors = frozenset()  # the local user already holds the file; no Slack roles here
     shell = Shell(rt, out)
     name = shell.actor.name

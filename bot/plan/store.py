@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from bot.plan.gitrepo import GitError, GitRepo
 from bot.plan.model import Batch, Metrics, Plan, PlanInvalid, field_names
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger("batchbot.store")
 TRAILER = "Batchbot-Change: "
 FALLBACK_NAME = "batchbot"
 FALLBACK_EMAIL = "batchbot@localhost"
@@ -105,6 +108,7 @@ class PlanStore:
         self._cache: tuple[tuple[int, int], Plan] | None = None
         self._lock_path: Path | None = None
         self._identity: bool | None = None  # does git know who commits on this machine?
+        self._gitdir: Path | None = None
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -170,10 +174,17 @@ class PlanStore:
         """
         from filelock import FileLock, Timeout
 
+        if shutil.which("git") is None:
+            raise PlanConflict(
+                "git is not installed or not on PATH, so the change could not be committed; "
+                "nothing was changed"
+            )
+        if self._repo is None:
+            self._repo = False  # git may have come back since we last looked
         repo = self.repo
         if self._lock_path is None:
             self._lock_path = (
-                repo.git_dir() / "batchbot-plan.lock"
+                self._git_dir(repo) / "batchbot-plan.lock"
                 if repo
                 else self.path.with_name(f".{self.path.name}.lock")
             )
@@ -191,6 +202,9 @@ class PlanStore:
                 f"another change to {self.path.name} is still in progress; try again"
             ) from None
         try:
+            if repo:
+                self._recover(repo)
+                self._refuse_unsafe_state(repo)
             untracked = self._refuse_hand_edits(repo) if repo else False
             current = codec.read(self.path)
             plan, changes = edit(current)
@@ -211,10 +225,13 @@ class PlanStore:
 
         if not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._atomic_write(codec.dumps(plan, as_json=codec.is_json(self.path)))
+            text = codec.dumps(plan, as_json=codec.is_json(self.path))
             repo = self.repo
-            sha = self._commit(repo, actor, message, add=True) if repo else None
-            return Saved(plan, [Change("plan", "import", "", message)], sha)
+            if repo is None:
+                self._atomic_write(text)
+                return Saved(plan, [Change("plan", "import", "", message)])
+            sha, warning = self._commit_text(repo, text, actor, message)
+            return Saved(plan, [Change("plan", "import", "", message)], sha, warning)
         return self.change(actor, edit, via="import")
 
     def _refuse_hand_edits(self, repo: GitRepo) -> bool:
@@ -238,21 +255,146 @@ class PlanStore:
         via: str,
         untracked: bool = False,
     ) -> Saved:
-        old_text = self.path.read_text(encoding="utf-8")
         as_json = codec.is_json(self.path)
         text = codec.dumps(plan, as_json=as_json)
-        self._atomic_write(text)
-        codec.remember_valid(text, as_json)  # edits were checked value by value and as a whole
         if repo is None:
+            self._atomic_write(text)
+            codec.remember_valid(text, as_json)
             return Saved(plan, changes)
+        message = commit_message(plan, changes, actor, via)
         try:
-            message = commit_message(plan, changes, actor, via)
-            sha = self._commit(repo, actor, message, add=untracked)
+            sha, warning = self._commit_text(repo, text, actor, message)
         except GitError as exc:
-            self._atomic_write(old_text)  # never leave a change on disk that is not committed
             raise PlanConflict(f"could not commit the change, nothing was changed: {exc}") from exc
-        warning = self._push(repo) if self.push else None
+        except OSError as exc:  # a full disk while git writes its objects: nothing moved
+            raise PlanConflict(
+                f"could not commit the change, nothing was changed: {exc.strerror or exc}"
+            ) from exc
+        codec.remember_valid(text, as_json)  # edits were checked value by value and as a whole
+        if self.push:
+            warning = self._push(repo) or warning
         return Saved(plan, changes, sha, warning)
+
+    # -- the crash-safe commit ---------------------------------------------------------------
+    def _git_dir(self, repo: GitRepo) -> Path:
+        if self._gitdir is None:
+            self._gitdir = repo.git_dir()
+        return self._gitdir
+
+    def _journal(self, repo: GitRepo) -> Path:
+        return self._git_dir(repo) / "batchbot-journal.json"
+
+    def _commit_text(
+        self, repo: GitRepo, text: str, actor: Actor | None, message: str
+    ) -> tuple[str, str | None]:
+        """Commit `text` as the plan file through git's objects *before* touching the file.
+
+        Order: blob, tree and commit objects (nothing visible yet) → a journal naming the
+        commit → move the branch (compare-and-swap on the old tip) → the index entry → the
+        file, atomically → drop the journal. A kill at any point leaves either nothing changed
+        or a journal from which the next change finishes the job (`_recover`); the file never
+        differs from HEAD in a way that would be mistaken for a hand edit.
+        """
+        rel = self._rel(repo)
+        parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
+        blob = repo.run("hash-object", "-w", "--stdin", input_text=text).stdout.strip()
+        index = self._git_dir(repo) / f"batchbot-index-{os.getpid()}-{threading.get_ident()}"
+        private = {"GIT_INDEX_FILE": str(index)}
+        try:
+            repo.run("read-tree", *([parent] if parent else ["--empty"]), env=private)
+            repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}", env=private)
+            tree = repo.run("write-tree", env=private).stdout.strip()
+        finally:
+            index.unlink(missing_ok=True)
+        env, author = self._commit_env(repo, actor)
+        if author:
+            name, _, email = author[0].removeprefix("--author=").rpartition(" <")
+            env |= {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email.rstrip(">")}
+        parents = ["-p", parent] if parent else []
+        sha = repo.run(
+            "commit-tree", tree, *parents, "-F", "-", env=env, input_text=message
+        ).stdout.strip()
+        journal = self._journal(repo)
+        journal.write_text(
+            json.dumps({"commit": sha, "parent": parent, "path": rel, "blob": blob}),
+            encoding="utf-8",
+        )
+        subject = message.splitlines()[0] if message else "batchbot"
+        try:
+            repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
+        except GitError:
+            journal.unlink(missing_ok=True)
+            raise
+        warning = self._finish_commit(repo, rel, blob, text)
+        return sha, warning
+
+    def _finish_commit(self, repo: GitRepo, rel: str, blob: str, text: str) -> str | None:
+        """Index and file after the branch moved; the journal goes only when both are done."""
+        try:
+            repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
+            self._atomic_write(text)
+        except (GitError, OSError) as exc:
+            log.error("committed, but the plan file could not be rewritten: %s", exc)
+            return (
+                "committed to git, but the plan file on disk could not be rewritten "
+                f"({getattr(exc, 'strerror', None) or exc}); the next change repairs it"
+            )
+        self._journal(repo).unlink(missing_ok=True)
+        return None
+
+    def _recover(self, repo: GitRepo) -> None:
+        """Finish a commit that a kill (or a full disk) interrupted; see `_commit_text`."""
+        journal = self._journal(repo)
+        if not journal.exists():
+            return
+        try:
+            data = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal.unlink(missing_ok=True)
+            return
+        gd = self._git_dir(repo)
+        for stale in ("index.lock", "HEAD.lock"):  # left by the killed git, under our lock
+            (gd / stale).unlink(missing_ok=True)
+        branch = repo.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+        if branch:
+            (gd / f"{branch}.lock").unlink(missing_ok=True)
+        head = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
+        if head == data.get("commit"):
+            text = repo.run("cat-file", "blob", data["blob"]).stdout
+            current = self.path.read_text(encoding="utf-8") if self.path.exists() else None
+            if current != text:
+                parent_text = None
+                if data.get("parent"):
+                    parent_text = repo.run(
+                        "cat-file", "blob", f"{data['parent']}:{data['path']}", check=False
+                    ).stdout
+                if current is not None and current != parent_text:
+                    journal.unlink(missing_ok=True)  # someone edited since: theirs to decide
+                    return
+            self._finish_commit(repo, data["path"], data["blob"], text)
+            log.warning("finished an interrupted commit %s of %s", head[:10], data["path"])
+            return
+        journal.unlink(missing_ok=True)  # the branch never moved: nothing had changed
+
+    def _refuse_unsafe_state(self, repo: GitRepo) -> None:
+        """Refuse to commit where git would drop the commit or the person would not expect it."""
+        gd = self._git_dir(repo)
+        if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
+            raise PlanConflict(
+                "a git rebase is in progress in the plan's repository; finish it "
+                "(git rebase --continue) or abort it (git rebase --abort) first; "
+                "nothing was changed"
+            )
+        if (gd / "MERGE_HEAD").exists():
+            raise PlanConflict(
+                "a git merge is in progress in the plan's repository; commit or abort it "
+                "(git merge --abort) first; nothing was changed"
+            )
+        if repo.run("symbolic-ref", "-q", "HEAD", check=False).returncode != 0:
+            raise PlanConflict(
+                "the plan's repository has a detached HEAD, so a commit would belong to no "
+                "branch; check out a branch (git switch main) first; nothing was changed"
+            )
 
     def _atomic_write(self, text: str) -> None:
         folder = self.path.parent
@@ -297,28 +439,6 @@ class PlanStore:
             env |= {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
         author = [f"--author={actor.git_author()}"] if explicit and actor else []
         return env, author
-
-    def _commit(self, repo: GitRepo, actor: Actor | None, message: str, *, add: bool) -> str:
-        """Commit the plan file alone (`--only` takes it from the work tree; a file git does
-        not track yet needs `add` first)."""
-        rel = repo.relative(self.path)
-        env, author = self._commit_env(repo, actor)
-        if add:
-            repo.run("add", "--", rel, env=env)
-        repo.run(
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-F",
-            "-",
-            *author,
-            "--only",
-            "--",
-            rel,
-            env=env,
-            input_text=message,
-        )
-        return repo.run("rev-parse", "HEAD").stdout.strip()
 
     def _push(self, repo: GitRepo) -> str | None:
         """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""

@@ -148,7 +148,7 @@ def main(opts: dict[str, Any]) -> int:
         remote = _remote_store(rt)
         if remote is not None:
             remote.on_invalid = lambda sha, why: tell_admins_plan_invalid(rt, sha, why)
-            state = remote.start()
+            state = remote.start()  # the same as runtime.start_store, with the tip logged
             log.info(
                 "plan from %s (branch %s) at %s",
                 _safe_url(settings.git_url),

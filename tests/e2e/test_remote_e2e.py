@@ -225,3 +225,31 @@ def test_serve_refuses_local_mode_outside_a_git_checkout(tmp_path: Path, fake: F
     assert proc.returncode == 1
     assert "not in a git repository" in proc.stderr and "BATCHBOT_GIT_URL" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_friday_job_in_remote_mode_archives_the_report_on_the_remote(
+    tmp_path: Path, fake: FakeSlack, remote: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env.pop("EXECUTION_PLAN_PATH", None)
+    env |= {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": fake.url,
+        "BATCHBOT_GIT_URL": str(remote),
+        "BATCHBOT_WORKDIR": str(tmp_path / "jobs-work"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "BATCHBOT_REPORT_CHANNEL": "C0REPORT",
+        "BATCHBOT_TIMEZONE": "Europe/Berlin",
+    }
+    exe = Path(sys.executable).with_name("batchbot")
+    run = subprocess.run(
+        [str(exe), "jobs", "run", "weekly-report", "--at", "2026-11-27T15:00:00+01:00"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "posted to C0REPORT" in run.stdout
+    assert "plan/reports/2026-W48.md" in git(remote, "show", "--stat", "main")

@@ -358,6 +358,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = dict(users or {})
         self.channels = channels
         self.rate_limit_per_channel = rate_limit_per_channel
+        self.response_delay = 0.0  # seconds each response_url POST takes to answer
 
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
@@ -1041,6 +1042,8 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     self._send(400, b"invalid_payload", "text/plain", {})
                     return
                 fake.handle_response_url(path[len("/response/") :], payload, self._headers())
+                if fake.response_delay:  # a slow response_url (seen at 25 s): the bot waits
+                    time.sleep(fake.response_delay)
                 self._send_json(200, {"ok": True}, {})
             else:
                 self._send(404, b"not found", "text/plain", {})
