@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
+from types import TracebackType
 from typing import Any
 
 from github import (
@@ -31,6 +32,7 @@ from github import (
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubRetry import GithubRetry
 from github.Repository import Repository
+from urllib3.util.retry import Retry
 
 from bot.github import GitHubConfig
 from bot.report.metrics import (
@@ -63,9 +65,15 @@ class _Retry(GithubRetry):
     job holding a worker that long is worse than a clear "rate limited, try later".
     """
 
-    def increment(
-        self, method: Any = None, url: Any = None, response: Any = None, **kw: Any
-    ) -> Any:  # type: ignore[override]
+    def increment(  # type: ignore[override]  # GithubRetry returns Retry, urllib3 Self
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
         if response is not None and self.max_rate_limit_wait is not None:
             wait = str(response.headers.get("Retry-After") or "")
             if wait.isdigit() and int(wait) > self.max_rate_limit_wait:
@@ -74,7 +82,7 @@ class _Retry(GithubRetry):
                     {"message": f"secondary rate limit; GitHub asks to wait {wait} s"},
                     dict(response.headers),
                 )
-        return super().increment(method, url, response, **kw)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -228,8 +236,16 @@ class GitHubAdapter:
     def _range(self, window: Window) -> str:
         return f"{_utc(window.start)}..{_utc(window.end)}"
 
-    def _runs(self, repo: Repository, workflow: str, window: Window, **filters: str) -> list[Run]:
-        runs = repo.get_workflow(workflow).get_runs(created=self._range(window), **filters)
+    def _runs(
+        self, repo: Repository, workflow: str, window: Window, status: str | None = None
+    ) -> list[Run]:
+        flow = repo.get_workflow(workflow)
+        created = self._range(window)
+        runs = (
+            flow.get_runs(created=created, status=status)
+            if status
+            else flow.get_runs(created=created)
+        )
         return [
             Run(
                 id=r.id,

@@ -21,6 +21,7 @@ import datetime as dt
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.plan.edits import Change
 from bot.plan.model import Measurement, Plan
@@ -203,7 +204,7 @@ def record(plan: Plan, collection: Collection) -> tuple[Plan, list[Change]]:
     Pure in `plan` (the store may re-apply it on a newer plan). A value the source could
     not measure (no runs this week) is stored as None — "not measured" — not left stale.
     """
-    values = {m.name: m.value for m in collection.measured}
+    values: dict[str, Any] = {m.name: m.value for m in collection.measured}
     changes = [
         Change("metrics", name, getattr(plan.metrics, name), value)
         for name, value in values.items()
