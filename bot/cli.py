@@ -1,216 +1,267 @@
-"""`batchbot` on the command line: a drop-in for `node batchTracker.js <command>`.
+"""`batchbot` on the command line: a drop-in for `node batchTracker.js <command>`, on argparse.
 
-Plan commands (dashboard, weekly, update, metrics, validate, history, status, help) go through
-the same `commands.handle` as Slack and the shell. The Slack edge, the scheduler and
-pydantic-settings are imported lazily, only by the verbs that need them (`serve`, `shell`,
-`jobs`), so `batchbot dashboard` starts in tens of milliseconds. That is also why this edge
-reads its two plan settings straight from the environment instead of building `Settings`.
+Every word in the `/batch` registry (`bot.commands.VERBS`) is a subcommand here too, routed
+through the same `commands.handle` as Slack and the shell, with its usage taken from the
+command module's `USAGE` lines: a new word needs no edit in this file. Words a module lists in
+`NEEDS_SERVICES` (standup → the database) get their Context from the composition root
+(`bot.runtime`), built from `Settings`; every other word gets a bare Context (store + clock), so
+`batchbot dashboard` never imports pydantic-settings, the database or Slack.
+
+Why two parsing stages instead of argparse sub-parsers: people type global options anywhere,
+node-style (`batchbot update batch-1 progress=40 --plan X`), and argparse's
+`parse_intermixed_args` refuses sub-parsers. So a top-level parser reads the global options
+and the command word, and each command has its own parser (with its own `--help`) that reads
+the rest intermixed. Only the chosen command's parser is built.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import sys
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.plan.store import Actor, PlanStore
+from bot.localenv import environment, plan_path, truthy
 
-DEFAULT_PLAN = "plan/execution-plan.toml"
-PLAN_VERBS = {
-    "dashboard",
-    "weekly",
-    "update",
-    "metrics",
-    "validate",
-    "history",
-    "status",
-    "help",
-    "report",
-}
+if TYPE_CHECKING:
+    from bot.commands import Context
+    from bot.plan.store import Actor, PlanStore
 
-CLI_HELP = """\
+HEADER = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
 
-Usage: batchbot [--plan PATH] [--author "Name <email>"] [--push] <command> [args]
+Plan commands (the same words as /batch in Slack):"""
 
-Plan commands (same as /batch in Slack):
-  dashboard                      the dashboard table
-  status [batch-id]              the plan, or one batch in full
-  weekly "Week N"                the weekly progress report (markdown)
-  update <batch-id> key=val …    change a batch (status, progress, owner, blockers, targetDate,
-                                 notes, priority, name); one git commit per change
-  metrics key=val …              set metrics (prsMerged, ciPassRate, coverage,
-                                 productionIncidents, deploymentMinutes, ciFlakeRate,
-                                 workflowMinutes, openCriticalVulns)
-  metrics collect [--at ISO]     collect this week's metrics from GitHub, commit them
-  report publish [--week YYYY-Www]
-                                 publish the week's report as a GitHub issue (once per week)
-  validate                       check the plan file, listing every problem
-  history [batch-id]             who changed what and when, from git
-  import OLD.json [--to PATH]    convert the old execution-plan.json to TOML (and commit it)
-
+RUNNING = """\
 Running the bot:
-  shell [--demo]                 talk to the bot in a terminal, as in Slack (no Slack needed)
-  serve [--socket-mode]          run the Slack app (HTTP on $PORT, or Socket Mode)
-  jobs list | jobs run NAME [--at ISO-8601] [--force]
-                                 scheduled jobs: standup-prompts, standup-reminders,
-                                 weekly-report
+  batchbot shell [--demo]         talk to the bot in a terminal, as in Slack (no Slack needed)
+  batchbot serve [--socket-mode]  run the Slack app (HTTP on $PORT, or Socket Mode)
+  batchbot jobs list | jobs run NAME [--at ISO-8601] [--force]
+                                  scheduled jobs: standup-prompts, standup-reminders,
+                                  weekly-report
+  batchbot import OLD.json [--to PATH]
+                                  convert the old execution-plan.json to TOML (and commit it)
+  batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
-The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml.
+Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
+The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml;
+settings are read from the environment and from a .env file in the current folder (the
+environment wins). `batchbot COMMAND --help` shows one command's usage; --version the version.
 Exit codes: 0 ok, 1 bad data (invalid value, unknown batch, invalid plan), 2 bad usage."""
 
 
 class CliUsage(Exception):
-    pass
+    """Bad usage: one line on stderr, exit 2."""
 
 
-def _take_options(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
-    """Global options may appear anywhere before the command's pairs (node-style)."""
-    opts: dict[str, str | bool] = {}
-    rest: list[str] = []
-    it = iter(argv)
-    for word in it:
-        if word == "--":
-            rest.extend(it)
-            break
-        name, eq, value = word.partition("=")
-        if name in ("--plan", "--author", "--to", "--at"):
-            if not eq:
-                value = next(it, "")
-                if not value:
-                    raise CliUsage(f"{name} needs a value")
-            opts[name[2:]] = value
-        elif word in ("--push", "--demo", "--force", "--socket-mode", "--no-scheduler"):
-            opts[word[2:]] = True
-        elif word in ("-h", "--help"):
-            opts["help"] = True
-        else:
-            rest.append(word)
-    return opts, rest
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors as one line (exit 2) instead of usage + message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliUsage(f"{message} (see `{self.prog} --help`)")
 
 
-def plan_path(opts: dict[str, str | bool], environ: dict[str, str] | os._Environ[str]) -> Path:
-    value = opts.get("plan") or environ.get("EXECUTION_PLAN_PATH") or DEFAULT_PLAN
-    return Path(str(value))
+class _Version(argparse.Action):
+    """`--version`, read from the installed package's metadata only when asked."""
 
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
 
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        opts, words = _take_options(argv)
-    except CliUsage as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 2
-    if opts.get("help") and not words:
-        print(CLI_HELP)
-        return 0
-    if not words:
-        print(CLI_HELP)
-        return 0
-    verb = words[0]
-    try:
-        if verb in PLAN_VERBS:
-            return _plan_command(opts, words)
-        if verb == "import":
-            return _import(opts, words[1:])
-        if verb == "shell":
-            from bot.shell import main as shell_main
-
-            return shell_main(opts)
-        if verb == "serve":
-            from bot.slack.server import main as serve_main
-
-            return serve_main(opts)
-        if verb == "jobs":
-            from bot.jobs import cli as jobs_cli
-
-            return jobs_cli(opts, words[1:])
-    except KeyboardInterrupt:
-        return 130
-    except CliUsage as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 2
-    from bot.plan.model import did_you_mean
-
-    hint = did_you_mean(verb, sorted(PLAN_VERBS | {"import", "shell", "serve", "jobs"}))
-    print(
-        f"Error: unknown command {verb!r}{hint}. Run `batchbot help` for the commands.",
-        file=sys.stderr,
-    )
-    return 2
-
-
-def _actor(opts: dict[str, str | bool], store: PlanStore) -> Actor:
-    author = opts.get("author")
-    if isinstance(author, str):
         try:
-            return Actor.parse(author)
+            print(f"batchbot {version('batchbot')}")
+        except PackageNotFoundError:
+            print("batchbot (not installed)")
+        parser.exit()
+
+
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # Below the top level the defaults are SUPPRESS, so a sub-parser never overwrites a value
+    # given before the command word with its own default.
+    keep = None if top else argparse.SUPPRESS
+    group = parser.add_argument_group("global options")
+    group.add_argument("--plan", metavar="PATH", default=keep, help="the plan file")
+    group.add_argument(
+        "--author", metavar='"NAME <EMAIL>"', default=keep, help="commit author (default: git's)"
+    )
+    group.add_argument(
+        "--push",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="push after each commit (or BATCHBOT_GIT_PUSH=true)",
+    )
+
+
+def _parser(command: str, usage: str, description: str) -> _Parser:
+    parser = _Parser(
+        prog=f"batchbot {command}",
+        usage=usage.replace("%", "%%") if usage else None,
+        description=description or None,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _global_options(parser, top=False)
+    return parser
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+def _verb_usage(verb: str) -> tuple[list[str], list[str]]:
+    """(usage forms, descriptions) for a registry word, from its module's USAGE lines."""
+    from bot.commands import USAGE
+
+    forms: list[str] = []
+    notes: list[str] = []
+    for line in USAGE:
+        head, _, note = line.partition(" — ")
+        words = head.split()
+        if len(words) >= 2 and words[0] == "/batch" and words[1] == verb:
+            forms.append("batchbot " + " ".join(words[1:]))
+            if note:
+                notes.append(note)
+    return forms, notes
+
+
+def _verb_parser(verb: str) -> _Parser:
+    import textwrap
+
+    forms, notes = _verb_usage(verb)
+    takes_words = not forms or any(len(f.split()) > 2 for f in forms)
+    usage = "\n       ".join(f"{f} [global options]" for f in forms) if forms else ""
+    parser = _parser(verb, usage, "\n".join(textwrap.fill(n, 100) for n in notes))
+    if takes_words:
+        parser.add_argument("words", nargs="*", help=argparse.SUPPRESS)
+    for option, meta, help_text in _verb_options(verb):
+        parser.add_argument(option, metavar=meta, help=help_text)
+    return parser
+
+
+def _verb_options(verb: str) -> tuple[tuple[str, str, str], ...]:
+    """`--name` options a command module declares for its word (`OPTIONS`), e.g. `--at`."""
+    from bot.commands import OPTIONS
+
+    return OPTIONS.get(verb, ())
+
+
+def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.commands import NEEDS_SERVICES, Command, handle
+    from bot.plan.store import Actor
+    from bot.render.markdown import render
+
+    words = tuple(getattr(ns, "words", ()))
+    for option, _meta, _help in _verb_options(verb):  # back into the words, as Slack types them
+        value = getattr(ns, option.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            words += (option, value)
+    store = _store(ns, env)
+    # A bare word only reads; a word with arguments may commit, so it carries who you are
+    # (reading the git identity costs two git processes the dashboard does not pay).
+    actor = _actor(ns, store) if words or ns.author else Actor("local")
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    phrase = f"{verb} {words[0].lower()}" if words else verb
+    if verb in NEEDS_SERVICES or phrase in NEEDS_SERVICES:
+        ctx, cleanup = _service_context(ns, env)
+    else:
+        ctx = _bare_context(store)
+    try:
+        reply = handle(Command(actor, (verb, *words), "cli"), ctx)
+    finally:
+        cleanup()
+    print(render(reply), file=sys.stdout if reply.ok else sys.stderr)
+    return reply.exit_code
+
+
+def _bare_context(store: PlanStore) -> Context:
+    from bot.commands import Context
+
+    return Context(store=store, clock=lambda: dt.datetime.now().astimezone())
+
+
+def _service_context(
+    ns: argparse.Namespace, env: Mapping[str, str]
+) -> tuple[Context, Callable[[], None]]:
+    """A Context from the composition root, for words that need the database (and later more)."""
+    from bot.messenger import ConsoleMessenger, Messenger
+    from bot.runtime import build_runtime
+    from bot.settings import SettingsError, load_settings
+
+    overrides: dict[str, Any] = {"execution_plan_path": plan_path(ns.plan, env)}
+    if ns.push:
+        overrides["git_push"] = True
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        raise CliFailure(str(exc)) from None
+    messenger: Messenger
+    if settings.slack_bot_token:
+        from bot.slack.messenger import SlackMessenger, make_client
+
+        token = settings.slack_bot_token.get_secret_value()
+        messenger = SlackMessenger(make_client(token, settings.slack_api_url))
+    else:
+        messenger = ConsoleMessenger(zone=settings.timezone)
+    rt = build_runtime(settings, messenger)
+    rt.ctx.editors = frozenset()  # local users act with the file system's permissions
+    return rt.ctx, rt.db.close
+
+
+class CliFailure(Exception):
+    """Bad data or settings: the message as is on stderr, exit 1."""
+
+
+def _actor(ns: argparse.Namespace, store: PlanStore) -> Actor:
+    from bot.plan.store import Actor
+
+    if ns.author:
+        try:
+            return Actor.parse(ns.author)
         except ValueError as exc:
             raise CliUsage(str(exc)) from None
     return store.local_actor()
 
 
-def _store(opts: dict[str, str | bool]) -> PlanStore:
+def _store(ns: argparse.Namespace, env: Mapping[str, str]) -> PlanStore:
+    from bot.plan.store import PlanStore
+
     return PlanStore(
-        plan_path(opts, os.environ),
-        push=bool(opts.get("push")) or _truthy(os.environ.get("BATCHBOT_GIT_PUSH")),
-        remote=os.environ.get("BATCHBOT_GIT_REMOTE") or "origin",
+        plan_path(ns.plan, env),
+        push=bool(ns.push) or truthy(env.get("BATCHBOT_GIT_PUSH")),
+        remote=env.get("BATCHBOT_GIT_REMOTE") or "origin",
     )
 
 
-def _plan_command(opts: dict[str, str | bool], words: list[str]) -> int:
-    from bot.commands import Command, Context, handle
-    from bot.render.markdown import render
-
-    if words[0] == "help":
-        print(CLI_HELP)
-        return 0
-    store = _store(opts)
-    read_only = words[0] not in ("update", "metrics", "report") or len(words) == 1
-    actor = Actor("local") if read_only else _actor(opts, store)
-    ctx = Context(store=store, clock=lambda: dt.datetime.now().astimezone())
-    if _uses_github(words):
-        from bot.github.service import cli_service
-
-        if isinstance(opts.get("at"), str):
-            words = [*words, "--at", str(opts["at"])]  # `--at` is also a global option
-        ctx.github, ctx.clock = cli_service(store.path)
-    reply = handle(Command(actor, tuple(words), "cli"), ctx)
-    out = sys.stdout if reply.ok else sys.stderr
-    print(render(reply), file=out)
-    return reply.exit_code
+def _import_parser() -> _Parser:
+    parser = _parser(
+        "import",
+        "batchbot import OLD.json [--to PATH] [global options]",
+        "Convert the old execution-plan.json to TOML and commit it (to --to, else the plan path).",
+    )
+    parser.add_argument("source", metavar="OLD.json")
+    parser.add_argument("--to", metavar="PATH", help="where to write the TOML plan")
+    return parser
 
 
-def _uses_github(words: list[str]) -> bool:
-    """Only `metrics collect` and `report publish` build Settings and the GitHub client."""
-    second = words[1].lower() if len(words) > 1 else ""
-    return (words[0], second) in (("metrics", "collect"), ("report", "publish"))
+def _run_import(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from pathlib import Path
 
-
-def _import(opts: dict[str, str | bool], args: list[str]) -> int:
     from bot.plan import codec
     from bot.plan.model import PlanInvalid
-    from bot.plan.store import PlanConflict
+    from bot.plan.store import PlanConflict, PlanStore
 
-    if len(args) != 1:
-        raise CliUsage("usage: batchbot import OLD.json [--to PATH]")
-    source = Path(args[0])
-    target = Path(str(opts.get("to") or plan_path(opts, os.environ)))
+    source = Path(ns.source)
+    target = Path(ns.to) if ns.to else plan_path(ns.plan, env)
     try:
         plan = codec.read(source)
         store = PlanStore(target)
-        saved = store.replace(plan, _actor(opts, store), f"Import plan from {source.name}")
-    except PlanInvalid as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    except PlanConflict as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
+        saved = store.replace(plan, _actor(ns, store), f"Import plan from {source.name}")
+    except (PlanInvalid, PlanConflict) as exc:
+        raise CliFailure(f"Error: {exc}") from None
     if not saved.changes:
         print(f"{target} already holds that plan; nothing changed.")
     else:
@@ -219,6 +270,237 @@ def _import(opts: dict[str, str | bool], args: list[str]) -> int:
             + (f" (commit {saved.commit[:10]})" if saved.commit else "")
         )
     return 0
+
+
+def _shell_parser() -> _Parser:
+    parser = _parser(
+        "shell",
+        "batchbot shell [--demo] [global options]",
+        "Talk to the bot in a terminal with the words Slack knows (/batch …, /jobs …).\n"
+        "Messages it would send to Slack are printed instead. Piped input works too.",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="work on a throwaway copy of the plan and database"
+    )
+    return parser
+
+
+def _run_shell(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.shell import main as shell_main
+
+    return shell_main({"plan": ns.plan, "demo": ns.demo})
+
+
+def _serve_parser() -> _Parser:
+    parser = _parser(
+        "serve",
+        "batchbot serve [--socket-mode] [--no-scheduler]",
+        "Run the Slack app: HTTP on $PORT (default 3000), or Socket Mode with SLACK_APP_TOKEN.\n"
+        "Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN.",
+    )
+    parser.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
+    parser.add_argument(
+        "--no-scheduler", action="store_true", help="do not run the scheduled jobs here"
+    )
+    return parser
+
+
+def _run_serve(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.slack.server import main as serve_main
+
+    return serve_main({"socket-mode": ns.socket_mode, "no-scheduler": ns.no_scheduler})
+
+
+def _jobs_parser() -> _Parser:
+    parser = _parser(
+        "jobs",
+        "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
+        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report.\n"
+        "`list` shows when each runs next; `run` runs one now (or as if at --at).",
+    )
+    parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
+    parser.add_argument("job", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--at", metavar="ISO-8601", help="run as if it were this instant")
+    parser.add_argument("--force", action="store_true", help="run even if it already ran")
+    return parser
+
+
+def _run_jobs(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.jobs import cli as jobs_cli
+
+    if ns.action == "list" and ns.job:
+        raise CliUsage(f"jobs list takes no job name, got {ns.job!r}")
+    words = [w for w in (ns.action, ns.job) if w]
+    return jobs_cli({"plan": ns.plan, "at": ns.at, "force": ns.force}, words)
+
+
+def _init_parser() -> _Parser:
+    parser = _parser(
+        "init",
+        "batchbot init [DIR]",
+        "Start a folder for batchbot (default: this one): a starter plan in\n"
+        "plan/execution-plan.toml, the Slack app manifest.yml and .env.example, committed to a\n"
+        "new git repository. Existing files are never overwritten.",
+    )
+    parser.add_argument("folder", nargs="?", default=".", metavar="DIR")
+    return parser
+
+
+def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from pathlib import Path
+
+    from bot.starter import InitError, init_folder
+
+    target = Path(ns.folder)
+    try:
+        written = init_folder(target)
+    except InitError as exc:
+        raise CliFailure(f"Error: {exc}") from None
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"{target} is a git repository with a first commit. Next: cp .env.example .env, fill in\n"
+        "the Slack tokens (see manifest.yml), then `batchbot dashboard` or `batchbot serve`."
+    )
+    return 0
+
+
+def _help_parser() -> _Parser:
+    parser = _parser("help", "batchbot help [COMMAND]", "The commands, or one command's usage.")
+    parser.add_argument("topic", nargs="?", metavar="COMMAND")
+    return parser
+
+
+def _run_help(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if ns.topic:
+        _unknown_command_check(ns.topic)
+        _command_parser(ns.topic).print_help()
+    else:
+        print(full_help())
+    return 0
+
+
+Runner = Callable[[argparse.Namespace, Mapping[str, str]], int]
+
+COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
+    "import": (_import_parser, _run_import),
+    "shell": (_shell_parser, _run_shell),
+    "serve": (_serve_parser, _run_serve),
+    "jobs": (_jobs_parser, _run_jobs),
+    "init": (_init_parser, _run_init),
+    "help": (_help_parser, _run_help),
+}
+
+
+def _verbs() -> Mapping[str, object]:
+    from bot.commands import VERBS
+
+    return VERBS
+
+
+def _command_parser(command: str) -> _Parser:
+    if command in COMMANDS:
+        return COMMANDS[command][0]()
+    return _verb_parser(command)
+
+
+def _unknown_command_check(command: str) -> None:
+    names = [*_verbs(), *COMMANDS]
+    if command not in names:
+        from bot.plan.model import did_you_mean
+
+        hint = did_you_mean(command, sorted(names))
+        raise CliUsage(f"unknown command {command!r}{hint}. Run `batchbot help` for the commands.")
+
+
+def full_help() -> str:
+    import textwrap
+
+    from bot.commands import USAGE
+
+    lines = [HEADER]
+    for line in USAGE:
+        head, _, note = line.partition(" — ")
+        if head.startswith("/batch help"):
+            continue
+        head = head.replace("/batch ", "batchbot ", 1)
+        note = textwrap.fill(note, 100, initial_indent=" " * 34, subsequent_indent=" " * 34)
+        lines.append(f"  {head:<31} {note[34:]}" if len(head) <= 31 else f"  {head}\n{note}")
+    return "\n".join([*lines, "", RUNNING])
+
+
+def _top_parser() -> _Parser:
+    parser = _Parser(
+        prog="batchbot",
+        usage="batchbot [--plan PATH] [--author NAME <EMAIL>] [--push] COMMAND [ARGS …]",
+        add_help=False,
+        allow_abbrev=False,
+    )
+    parser.add_argument("-h", "--help", action="store_true")
+    parser.add_argument("--version", action=_Version)
+    _global_options(parser, top=True)
+    parser.add_argument("command", nargs="?")
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _dispatch(argv: list[str]) -> int:
+    try:
+        top = _top_parser().parse_args(argv)
+        if top.help or top.command is None:
+            print(full_help())
+            return 0
+        command = top.command
+        _unknown_command_check(command)
+        ns = _command_parser(command).parse_intermixed_args(top.rest, namespace=top)
+    except SystemExit as exc:  # --help / --version printed and asked to stop
+        return int(exc.code or 0)
+    env = environment()
+    if command in COMMANDS:
+        return COMMANDS[command][1](ns, env)
+    return _run_verb(command, ns, env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure is one line and an exit code, never a traceback."""
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()
+    except CliUsage as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except CliFailure as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Python's docs (signal module, "Note on SIGPIPE"): point stdout at devnull so the
+        # flush at exit does not raise again, and exit 1.
+        _stdout_to_devnull()
+        return 1
+    except OSError as exc:  # unwritable folder, full disk, …: say which, no traceback
+        print(f"Error: {_describe(exc)}", file=sys.stderr)
+        try:
+            sys.stdout.flush()
+        except OSError:
+            _stdout_to_devnull()
+        return 1
+    return code
+
+
+def _describe(exc: OSError) -> str:
+    if exc.strerror is None:
+        return str(exc)
+    return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ same once-only rule.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -85,30 +86,33 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
     )
 
-    def tick(name: str) -> Callable[[], None]:
-        return lambda: run_job(rt, name)
+    # APScheduler logs "Running job …" and "executed successfully" at INFO on every tick (a
+    # line a minute per job); ours says what a run did. DEBUG keeps them for whoever wants them.
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
-    scheduler.add_job(tick("standup-prompts"), IntervalTrigger(minutes=1), id="standup-prompts")
-    scheduler.add_job(tick("standup-reminders"), IntervalTrigger(minutes=5), id="standup-reminders")
-    scheduler.add_job(
-        tick("weekly-report"),
+    def add(name: str, trigger: Any = None, job_id: str | None = None, **kw: Any) -> None:
+        """A job named for what it runs (its logs and misfire warnings say so, not <lambda>)."""
+        scheduler.add_job(
+            functools.partial(run_job, rt, name), trigger, id=job_id or name, name=name, **kw
+        )
+
+    add("standup-prompts", IntervalTrigger(minutes=1))
+    add("standup-reminders", IntervalTrigger(minutes=5))
+    add(
+        "weekly-report",
         CronTrigger(
             day_of_week="fri", hour=s.report_time.hour, minute=s.report_time.minute, timezone=s.zone
         ),
-        id="weekly-report",
     )
     # Late posts within the grace window (a restart after 15:00) are caught by this tick.
-    scheduler.add_job(
-        tick("weekly-report"), IntervalTrigger(minutes=15), id="weekly-report-catch-up"
-    )
+    add("weekly-report", IntervalTrigger(minutes=15), "weekly-report-catch-up")
     if s.demo_every_weeks or s.retro_monthly:
-        scheduler.add_job(
-            tick("cadence-reminders"), IntervalTrigger(minutes=15), id="cadence-reminders"
-        )
+        add("cadence-reminders", IntervalTrigger(minutes=15))
     scheduler.start()
     # Catch up right away instead of waiting for the first tick.
     for name in ("standup-prompts", "weekly-report"):
-        scheduler.add_job(tick(name), id=f"{name}-start", next_run_time=dt.datetime.now(dt.UTC))
+        add(name, None, f"{name}-start", next_run_time=dt.datetime.now(dt.UTC))
     log.info("scheduler started (%s)", ", ".join(j.id for j in scheduler.get_jobs()))
     return scheduler
 
@@ -177,6 +181,14 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
     if not words or words[0] not in ("list", "run"):
         print(f"Error: {usage}", file=sys.stderr)
         return 2
+    if words[0] == "run" and (len(words) != 2 or words[1] not in JOBS):
+        # before settings and the database: a typo must not create batchbot.db here
+        from bot.plan.model import did_you_mean
+
+        name = words[1] if len(words) > 1 else ""
+        what = f"no job {name!r}{did_you_mean(name, list(JOBS))};" if name else "which job?"
+        print(f"Error: {what} one of {', '.join(JOBS)}", file=sys.stderr)
+        return 2
     try:
         overrides = {"execution_plan_path": opts["plan"]} if opts.get("plan") else {}
         settings = load_settings(**overrides)
@@ -191,7 +203,9 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
         )
     else:
         messenger = ConsoleMessenger(zone=settings.timezone)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
     rt = build_runtime(settings, messenger)
     from bot.plan.store import PlanConflict
     from bot.runtime import start_store
@@ -213,9 +227,6 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
                 f"{when.astimezone(zone):%a %Y-%m-%d %H:%M} {settings.timezone}  ({note})"
             )
         return 0
-    if len(words) != 2 or words[1] not in JOBS:
-        print(f"Error: which job? one of {', '.join(JOBS)}", file=sys.stderr)
-        return 2
     try:
         at = _parse_at(str(opts["at"]), settings.zone) if opts.get("at") else now
     except ValueError as exc:

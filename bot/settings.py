@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     retro_monthly: bool = Field(default=False, validation_alias="BATCHBOT_RETRO_MONTHLY")
     scheduler: bool = Field(default=True, validation_alias="BATCHBOT_SCHEDULER")
     log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="BATCHBOT_LOG_FORMAT"
+    )
 
     # GitHub (issue 10): metrics collection and the weekly report issue; see bot/github/.
     github_token: SecretStr | None = Field(default=None, validation_alias="BATCHBOT_GITHUB_TOKEN")

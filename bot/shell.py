@@ -107,14 +107,14 @@ class Shell:
 
 
 def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
-    from bot.cli import plan_path
+    from bot.localenv import environment, plan_path
     from bot.messenger import ConsoleMessenger
     from bot.runtime import build_runtime
     from bot.settings import SettingsError, load_settings
 
     stdin = stdin or sys.stdin
     out = out or sys.stdout
-    source = plan_path(opts, os.environ)
+    source = plan_path(opts.get("plan"), environment())
     overrides: dict[str, Any] = {"execution_plan_path": source}
     demo_root: Path | None = None
     if opts.get("demo"):

@@ -42,6 +42,18 @@ USAGE: tuple[str, ...] = (
     "/batch help — this text",
 )
 SUBCOMMANDS = ("help", *VERBS)
+# Words whose handlers need services built from Settings (the database, later GitHub): an edge
+# that keeps a bare Context for speed (the CLI) builds the full one for these words only.
+NEEDS_SERVICES: frozenset[str] = frozenset(
+    word for m in _MODULES for word in getattr(m, "NEEDS_SERVICES", ())
+)
+
+
+# `--name` options of a word, for edges that parse options themselves (the CLI's argparse):
+# word → ((option, metavar, help), …). In Slack and the shell they are just words.
+OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {}
+for _module in _MODULES:
+    OPTIONS.update(getattr(_module, "OPTIONS", {}))
 
 
 def help_reply(prefix: str = "") -> Reply:
@@ -89,6 +101,8 @@ def usage_for(verb: str) -> str:
 
 
 __all__ = [
+    "NEEDS_SERVICES",
+    "OPTIONS",
     "SUBCOMMANDS",
     "USAGE",
     "VERBS",

@@ -165,3 +165,10 @@ def report(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 VERBS = {"report": report}
+# GitHub and the database come from Settings (see bot.commands.NEEDS_SERVICES); `metrics`
+# alone stays a fast plan word, only `metrics collect` builds them.
+NEEDS_SERVICES = ("report", "metrics collect")
+OPTIONS = {
+    "metrics": (("--at", "ISO-8601", "collect: as of this instant (default: now)"),),
+    "report": (("--week", "YYYY-Www", "publish: the ISO week (default: this week)"),),
+}

@@ -18,3 +18,4 @@ def standup(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 VERBS = {"standup": standup}
+NEEDS_SERVICES = ("standup",)  # the database (see bot.commands.NEEDS_SERVICES)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.github import GitHubNotConfigured, build_adapter
@@ -78,25 +77,3 @@ def from_settings(settings: Any, claims: Callable[[], Claims], owner: str) -> Gi
     return GitHubService(
         lambda: build_adapter(settings), claims, tuple(settings.github_report_labels), owner
     )
-
-
-def cli_service(plan: Path) -> tuple[GitHubService, Callable[[], dt.datetime]]:
-    """For `batchbot metrics collect` / `report publish`: Settings, lazily a database."""
-    import os
-    import socket
-
-    from bot.settings import SettingsError, load_settings
-
-    try:
-        settings = load_settings(execution_plan_path=plan)
-    except SettingsError as exc:
-        raise SystemExit(f"Error: {exc}") from None
-
-    def claims() -> Claims:
-        from bot.db import Database
-
-        return Database(settings.database_url)
-
-    zone = settings.zone
-    owner = f"{socket.gethostname()}:{os.getpid()}"
-    return from_settings(settings, claims, owner), lambda: dt.datetime.now(zone)

@@ -20,6 +20,7 @@ from bot.plan.model import (
     did_you_mean,
     field_names,
 )
+from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
 
 
 class EditError(Exception):
@@ -168,7 +169,11 @@ def _int(key: str, value: str, low: int, high: int | None) -> int:
     if not re.fullmatch(r"[+-]?\d+", text):
         span = f"{low}–{high}" if high is not None else f"{low} or more"
         raise EditError(f"{key} must be a whole number {span}, got {value!r}")
+    if len(text.lstrip("+-").lstrip("0")) > len(str(MAX_INT)):  # before int(): 10**5000 digits
+        raise EditError(f"{key} is beyond 64 bits (at most {MAX_INT})")
     number = int(text)
+    if abs(number) > MAX_INT:
+        raise EditError(f"{key} is beyond 64 bits (at most {MAX_INT})")
     if number < low or (high is not None and number > high):
         span = f"{low}–{high}" if high is not None else f"{low} or more"
         raise EditError(f"{key} must be {span}, got {number}")
@@ -184,6 +189,8 @@ def _number(key: str, value: str, low: float, high: float | None) -> float:
         number = float("nan")
     if number != number or number in (float("inf"), float("-inf")):
         raise EditError(f"{key} must be a number, got {value!r}")
+    if high is None and abs(number) > MAX_FLOAT:
+        raise EditError(f"{key} is too large (at most {int(MAX_FLOAT)})")
     if number < low or (high is not None and number > high):
         span = f"{low:g}–{high:g}" if high is not None else f"{low:g} or more"
         raise EditError(f"{key} must be {span}, got {number:g}")
@@ -212,6 +219,11 @@ def _blockers(value: str, plan: Plan, batch_id: str) -> tuple[str, ...]:
 def _text(key: str, value: str, limit: int, required: bool = False) -> str:
     if required and not value.strip():
         raise EditError(f"{key} cannot be empty")
+    if key == "notes":
+        value = value.replace("\r\n", "\n")  # a pasted Windows line end is just a line end
+    code = control_character(value, multiline=key == "notes")
+    if code:
+        raise EditError(f"{key} {control_message(key, code)}")
     if len(value) > limit:
         raise EditError(f"{key} is {len(value)} characters; the limit is {limit}")
     return value
@@ -253,6 +265,12 @@ def update_batch(
     values = {key: _batch_value(key, value, plan, batch_id) for key, value in pairs}
     if values.get("status") == "done" and "progress" not in values:
         values["progress"] = 100
+    status, progress = values.get("status", batch.status), values.get("progress", batch.progress)
+    if ("status" in values or "progress" in values) and status == "done" and progress != 100:
+        raise EditError(
+            f"progress={progress} with status done: done means 100; "
+            "leave progress out (it becomes 100) or choose another status"
+        )
     changes = [
         Change(batch_id, key, getattr(batch, key), new)
         for key, new in values.items()

@@ -23,6 +23,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.values import value_problems
+
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -290,6 +292,10 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         if found is not None:
             measured[name] = found
     problems.extend(check_batches(links))
+    reported = {p.where for p in problems}  # pydantic may have named the same value already
+    problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
+    if not raw_batches:
+        problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(

@@ -245,6 +245,7 @@ class PlanStore:
                 f"{rel} has uncommitted changes made by hand; commit or discard them "
                 "(git commit / git checkout) before changing the plan through batchbot"
             )
+        return False
 
     def _write_and_commit(
         self,
@@ -397,16 +398,19 @@ class PlanStore:
             )
 
     def _atomic_write(self, text: str) -> None:
-        folder = self.path.parent
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        # Through a symlink, replace its target: renaming over the link itself would turn it
+        # into a regular file and leave the real plan behind (issue 12 item 10).
+        path = Path(os.path.realpath(self.path))
+        folder = path.parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
-            if self.path.exists():
-                os.chmod(tmp, self.path.stat().st_mode & 0o777)
-            os.replace(tmp, self.path)
+            if path.exists():
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+            os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -168,8 +168,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
             blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1)
             return f"⚠️ {esc(v.notice)}\n{text}", [context(f"⚠️ {esc(v.notice)}"), *blocks]
         return text, status_blocks(plan)
-    if isinstance(v, BatchView):
-        return f"{v.batch.name}: {v.batch.progress}%", batch_blocks(v)
+    if isinstance(v, BatchView):  # fallback texts show in notifications: escaped like blocks
+        return f"{esc(v.batch.name)}: {v.batch.progress}%", batch_blocks(v)
     if isinstance(v, ChangeView):
         text = change_text(v)
         blocks = [section(text)]
@@ -196,7 +196,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
         return f"Weekly report draft — {v.report.week.label}", report_blocks(v.report)
     if isinstance(v, StandupListView):
         lines = [f"• {esc(d)} *{esc(who)}*: {esc(text)}" for d, who, text in v.rows]
-        return v.title, [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]
+        blocks = [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]
+        return esc(v.title), blocks
     raise TypeError(f"no Block Kit rendering for {type(v).__name__}")
 
 

@@ -60,13 +60,21 @@ BOT_ACTOR = Actor(FALLBACK_NAME, FALLBACK_EMAIL)
 class JobRuntime(Protocol):
     """What the jobs use of `bot.runtime.Runtime` (tests pass a small dataclass)."""
 
-    settings: Any  # bot.settings.Settings
-    store: PlanStore
-    clock: Callable[[], dt.datetime]
-    messenger: Messenger
-    db: Any  # bot.db.Database
-    log: logging.Logger
-    owner: str
+    # Read-only members: the jobs only read them, and a frozen runtime must satisfy this too.
+    @property
+    def settings(self) -> Any: ...  # bot.settings.Settings
+    @property
+    def store(self) -> PlanStore: ...
+    @property
+    def clock(self) -> Callable[[], dt.datetime]: ...
+    @property
+    def messenger(self) -> Messenger: ...
+    @property
+    def db(self) -> Any: ...  # bot.db.Database
+    @property
+    def log(self) -> logging.Logger: ...
+    @property
+    def owner(self) -> str: ...
 
 
 # --------------------------------------------------------------------------- time

@@ -18,10 +18,16 @@ from bot.plan.store import HistoryEntry, PlanStore
 
 
 class StandupLike(Protocol):
-    user_id: str
-    user_name: str
-    local_date: dt.date
-    text: str
+    """What the report reads of a standup (read-only, so frozen records satisfy it)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def local_date(self) -> dt.date: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ def resolve_week(plan: Plan, label: str | None, today: dt.date) -> Week:
         first = start + dt.timedelta(days=7 * (number - 1))
         return Week(label or f"Week {number}", number, first, first + dt.timedelta(days=6))
     monday = today - dt.timedelta(days=today.weekday())
-    number = int(m.group(1)) if m else None
-    return Week(label or f"Week of {monday:%d %b}", number, monday, monday + dt.timedelta(days=6))
+    named = int(m.group(1)) if m else None
+    return Week(label or f"Week of {monday:%d %b}", named, monday, monday + dt.timedelta(days=6))
 
 
 def week_of(plan: Plan, day: dt.date) -> Week:
@@ -253,7 +259,7 @@ def build_report(
     done_before = {i for i, b in before.items() if b.status == "done"}
     for b in plan.batches:
         if b.id in done_now and b.id not in done_before and (start_plan or b.id in finishers):
-            who, when = finishers.get(b.id, ("", None))  # type: ignore[assignment]
+            who, when = finishers.get(b.id, ("", None))
             by = f" — finished by {who}" if who else ""
             if when is not None and now.tzinfo is not None:
                 when = when.astimezone(now.tzinfo)

@@ -32,9 +32,11 @@ from bot.commands import Command, handle
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.render import blocks as kit
+from bot.render.escape import esc
 from bot.replies import Reply, error
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
+from bot.slack.paths import PathScrubber
 
 log = logging.getLogger("batchbot.slack")
 
@@ -111,9 +113,15 @@ class Edge:
         except UsageError as exc:
             return error(str(exc), "usage: /batch help", code=2)
 
+    @property
+    def paths(self) -> PathScrubber:
+        """Error texts for Slack name files relative to the plan's repository (see paths.py)."""
+        repo = self.rt.store.repo
+        return PathScrubber.for_plan(self.rt.store.path, repo.root if repo else None)
+
     def run(self, cmd: Command) -> Reply:
         try:
-            return handle(cmd, self.rt.ctx)
+            return self.paths.reply(handle(cmd, self.rt.ctx))
         except Exception:  # the user gets a line; the log gets the details
             log.exception("command failed: %s", cmd.words[:2])
             return error(
@@ -167,9 +175,10 @@ class Edge:
         try:
             plan = self.rt.store.load()
             notice = self.rt.store.notice()
-            view = kit.home_view(plan, f"⚠️ {kit.esc(notice)}" if notice else None)
+            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
-            view = {"type": "home", "blocks": [kit.section(f":warning: {kit.esc(str(exc))}")]}
+            shown = esc(self.paths.text(str(exc)))
+            view = {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}
         try:
             self.slack.publish_home(user_id, view)
             with self._lock:

@@ -17,34 +17,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.logs import TokenFilter, setup_logging
+
+__all__ = ["TokenFilter", "main", "setup_logging", "wsgi_app"]
+
 log = logging.getLogger("batchbot")
 STARTED = time.time()
-
-
-class TokenFilter(logging.Filter):
-    """Belt and braces: mask anything that looks like a Slack token in any log record."""
-
-    import re as _re
-
-    _TOKEN = _re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if self._TOKEN.search(msg):
-            record.msg = self._TOKEN.sub("xox…[redacted]", msg)
-            record.args = ()
-        return True
-
-
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(TokenFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
-    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
 
 
 Health = Callable[[], tuple[bool, dict[str, Any]]]
@@ -129,7 +107,7 @@ def main(opts: dict[str, Any]) -> int:
             file=sys.stderr,
         )
         return 1
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     refused = check_plan_home(settings)
     if refused:
         print(f"batchbot cannot start: {refused}", file=sys.stderr)
@@ -236,11 +214,12 @@ def main(opts: dict[str, Any]) -> int:
         stop.wait()
         handler.close()
     else:
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
         from waitress.server import create_server
 
+        from bot.slack.body import slack_http_handler
+
         server = create_server(
-            wsgi_app(SlackRequestHandler(app), health, webhook),
+            wsgi_app(slack_http_handler(app, settings), health, webhook),
             host=settings.host,
             port=settings.port,
             threads=settings.server_threads,

@@ -60,11 +60,14 @@ def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
             raise EditError(f"batch {batch_id} no longer exists")
         if not may_edit(edge.rt.ctx, actor, batch.owner):
             raise EditError("you are not allowed to change this batch (editors and its owner)")
+        if ("status", "done") in pairs and ("progress", str(batch.progress)) in pairs:
+            # the form shows the old progress; choosing done and saving means 100 %
+            pairs = [p for p in pairs if p[0] != "progress"]
         update_batch(plan, batch_id, pairs)  # check before closing the form
     except (EditError, PlanInvalid) as exc:
         field = next((k for k in BATCH_KEYS if str(exc).startswith(k)), "notes")
         field = field if field in state else "status"
-        ack(response_action="errors", errors={field: str(exc)[:150]})
+        ack(response_action="errors", errors={field: edge.paths.text(str(exc))[:150]})
         return
     if not edge.work.submit(save_update, edge, actor, batch_id, pairs, meta):
         ack(response_action="errors", errors={"status": BUSY[:150]})
@@ -79,7 +82,7 @@ def save_update(
         reply = apply_batch_update(actor, edge.rt.ctx, batch_id, pairs, via="slack")
     except (EditError, PlanConflict, PlanInvalid) as exc:
         reply = error(str(exc))
-    edge.respond(meta.get("response_url"), reply)
+    edge.respond(meta.get("response_url"), edge.paths.reply(reply))
     if reply.plan_changed:
         edge.after_change()
 
