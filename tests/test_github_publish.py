@@ -203,3 +203,32 @@ def test_two_processes_publishing_at_once_create_one_issue(fake: FakeGitHub, db_
         assert p.exitcode == 0
     assert sorted(r[1] for r in results) == [False, False, True], results
     assert len(reports(fake)) == 1
+
+
+def test_in_remote_mode_the_archived_report_is_read_from_the_branch(
+    plan_repo: Path, tmp_path: Path
+) -> None:
+    from bot.commands import Context
+    from bot.commands.report import archived_report
+    from bot.plan.remote import RemoteConfig, RemotePlanStore
+    from bot.plan.store import Actor
+    from tests.conftest import git
+
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(plan_repo), str(bare))
+    store = RemotePlanStore(
+        RemoteConfig(
+            url=str(bare),
+            plan_file="plan/execution-plan.toml",
+            workdir=tmp_path / "work",
+            sync_seconds=0.2,
+        )
+    )
+    store.start()
+    try:
+        ctx = Context(store=store, clock=lambda: NOW)
+        assert archived_report(ctx, WEEK) is None
+        store.commit_file(f"plan/reports/{WEEK}.md", "## edited\n", Actor("Ana"), "archive")
+        assert archived_report(ctx, WEEK) == "## edited\n"
+    finally:
+        store.stop_sync()

@@ -118,6 +118,10 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
     autopublish calls `GitHubService.publish_week` with the draft it just posted.
     """
     now = ctx.clock()
+    try:
+        week = check_week(week)
+    except ValueError as exc:
+        return error(str(exc)), None
     if ctx.github is None:
         return error(*NOT_SET_UP), None
     if not may_edit(ctx, actor, None):
@@ -148,14 +152,26 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
 
 
 def archived_report(ctx: Context, week: str) -> str | None:
-    """`plan/reports/YYYY-Www.md` (the Friday draft, as edited), if it exists."""
+    """`plan/reports/YYYY-Www.md` (the Friday draft, as edited), if it exists.
+
+    Local mode: the committed file in the checkout. Remote mode keeps no work tree, so the
+    file is read from the branch the store tracks.
+    """
+    rel = f"plan/reports/{week}.md"
     repo = ctx.store.repo
     root = repo.root if repo else Path(ctx.store.path).parent
-    path = Path(root) / "plan" / "reports" / f"{week}.md"
     try:
-        return path.read_text(encoding="utf-8")
+        return (Path(root) / rel).read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
+        pass
+    try:
+        ref = getattr(ctx.store, "tracking_ref", None)  # RuntimeError before the first sync
+        if repo is None or not ref:
+            return None
+        shown = repo.run("show", f"{ref}:{rel}", check=False)
+    except (OSError, RuntimeError):
         return None
+    return shown.stdout if shown.returncode == 0 else None
 
 
 def report(cmd: Command, ctx: Context, args: list[str]) -> Reply:
