@@ -306,3 +306,52 @@ def test_the_team_zone_decides_where_the_week_starts(fake: FakeGitHub) -> None:
     # Five main-branch successes ran Sunday 23:05–23:53 UTC: Monday in Berlin, not in UTC.
     utc_week = adapter(fake).collect(week_window(AT, ZoneInfo("UTC")), AT)
     assert values(utc_week)["ciPassRate"] == 85.6  # 237 of 277
+
+
+def test_a_github_app_authenticates_through_its_installation(fake: FakeGitHub) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    installation = fake.add_app("4242", public, REPO)
+    gh = adapter(fake, token=None, app_id="4242", private_key=private)
+    collection = gh.collect(week_window(AT, BERLIN), AT)
+    assert values(collection) == EXPECTED
+    assert fake.calls_to("GET", rf"/repos/{REPO}/installation$")[0].status == 200
+    assert fake.calls_to("POST", rf"/app/installations/{installation}/access_tokens$")
+    assert private not in repr(gh.config)
+
+
+def test_an_app_key_github_does_not_know_is_one_line(fake: FakeGitHub) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from bot.github import GitHubNotConfigured, build_adapter
+    from bot.settings import Settings
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        BATCHBOT_GITHUB_APP_ID="999",
+        BATCHBOT_GITHUB_PRIVATE_KEY=private,
+        BATCHBOT_GITHUB_REPO=REPO,
+        BATCHBOT_GITHUB_API_URL=fake.url,
+    )
+    with pytest.raises(GitHubNotConfigured) as caught:
+        build_adapter(settings)
+    assert str(caught.value).startswith("GitHub answered 401")
+    assert "check BATCHBOT_GITHUB_APP_ID, BATCHBOT_GITHUB_PRIVATE_KEY" in str(caught.value)
+    assert "PRIVATE KEY" not in str(caught.value)

@@ -112,4 +112,8 @@ def build_adapter(settings: Any) -> GitHubAdapter:
     try:
         return GitHubAdapter(config)
     except Exception as exc:  # a GitHub App whose installation lookup failed
-        raise GitHubNotConfigured(explain(exc, config, "GitHub App installation")) from None
+        why = explain(exc, config, "GitHub App installation")
+        raise GitHubNotConfigured(
+            f"{why}; check BATCHBOT_GITHUB_APP_ID, BATCHBOT_GITHUB_PRIVATE_KEY and that the app "
+            f"is installed on {config.repo}"
+        ) from None

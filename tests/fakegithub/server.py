@@ -82,6 +82,13 @@ class GitHubError(Exception):
         return out
 
 
+class _Answered(Exception):
+    def __init__(self, status: int, payload: Any) -> None:
+        super().__init__(status)
+        self.status = status
+        self.payload = payload
+
+
 @dataclass(frozen=True)
 class Call:
     """One request the fake received; ``query`` holds single values, ``status`` the answer."""
@@ -116,6 +123,7 @@ class Repo:
     runs: list[JsonDict] = field(default_factory=list)  # every attempt, newest attempt last
     issues: list[JsonDict] = field(default_factory=list)  # issues and pull requests
     alerts: list[JsonDict] = field(default_factory=list)
+    installation: int | None = None  # a GitHub App installed here
 
     @property
     def full_name(self) -> str:
@@ -188,6 +196,9 @@ class FakeGitHub:
     ) -> None:
         self.tokens = tokens if tokens is not None else {"ghp_test_token": {WRITE}}
         self.visible = visible or {}
+        #: GitHub Apps: app id → PEM public key; their JWTs are checked with it (RS256).
+        self.apps: dict[str, bytes] = {}
+        self.installations: dict[int, str] = {}  # installation id → app id
         self.repos: dict[str, Repo] = {}
         self.calls: list[Call] = []
         self.core_remaining = CORE_LIMIT
@@ -595,6 +606,10 @@ class FakeGitHub:
         resource = "search" if path.startswith("/search/") else "core"
         out_headers: dict[str, str] = {}
         try:
+            if path.startswith("/app/") or re.fullmatch(r"/repos/[^/]+/[^/]+/installation", path):
+                status, payload, extra = self._app_route(method, path, headers)
+                out_headers.update(extra)
+                raise _Answered(status, payload)
             token = self._token(headers)
             planned = self._take_planned(path)
             if planned is not None:
@@ -615,6 +630,8 @@ class FakeGitHub:
         except GitHubError as exc:
             status, payload = exc.status, exc.body()
             out_headers.update(exc.headers)
+        except _Answered as done:
+            status, payload = done.status, done.payload
         rate = self._rate_headers(resource)
         rate.update(out_headers)
         with self._lock:
@@ -627,6 +644,77 @@ class FakeGitHub:
         if not m or m.group(1) not in self.tokens:
             raise GitHubError(401, "Bad credentials")
         return m.group(1)
+
+    def add_app(self, app_id: str, public_key_pem: bytes, installed_on: str) -> int:
+        """A GitHub App with an installation on `installed_on` (owner/name)."""
+        self.apps[str(app_id)] = public_key_pem
+        installation = next(self._ids)
+        self.installations[installation] = str(app_id)
+        self.repos[installed_on.lower()].installation = installation
+        return installation
+
+    def _app_jwt(self, headers: dict[str, str]) -> str:
+        """The app id of a valid app JWT (RS256, signed by a known app, not expired)."""
+        import jwt
+
+        m = re.fullmatch(r"bearer\s+(\S+)", headers.get("authorization", "").strip(), re.I)
+        if not m:
+            raise GitHubError(401, "A JSON web token could not be decoded")
+        try:
+            claims = jwt.decode(m.group(1), options={"verify_signature": False})
+            key = self.apps[str(claims["iss"])]
+            jwt.decode(m.group(1), key, algorithms=["RS256"])
+        except Exception:
+            raise GitHubError(401, "A JSON web token could not be decoded") from None
+        return str(claims["iss"])
+
+    def _app_route(
+        self, method: str, path: str, headers: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        app_id = self._app_jwt(headers)
+        m = re.fullmatch(r"/repos/([^/]+)/([^/]+)/installation", path)
+        if m and method == "GET":
+            repo = self.repos.get(f"{m.group(1)}/{m.group(2)}".lower())
+            installation = getattr(repo, "installation", None)
+            if repo is None or installation is None or self.installations[installation] != app_id:
+                raise GitHubError(404, "Not Found")
+            return (
+                200,
+                {
+                    "id": installation,
+                    "app_id": int(app_id),
+                    "account": self._user(repo.owner),
+                    "target_type": "Organization",
+                    "access_tokens_url": (
+                        f"{self.url}/app/installations/{installation}/access_tokens"
+                    ),
+                    "repositories_url": f"{self.url}/installation/repositories",
+                    "html_url": f"{self.url}/settings/installations/{installation}",
+                    "permissions": {"issues": "write", "actions": "read"},
+                    "events": [],
+                    "repository_selection": "selected",
+                },
+                {},
+            )
+        m = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
+        if m and method == "POST":
+            installation = int(m.group(1))
+            if self.installations.get(installation) != app_id:
+                raise GitHubError(404, "Not Found")
+            token = f"ghs_installation_{installation}_{next(self._ids)}"
+            self.tokens[token] = {WRITE}
+            expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+            return (
+                201,
+                {
+                    "token": token,
+                    "expires_at": iso(expires),
+                    "permissions": {"issues": "write", "actions": "read"},
+                    "repository_selection": "selected",
+                },
+                {},
+            )
+        raise GitHubError(404, "Not Found")
 
     def _take_planned(self, path: str) -> _Planned | None:
         with self._lock:
