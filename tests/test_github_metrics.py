@@ -355,3 +355,22 @@ def test_an_app_key_github_does_not_know_is_one_line(fake: FakeGitHub) -> None:
     assert str(caught.value).startswith("GitHub answered 401")
     assert "check BATCHBOT_GITHUB_APP_ID, BATCHBOT_GITHUB_PRIVATE_KEY" in str(caught.value)
     assert "PRIVATE KEY" not in str(caught.value)
+
+
+def test_showing_the_metrics_names_where_each_collected_value_came_from(plan_file: object) -> None:
+    from pathlib import Path
+
+    from bot.commands import Command, Context, handle
+    from bot.plan.store import Actor, PlanStore
+    from bot.render.markdown import render
+
+    store = PlanStore(Path(str(plan_file)))
+    collection = Collection(
+        AT, week_window(AT, BERLIN), measured=(Measured("prsMerged", 14, "GitHub search"),)
+    )
+    store.change(Actor("bot"), lambda plan: record(plan, collection), via="test")
+    ctx = Context(store=store, clock=lambda: AT)
+    shown = render(handle(Command(Actor("local"), ("metrics",), "cli"), ctx))
+    assert "PRs merged: 14" in shown
+    assert "CI pass rate: not measured (target ≥ 95%)" in shown
+    assert "prsMerged: from GitHub search, Fri 27 Nov 15:00" in shown

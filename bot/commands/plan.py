@@ -112,6 +112,11 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             + ("" if m.ok is None else (" ✅" if m.ok else " ⚠️"))
             for m in metric_lines(plan.metrics, plan.targets, None)
         )
+        zone = ctx.clock().tzinfo
+        lines += tuple(
+            f"{name}: from {m.source}, {m.at.astimezone(zone):%a %d %b %H:%M}"
+            for name, m in plan.measured.items()
+        )
         return Reply(TextView("Metrics this week", lines))
     if not may_edit(ctx, cmd.actor, None):
         return refuse("the metrics")
