@@ -374,3 +374,19 @@ def test_showing_the_metrics_names_where_each_collected_value_came_from(plan_fil
     assert "PRs merged: 14" in shown
     assert "CI pass rate: not measured (target ≥ 95%)" in shown
     assert "prsMerged: from GitHub search, Fri 27 Nov 15:00" in shown
+
+
+def test_past_one_page_of_merged_prs_the_search_count_is_used_in_one_call() -> None:
+    with FakeGitHub({TOKEN: set()}) as gh:
+        gh.add_repo(REPO)
+        t0 = WEEK_START.astimezone(UTC)
+        for i in range(150):
+            gh.add_issue(REPO, pull=True, created=t0, merged=t0 + dt.timedelta(minutes=i + 1))
+        gh.add_issue(REPO, pull=True, created=t0, merged=t0 - dt.timedelta(minutes=1))
+        collection = adapter(gh, ci_workflow=None, deploy_workflow=None).collect(
+            week_window(AT, BERLIN), AT
+        )
+        [prs] = [m for m in collection.measured if m.name == "prsMerged"]
+        assert prs.value == 150
+        searches = [c for c in gh.calls_to("GET", "/search/issues") if "is:pr" in c.query["q"]]
+        assert len(searches) == 1  # search allows 30 requests a minute
