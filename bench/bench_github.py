@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.github import GitHubConfig
 from bot.github.client import GitHubAdapter
-from bot.report.metrics import week_window
+from bot.report.measurements import week_window
 from tests.fakegithub import FakeGitHub
 
 REPO = "acme/shop"

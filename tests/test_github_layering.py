@@ -9,7 +9,7 @@ import sys
 
 from tests.conftest import ROOT
 
-CORE = ["bot.report.metrics", "bot.report.publish", "bot.commands", "bot.report.job"]
+CORE = ["bot.report.measurements", "bot.report.publish", "bot.commands", "bot.report.job"]
 EDGE_ONLY = {"github", "sqlalchemy", "pydantic_settings", "slack_sdk", "slack_bolt", "requests"}
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot.github import GitHubConfig
 from bot.github.client import GitHubAdapter
 from bot.plan.model import Metrics, Plan
-from bot.report.metrics import (
+from bot.report.measurements import (
     Alert,
     Collection,
     Issue,

@@ -13,7 +13,7 @@ from bot.commands.base import Command, Context, may_edit, refuse
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.replies import Reply, TextView, error
-from bot.report.metrics import record, summary_lines, week_window
+from bot.report.measurements import record, summary_lines, week_window
 from bot.report.publish import (
     GitHubUnavailable,
     IssueRef,

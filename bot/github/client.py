@@ -9,7 +9,7 @@ that resets in an hour becomes one clear line instead of a job asleep for an hou
 Calls stay few by filtering on the server: `created=` ranges on workflow runs, `status=success`
 for deploys, the search API (`is:pr is:merged merged:a..b`, `is:issue label:x created:a..b`)
 and `severity=` on alerts; `per_page=100` everywhere. The numbers themselves come from the
-pure functions in `bot/report/metrics.py`, which re-check every record against the window.
+pure functions in `bot/report/measurements.py`, which re-check every record against the window.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from bot.github import GitHubConfig
-from bot.report.metrics import (
+from bot.report.measurements import (
     Alert,
     Collection,
     Issue,
@@ -196,7 +196,7 @@ class GitHubAdapter:
                     "(404); check BATCHBOT_GITHUB_REPO and the token's repository access"
                 )
             log.warning("metrics collection: %s", why)
-            from bot.report.metrics import COLLECTED
+            from bot.report.measurements import COLLECTED
 
             return Collection(at, window, failed=tuple(NotCollected(n, why) for n in COLLECTED))
         measured: list[Measured] = []

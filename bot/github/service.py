@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.github import GitHubNotConfigured, build_adapter
-from bot.report.metrics import COLLECTED, Collection, NotCollected, Window
+from bot.report.measurements import COLLECTED, Collection, NotCollected, Window
 from bot.report.publish import Claims, GitHubUnavailable, Published, publish
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ from bot.render.report_blocks import (
     report_blocks,
     with_issue_link,
 )
-from bot.report.metrics import record, week_window
+from bot.report.measurements import record, week_window
 from bot.report.publish import GitHubService, GitHubUnavailable, issue_body, issue_title
 from bot.report.weekly import WeeklyReport, collect_week, report_for, title, to_markdown
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.plan.model import Plan
-from bot.report.metrics import Collection, Window
+from bot.report.measurements import Collection, Window
 
 JOB = "github-issue"
 #: A claim left "claimed" this long was taken by a process that died: take it over.

@@ -1,4 +1,4 @@
-"""The week's metrics, computed from plain lists of runs, pull requests, issues and alerts.
+"""The week's measured metrics, computed from plain lists of runs, pull requests, issues, alerts.
 
 Pure: no HTTP, no clock. The GitHub adapter (`bot/github/`) fetches the lists and hands them
 here, so each definition below is tested directly with hand-made records and holds whatever
