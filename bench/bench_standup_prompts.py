@@ -51,8 +51,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.db import Database, normalize_url  # noqa: E402
+from bot.runtime import standup_config  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.standup.service import StandupService  # noqa: E402
+from bot.standup.service import Standups, build_standups  # noqa: E402
 from tests.fakeslack import FakeSlack  # noqa: E402
 from tests.test_standup_service import WebClientMessenger  # noqa: E402
 
@@ -133,7 +134,7 @@ def _calls(fake: FakeSlack) -> str:
 
 def _scenario(
     dbs: _Databases, label: str, *, fail_429: int = 0, workers: int | None = None
-) -> tuple[float, StandupService, FakeSlack, Database]:
+) -> tuple[float, Standups, FakeSlack, Database]:
     users = _users()
     fake = FakeSlack(token=TOKEN, users=users, rate_limit_per_channel=1.0).start()
     client = WebClient(
@@ -147,13 +148,15 @@ def _scenario(
     messenger = WebClientMessenger(client)
     db = dbs.new()
     clock = Clock(AT)
-    service = StandupService(db=db, messenger=messenger, settings=_settings(users), clock=clock)
+    service = build_standups(
+        db=db, messenger=messenger, config=standup_config(_settings(users)), clock=clock
+    )
     if workers is not None:
-        service.send_workers = workers
+        service.prompts.send_workers = workers
     if fail_429:
         fake.fail_next("chat.postMessage", status=429, retry_after=1, times=fail_429)
     start = time.perf_counter()
-    result = service.run_prompts(AT)
+    result = service.prompts.run_prompts(AT)
     wall = time.perf_counter() - start
     assert result.sent == PEOPLE and result.failed == 0, result
     print(f"{label}: {wall:.2f} s wall, {result.sent} sent; calls: {_calls(fake)}")
@@ -169,7 +172,7 @@ def run(admin_url: str | None) -> bool:
             cold, service, fake, db = _scenario(dbs, "cold run")
             before = len(fake.calls)
             start = time.perf_counter()
-            again = service.run_prompts(AT)
+            again = service.prompts.run_prompts(AT)
             rerun = time.perf_counter() - start
             print(
                 f"rerun at the same instant: {rerun * 1000:.0f} ms wall, {again.sent} sent, "
@@ -181,7 +184,7 @@ def run(admin_url: str | None) -> bool:
             while at < AT + timedelta(hours=24):
                 assert isinstance(service.clock, Clock)
                 service.clock.now = at
-                for result in (service.run_prompts(at), service.run_reminders(at)):
+                for result in (service.prompts.run_prompts(at), service.prompts.run_reminders(at)):
                     sent[result.job] += result.sent
                 ticks += 1
                 at += timedelta(minutes=1)

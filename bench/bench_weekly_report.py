@@ -39,7 +39,8 @@ from bot.plan import codec
 from bot.plan.edits import update_batch, update_metrics
 from bot.plan.model import Batch, Plan, Program
 from bot.plan.store import Actor, PlanStore, commit_message
-from bot.report.weekly import build_report, collect_week, to_markdown
+from bot.render.report_markdown import to_markdown
+from bot.report.weekly import StandupWeek, build_report, collect_week
 
 BATCHES = 1000
 WEEKS = 52
@@ -191,16 +192,8 @@ def build_once(store: PlanStore, db: Database, now: dt.datetime) -> str:
     plan = store.load()
     data = collect_week(store, plan, None, now)
     recs = db.standups_between(data.week.start, data.week.end)
-    report = build_report(
-        data.plan,
-        week=data.week,
-        now=now,
-        start_plan=data.start_plan,
-        history=data.history,
-        standups=recs,
-        team=tuple(f"U{p:08d}" for p in range(PEOPLE)),
-        standups_enabled=True,
-    )
+    team = tuple(f"U{p:08d}" for p in range(PEOPLE))
+    report = build_report(data, now, StandupWeek(recs, team))
     return to_markdown(report)
 
 

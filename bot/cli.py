@@ -28,6 +28,7 @@ from bot.localenv import environment, plan_path, truthy
 if TYPE_CHECKING:
     from bot.commands import Context
     from bot.plan.store import Actor, PlanStore
+    from bot.replies import ChartView
 
 HEADER = """\
 batchbot — keeps a multi-batch delivery plan in git; a drop-in for batchTracker.js.
@@ -40,7 +41,7 @@ Running the bot:
   batchbot serve [--socket-mode]  run the Slack app (HTTP on $PORT, or Socket Mode)
   batchbot jobs list | jobs run NAME [--at ISO-8601] [--force]
                                   scheduled jobs: standup-prompts, standup-reminders,
-                                  weekly-report
+                                  standup-digest, weekly-report
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
@@ -137,6 +138,10 @@ def _verb_parser(verb: str) -> _Parser:
     parser = _parser(verb, usage, "\n".join(textwrap.fill(n, 100) for n in notes))
     if takes_words:
         parser.add_argument("words", nargs="*", help=argparse.SUPPRESS)
+    if verb == "chart":  # the one word whose answer is a file, not text
+        parser.add_argument(
+            "--out", metavar="FILE.png", default="burnup.png", help="where to write the PNG"
+        )
     for option, meta, help_text in _verb_options(verb):
         parser.add_argument(option, metavar=meta, help=help_text)
     return parser
@@ -173,8 +178,27 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
         cleanup()
+    from bot.replies import ChartView
+
+    if isinstance(reply.view, ChartView):
+        return _write_chart(reply.view, str(getattr(ns, "out", None) or "burnup.png"))
     print(render(reply), file=sys.stdout if reply.ok else sys.stderr)
     return reply.exit_code
+
+
+def _write_chart(view: ChartView, path: str) -> int:
+    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here)."""
+    from pathlib import Path
+
+    from bot.render.chart_png import burnup_png
+
+    png = burnup_png(view.chart)
+    try:
+        Path(path).write_bytes(png)
+    except OSError as exc:
+        raise CliFailure(f"Error: cannot write {path}: {exc.strerror or exc}") from None
+    print(f"{view.summary}\nwrote {path} ({len(png):,} bytes)")
+    return 0
 
 
 def _bare_context(store: PlanStore) -> Context:
@@ -207,6 +231,13 @@ def _service_context(
     else:
         messenger = ConsoleMessenger(zone=settings.timezone)
     rt = build_runtime(settings, messenger)
+    from bot.plan.store import PlanConflict
+    from bot.runtime import start_store
+
+    try:
+        start_store(rt)
+    except PlanConflict as exc:
+        raise CliFailure(f"Error: {exc}") from None
     rt.ctx.editors = frozenset()  # local users act with the file system's permissions
     return rt.ctx, rt.db.close
 
@@ -229,11 +260,30 @@ def _actor(ns: argparse.Namespace, store: PlanStore) -> Actor:
 def _store(ns: argparse.Namespace, env: Mapping[str, str]) -> PlanStore:
     from bot.plan.store import PlanStore
 
+    if env.get("BATCHBOT_GIT_URL", "").strip() and not ns.plan:
+        return _remote_store(env)
     return PlanStore(
         plan_path(ns.plan, env),
         push=bool(ns.push) or truthy(env.get("BATCHBOT_GIT_PUSH")),
         remote=env.get("BATCHBOT_GIT_REMOTE") or "origin",
     )
+
+
+def _remote_store(env: Mapping[str, str]) -> PlanStore:
+    """BATCHBOT_GIT_URL set (and no --plan): the CLI reads and writes the team's remote too,
+    through the same clone cache and push path as the bot."""
+    from bot.plan.store import PlanConflict
+    from bot.runtime import build_store, system_clock
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        store = build_store(load_settings(), system_clock)
+        store.start()  # type: ignore[attr-defined]
+    except SettingsError as exc:
+        raise CliFailure(str(exc)) from None
+    except PlanConflict as exc:
+        raise CliFailure(f"Error: {exc}") from None
+    return store
 
 
 def _import_parser() -> _Parser:

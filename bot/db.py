@@ -49,9 +49,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, Connection, Row, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+from bot.errors import StorageUnavailable
 
 __all__ = [
     "CLAIM_STATUSES",
@@ -62,6 +64,7 @@ __all__ = [
     "ClaimRecord",
     "ClaimStatus",
     "Database",
+    "DatabaseUnavailable",
     "SkipRecord",
     "StandupRecord",
     "StandupSource",
@@ -86,7 +89,7 @@ _SCHEMA_LOCK_ID: Final = zlib.crc32(b"batchbot-schema") & 0x7FFFFFFF
 def prompt_key(user_id: str, local_date: date) -> str:
     """Claim key for "this person was prompted for this local date".
 
-    One place builds it so ``sent_prompts`` can parse it back.
+    One place builds it, so prompts and reminders always agree on the key.
     """
     return f"{user_id}:{local_date.isoformat()}"
 
@@ -301,11 +304,21 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def _sqlite_engine(url: URL) -> Engine:
+#: How long a write waits for another process's SQLite write lock before giving up. Short on
+#: purpose: every write here is a few rows, so a longer wait means the file is held by someone
+#: else, and the person waiting for "saved" should hear "not saved, try again" promptly.
+SQLITE_BUSY_SECONDS: Final = 2.0
+
+
+class DatabaseUnavailable(StorageUnavailable):
+    """The database could not be reached or stayed locked; the statement did not run."""
+
+
+def _sqlite_engine(url: URL, busy_seconds: float) -> Engine:
     memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 5.0},
+        connect_args={"check_same_thread": False, "timeout": busy_seconds},
         # An in-memory database exists per connection: share the one connection.
         **({"poolclass": StaticPool} if memory else {}),
     )
@@ -317,7 +330,7 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA busy_timeout = 5000")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
                 # WAL: readers never block the writer; NORMAL sync is safe with WAL
@@ -340,13 +353,21 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _make_engine(url: URL) -> Engine:
+def _make_engine(url: URL, busy_seconds: float) -> Engine:
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_seconds)
     return create_engine(url, pool_pre_ping=True)
 
 
 # --------------------------------------------------------------------------- database
+
+
+def _unavailable(exc: OperationalError) -> DatabaseUnavailable:
+    """One line for people ("the database is busy"), the driver's words for the log."""
+    detail = str(exc.orig) if exc.orig is not None else str(exc).splitlines()[0]
+    if "locked" in detail or "busy" in detail:
+        return DatabaseUnavailable(f"the database is busy ({detail})")
+    return DatabaseUnavailable(f"the database cannot be reached ({detail})")
 
 
 class Database:
@@ -356,9 +377,9 @@ class Database:
     several processes start at once on the same SQLite file or PostgreSQL database.
     """
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(self, url: str | URL, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
         self.url: URL = normalize_url(url)
-        self.engine: Engine = _make_engine(self.url)
+        self.engine: Engine = _make_engine(self.url, busy_seconds)
         try:
             self._migrate()
         except BaseException:
@@ -387,15 +408,21 @@ class Database:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise _unavailable(exc) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(batchbot_readonly=True)
-            with conn.begin():
-                yield conn
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(batchbot_readonly=True)
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise _unavailable(exc) from exc
 
     def _migrate(self) -> None:
         """Create or upgrade the schema, one process at a time.
@@ -423,11 +450,6 @@ class Database:
                 MIGRATIONS[version](conn)
             if current != SCHEMA_VERSION:
                 conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
-
-    def schema_version(self) -> int:
-        """The version stamped in the database (equals SCHEMA_VERSION after init)."""
-        with self._read() as conn:
-            return int(conn.execute(select(schema_version.c.version)).scalar_one())
 
     # -- standups ----------------------------------------------------------------
 
@@ -566,30 +588,6 @@ class Database:
             result = conn.execute(delete(claims).where(claims.c.job == job, claims.c.key == key))
         return result.rowcount == 1
 
-    def claims(self, job: str, since: datetime | None = None) -> list[ClaimRecord]:
-        """Claims of one job, oldest fire time first; ``since`` filters on fire time."""
-        query = select(claims).where(claims.c.job == job)
-        if since is not None:
-            query = query.where(claims.c.fire_time >= since)
-        query = query.order_by(claims.c.fire_time, claims.c.key)
-        with self._read() as conn:
-            return [_record(ClaimRecord, row) for row in conn.execute(query)]
-
-    def sent_prompts(self, job: str, local_date: date) -> set[str]:
-        """Users already prompted (or being prompted) by ``job`` for ``local_date``.
-
-        Built from claims keyed by prompt_key(); failed ones are excluded because
-        they should be retried.
-        """
-        suffix = ":" + local_date.isoformat()
-        query = select(claims.c.key).where(
-            claims.c.job == job,
-            claims.c.key.endswith(suffix, autoescape=True),
-            claims.c.status != "failed",
-        )
-        with self._read() as conn:
-            return {key[: -len(suffix)] for key in conn.execute(query).scalars()}
-
     # -- skips -------------------------------------------------------------------
 
     def add_skip(self, user_id: str, start: date, end: date, created_at: datetime) -> SkipRecord:
@@ -604,26 +602,6 @@ class Database:
             ).one()
         return _record(SkipRecord, row)
 
-    def remove_skip(self, skip_id: int) -> bool:
-        """Cancel an absence ("back early"); False if it did not exist."""
-        with self._write() as conn:
-            result = conn.execute(delete(standup_skips).where(standup_skips.c.id == skip_id))
-        return result.rowcount == 1
-
-    def is_away(self, user_id: str, day: date) -> bool:
-        """Whether a skip covers ``day`` for this person: then nobody nags them."""
-        query = (
-            select(standup_skips.c.id)
-            .where(
-                standup_skips.c.user_id == user_id,
-                standup_skips.c.start_date <= day,
-                standup_skips.c.end_date >= day,
-            )
-            .limit(1)
-        )
-        with self._read() as conn:
-            return conn.execute(query).first() is not None
-
     def away_users(self, day: date) -> set[str]:
         """Everyone away on ``day``: one query for the morning prompt round."""
         query = select(standup_skips.c.user_id).where(
@@ -631,16 +609,6 @@ class Database:
         )
         with self._read() as conn:
             return set(conn.execute(query).scalars())
-
-    def skips_for(self, user_id: str) -> list[SkipRecord]:
-        """A person's absences, earliest first."""
-        query = (
-            select(standup_skips)
-            .where(standup_skips.c.user_id == user_id)
-            .order_by(standup_skips.c.start_date, standup_skips.c.id)
-        )
-        with self._read() as conn:
-            return [_record(SkipRecord, row) for row in conn.execute(query)]
 
     # -- users cache -------------------------------------------------------------
 

@@ -31,11 +31,15 @@ JobFn = Callable[["Runtime", dt.datetime, bool], JobResult]
 
 
 def _prompts(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.run_prompts(at, force)
+    return rt.standups.prompts.run_prompts(at, force)
 
 
 def _reminders(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.run_reminders(at, force)
+    return rt.standups.prompts.run_reminders(at, force)
+
+
+def _digest(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    return rt.standups.digest.run(at, force)
 
 
 def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
@@ -45,16 +49,31 @@ def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
 
 
 def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    from bot.report.job import run_cadence
+    from bot.report.cadence import run_cadence
 
     return run_cadence(rt, at, force)
+
+
+def _escalate(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.lead_jobs import run_blocker_escalation
+
+    return run_blocker_escalation(rt, at, force)
+
+
+def _risk_review(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.lead_jobs import run_risk_review
+
+    return run_risk_review(rt, at, force)
 
 
 JOBS: dict[str, tuple[JobFn, str]] = {
     "standup-prompts": (_prompts, "DM each person the standup prompt at their local standup time"),
     "standup-reminders": (_reminders, "one reminder to those who have not answered"),
+    "standup-digest": (_digest, "the day's digest in the standup thread: answered, missing"),
     "weekly-report": (_weekly, "post the weekly report draft on Friday"),
     "cadence-reminders": (_cadence, "bi-weekly demo and monthly retrospective reminders"),
+    "blocker-escalation": (_escalate, "tell the admins once about a blocker open too long"),
+    "risk-review": (_risk_review, "Friday DM to the lead: are the open risks still accurate?"),
 }
 
 
@@ -99,6 +118,7 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
 
     add("standup-prompts", IntervalTrigger(minutes=1))
     add("standup-reminders", IntervalTrigger(minutes=5))
+    add("standup-digest", IntervalTrigger(minutes=5))
     add(
         "weekly-report",
         CronTrigger(
@@ -109,6 +129,8 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
     add("weekly-report", IntervalTrigger(minutes=15), "weekly-report-catch-up")
     if s.demo_every_weeks or s.retro_monthly:
         add("cadence-reminders", IntervalTrigger(minutes=15))
+    for name in ("blocker-escalation", "risk-review"):  # each decides what is due, once
+        add(name, IntervalTrigger(minutes=15))
     scheduler.start()
     # Catch up right away instead of waiting for the first tick.
     for name in ("standup-prompts", "weekly-report"):
@@ -128,7 +150,7 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
     prompt: dt.datetime | None = None
     for offset in range(0, 15):
         day = local.date() + dt.timedelta(days=offset)
-        if day.weekday() not in s.workday_numbers or day in s.holiday_dates:
+        if not rt.standups.days.is_workday(day):  # holidays from env, plan and country
             continue
         at = dt.datetime.combine(day, s.standup_time, tzinfo=zone)
         if at > now:
@@ -145,9 +167,30 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
     rows.append(("standup-reminders", reminder, f"{s.reminder_hours:g} h after each prompt"))
     rows.append(
         (
+            "standup-digest",
+            rt.standups.digest.next_run(now),
+            f"workdays {s.digest_time:%H:%M} {s.timezone}, in the day's standup thread",
+        )
+    )
+    rows.append(
+        (
             "weekly-report",
             next_fire_time(now, s.report_time, zone),
             f"Fridays {s.report_time:%H:%M} {s.timezone}; late within {s.report_grace_hours:g} h",
+        )
+    )
+    rows.append(
+        (
+            "blocker-escalation",
+            None,
+            f"checked every 15 min; blockers open > {s.blocker_escalate_days} days, once each",
+        )
+    )
+    rows.append(
+        (
+            "risk-review",
+            next_fire_time(now, s.report_time, zone),
+            f"Fridays {s.report_time:%H:%M} {s.timezone}, DM to the lead",
         )
     )
     if s.demo_every_weeks or s.retro_monthly:

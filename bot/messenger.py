@@ -51,7 +51,7 @@ class Messenger(Protocol):
         self,
         channel: str,
         filename: str,
-        content: str,
+        content: str | bytes,
         title: str,
         comment: str | None = None,
         thread_ts: str | None = None,
@@ -90,7 +90,8 @@ class ConsoleMessenger:
         return self._record("dm", user_id, text)
 
     def upload(self, channel, filename, content, title, comment=None, thread_ts=None):  # type: ignore[no-untyped-def]
-        self._record("file", channel, f"{filename} ({len(content)} characters)")
+        unit = "bytes" if isinstance(content, bytes) else "characters"
+        self._record("file", channel, f"{filename} ({len(content)} {unit})")
 
     def user_info(self, user_id):  # type: ignore[no-untyped-def]
         return UserInfo(user_id, user_id, user_id, self.zone)

@@ -7,12 +7,14 @@ mrkdwn escaping in exactly one place (the Block Kit renderer).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 from bot.plan.store import HistoryEntry
+from bot.report.burnup import BurnUp
 from bot.report.weekly import WeeklyReport
 
 Visibility = Literal["caller", "channel"]
@@ -34,9 +36,10 @@ class ErrorView:
 
 @dataclass(frozen=True)
 class DashboardView:
-    """The old tool's dashboard table."""
+    """The old tool's dashboard table; `today` marks batches past their due date."""
 
     plan: Plan
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class StatusView:
 
     plan: Plan
     notice: str | None = None  # the plan's freshness in remote mode (stale, invalid upstream)
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class BatchView:
     plan: Plan
     batch: Batch
     history: tuple[HistoryEntry, ...] = ()
+    today: dt.date | None = None
+    forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,24 @@ class WeeklyView:
 
 
 @dataclass(frozen=True)
+class ChartView:
+    """The burn-up chart's numbers; each edge draws the PNG (bot.render.chart_png)."""
+
+    chart: BurnUp
+
+    @property
+    def summary(self) -> str:
+        c = self.chart
+        overall = f"{c.overall[-1]:.0f}%" if c.overall else "no progress yet"
+        return (
+            f"Burn-up: {len(c.batches)} batches over {len(c.weeks)} weeks; overall {overall}, "
+            f"planned {c.planned[c.actual_weeks - 1]:.0f}% by the end of this week"
+            if c.actual_weeks
+            else f"Burn-up: {len(c.batches)} batches, the program has not started yet"
+        )
+
+
+@dataclass(frozen=True)
 class StandupListView:
     title: str
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
@@ -93,6 +117,7 @@ View = (
     | HistoryView
     | WeeklyView
     | StandupListView
+    | ChartView
 )
 
 
@@ -100,8 +125,17 @@ View = (
 class OpenModal:
     """Ask the edge to open a form (Slack modal) for a batch; the shell explains instead."""
 
-    kind: Literal["update", "standup"]
+    kind: Literal["update", "standup", "blocker"]
     batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
+    edge sends it through the Messenger after answering; the shell and the CLI print it."""
+
+    user_id: str
+    text: str  # plain text; each edge escapes it
 
 
 @dataclass(frozen=True)
@@ -111,6 +145,7 @@ class Reply:
     exit_code: int = 0
     plan_changed: bool = False
     modal: OpenModal | None = None
+    notices: tuple[Notice, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -19,7 +19,8 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.db import Database
-    from bot.standup.service import StandupService
+    from bot.standup.config import StandupConfig
+    from bot.standup.service import Standups
 
 Clock = Callable[[], dt.datetime]
 
@@ -36,7 +37,7 @@ class Runtime:
     messenger: Messenger
     db: Database
     ctx: Context
-    standups: StandupService
+    standups: Standups
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("batchbot"))
     owner: str = "batchbot"  # identifies this process in once-only claims
 
@@ -54,22 +55,29 @@ def build_runtime(
 
     from bot.db import Database
     from bot.github.service import from_settings
-    from bot.standup.service import StandupService
+    from bot.standup.service import build_standups
 
     clock = clock or system_clock
     database = db or Database(settings.database_url)
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     store = build_store(settings, clock)
-    standups = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    standups = build_standups(
+        db=database,
+        messenger=messenger,
+        config=standup_config(settings),
+        clock=clock,
+        calendar=lambda: store.load().calendar,
+    )
     ctx = Context(
         store=store,
         clock=lambda: clock().astimezone(settings.zone),
         editors=frozenset(settings.editors),
         standups=standups,
-        standups_between=standups.week_standups,
+        standups_between=standups.standups_between,
         team=tuple(settings.team),
         workdays=settings.workday_numbers,
         name_of=standups.display_name,
+        expected_on=standups.expected,
         github=from_settings(settings, lambda: database, owner),
     )
     return Runtime(
@@ -81,6 +89,25 @@ def build_runtime(
         ctx=ctx,
         standups=standups,
         owner=owner,
+    )
+
+
+def standup_config(settings: Settings) -> StandupConfig:
+    """The standup rules from the settings, as plain values (the standup core reads no Settings)."""
+    from bot.standup.config import StandupConfig
+
+    return StandupConfig(
+        timezone=settings.timezone,
+        standup_time=settings.standup_time,
+        workdays=settings.workday_numbers,
+        holidays=settings.holiday_dates,
+        reminder_hours=settings.reminder_hours,
+        prompt_grace_minutes=settings.prompt_grace_minutes,
+        standup_channel=settings.standup_channel,
+        team=tuple(settings.team),
+        team_channel=settings.team_channel,
+        holiday_country=settings.holiday_country,
+        digest_time=settings.digest_time,
     )
 
 

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
         default=("mon", "tue", "wed", "thu", "fri"), validation_alias="BATCHBOT_WORKDAYS"
     )
     holidays: CsvList = Field(default=(), validation_alias="BATCHBOT_HOLIDAYS")
+    holiday_country: str | None = Field(default=None, validation_alias="BATCHBOT_HOLIDAY_COUNTRY")
+    digest_time: dt.time = Field(default=dt.time(11, 30), validation_alias="BATCHBOT_DIGEST_TIME")
     reminder_hours: float = Field(
         default=2, ge=0, le=12, validation_alias="BATCHBOT_REMINDER_HOURS"
     )
@@ -102,6 +104,11 @@ class Settings(BaseSettings):
     )
     retro_monthly: bool = Field(default=False, validation_alias="BATCHBOT_RETRO_MONTHLY")
     scheduler: bool = Field(default=True, validation_alias="BATCHBOT_SCHEDULER")
+    # The lead's week: who gets the Friday risk review, when an open blocker is escalated.
+    lead: CsvList = Field(default=(), validation_alias="BATCHBOT_LEAD")
+    blocker_escalate_days: int = Field(
+        default=3, ge=1, le=90, validation_alias="BATCHBOT_BLOCKER_ESCALATE_DAYS"
+    )
     log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="BATCHBOT_LOG_FORMAT"
@@ -150,12 +157,12 @@ class Settings(BaseSettings):
     def _labels(cls, value: Any) -> tuple[str, ...]:
         return _csv(value)
 
-    @field_validator("editors", "admins", "team", "workdays", "holidays", mode="before")
+    @field_validator("editors", "admins", "team", "workdays", "holidays", "lead", mode="before")
     @classmethod
     def _split(cls, value: Any) -> tuple[str, ...]:
         return _csv(value)
 
-    @field_validator("editors", "admins", "team")
+    @field_validator("editors", "admins", "team", "lead")
     @classmethod
     def _user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
@@ -181,6 +188,23 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"holiday {item!r} is not a YYYY-MM-DD date") from None
         return value
+
+    @field_validator("holiday_country", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> str | None:
+        code = str(value or "").strip().upper()
+        if not code:
+            return None
+        import holidays
+
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"{code!r} is not a country code the holidays library knows (US, DE…)")
+        return code
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _digest_time(cls, value: Any) -> dt.time:
+        return _clock_time(value, "BATCHBOT_DIGEST_TIME")
 
     @field_validator("timezone")
     @classmethod

@@ -73,7 +73,19 @@ class Shell:
         except UsageError as exc:
             reply = error(str(exc), "usage: /batch help", code=2)
         print(render(reply), file=self.out)
+        from bot.replies import ChartView
+
+        if isinstance(reply.view, ChartView):
+            self._write_chart(reply.view)
         return True
+
+    def _write_chart(self, view: Any) -> None:
+        """The shell has no chat to upload to: the PNG goes to a file and its path is shown."""
+        from bot.render.chart_png import burnup_png
+
+        path = Path(tempfile.gettempdir()) / "batchbot-burnup.png"
+        path.write_bytes(burnup_png(view.chart))
+        print(f"chart written to {path}", file=self.out)
 
     def _jobs(self, words: list[str]) -> None:
         from bot.jobs import JOBS, next_runs, run_job

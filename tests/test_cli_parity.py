@@ -105,12 +105,13 @@ def test_import_converts_old_json_to_committed_toml(tmp_path: Path) -> None:
     assert "nothing changed" in again.stdout
 
 
-def test_dashboard_does_not_import_slack_or_the_scheduler() -> None:
+def test_dashboard_does_not_import_slack_the_scheduler_or_matplotlib() -> None:
     code = (
         "import sys; from bot.cli import main; "
         f"main(['--plan', {str(SHIPPED_PLAN)!r}, 'dashboard']);"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('slack_bolt', 'slack_sdk', 'apscheduler', 'sqlalchemy', 'pydantic_settings')];"
+        "('slack_bolt', 'slack_sdk', 'apscheduler', 'sqlalchemy', 'pydantic_settings',"
+        " 'matplotlib', 'numpy')];"
         "print('LOADED', bad)"
     )
     import subprocess

@@ -33,13 +33,13 @@ from bot.messenger import MessengerError, Posted, UserInfo
 from bot.plan import codec
 from bot.plan.model import Batch, Plan
 from bot.plan.store import PlanStore
+from bot.report.cadence import run_cadence
 from bot.report.job import (
     JOB,
     archive_path,
     due_fire_time,
     local_at,
     next_fire_time,
-    run_cadence,
     run_weekly_report,
 )
 from bot.settings import Settings, SettingsError, load_settings
@@ -119,7 +119,7 @@ class WebMessenger:
 class StandupsStub:
     records: list[Any] = field(default_factory=lambda: list(STANDUPS))
 
-    def week_standups(self, start: dt.date, end: dt.date) -> list[Any]:
+    def standups_between(self, start: dt.date, end: dt.date) -> list[Any]:
         return [s for s in self.records if start <= s.local_date <= end]
 
 
@@ -197,6 +197,18 @@ def run(rt: Rt, when: dt.datetime, force: bool = False):  # type: ignore[no-unty
     return run_weekly_report(rt, when, force=force)
 
 
+def assert_real_chart(png: bytes) -> None:
+    """A decodable PNG of the chart's size with more than a blank background in it."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (1000, 550)
+    colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    assert len(colours) > 50  # lines, text and anti-aliasing, not one flat colour
+
+
 # --------------------------------------------------------------------------- once
 
 
@@ -216,9 +228,14 @@ def test_friday_1500_posts_the_draft_once_and_a_second_run_says_so(
     assert "20% → 60%" in text
     assert "DRAFT" in post.args["text"]
     # The full markdown, attached in the draft's thread, ready for a GitHub issue.
-    [upload] = [f for f in fake.files.values() if f.completed]
+    [upload] = [f for f in fake.files.values() if f.completed and f.filename.endswith(".md")]
     assert upload.filename == "weekly-report-2026-W49.md"
     assert upload.thread_ts == post.response["ts"]
+    # The same burn-up chart as /batch chart, a real PNG, in the same thread.
+    [chart] = [f for f in fake.files.values() if f.completed and f.filename.endswith(".png")]
+    assert chart.filename == "burnup-2026-W49.png"
+    assert chart.thread_ts == post.response["ts"]
+    assert_real_chart(chart.content or b"")
     markdown = (upload.content or b"").decode()
     assert markdown.startswith("## Weekly Progress Report - Week 2\n")
     assert "- [ ] Infrastructure - Ben - 60% complete (20% → 60% this week)" in markdown
@@ -372,8 +389,14 @@ def test_the_markdown_is_committed_to_the_plan_repo_as_the_iso_week(
     log = git(plan_repo, "log", "--format=%an|%s", "--", "plan/reports/2026-W49.md")
     assert log.strip() == "batchbot|Weekly report Week 2 (2026-W49): archive the Friday draft"
     committed = git(plan_repo, "show", "HEAD:plan/reports/2026-W49.md")
-    [upload] = [f for f in fake.files.values() if f.completed]
+    [upload] = [f for f in fake.files.values() if f.completed and f.filename.endswith(".md")]
     assert committed == (upload.content or b"").decode()
+    # The archive carries a Mermaid gantt of the batches, which GitHub renders.
+    gantt = committed[committed.index("```mermaid") :]
+    assert gantt.splitlines()[:2] == ["```mermaid", "gantt"]
+    assert "    Critical Blockers :done, batch_1, 2026-11-23, 2026-12-04" in gantt
+    assert "    Infrastructure :active, batch_2, 2026-12-07, 2026-12-18" in gantt
+    assert "    Security :batch_3, 2026-12-21, 2027-01-01" in gantt
     # The commit holds the report alone, and the work tree is clean.
     files = git(plan_repo, "show", "--name-only", "--format=", "HEAD").split()
     assert files == ["plan/reports/2026-W49.md"]
@@ -421,7 +444,7 @@ def test_a_1000_batch_plan_still_posts_within_block_kit_limits(
     assert all(len(s) <= 3000 for s in sections)
     assert any("more — see the attached markdown" in s for s in sections)
     assert "<!channel>" not in str(blocks) and "&lt;!channel&gt;" in str(blocks)
-    [upload] = [f for f in fake.files.values() if f.completed]
+    [upload] = [f for f in fake.files.values() if f.completed and f.filename.endswith(".md")]
     assert (upload.content or b"").decode().count("- [ ] Workstream") == 500
 
 
@@ -614,7 +637,7 @@ def test_jobs_run_at_a_past_instant_reports_the_plan_as_it_stood_then(
     rt = runtime(plan_file, fake, db_path, clock)
     result = run_weekly_report(rt, FRIDAY_1500)
     assert result.sent == 1, result.summary
-    [upload] = [f for f in fake.files.values() if f.completed]
+    [upload] = [f for f in fake.files.values() if f.completed and f.filename.endswith(".md")]
     markdown = (upload.content or b"").decode()
     assert "- [ ] Infrastructure - Ben - 60% complete (20% → 60% this week)" in markdown
     assert "Infrastructure (batch-2)" not in markdown
@@ -635,6 +658,7 @@ def test_the_draft_shows_every_template_heading_in_order(
         "*⚠️ Blockers*",
         "*📊 Metrics This Week*",
         "*📅 Next Week Goals*",
+        "*⏰ Schedule*",
         "*🆘 Help Needed*",
         "*🎉 Wins*",
         "*👥 Standup Participation*",

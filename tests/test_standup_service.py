@@ -1,4 +1,4 @@
-"""Specs for StandupService against a real database file and the fake Slack Web API.
+"""Specs for Standups against a real database file and the fake Slack Web API.
 
 Each test runs on a SQLite file and (with BATCHBOT_TEST_POSTGRES_URL) on PostgreSQL. Chat
 goes through a real ``slack_sdk.WebClient`` over loopback HTTP to ``tests/fakeslack``,
@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any, cast
 
 import pytest
@@ -31,8 +32,11 @@ from bot.messenger import MessengerError, Posted, UserInfo
 from bot.plan.store import Actor, PlanStore
 from bot.render.standup_blocks import modal_date, standup_modal
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView
+from bot.runtime import standup_config
 from bot.settings import Settings
-from bot.standup.service import THREAD_JOB, StandupService
+from bot.standup.answers import THREAD_JOB
+from bot.standup.schedule import next_prompt_instants
+from bot.standup.service import Standups, build_standups
 from tests.conftest_db import database_fixture, db_url_fixture  # noqa: F401
 from tests.fakeslack import FakeSlack
 
@@ -137,6 +141,11 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def make_service(db: Database, messenger: Any, clock: FakeClock, settings: Settings) -> Standups:
+    """The standup core as the runtime wires it, from these settings."""
+    return build_standups(db=db, messenger=messenger, config=standup_config(settings), clock=clock)
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack(token=TOKEN, users=USERS) as f:
@@ -165,8 +174,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def service(database: Database, messenger: WebClientMessenger, clock: FakeClock) -> StandupService:
-    return StandupService(db=database, messenger=messenger, settings=make_settings(), clock=clock)
+def service(database: Database, messenger: WebClientMessenger, clock: FakeClock) -> Standups:
+    return make_service(database, messenger, clock, make_settings())
 
 
 def dms(fake: FakeSlack) -> list[str]:
@@ -179,7 +188,7 @@ def dms(fake: FakeSlack) -> list[str]:
 
 
 def tick(
-    service: StandupService, clock: FakeClock, start: datetime, end: datetime, step_min: int = 1
+    service: Standups, clock: FakeClock, start: datetime, end: datetime, step_min: int = 1
 ) -> dict[str, list[datetime]]:
     """Run both jobs every ``step_min`` minutes in [start, end), as the scheduler does.
 
@@ -189,7 +198,7 @@ def tick(
     at = start
     while at < end:
         clock.now = at
-        for result in (service.run_prompts(at), service.run_reminders(at)):
+        for result in (service.prompts.run_prompts(at), service.prompts.run_reminders(at)):
             if result.sent:
                 got.setdefault(result.job, []).append(at)
         at += timedelta(minutes=step_min)
@@ -197,7 +206,7 @@ def tick(
 
 
 def prompts_by_user(
-    fake: FakeSlack, service: StandupService, clock: FakeClock, start: datetime, end: datetime
+    fake: FakeSlack, service: Standups, clock: FakeClock, start: datetime, end: datetime
 ) -> dict[str, list[datetime]]:
     """Tick prompts only, minute by minute, recording which user got a DM at which instant."""
     got: dict[str, list[datetime]] = {}
@@ -205,7 +214,7 @@ def prompts_by_user(
     seen = len(dms(fake))
     while at < end:
         clock.now = at
-        service.run_prompts(at)
+        service.prompts.run_prompts(at)
         now_dms = dms(fake)
         for user in now_dms[seen:]:
             got.setdefault(user, []).append(at)
@@ -222,7 +231,7 @@ def thread_replies(fake: FakeSlack) -> list[dict[str, Any]]:
     return [m for m in fake.messages(CHANNEL) if "thread_ts" in m]
 
 
-def slash(actor: Actor, text: str, service: StandupService, origin: str = "slack") -> Reply:
+def slash(actor: Actor, text: str, service: Standups, origin: str = "slack") -> Reply:
     """Run `/batch <text>` through the real /batch grammar into the service."""
     ctx = Context(
         store=cast(PlanStore, None),
@@ -240,7 +249,7 @@ KENJI = Actor("Kenji Kato", slack_id=TOKYO_USER)
 
 
 def test_prompts_reach_new_york_and_tokyo_at_0930_local_which_is_1430_and_0030_utc(
-    fake: FakeSlack, service: StandupService, clock: FakeClock
+    fake: FakeSlack, service: Standups, clock: FakeClock
 ) -> None:
     got = prompts_by_user(fake, service, clock, utc(2026, 11, 24, 0, 0), utc(2026, 11, 25, 0, 0))
     assert got == {TOKYO_USER: [utc(2026, 11, 24, 0, 30)], NY_USER: [utc(2026, 11, 24, 14, 30)]}
@@ -255,7 +264,7 @@ def test_the_dst_week_in_new_york_still_prompts_at_0930_local(
     fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     settings = make_settings(BATCHBOT_TEAM=NY_USER)
-    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    service = make_service(database, messenger, clock, settings)
     got: dict[date, datetime] = {}
     for day in range(5, 11):  # Thu 5 .. Tue 10 March 2026; DST starts Sun 8 March
         start = utc(2026, 3, day, 12, 0)
@@ -273,9 +282,7 @@ def test_the_dst_week_in_new_york_still_prompts_at_0930_local(
     }
 
 
-def test_no_prompts_on_the_weekend(
-    fake: FakeSlack, service: StandupService, clock: FakeClock
-) -> None:
+def test_no_prompts_on_the_weekend(fake: FakeSlack, service: Standups, clock: FakeClock) -> None:
     # Sat 00:00 UTC .. Mon 00:00 UTC covers both people's whole Saturday and Sunday mornings.
     got = prompts_by_user(fake, service, clock, utc(2026, 11, 28, 0, 0), utc(2026, 11, 30, 0, 0))
     assert got == {}
@@ -287,14 +294,14 @@ def test_no_prompts_on_configured_holidays(
     fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     settings = make_settings(BATCHBOT_HOLIDAYS="2026-11-26")
-    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    service = make_service(database, messenger, clock, settings)
     assert prompts_by_user(fake, service, clock, utc(2026, 11, 26), utc(2026, 11, 27)) == {}
     friday = prompts_by_user(fake, service, clock, utc(2026, 11, 27), utc(2026, 11, 28))
     assert set(friday) == {NY_USER, TOKYO_USER}
 
 
 def test_no_prompts_or_reminders_on_skipped_days(
-    fake: FakeSlack, service: StandupService, clock: FakeClock
+    fake: FakeSlack, service: Standups, clock: FakeClock
 ) -> None:
     clock.now = utc(2026, 11, 24, 12, 0)  # Tue 07:00 in New York
     reply = slash(ALICE, "standup skip until 2026-11-25", service)
@@ -308,7 +315,7 @@ def test_no_prompts_or_reminders_on_skipped_days(
 
 
 def test_skipping_today_after_the_prompt_cancels_the_reminder(
-    fake: FakeSlack, service: StandupService, clock: FakeClock
+    fake: FakeSlack, service: Standups, clock: FakeClock
 ) -> None:
     sent = tick(service, clock, utc(2026, 11, 24, 14, 0), utc(2026, 11, 24, 15, 0))
     assert sent == {"standup-prompts": [utc(2026, 11, 24, 14, 30)]}
@@ -316,7 +323,7 @@ def test_skipping_today_after_the_prompt_cancels_the_reminder(
     assert tick(service, clock, utc(2026, 11, 24, 15, 0), utc(2026, 11, 24, 20, 0)) == {}
 
 
-def test_skip_refuses_past_dates_and_more_than_60_days(service: StandupService) -> None:
+def test_skip_refuses_past_dates_and_more_than_60_days(service: Standups) -> None:
     past = slash(ALICE, "standup skip until 2026-11-23", service)
     assert past.exit_code == 1
     assert isinstance(past.view, ErrorView) and "past" in past.view.message
@@ -326,7 +333,8 @@ def test_skip_refuses_past_dates_and_more_than_60_days(service: StandupService) 
     assert slash(ALICE, "standup skip until 2027-01-23", service).ok  # exactly 60
     bad = slash(ALICE, "standup skip until 2026-13-01", service)
     assert bad.exit_code == 2
-    assert service.db.skips_for(NY_USER)[0].end_date == date(2027, 1, 23)
+    assert NY_USER in service.db.away_users(date(2027, 1, 23))
+    assert NY_USER not in service.db.away_users(date(2027, 1, 24))
 
 
 # --------------------------------------------------------------------------- restarts
@@ -336,12 +344,12 @@ def test_a_restart_mid_day_neither_repeats_nor_drops_a_prompt(
     fake: FakeSlack, db_url: str, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     first = Database(db_url)
-    a = StandupService(db=first, messenger=messenger, settings=make_settings(), clock=clock)
+    a = make_service(first, messenger, clock, make_settings())
     before = prompts_by_user(fake, a, clock, utc(2026, 11, 24, 0, 0), utc(2026, 11, 24, 14, 40))
     first.close()  # the process dies at 09:40 New York time
     second = Database(db_url)
     try:
-        b = StandupService(db=second, messenger=messenger, settings=make_settings(), clock=clock)
+        b = make_service(second, messenger, clock, make_settings())
         after = prompts_by_user(fake, b, clock, utc(2026, 11, 24, 14, 40), utc(2026, 11, 25, 0, 0))
     finally:
         second.close()
@@ -354,7 +362,7 @@ def test_down_at_0930_and_back_at_1015_still_sends_the_prompt_once(
     fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     settings = make_settings(BATCHBOT_TEAM=NY_USER)
-    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    service = make_service(database, messenger, clock, settings)
     got = prompts_by_user(fake, service, clock, utc(2026, 11, 24, 15, 15), utc(2026, 11, 24, 18))
     assert got == {NY_USER: [utc(2026, 11, 24, 15, 15)]}
 
@@ -367,7 +375,7 @@ def test_back_at_noon_with_120_minutes_grace_sends_nothing_and_logs_it_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = make_settings(BATCHBOT_TEAM=NY_USER, BATCHBOT_PROMPT_GRACE_MINUTES="120")
-    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    service = make_service(database, messenger, clock, settings)
     with caplog.at_level(logging.WARNING, logger="batchbot.standup"):
         got = prompts_by_user(fake, service, clock, utc(2026, 11, 24, 17), utc(2026, 11, 24, 20))
     assert got == {}
@@ -380,31 +388,31 @@ def test_back_at_noon_with_120_minutes_grace_sends_nothing_and_logs_it_once(
 
 
 def test_running_the_job_twice_at_the_same_instant_sends_nothing_twice_unless_forced(
-    fake: FakeSlack, service: StandupService
+    fake: FakeSlack, service: Standups
 ) -> None:
     at = utc(2026, 11, 24, 14, 45)
-    first = service.run_prompts(at)
-    again = service.run_prompts(at)
+    first = service.prompts.run_prompts(at)
+    again = service.prompts.run_prompts(at)
     assert (first.sent, again.sent, again.skipped) == (1, 0, 1)
     assert "already prompted" in again.summary
-    forced = service.run_prompts(at, force=True)
+    forced = service.prompts.run_prompts(at, force=True)
     assert forced.sent == 1
     assert dms(fake) == [NY_USER, NY_USER]
 
 
 def test_a_failed_dm_is_logged_released_and_retried_on_the_next_tick(
     fake: FakeSlack,
-    service: StandupService,
+    service: Standups,
     database: Database,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake.fail_next("chat.postMessage", error="channel_not_found")
     with caplog.at_level(logging.ERROR, logger="batchbot.standup"):
-        failed = service.run_prompts(utc(2026, 11, 24, 14, 30))
+        failed = service.prompts.run_prompts(utc(2026, 11, 24, 14, 30))
     assert (failed.sent, failed.failed) == (0, 1)
     assert any("failed" in r.getMessage() and NY_USER in r.getMessage() for r in caplog.records)
     assert database.get_claim(PROMPT_JOB, prompt_key(NY_USER, date(2026, 11, 24))) is None
-    retried = service.run_prompts(utc(2026, 11, 24, 14, 31))
+    retried = service.prompts.run_prompts(utc(2026, 11, 24, 14, 31))
     assert (retried.sent, retried.failed) == (1, 0)
     claim = database.get_claim(PROMPT_JOB, prompt_key(NY_USER, date(2026, 11, 24)))
     assert claim is not None and claim.status == "done" and claim.detail.startswith("D")
@@ -414,16 +422,13 @@ def test_two_processes_ticking_together_prompt_each_person_once(
     fake: FakeSlack, db_url: str, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     dbs = [Database(db_url), Database(db_url)]
-    services = [
-        StandupService(db=d, messenger=messenger, settings=make_settings(), clock=clock)
-        for d in dbs
-    ]
+    services = [make_service(d, messenger, clock, make_settings()) for d in dbs]
     barrier = threading.Barrier(2)
     results: list[int] = []
 
-    def run(s: StandupService) -> None:
+    def run(s: Standups) -> None:
         barrier.wait()
-        results.append(s.run_prompts(utc(2026, 11, 24, 14, 30)).sent)
+        results.append(s.prompts.run_prompts(utc(2026, 11, 24, 14, 30)).sent)
 
     try:
         threads = [threading.Thread(target=run, args=(s,)) for s in services]
@@ -442,7 +447,7 @@ def test_two_processes_ticking_together_prompt_each_person_once(
 
 
 def test_one_reminder_two_hours_after_the_prompt_and_only_one(
-    fake: FakeSlack, service: StandupService, clock: FakeClock
+    fake: FakeSlack, service: Standups, clock: FakeClock
 ) -> None:
     got = tick(service, clock, utc(2026, 11, 24, 14, 0), utc(2026, 11, 24, 23, 0))
     assert got == {
@@ -461,12 +466,12 @@ def test_the_reminder_is_not_repeated_after_a_restart(
 ) -> None:
     settings = make_settings(BATCHBOT_TEAM=NY_USER)
     first = Database(db_url)
-    a = StandupService(db=first, messenger=messenger, settings=settings, clock=clock)
+    a = make_service(first, messenger, clock, settings)
     got = tick(a, clock, utc(2026, 11, 24, 14, 0), utc(2026, 11, 24, 16, 35))
     first.close()
     second = Database(db_url)
     try:
-        b = StandupService(db=second, messenger=messenger, settings=settings, clock=clock)
+        b = make_service(second, messenger, clock, settings)
         again = tick(b, clock, utc(2026, 11, 24, 16, 35), utc(2026, 11, 24, 19, 0))
     finally:
         second.close()
@@ -476,7 +481,7 @@ def test_the_reminder_is_not_repeated_after_a_restart(
 
 
 def test_no_reminder_for_someone_who_answered(
-    fake: FakeSlack, service: StandupService, clock: FakeClock
+    fake: FakeSlack, service: Standups, clock: FakeClock
 ) -> None:
     tick(service, clock, utc(2026, 11, 24, 14, 0), utc(2026, 11, 24, 15, 0))
     clock.now = utc(2026, 11, 24, 15, 0)
@@ -488,7 +493,7 @@ def test_no_reminder_for_someone_who_answered(
 
 
 def test_slash_command_submits_for_today_in_the_callers_zone_and_posts_in_the_day_thread(
-    fake: FakeSlack, service: StandupService, clock: FakeClock, database: Database
+    fake: FakeSlack, service: Standups, clock: FakeClock, database: Database
 ) -> None:
     clock.now = utc(2026, 11, 25, 3, 0)  # Tue 22:00 in New York, Wed 12:00 in Tokyo
     reply = slash(ALICE, f"standup {TWO_SENTENCES}", service)
@@ -507,7 +512,7 @@ def test_slash_command_submits_for_today_in_the_callers_zone_and_posts_in_the_da
 
 @pytest.mark.parametrize("source", ["dm", "modal"])
 def test_dm_and_modal_answers_are_stored_with_their_source_and_posted(
-    fake: FakeSlack, service: StandupService, database: Database, source: str
+    fake: FakeSlack, service: Standups, database: Database, source: str
 ) -> None:
     reply = service.submit(NY_USER, "Alice Adams", THREE_SENTENCES, source)
     assert reply.ok
@@ -527,7 +532,7 @@ def test_dm_and_modal_answers_are_stored_with_their_source_and_posted(
     ],
 )
 def test_one_or_four_sentences_are_refused_quoting_the_text_and_storing_nothing(
-    fake: FakeSlack, service: StandupService, database: Database, text: str, count: str
+    fake: FakeSlack, service: Standups, database: Database, text: str, count: str
 ) -> None:
     for reply in (
         service.submit(NY_USER, "Alice Adams", text, "modal"),
@@ -542,7 +547,7 @@ def test_one_or_four_sentences_are_refused_quoting_the_text_and_storing_nothing(
 
 
 def test_resubmitting_replaces_the_update_and_edits_the_channel_post(
-    fake: FakeSlack, service: StandupService, database: Database
+    fake: FakeSlack, service: Standups, database: Database
 ) -> None:
     service.submit(NY_USER, "Alice Adams", TWO_SENTENCES, "dm")
     reply = service.submit(NY_USER, "Alice Adams", THREE_SENTENCES, "modal")
@@ -555,7 +560,7 @@ def test_resubmitting_replaces_the_update_and_edits_the_channel_post(
     assert len(fake.calls_to("chat.postMessage")) == 2  # the day's parent + one reply
 
 
-def test_text_shown_in_slack_is_escaped(fake: FakeSlack, service: StandupService) -> None:
+def test_text_shown_in_slack_is_escaped(fake: FakeSlack, service: Standups) -> None:
     text = "Paged <!channel> & <@U999> about <https://x.io|the outage>. Next I write it up."
     assert service.submit(NY_USER, "Alice <Admin>", text, "dm").ok
     (post,) = thread_replies(fake)
@@ -569,7 +574,7 @@ def test_without_a_standup_channel_the_update_is_stored_and_the_reply_says_so(
     fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     settings = make_settings(BATCHBOT_STANDUP_CHANNEL="")
-    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+    service = make_service(database, messenger, clock, settings)
     reply = service.submit(NY_USER, "Alice Adams", TWO_SENTENCES, "slash")
     assert reply.ok and isinstance(reply.view, TextView)
     assert "no standup channel" in reply.view.lines[0]
@@ -578,7 +583,7 @@ def test_without_a_standup_channel_the_update_is_stored_and_the_reply_says_so(
 
 
 def test_a_failed_channel_post_keeps_the_update_and_says_so(
-    fake: FakeSlack, service: StandupService, database: Database
+    fake: FakeSlack, service: Standups, database: Database
 ) -> None:
     fake.fail_next("chat.postMessage", error="not_in_channel")
     reply = service.submit(NY_USER, "Alice Adams", TWO_SENTENCES, "dm")
@@ -592,14 +597,14 @@ def test_a_failed_channel_post_keeps_the_update_and_says_so(
 
 
 def test_standup_without_text_opens_the_modal_in_slack_and_explains_elsewhere(
-    fake: FakeSlack, service: StandupService, messenger: WebClientMessenger
+    fake: FakeSlack, service: Standups, messenger: WebClientMessenger
 ) -> None:
     in_slack = slash(ALICE, "standup", service)
     assert in_slack.modal == OpenModal("standup")
     in_shell = slash(Actor("Local Person"), "standup", service, origin="shell")
     assert in_shell.exit_code == 2 and in_shell.modal is None
     # The modal passes Slack's view checks (title ≤ 24 chars, one multiline input).
-    view = service.modal_view(NY_USER)
+    view = standup_modal(service.local_today(NY_USER))
     messenger.client.views_open(trigger_id="12345.98765.abcd", view=view)
     (opened,) = fake.calls_to("views.open")
     assert opened.ok, opened.response
@@ -613,7 +618,7 @@ def test_standup_without_text_opens_the_modal_in_slack_and_explains_elsewhere(
 
 
 def test_the_shell_user_submits_and_lists_as_local(
-    fake: FakeSlack, service: StandupService, database: Database
+    fake: FakeSlack, service: Standups, database: Database
 ) -> None:
     me = Actor("Local Person")
     assert slash(me, f"standup {TWO_SENTENCES}", service, origin="shell").ok
@@ -625,20 +630,20 @@ def test_the_shell_user_submits_and_lists_as_local(
 
 
 def test_a_standup_starting_with_skip_or_list_is_a_standup(
-    service: StandupService, database: Database
+    service: Standups, database: Database
 ) -> None:
     text = "Skip tests are gone from CI. Next I delete the flaky ones."
     assert slash(ALICE, f"standup {text}", service).ok
     record = database.get_standup(NY_USER, date(2026, 11, 24))
     assert record is not None and record.text == text
-    assert database.skips_for(NY_USER) == []
+    assert NY_USER not in database.away_users(date(2026, 11, 24))
 
 
 # --------------------------------------------------------------------------- list
 
 
 def test_list_shows_my_last_ten_by_default_newest_first(
-    service: StandupService, clock: FakeClock
+    service: Standups, clock: FakeClock
 ) -> None:
     day = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
     for n in range(12):
@@ -651,7 +656,7 @@ def test_list_shows_my_last_ten_by_default_newest_first(
     assert reply.view.rows[-1][0] == "2026-11-04"
 
 
-def test_list_by_person_or_by_date(service: StandupService, clock: FakeClock) -> None:
+def test_list_by_person_or_by_date(service: Standups, clock: FakeClock) -> None:
     service.submit(NY_USER, "Alice Adams", TWO_SENTENCES, "dm")
     clock.now = utc(2026, 11, 24, 16)  # 01:00 Wed 25 in Tokyo
     service.submit(TOKYO_USER, "Kenji Kato", THREE_SENTENCES, "dm")
@@ -674,12 +679,12 @@ def test_the_day_thread_is_created_once_even_after_a_restart(
     fake: FakeSlack, db_url: str, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     first = Database(db_url)
-    a = StandupService(db=first, messenger=messenger, settings=make_settings(), clock=clock)
+    a = make_service(first, messenger, clock, make_settings())
     a.submit(NY_USER, "Alice Adams", TWO_SENTENCES, "dm")
     first.close()
     second = Database(db_url)
     try:
-        b = StandupService(db=second, messenger=messenger, settings=make_settings(), clock=clock)
+        b = make_service(second, messenger, clock, make_settings())
         clock.now = utc(2026, 11, 24, 14, 0)  # 23:00 in Tokyo, still Tue 24 there
         b.submit(TOKYO_USER, "Kenji Kato", THREE_SENTENCES, "dm")
         assert second.get_claim(THREAD_JOB, f"{CHANNEL}:2026-11-24") is not None
@@ -712,14 +717,14 @@ def test_two_services_on_one_database_in_two_threads_create_one_day_thread(
     slow = SlowParents(messenger, delay=0.5)
     dbs = [Database(db_url), Database(db_url)]
     services = [
-        StandupService(db=d, messenger=slow, settings=make_settings(), clock=clock)  # type: ignore[arg-type]
+        make_service(d, slow, clock, make_settings())  # type: ignore[arg-type]
         for d in dbs
     ]
     clock.now = utc(2026, 11, 24, 14, 0)
     barrier = threading.Barrier(2)
     replies: list[Reply] = []
 
-    def run(s: StandupService, user: str) -> None:
+    def run(s: Standups, user: str) -> None:
         barrier.wait()
         replies.append(s.submit(user, user, TWO_SENTENCES, "dm"))
 
@@ -750,7 +755,7 @@ def test_a_team_channel_prompts_its_people_but_not_the_bot(
     with FakeSlack(token=TOKEN, users=users, channels={"CTEAM": [NY_USER, "UBOT"]}) as fake:
         messenger = WebClientMessenger(make_client(fake))
         settings = make_settings(BATCHBOT_TEAM="", BATCHBOT_TEAM_CHANNEL="CTEAM")
-        service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
+        service = make_service(database, messenger, clock, settings)
         got = prompts_by_user(fake, service, clock, utc(2026, 11, 24), utc(2026, 11, 25))
         assert got == {NY_USER: [utc(2026, 11, 24, 14, 30)]}
         # users.info is cached for a day: one call for Alice (and one for the bot), not 1,440.
@@ -759,29 +764,31 @@ def test_a_team_channel_prompts_its_people_but_not_the_bot(
 
 
 def test_week_standups_and_display_names_feed_the_report(
-    service: StandupService, clock: FakeClock
+    service: Standups, clock: FakeClock
 ) -> None:
     service.submit(NY_USER, "Alice Adams", TWO_SENTENCES, "dm")
     clock.now = utc(2026, 11, 26, 15)
     service.submit(NY_USER, "Alice Adams", "Blocked on the vendor API. Waiting for keys.", "dm")
-    week = service.week_standups(date(2026, 11, 23), date(2026, 11, 27))
+    week = service.standups_between(date(2026, 11, 23), date(2026, 11, 27))
     assert [r.local_date for r in week] == [date(2026, 11, 24), date(2026, 11, 26)]
     assert service.display_name(NY_USER) == "Alice Adams"
     assert service.display_name("UNKNOWN1") == "UNKNOWN1"
 
 
-def test_next_runs_lists_prompt_and_reminder_instants_for_the_known_zones(
-    service: StandupService,
-) -> None:
-    service.run_prompts(utc(2026, 11, 24, 12))  # caches both people's zones
-    runs = service.next_runs(utc(2026, 11, 24, 12), count=2)
-    assert runs["standup-prompts"] == [utc(2026, 11, 24, 14, 30), utc(2026, 11, 25, 0, 30)]
-    assert runs["standup-reminders"] == [utc(2026, 11, 24, 16, 30), utc(2026, 11, 25, 2, 30)]
+def test_next_prompt_and_reminder_instants_for_the_known_zones() -> None:
+    zones = ["America/New_York", "Asia/Tokyo"]
+    after = utc(2026, 11, 24, 12)
+    prompts = next_prompt_instants(after, clock_time(9, 30), zones, (0, 1, 2, 3, 4), count=2)
+    assert prompts == [utc(2026, 11, 24, 14, 30), utc(2026, 11, 25, 0, 30)]
+    reminders = next_prompt_instants(
+        after, clock_time(9, 30), zones, (0, 1, 2, 3, 4), count=2, offset=timedelta(hours=2)
+    )
+    assert reminders == [utc(2026, 11, 24, 16, 30), utc(2026, 11, 25, 2, 30)]
 
 
-def test_naive_instants_are_refused(service: StandupService) -> None:
+def test_naive_instants_are_refused(service: Standups) -> None:
     with pytest.raises(ValueError, match="aware"):
-        service.run_prompts(datetime(2026, 11, 24, 14, 30))
+        service.prompts.run_prompts(datetime(2026, 11, 24, 14, 30))
 
 
 def test_the_modal_keeps_the_edges_metadata_and_adds_the_date(
@@ -806,15 +813,16 @@ def test_a_known_person_keeps_their_zone_when_a_profile_lookup_fails(
     fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
 ) -> None:
     settings = make_settings(BATCHBOT_TEAM=TOKYO_USER, BATCHBOT_TIMEZONE="America/New_York")
-    service = StandupService(db=database, messenger=messenger, settings=settings, clock=clock)
-    assert service.run_prompts(utc(2026, 11, 24, 0, 30)).sent == 1  # caches Tokyo
+    service = make_service(database, messenger, clock, settings)
+    assert service.prompts.run_prompts(utc(2026, 11, 24, 0, 30)).sent == 1  # caches Tokyo
     # users.info now answers user_not_found (the adapter gives None), then fails outright.
     fake.fail_next("users.info", error="user_not_found", times=30)
     fake.fail_next("users.info", error="internal_error", times=30)
     # A day later the cache is stale; the lookup fails; Tokyo's morning is still used.
     got = prompts_by_user(fake, service, clock, utc(2026, 11, 25, 0, 0), utc(2026, 11, 25, 1, 0))
     assert got == {TOKYO_USER: [utc(2026, 11, 25, 0, 30)]}
-    service._profiles.clear()  # a fresh process: the stale DB row is all there is
+    # A fresh process: the stale DB row is all there is.
+    service = make_service(database, messenger, clock, settings)
     got = prompts_by_user(fake, service, clock, utc(2026, 11, 26, 0, 0), utc(2026, 11, 26, 1, 0))
     assert got == {TOKYO_USER: [utc(2026, 11, 26, 0, 30)]}
     # Failed lookups are retried every 15 minutes, not every tick.

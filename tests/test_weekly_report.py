@@ -18,16 +18,11 @@ from bot.commands import Context, weekly
 from bot.plan.edits import update_batch, update_metrics
 from bot.plan.model import Batch, Plan, Program
 from bot.plan.store import Actor, PlanStore
+from bot.render.report_markdown import to_markdown
+from bot.render.report_text import sections
 from bot.replies import WeeklyView
-from bot.report.weekly import (
-    Week,
-    build_report,
-    collect_week,
-    resolve_week,
-    sections,
-    to_markdown,
-    week_of,
-)
+from bot.report.weekly import StandupWeek, WeekData, build_report, collect_week
+from bot.report.weeks import Week, resolve_week, week_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = dt.date(2026, 11, 23)
@@ -128,14 +123,9 @@ def week2_report(store: PlanStore, clock: Clock, standups=STANDUPS):  # type: ig
     plan = store.load()
     data = collect_week(store, plan, "Week 2", clock())
     return build_report(
-        data.plan,
-        week=data.week,
-        now=clock(),
-        start_plan=data.start_plan,
-        history=data.history,
-        standups=standups,
-        team=("UANA", "UBEN", "UCY"),
-        standups_enabled=True,
+        data,
+        clock(),
+        StandupWeek(standups, team=("UANA", "UBEN", "UCY")),
         name_of={"UCY": "Cy"}.get,
     )
 
@@ -181,13 +171,7 @@ def test_completed_lists_exactly_the_batch_finished_this_week_with_who_and_when(
 def test_week_1_report_lists_the_week_1_completion_not_the_week_2_one(plan_file: Path) -> None:
     store, clock = script_fortnight(plan_file)
     data = collect_week(store, store.load(), "Week 1", clock())
-    report = build_report(
-        data.plan,
-        week=data.week,
-        now=clock(),
-        start_plan=data.start_plan,
-        history=data.history,
-    )
+    report = build_report(data, clock())
     assert [i.text for i in report.completed] == [
         "Observability (batch-5) — finished by Bo on Wed 25 Nov"
     ]
@@ -242,7 +226,7 @@ def test_next_week_goals_are_batches_due_next_week_and_those_now_unblocked(
 ) -> None:
     store, clock = script_fortnight(plan_file)
     goals = [i.text for i in week2_report(store, clock).next_goals]
-    assert goals == ["Infrastructure: due Week 3–4 — now 60% (owner Ben)"]
+    assert goals == ["Infrastructure: due Week 3–4 — now 60% (owner Ben) (computed)"]
     # A queued batch whose blockers are all done is "now unblocked".
     plan = Plan(
         program=Program(start=START),
@@ -252,8 +236,10 @@ def test_next_week_goals_are_batches_due_next_week_and_those_now_unblocked(
         ),
     )
     week = resolve_week(plan, "Week 2", dt.date(2026, 12, 4))
-    report = build_report(plan, week=week, now=at(4, 15), start_plan=plan, history=[])
-    assert [i.text for i in report.next_goals] == ["Start B: now unblocked (owner Unassigned)"]
+    report = build_report(WeekData(week, plan, plan, []), at(4, 15))
+    assert [i.text for i in report.next_goals] == [
+        "Start B: now unblocked (owner Unassigned) (computed)"
+    ]
 
 
 def test_help_needed_wins_participation_and_risks(plan_file: Path) -> None:
@@ -285,22 +271,14 @@ def test_empty_sections_say_so_plainly(plan_file: Path) -> None:
     clock = Clock(at(27, 15, month=11))
     store = PlanStore(plan_file, clock=clock)
     data = collect_week(store, store.load(), "Week 1", clock())
-    report = build_report(
-        data.plan,
-        week=data.week,
-        now=clock(),
-        start_plan=data.start_plan,
-        history=data.history,
-        standups=[],
-        standups_enabled=True,
-    )
+    report = build_report(data, clock(), StandupWeek([]))
     md = to_markdown(report)
     assert section_lines(md, "Completed This Week") == ["_Nothing was completed this week._"]
     assert section_lines(md, "In Progress") == ["_Nothing is in progress._"]
     assert section_lines(md, "Help Needed") == ["_No help requested._"]
     assert section_lines(md, "Standup Participation") == ["_No standups were collected this week._"]
     assert section_lines(md, "Next Week Goals") == [
-        "- Critical Blockers: due Week 1–2 — now 0% (owner Unassigned)"
+        "- Critical Blockers: due Week 1–2 — now 0% (owner Unassigned) (computed)"
     ]
     # No template placeholders left anywhere.
     assert not re.search(r"<[a-z ]+>|\bTBD\b|\bN/A\b|\{\w+\}", md)
@@ -320,10 +298,12 @@ def test_headings_follow_the_template_order(plan_file: Path) -> None:
         "### ⚠️ Blockers",
         "### 📊 Metrics This Week",
         "### 📅 Next Week Goals",
+        "### ⏰ Schedule",
         "### 🆘 Help Needed",
         "### 🎉 Wins",
         "### 👥 Standup Participation",
         "### 🧭 Risks to Review",
+        "### 🗓️ Timeline",
     ]
 
 
@@ -353,3 +333,18 @@ def test_a_past_week_is_read_as_it_stood_at_its_end(plan_file: Path) -> None:
         "Critical Blockers (batch-1) — finished by Ana on Tue 01 Dec"
     ]
     assert report.in_progress[0].text.startswith("Infrastructure - Ben - 60% complete")
+
+
+def test_weekly_3_and_weekly_week_3_both_title_week_3(plan_file: Path) -> None:
+    store, clock = script_fortnight(plan_file)
+    ctx = Context(store=store, clock=clock)
+    titles = []
+    for label in ("3", "Week 3", "week 3", "week3"):
+        reply = weekly(ctx, label)
+        assert isinstance(reply.view, WeeklyView)
+        titles.append(reply.view.markdown.splitlines()[0])
+    assert titles == ["## Weekly Progress Report - Week 3"] * 4
+    # Without a program start there are no program weeks, but the title is still "Week 3".
+    bare = Plan()
+    assert resolve_week(bare, "3", dt.date(2026, 12, 2)).label == "Week 3"
+    assert resolve_week(bare, "Week 3", dt.date(2026, 12, 2)).label == "Week 3"

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.commands import blockers as _blockers
+from bot.commands import calendar as _calendar
+from bot.commands import chart as _chart
+from bot.commands import goals as _goals
 from bot.commands import plan as _plan
 from bot.commands import report as _report
+from bot.commands import risks as _risks
 from bot.commands import standup as _standup
 from bot.commands.base import (
     Command,
     Context,
+    NotAllowed,
     Origin,
     StandupCommands,
+    change_plan,
     find_batch,
     may_edit,
     owner_id,
     refuse,
 )
 from bot.commands.plan import apply_batch_update, weekly
+from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
@@ -31,7 +39,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _report)
+_MODULES = (_plan, _standup, _calendar, _goals, _blockers, _risks, _chart, _report)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:
@@ -91,6 +99,8 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         )
     except PlanConflict as exc:
         return error(str(exc))
+    except StorageUnavailable as exc:
+        return error(f"not saved, try again: {exc}", "nothing was changed")
 
 
 def usage_for(verb: str) -> str:
@@ -108,9 +118,11 @@ __all__ = [
     "VERBS",
     "Command",
     "Context",
+    "NotAllowed",
     "Origin",
     "StandupCommands",
     "apply_batch_update",
+    "change_plan",
     "find_batch",
     "handle",
     "help_reply",

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from bot.plan.edits import EditError, split_words
+from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
-from bot.plan.store import Actor, PlanStore
+from bot.plan.store import Actor, PlanStore, Saved
 from bot.replies import Reply, error
 
 if TYPE_CHECKING:
-    from bot.db import StandupRecord
     from bot.report.publish import GitHubService
 
 Origin = Literal["cli", "shell", "slack"]
@@ -43,10 +42,35 @@ class Command:
         return Command(actor, tuple(split_words(body)), origin, channel, text)
 
 
-class StandupCommands(Protocol):
-    """What `/batch standup …` needs from the standup service (set only where a DB exists)."""
+class StandupRow(Protocol):
+    """One stored standup, as the grammar and the weekly report read it (read-only)."""
 
-    def command(self, cmd: Command, args: list[str]) -> Reply: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def local_date(self) -> dt.date: ...
+    @property
+    def text(self) -> str: ...
+
+
+class StandupCommands(Protocol):
+    """What the `/batch standup …` grammar needs from the standup core (set where a DB exists).
+
+    Implemented by `bot.standup.service.Standups`; tests may pass any object with these calls.
+    """
+
+    def submit(self, user_id: str, user_name: str, text: str, source: str) -> Reply: ...
+    def standups_between(
+        self, start: dt.date, end: dt.date, user_id: str | None = None
+    ) -> Sequence[StandupRow]: ...
+    def standup_dates(self, user_id: str, limit: int) -> list[dt.date]: ...
+    def display_name(self, user_id: str) -> str: ...
+    def known_names(self, user_id: str) -> set[str]: ...
+    def local_today(self, user_id: str) -> dt.date: ...
+    def skip(self, user_id: str, start: dt.date, end: dt.date) -> None: ...
+    def configured_holidays(self, start: dt.date, end: dt.date) -> dict[dt.date, str]: ...
 
 
 @dataclass
@@ -57,10 +81,13 @@ class Context:
     clock: Callable[[], dt.datetime]
     editors: frozenset[str] = frozenset()
     standups: StandupCommands | None = None
-    standups_between: Callable[[dt.date, dt.date], list[StandupRecord]] | None = None
+    standups_between: Callable[[dt.date, dt.date], Sequence[StandupRow]] | None = None
     team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
+    # Whether a person owed a standup that day (workday, no holiday, no time off): the
+    # weekly report counts participation over those days only.
+    expected_on: Callable[[str, dt.date], bool] | None = None
     github: GitHubService | None = None  # metrics collect, report publish (bot/github/)
 
 
@@ -88,12 +115,44 @@ def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:
     return owner is not None and owner_id(owner) == actor.slack_id
 
 
+class NotAllowed(EditError):
+    """The person may not make this change (checked inside the write, on the plan written)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"you are not allowed to change {what}; {ACCESS_HINT}")
+
+
+ACCESS_HINT = (
+    "changes are limited to the editors list (BATCHBOT_EDITORS) and each batch's owner; "
+    "ask an editor to add you"
+)
+Owner = str | None | Callable[[Plan], str | None]
+
+
+def change_plan(
+    ctx: Context,
+    actor: Actor,
+    edit: Callable[[Plan], tuple[Plan, list[Change]]],
+    *,
+    via: str,
+    what: str,
+    owner: Owner = None,
+) -> Saved:
+    """The one way a /batch word changes the plan: the access rule is checked inside the edit,
+    against the plan the edit is applied to (in remote mode: the freshly fetched one), so no
+    caller can forget it and no upstream change of owner slips past it."""
+
+    def guarded(plan: Plan) -> tuple[Plan, list[Change]]:
+        named = owner(plan) if callable(owner) else owner
+        if not may_edit(ctx, actor, named):
+            raise NotAllowed(what)
+        return edit(plan)
+
+    return ctx.store.change(actor, guarded, via=via)
+
+
 def refuse(what: str) -> Reply:
-    return error(
-        f"you are not allowed to change {what}",
-        "changes are limited to the editors list (BATCHBOT_EDITORS) and each batch's owner; "
-        "ask an editor to add you",
-    )
+    return error(f"you are not allowed to change {what}", ACCESS_HINT)
 
 
 def find_batch(plan: Plan, batch_id: str) -> Batch:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.commands.base import Command, Context, find_batch, may_edit, refuse
+from bot.commands.base import Command, Context, change_plan, find_batch, may_edit, refuse
 from bot.plan.edits import (
     BATCH_KEYS,
     METRIC_KEYS,
@@ -42,16 +42,21 @@ USAGE = (
 
 def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
+    today = ctx.clock().date()
     if not args:
-        return Reply(StatusView(plan, ctx.store.notice()))
+        return Reply(StatusView(plan, ctx.store.notice(), today))
     if len(args) > 1:
         raise UsageError("status takes at most one batch id")
     batch = find_batch(plan, args[0])
-    return Reply(BatchView(plan, batch, tuple(ctx.store.history(batch.id, limit=5))))
+    from bot.report.schedule import forecast, progress_samples
+
+    history = ctx.store.history(batch.id, limit=0)  # all of it: the pace needs the start
+    pace = forecast(plan, batch, progress_samples(history).get(batch.id, []), today)
+    return Reply(BatchView(plan, batch, tuple(history[:5]), today, pace.text() if pace else ""))
 
 
 def dashboard(cmd: Command, ctx: Context, args: list[str]) -> Reply:
-    return Reply(DashboardView(ctx.store.load()))
+    return Reply(DashboardView(ctx.store.load(), ctx.clock().date()))
 
 
 def validate(cmd: Command, ctx: Context, args: list[str]) -> Reply:
@@ -80,7 +85,14 @@ def apply_batch_update(
     actor: Actor, ctx: Context, batch_id: str, pairs: list[tuple[str, str]], via: str
 ) -> Reply:
     """The single write path for batch edits (text command and Slack modal alike)."""
-    saved = ctx.store.change(actor, lambda p: update_batch(p, batch_id, pairs), via=via)
+    saved = change_plan(
+        ctx,
+        actor,
+        lambda p: update_batch(p, batch_id, pairs),
+        via=via,
+        what=batch_id,
+        owner=lambda p: b.owner if (b := p.batch(batch_id)) else None,
+    )
     batch = saved.plan.batch(batch_id)
     name = batch.name if batch else batch_id
     if not saved.changes:
@@ -104,7 +116,7 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         return metrics_collect(cmd, ctx, args[1:])
     if not args:
         plan = ctx.store.load()
-        from bot.report.weekly import metric_lines
+        from bot.report.metrics import metric_lines
 
         lines = tuple(
             f"{m.label}: {m.value}"
@@ -121,7 +133,9 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if not may_edit(ctx, cmd.actor, None):
         return refuse("the metrics")
     pairs = parse_pairs(args, METRIC_KEYS)
-    saved = ctx.store.change(cmd.actor, lambda p: update_metrics(p, pairs), via=cmd.origin)
+    saved = change_plan(
+        ctx, cmd.actor, lambda p: update_metrics(p, pairs), via=cmd.origin, what="the metrics"
+    )
     if not saved.changes:
         return Reply(TextView("Metrics: nothing to change — already so"))
     view = ChangeView(
@@ -142,7 +156,8 @@ def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
     """The weekly report draft: the same builder the Friday job posts."""
-    from bot.report.weekly import collect_week, report_for, to_markdown
+    from bot.render.report_markdown import to_markdown
+    from bot.report.weekly import collect_week, report_for
 
     now = now or ctx.clock()
     plan = ctx.store.load()
@@ -157,6 +172,7 @@ def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> R
         team=ctx.team,
         workdays=ctx.workdays,
         name_of=ctx.name_of,
+        expected_on=ctx.expected_on,
     )
     return Reply(WeeklyView(report, to_markdown(report)))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.commands.base import Command, Context, may_edit, refuse
+from bot.commands.base import Command, Context, change_plan, may_edit, refuse
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.replies import Reply, TextView, error
@@ -82,7 +82,9 @@ def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     lines = summary_lines(collection)
     if not collection.measured:
         return error("nothing collected from GitHub; the plan is unchanged", "\n".join(lines))
-    saved = ctx.store.change(cmd.actor, lambda plan: record(plan, collection), via=cmd.origin)
+    saved = change_plan(
+        ctx, cmd.actor, lambda plan: record(plan, collection), via=cmd.origin, what="the metrics"
+    )
     if saved.commit:
         lines.append(f"committed {saved.commit[:10]}")
     elif not saved.changes:

@@ -11,10 +11,12 @@ import hashlib
 import json
 import os
 import tomllib
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
 from bot.plan import model as model_module
+from bot.plan.calendar import Calendar, calendar_data
 from bot.plan.model import (
     Plan,
     PlanInvalid,
@@ -120,7 +122,12 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         if plan.targets != Targets():
             legacy_data["targets"] = _numbers(as_dict(plan.targets))
         if plan.risks:
-            legacy_data["risks"] = [as_dict(r) for r in plan.risks]
+            legacy_data["risks"] = [_iso(record_data(r)) for r in plan.risks]
+        for key in ("goals", "blockers"):
+            if getattr(plan, key):
+                legacy_data[key] = [_iso(record_data(r)) for r in getattr(plan, key)]
+        if plan.calendar != Calendar():
+            legacy_data["calendar"] = calendar_data(plan.calendar, iso=True)
         if plan.people:
             legacy_data["people"] = dict(plan.people)
         if plan.measured:
@@ -134,12 +141,37 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
     data["batches"] = batches
     data["metrics"] = metrics
     data["targets"] = _numbers(as_dict(plan.targets))
-    data["risks"] = [as_dict(r) for r in plan.risks]
+    data["risks"] = [record_data(r) for r in plan.risks]
+    for key in ("goals", "blockers"):  # written only once used, so older files stay as they were
+        if getattr(plan, key):
+            data[key] = [record_data(r) for r in getattr(plan, key)]
+    if plan.calendar != Calendar():  # written only once used, so older plans stay byte-equal
+        data["calendar"] = calendar_data(plan.calendar)
     if plan.people:  # only when used, so existing plan files keep their exact bytes
         data["people"] = dict(plan.people)
     if plan.measured:
         data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
     return data
+
+
+def record_data(record: Any) -> dict[str, Any]:
+    """A register record's fields, leaving out optional ones still at their default (a risk
+    written before the register grew owners and review dates reads and writes unchanged)."""
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if value is None or (f.default is not MISSING and value == f.default and f.name in _QUIET):
+            continue
+        out[f.name] = value
+    return out
+
+
+# Fields left out of the file while they hold their default value.
+_QUIET = frozenset({"owner", "status", "reviewed", "batch", "setBy", "resolution", "note"})
+
+
+def _iso(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
 
 
 def _numbers(values: dict[str, Any]) -> dict[str, Any]:

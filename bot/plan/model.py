@@ -23,6 +23,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 
+from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
+from bot.plan.register import Blocker, Goal, check_registers
 from bot.plan.values import value_problems
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
@@ -107,6 +109,11 @@ class Risk:
     probability: Level
     impact: Level
     mitigation: Annotated[str, MaxLen(1000)] = ""
+    # The register's bookkeeping (written only when set, so older files read and round-trip
+    # unchanged): who owns it, open/closed, and when someone last confirmed it is accurate.
+    owner: Annotated[str, MaxLen(100)] = ""
+    status: Literal["open", "closed"] = "open"
+    reviewed: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,9 @@ class Plan:
     metrics: Metrics = Metrics()
     targets: Targets = Targets()
     risks: tuple[Risk, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    calendar: Calendar = Calendar()  # noqa: RUF009 (frozen: one shared empty value is safe)
     #: Slack user id → GitHub login (`[people]`), for @-mentions in the GitHub report issue.
     people: dict[str, str] = field(default_factory=dict, hash=False)
     #: metric name → where its current value came from (`[measured.NAME]`).
@@ -234,7 +244,18 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks", "people", "measured")
+    known = (
+        "program",
+        "batches",
+        "metrics",
+        "targets",
+        "risks",
+        "goals",
+        "blockers",
+        "calendar",
+        "people",
+        "measured",
+    )
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -277,6 +298,10 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         risk = _collect(Risk, raw, f"risks[{i}]", problems)
         if risk is not None:
             risks.append(risk)
+    goals: list[Goal] = _collect_list(Goal, data, "goals", "goals", problems)
+    tracked: list[Blocker] = _collect_list(Blocker, data, "blockers", "tracked blockers", problems)
+    ids = {link.id for link in links}
+    problems.extend(Problem(w, m) for w, m in check_registers(goals, tracked, ids))
     people = _people(data.get("people", {}), problems)
     measured: dict[str, Measurement] = {}
     raw_measured = data.get("measured", {})
@@ -296,6 +321,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
     if not raw_batches:
         problems.append(Problem("batches", "the plan has no batches; add a [[batches]] table"))
+    calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
+    if calendar is not None:
+        problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -304,9 +332,35 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         metrics=metrics,
         targets=targets,
         risks=tuple(risks),
+        goals=tuple(goals),
+        blockers=tuple(tracked),
+        calendar=calendar,
         people=people,
         measured=measured,
     )
+
+
+def _collect_list(
+    model: type, data: dict[str, Any], key: str, what: str, problems: list[Problem]
+) -> list[Any]:
+    raw_items = data.get(key, [])
+    if not isinstance(raw_items, list):
+        problems.append(Problem(key, f"must be a list of {what}"))
+        return []
+    out = []
+    for i, raw in enumerate(raw_items):
+        item = _collect(model, raw, f"{key}[{i}]", problems)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _dates(record: dict[str, Any], *names: str) -> dict[str, Any]:
+    """ISO strings → dates (JSON has no date type; TOML already gives dates)."""
+    return {
+        k: dt.date.fromisoformat(v) if k in names and isinstance(v, str) else v
+        for k, v in record.items()
+    }
 
 
 def _people(raw: Any, problems: list[Problem]) -> dict[str, str]:
@@ -342,7 +396,12 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         ),
         metrics=Metrics(**data.get("metrics", {})),
         targets=Targets(**data.get("targets", {})),
-        risks=tuple(Risk(**r) for r in data.get("risks", [])),
+        risks=tuple(Risk(**_dates(r, "reviewed")) for r in data.get("risks", [])),
+        goals=tuple(Goal(**_dates(g, "setOn", "closedOn")) for g in data.get("goals", [])),
+        blockers=tuple(
+            Blocker(**_dates(b, "raised", "resolvedOn")) for b in data.get("blockers", [])
+        ),
+        calendar=calendar_from_trusted(data.get("calendar", {})),
         people=dict(data.get("people", {})),
         measured={
             name: Measurement(

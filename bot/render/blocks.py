@@ -7,15 +7,23 @@ Limits (Slack documents them; the fake Web API in tests enforces them): 50 block
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
 from bot.render.escape import clip, esc, person
-from bot.render.markdown import STATUS_EMOJI, STATUS_LABELS, progress_bar, summarize_changes
+from bot.render.markdown import (
+    STATUS_EMOJI,
+    STATUS_LABELS,
+    progress_bar,
+    summarize_changes,
+    target_text,
+)
 from bot.replies import (
     BatchView,
     ChangeView,
+    ChartView,
     DashboardView,
     ErrorView,
     HistoryView,
@@ -25,6 +33,7 @@ from bot.replies import (
     TextView,
     WeeklyView,
 )
+from bot.report.schedule import marks
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -74,18 +83,23 @@ def _names(plan: Plan) -> dict[str, str]:
     return {b.id: b.name for b in plan.batches}
 
 
-def batch_line(plan: Plan, b: Batch, names: dict[str, str] | None = None) -> str:
+def batch_line(
+    plan: Plan, b: Batch, names: dict[str, str] | None = None, today: dt.date | None = None
+) -> str:
     names = names if names is not None else _names(plan)
     blockers = ", ".join(esc(names.get(x, x)) for x in b.blockers)
     tail = f" · blocked by {blockers}" if blockers else ""
     target = f" · {esc(b.targetDate)}" if b.targetDate else ""
+    flags = "".join(f" · *{esc(m)}*" for m in marks(plan, b, today))
     return (
         f"{STATUS_EMOJI[b.status]} *{esc(b.name)}* `{esc(b.id)}` · {b.priority} · "
-        f"`{progress_bar(b.progress)}` {b.progress}% · {person(b.owner)}{target}{tail}"
+        f"`{progress_bar(b.progress)}` {b.progress}% · {person(b.owner)}{target}{tail}{flags}"
     )
 
 
-def status_blocks(plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
+def status_blocks(
+    plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS, today: dt.date | None = None
+) -> list[Block]:
     current = plan.current_batch()
     counts = {s: sum(1 for b in plan.batches if b.status == s) for s in STATUSES}
     summary = " · ".join(f"{STATUS_EMOJI[s]} {n}" for s, n in counts.items() if n)
@@ -100,7 +114,7 @@ def status_blocks(plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[Bloc
         divider(),
     ]
     names = _names(plan)
-    lines = [batch_line(plan, b, names) for b in plan.batches]
+    lines = [batch_line(plan, b, names, today) for b in plan.batches]
     blocks += pack(lines, max_blocks - len(blocks))
     return blocks
 
@@ -121,12 +135,14 @@ def batch_blocks(view: BatchView) -> list[Block]:
                     "text": f"*Progress*\n`{progress_bar(b.progress)}` {b.progress}%",
                 },
                 {"type": "mrkdwn", "text": f"*Owner*\n{person(b.owner)}"},
-                {"type": "mrkdwn", "text": clip(f"*Target*\n{esc(b.targetDate) or '—'}", 2000)},
+                {"type": "mrkdwn", "text": clip(f"*Target*\n{esc(target_text(view))}", 2000)},
                 {"type": "mrkdwn", "text": clip(f"*Blocked by*\n{blockers}", 2000)},
             ],
         },
         section(f"*Notes*\n{esc(b.notes) or '—'}"),
     ]
+    if view.forecast:
+        blocks.insert(2, section(f"*Forecast:* {esc(view.forecast)}"))
     if view.history:
         lines = [
             f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*: "
@@ -165,9 +181,9 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
         plan = v.plan
         text = f"{esc(plan.program.name)}: {plan.overall_progress()}% complete"
         if isinstance(v, StatusView) and v.notice:
-            blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1)
+            blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1, v.today)
             return f"⚠️ {esc(v.notice)}\n{text}", [context(f"⚠️ {esc(v.notice)}"), *blocks]
-        return text, status_blocks(plan)
+        return text, status_blocks(plan, today=v.today)
     if isinstance(v, BatchView):  # fallback texts show in notifications: escaped like blocks
         return f"{esc(v.batch.name)}: {v.batch.progress}%", batch_blocks(v)
     if isinstance(v, ChangeView):
@@ -194,6 +210,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
         from bot.render.report_blocks import report_blocks
 
         return f"Weekly report draft — {v.report.week.label}", report_blocks(v.report)
+    if isinstance(v, ChartView):
+        return v.summary, [section(f"📈 {esc(v.summary)} — the chart is attached below.")]
     if isinstance(v, StandupListView):
         lines = [f"• {esc(d)} *{esc(who)}*: {esc(text)}" for d, who, text in v.rows]
         blocks = [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]
@@ -201,8 +219,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     raise TypeError(f"no Block Kit rendering for {type(v).__name__}")
 
 
-def home_view(plan: Plan, note: str | None = None) -> dict[str, Any]:
-    blocks = status_blocks(plan, MAX_VIEW_BLOCKS - 2)
+def home_view(plan: Plan, note: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    blocks = status_blocks(plan, MAX_VIEW_BLOCKS - 2, today)
     blocks.append(context(note or "Use `/batch status`, `/batch update <id>` or `/batch help`."))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 

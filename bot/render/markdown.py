@@ -6,11 +6,14 @@ habits built on it keep working.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 from bot.replies import (
     BatchView,
     ChangeView,
+    ChartView,
     DashboardView,
     ErrorView,
     HistoryView,
@@ -40,16 +43,24 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def dashboard(plan: Plan) -> str:
+def dashboard(plan: Plan, today: dt.date | None = None) -> str:
+    """The old script's table; a batch past its due date gets `⏰ overdue N days` (only then,
+    so the output stays byte-for-byte the old one whenever nothing is late)."""
+    from bot.report.schedule import overdue_days, overdue_text
+
     rows = [
         "| Batch | Priority | Status | Progress | Target Date | Owner | Blockers |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for b in plan.batches:
         blockers = ", ".join(b.blockers) if b.blockers else "None"
+        target = _cell(b.targetDate)
+        late = overdue_days(b, plan.program.start, today) if today else 0
+        if late:
+            target = f"{target} {overdue_text(late)}".strip()
         rows.append(
             f"| {_cell(b.name)} | {b.priority} | {STATUS_LABELS[b.status]} | {b.progress}% | "
-            f"{_cell(b.targetDate)} | {_cell(b.owner or 'Unassigned')} | {blockers} |"
+            f"{target} | {_cell(b.owner or 'Unassigned')} | {blockers} |"
         )
     return "\n".join(rows)
 
@@ -64,14 +75,29 @@ def status_header(plan: Plan) -> str:
     )
 
 
-def batch_line(plan: Plan, b: Batch) -> str:
+def batch_line(plan: Plan, b: Batch, today: dt.date | None = None) -> str:
+    from bot.report.schedule import marks
+
     names = {x.id: x.name for x in plan.batches}
     blockers = ", ".join(names.get(x, x) for x in b.blockers) or "none"
+    flags = "".join(f" · {m}" for m in marks(plan, b, today))
     return (
         f"{STATUS_EMOJI[b.status]} {b.name} ({b.id}) · {b.priority} · "
         f"{progress_bar(b.progress)} {b.progress}% · {b.owner or 'Unassigned'} · "
-        f"{b.targetDate or 'no target'} · blocked by: {blockers}"
+        f"{b.targetDate or 'no target'} · blocked by: {blockers}{flags}"
     )
+
+
+def target_text(v: BatchView) -> str:
+    """`Week 3–4 (due Fri 18 Dec 2026) · ⏰ overdue 2 days`: the target with what it means."""
+    from bot.report.schedule import due_date, marks
+
+    b = v.batch
+    due = due_date(b, v.plan.program.start)
+    text = b.targetDate or "—"
+    if due is not None and b.targetDate.strip() != due.isoformat():
+        text += f" (due {due:%a %d %b %Y})"
+    return " · ".join([text, *marks(v.plan, b, v.today)])
 
 
 def summarize_changes(changes: list[Change], most: int = 6, limit: int = 80) -> str:
@@ -83,10 +109,20 @@ def summarize_changes(changes: list[Change], most: int = 6, limit: int = 80) -> 
 
 
 def render(reply: Reply) -> str:
-    """Text for a terminal. Errors come out as one or two lines, never a traceback."""
+    """Text for a terminal. Errors come out as one or two lines, never a traceback.
+
+    Notices (DMs the Slack edge would send) are printed after the answer, so the shell and
+    the CLI show who would be told."""
+    text = _render_view(reply)
+    for notice in reply.notices:
+        text += f"\n→ DM to {notice.user_id}: {notice.text}"
+    return text
+
+
+def _render_view(reply: Reply) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
-        return dashboard(v.plan)
+        return dashboard(v.plan, v.today)
     if isinstance(v, TextView):
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
@@ -94,7 +130,12 @@ def render(reply: Reply) -> str:
     if isinstance(v, StatusView):
         notice = [f"⚠️ {v.notice}", ""] if v.notice else []
         return "\n".join(
-            [*notice, status_header(v.plan), "", *(batch_line(v.plan, b) for b in v.plan.batches)]
+            [
+                *notice,
+                status_header(v.plan),
+                "",
+                *(batch_line(v.plan, b, v.today) for b in v.plan.batches),
+            ]
         )
     if isinstance(v, BatchView):
         b = v.batch
@@ -103,10 +144,12 @@ def render(reply: Reply) -> str:
             f"{STATUS_EMOJI[b.status]} {b.name} ({b.id})",
             f"Status: {STATUS_LABELS[b.status]}   Priority: {b.priority}",
             f"Progress: {progress_bar(b.progress)} {b.progress}%",
-            f"Owner: {b.owner or 'Unassigned'}   Target: {b.targetDate or '—'}",
+            f"Owner: {b.owner or 'Unassigned'}   Target: {target_text(v)}",
             "Blocked by: " + (", ".join(f"{names.get(x, x)} ({x})" for x in b.blockers) or "none"),
             f"Notes: {b.notes or '—'}",
         ]
+        if v.forecast:
+            lines.insert(3, f"Forecast: {v.forecast}")
         if v.history:
             lines.append("Recent changes:")
             lines += [
@@ -138,6 +181,8 @@ def render(reply: Reply) -> str:
         return "\n".join(lines)
     if isinstance(v, WeeklyView):
         return v.markdown.rstrip("\n")
+    if isinstance(v, ChartView):
+        return v.summary
     if isinstance(v, StandupListView):
         if not v.rows:
             return f"{v.title}\nNo standups found."

@@ -12,14 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.render.escape import clip, esc
-from bot.report.weekly import (
-    WeeklyReport,
-    current_text,
-    overall_text,
-    sections,
-    span_text,
-    title,
-)
+from bot.render.report_text import current_text, overall_text, sections, span_text, title
+from bot.report.weekly import WeeklyReport
 
 Block = dict[str, Any]
 

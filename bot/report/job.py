@@ -1,4 +1,4 @@
-"""The Friday weekly-report job and the cadence reminders: due times, once-only claims, posting.
+"""The Friday weekly-report job: due times, once-only claims, posting, the archive.
 
 Nothing here trusts a scheduler's memory. Each run computes which fire time is due *now*
 (`due_fire_time`), checks the grace window, and takes a durable claim in the database
@@ -12,7 +12,9 @@ clock jumps over it) moves forward by the jump; one that happens twice is taken 
 time. Some zones change on a Friday (Asia/Jerusalem, Africa/Cairo): the report still fires
 at the configured local time on both sides of the change.
 
-Core module: imports nothing from Slack or APScheduler; it talks through the Messenger.
+The optional demo/retro reminders live in `bot.report.cadence`; wall-clock arithmetic in
+`bot.report.timing`. Core module: imports nothing from Slack or APScheduler; it talks
+through the Messenger.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.jobresult import JobResult
-from bot.messenger import Messenger, Posted
+from bot.messenger import Messenger
 from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
@@ -38,21 +40,15 @@ from bot.render.report_blocks import (
     report_blocks,
     with_issue_link,
 )
+from bot.render.report_markdown import to_markdown
+from bot.render.report_text import title
+from bot.report.burnup import BurnUp, burnup
 from bot.report.measurements import record, week_window
 from bot.report.publish import GitHubService, GitHubUnavailable, issue_body, issue_title
-from bot.report.weekly import WeeklyReport, collect_week, report_for, title, to_markdown
+from bot.report.timing import FRIDAY, aware, local_at, when_text
+from bot.report.weekly import WeeklyReport, collect_week, report_for
 
 JOB = "weekly-report"
-DEMO_JOB = "demo-reminder"
-RETRO_JOB = "retro-reminder"
-CADENCE_JOB = "cadence"
-
-FRIDAY = 4
-THURSDAY = 3
-DEMO_TIME = dt.time(10, 0)
-RETRO_TIME = dt.time(11, 0)
-#: A reminder is about that day; after this long it is stale and is not posted late.
-CADENCE_GRACE = dt.timedelta(hours=6)
 
 BOT_ACTOR = Actor(FALLBACK_NAME, FALLBACK_EMAIL)
 
@@ -77,31 +73,9 @@ class JobRuntime(Protocol):
     def owner(self) -> str: ...
 
 
-# --------------------------------------------------------------------------- time
-
-
-def local_at(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """`day` at wall time `at` in `zone`, as an aware datetime in that zone.
-
-    Nonexistent (skipped) wall times move forward by the size of the jump, e.g. 00:30 on a
-    night that goes 00:00 → 01:00 becomes 01:30. Repeated wall times take the first one.
-    """
-    naive = dt.datetime.combine(day, at)
-    first = naive.replace(tzinfo=zone, fold=0)
-    # A round trip through UTC normalises a skipped wall time (fold=0 takes the offset from
-    # before the jump, which lands after it); an existing time comes back unchanged.
-    return first.astimezone(dt.UTC).astimezone(zone)
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"naive datetime {at!r}: give an instant with a UTC offset")
-    return at
-
-
 def due_fire_time(at: dt.datetime, report_time: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The latest Friday `report_time` (wall time in `zone`) that is at or before `at`."""
-    local = _aware(at).astimezone(zone)
+    local = aware(at).astimezone(zone)
     friday = local.date() - dt.timedelta(days=(local.weekday() - FRIDAY) % 7)
     fire = local_at(friday, report_time, zone)
     if fire > at:
@@ -111,7 +85,7 @@ def due_fire_time(at: dt.datetime, report_time: dt.time, zone: ZoneInfo) -> dt.d
 
 def next_fire_time(at: dt.datetime, report_time: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The first Friday `report_time` in `zone` strictly after `at` (for `jobs list`)."""
-    local = _aware(at).astimezone(zone)
+    local = aware(at).astimezone(zone)
     friday = local.date() + dt.timedelta(days=(FRIDAY - local.weekday()) % 7)
     fire = local_at(friday, report_time, zone)
     if fire <= at:
@@ -129,10 +103,6 @@ def archive_path(fire: dt.datetime) -> str:
     return f"plan/reports/{iso_week_name(fire)}.md"
 
 
-def _when(moment: dt.datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
-
-
 # --------------------------------------------------------------------------- the draft
 
 
@@ -141,6 +111,7 @@ class Draft:
     report: WeeklyReport
     markdown: str
     label: str
+    chart: BurnUp | None = None
 
 
 def build_draft(
@@ -167,15 +138,17 @@ def build_draft(
         team=tuple(rt.settings.team),
         workdays=rt.settings.workday_numbers,
         name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
+        expected_on=getattr(getattr(rt, "ctx", None), "expected_on", None),
     )
     report.metric_notes = list(notes)
-    return Draft(report, to_markdown(report), data.week.label)
+    chart = burnup(data.plan, data.progress, min(now.date(), data.week.end))
+    return Draft(report, to_markdown(report), data.week.label, chart)
 
 
 def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]] | None:
     service = getattr(rt, "standups", None)
-    if service is not None and hasattr(service, "week_standups"):
-        return service.week_standups  # type: ignore[no-any-return]
+    if service is not None and hasattr(service, "standups_between"):
+        return service.standups_between  # type: ignore[no-any-return]
     ctx = getattr(rt, "ctx", None)
     return getattr(ctx, "standups_between", None)
 
@@ -195,12 +168,12 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     fire = due_fire_time(at, s.report_time, zone)
     key = fire.isoformat()
     grace = dt.timedelta(hours=s.report_grace_hours)
-    fire_text = _when(fire, zone)
+    fire_text = when_text(fire, zone)
 
     if at - fire > grace and not force:
         msg = (
             f"weekly report for {fire_text} is outside the grace window "
-            f"({s.report_grace_hours:g} h, until {_when(fire + grace, zone)}); "
+            f"({s.report_grace_hours:g} h, until {when_text(fire + grace, zone)}); "
             "run with --force to post it"
         )
         rt.log.info(msg)
@@ -254,6 +227,20 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         notes.append("markdown attached")
     except Exception as exc:
         problems.append(f"the markdown file could not be attached: {exc}")
+    if draft.chart is not None:
+        try:
+            from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
+
+            rt.messenger.upload(
+                posted.channel,
+                f"burnup-{iso_week_name(fire)}.png",
+                burnup_png(draft.chart),
+                title=f"{draft.chart.title} — burn-up ({draft.label})",
+                thread_ts=posted.ts,
+            )
+            notes.append("chart attached")
+        except Exception as exc:
+            problems.append(f"the burn-up chart could not be attached: {exc}")
     sha = None
     try:
         sha = _archive(rt.store, path, draft, fire)
@@ -278,7 +265,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     if problems:
         # The post itself went out and stays claimed (never post twice); say what is missing.
         rt.log.error(msg)
-        _tell_admins(
+        tell_admins(
             rt,
             f"The weekly report draft for {esc(label)} was posted to <#{posted.channel}>, but "
             + esc("; ".join(problems))
@@ -334,7 +321,7 @@ def _already(rt: JobRuntime, key: str, fire: dt.datetime, zone: ZoneInfo) -> str
     week = _week_label(rt, fire)
     if claim is None:  # released between our insert and this read: someone is retrying
         return f"weekly report for {week} is being retried by another process; nothing to do"
-    when = _when(claim.claimed_at, zone)
+    when = when_text(claim.claimed_at, zone)
     if claim.status == "done":
         return (
             f"weekly report already posted for {week} at {when} by {claim.claimed_by} "
@@ -349,7 +336,7 @@ def _already(rt: JobRuntime, key: str, fire: dt.datetime, zone: ZoneInfo) -> str
 
 def _week_label(rt: JobRuntime, fire: dt.datetime) -> str:
     try:
-        from bot.report.weekly import week_of
+        from bot.report.weeks import week_of
 
         return week_of(rt.store.load(), fire.astimezone(rt.settings.zone).date()).label
     except Exception:
@@ -369,13 +356,13 @@ def _failed(
     reason = f"{type(exc).__name__}: {exc}"
     detail = f"posting to {channel} failed: {reason}"
     rt.db.finish(JOB, key, "failed", detail)
-    until = _when(fire + grace, zone)
+    until = when_text(fire + grace, zone)
     msg = (
-        f"weekly report for {label} ({_when(fire, zone)}) FAILED — {detail}; the claim is "
+        f"weekly report for {label} ({when_text(fire, zone)}) FAILED — {detail}; the claim is "
         f"released so the next run before {until} retries"
     )
     rt.log.error(msg)
-    _tell_admins(
+    tell_admins(
         rt,
         f":warning: The weekly report draft for {esc(label)} could not be posted to "
         f"<#{channel}>: {esc(reason)}. batchbot retries on its next run until {until}; "
@@ -385,7 +372,7 @@ def _failed(
     return JobResult(JOB, msg, failed=1)
 
 
-def _tell_admins(rt: JobRuntime, text: str) -> None:
+def tell_admins(rt: JobRuntime, text: str) -> None:
     admins = tuple(rt.settings.admins)
     if not admins:
         rt.log.error("no admins to tell (set BATCHBOT_ADMINS): %s", text)
@@ -410,176 +397,3 @@ def _archive(store: PlanStore, path: str, draft: Draft, fire: dt.datetime) -> st
                 raise
             _time.sleep(0.2 * (attempt + 1))
     return None
-
-
-# --------------------------------------------------------------------------- cadence
-
-
-def demo_fire_time(
-    at: dt.datetime, start: dt.date, every: int, zone: ZoneInfo, at_time: dt.time = DEMO_TIME
-) -> tuple[dt.datetime, int] | None:
-    """The latest demo reminder at or before `at`, with its program week, or None.
-
-    Demos close every `every`-week period counted from the program start: on the Thursday
-    of weeks every, 2·every, … (Week 2, 4, 6 for a bi-weekly demo).
-    """
-    if every <= 0:
-        return None
-    local = _aware(at).astimezone(zone).date()
-    week = (local - start).days // 7 + 1
-    first = (THURSDAY - start.weekday()) % 7
-    w = week - week % every
-    for candidate in (w, w - every):
-        if candidate < every:
-            continue
-        day = start + dt.timedelta(days=7 * (candidate - 1) + first)
-        fire = local_at(day, at_time, zone)
-        if fire <= at:
-            return fire, candidate
-    return None
-
-
-def next_demo_time(
-    at: dt.datetime, start: dt.date, every: int, zone: ZoneInfo, at_time: dt.time = DEMO_TIME
-) -> dt.datetime | None:
-    if every <= 0:
-        return None
-    week = max(1, (_aware(at).astimezone(zone).date() - start).days // 7 + 1)
-    first = (THURSDAY - start.weekday()) % 7
-    w = week + (-week) % every
-    for candidate in (w, w + every):
-        fire = local_at(start + dt.timedelta(days=7 * (candidate - 1) + first), at_time, zone)
-        if fire > at:
-            return fire
-    return None
-
-
-def _last_friday(year: int, month: int) -> dt.date:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    last = nxt - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - FRIDAY) % 7)
-
-
-def retro_fire_time(at: dt.datetime, zone: ZoneInfo, at_time: dt.time = RETRO_TIME) -> dt.datetime:
-    """The latest last-Friday-of-the-month `at_time` at or before `at`."""
-    local = _aware(at).astimezone(zone)
-    year, month = local.year, local.month
-    for _ in range(2):
-        fire = local_at(_last_friday(year, month), at_time, zone)
-        if fire <= at:
-            return fire
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    raise AssertionError("unreachable: last month's last Friday is always in the past")
-
-
-def next_retro_time(at: dt.datetime, zone: ZoneInfo, at_time: dt.time = RETRO_TIME) -> dt.datetime:
-    local = _aware(at).astimezone(zone)
-    year, month = local.year, local.month
-    while True:
-        fire = local_at(_last_friday(year, month), at_time, zone)
-        if fire > at:
-            return fire
-        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
-
-
-def run_cadence(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResult:
-    """The optional demo and retrospective reminders, each posted once via claims."""
-    s = rt.settings
-    zone: ZoneInfo = s.zone
-    channel = s.team_channel or s.report_channel
-    results: list[JobResult] = []
-    if not s.demo_every_weeks and not s.retro_monthly:
-        return JobResult(CADENCE_JOB, "no cadence reminders are set up", skipped=0)
-    if not channel:
-        msg = "cadence reminders not posted: set BATCHBOT_TEAM_CHANNEL or BATCHBOT_REPORT_CHANNEL"
-        rt.log.warning(msg)
-        return JobResult(CADENCE_JOB, msg, skipped=1)
-    plan: Plan | None = None
-    try:
-        plan = rt.store.load()
-    except Exception as exc:
-        rt.log.warning("cadence reminders: the plan could not be read: %s", exc)
-
-    if s.demo_every_weeks:
-        start = plan.program.start if plan else None
-        if start is None:
-            msg = "demo reminder skipped: the plan has no program start date to count weeks from"
-            rt.log.info(msg)
-            results.append(JobResult(DEMO_JOB, msg, skipped=1))
-        else:
-            due = demo_fire_time(at, start, s.demo_every_weeks, zone)
-            if due is None:
-                results.append(JobResult(DEMO_JOB, "no demo is due yet", skipped=1))
-            else:
-                fire, week = due
-                first = week - s.demo_every_weeks + 1
-                span = f"Week {first}–{week}" if first != week else f"Week {week}"
-                text = (
-                    f":clapper: *Demo day* — {span}. Today's demo shows what the last "
-                    f"{s.demo_every_weeks} week{'s' if s.demo_every_weeks != 1 else ''} "
-                    "delivered; owners, have something to show."
-                )
-                if plan is not None and plan.current_batch() is not None:
-                    cur = plan.current_batch()
-                    assert cur is not None
-                    text += f" Current batch: {esc(cur.name)} ({cur.progress}%)."
-                results.append(_remind(rt, DEMO_JOB, fire, at, force, channel, text, "demo"))
-
-    if s.retro_monthly:
-        fire = retro_fire_time(at, zone)
-        text = (
-            f":repeat: *Monthly retrospective* — last Friday of {fire:%B}: what went well, "
-            "what did not, what we change next month."
-        )
-        if plan is not None:
-            high = [r.risk for r in plan.risks if "High" in (r.probability, r.impact)]
-            high += [r.risk for r in plan.risks if "Critical" in (r.probability, r.impact)]
-            if high:
-                text += " Risks to review: " + "; ".join(esc(r) for r in dict.fromkeys(high)) + "."
-        results.append(_remind(rt, RETRO_JOB, fire, at, force, channel, text, "retrospective"))
-
-    return JobResult(
-        CADENCE_JOB,
-        "; ".join(r.summary for r in results),
-        sent=sum(r.sent for r in results),
-        skipped=sum(r.skipped for r in results),
-        failed=sum(r.failed for r in results),
-    )
-
-
-def _remind(
-    rt: JobRuntime,
-    job: str,
-    fire: dt.datetime,
-    at: dt.datetime,
-    force: bool,
-    channel: str,
-    text: str,
-    what: str,
-) -> JobResult:
-    zone = rt.settings.zone
-    key = fire.isoformat()
-    fire_text = _when(fire, zone)
-    if at - fire > CADENCE_GRACE and not force:
-        msg = f"{what} reminder for {fire_text} is past (posted only within 6 h)"
-        return JobResult(job, msg, skipped=1)
-    if force:
-        rt.db.release(job, key)
-    if not rt.db.claim(job, key, fire, rt.clock(), rt.owner):
-        msg = f"{what} reminder for {fire_text} already posted; use --force to post again"
-        rt.log.info(msg)
-        return JobResult(job, msg, skipped=1)
-    try:
-        posted: Posted = rt.messenger.post(channel, text)
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        rt.db.finish(job, key, "failed", reason)
-        msg = f"{what} reminder for {fire_text} FAILED: {reason}; released for a retry"
-        rt.log.error(msg)
-        _tell_admins(rt, f":warning: The {what} reminder could not be posted: {esc(reason)}")
-        rt.db.release(job, key)
-        return JobResult(job, msg, failed=1)
-    rt.db.finish(job, key, "done", f"posted to {posted.channel} ts={posted.ts}")
-    msg = f"{what} reminder for {fire_text} posted to {posted.channel}"
-    rt.log.info(msg)
-    return JobResult(job, msg, sent=1)

@@ -1,20 +1,55 @@
 """The weekly progress report: built from the plan, its git history for the week and standups.
 
-`build_report` is pure (plans, history entries, standups and the time in, a WeeklyReport out),
-so the CLI's `weekly`, `/batch weekly` and the Friday job all produce the same draft, and tests
-can script a week without a scheduler. `collect_week` is the one place that reads git for it.
+`build_report` is pure (a collected week, standups and the time in, a WeeklyReport out), so
+the CLI's `weekly`, `/batch weekly` and the Friday job all produce the same draft, and tests
+can script a week without a scheduler. It only composes: each section of the template has
+its own function below. `collect_week` is the one place that reads git for it. Week
+arithmetic lives in `bot.report.weeks`, the metric lines in `bot.report.metrics`, and the
+text of the report (markdown, Block Kit) in `bot.render`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.plan.model import Batch, Metrics, Plan, Targets
+from bot.plan.model import Batch, Plan, Risk
+from bot.plan.register import Goal, iso_week
 from bot.plan.store import HistoryEntry, PlanStore
+from bot.report.metrics import MetricLine, metric_lines
+from bot.report.schedule import (
+    Sample,
+    due_date,
+    early_start_text,
+    forecasts,
+    overdue_days,
+    overdue_text,
+    progress_samples,
+)
+from bot.report.weeks import Week, resolve_week, target_weeks, week_of
+from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
+
+__all__ = [
+    "Item",
+    "MetricLine",
+    "StandupLike",
+    "StandupWeek",
+    "Week",
+    "WeekData",
+    "WeeklyReport",
+    "build_report",
+    "collect_week",
+    "metric_lines",
+    "owner_label",
+    "report_for",
+    "resolve_week",
+    "week_of",
+]
+
+NameOf = Callable[[str], str]
 
 
 class StandupLike(Protocol):
@@ -31,69 +66,9 @@ class StandupLike(Protocol):
 
 
 @dataclass(frozen=True)
-class Week:
-    label: str
-    number: int | None
-    start: dt.date  # first day, inclusive
-    end: dt.date  # last day, inclusive
-
-    @property
-    def next_number(self) -> int | None:
-        return self.number + 1 if self.number is not None else None
-
-
-_WEEK_LABEL = re.compile(r"^\s*week\s*(\d{1,4})\s*$", re.IGNORECASE)
-_RANGE = re.compile(r"week\s*(\d+)(?:\s*[–—-]\s*(?:week\s*)?(\d+))?", re.IGNORECASE)
-
-
-def resolve_week(plan: Plan, label: str | None, today: dt.date) -> Week:
-    """`Week N` counts from the program start; any other label names the current week."""
-    start = plan.program.start
-    m = _WEEK_LABEL.match(label or "")
-    if m and start is not None:
-        number = int(m.group(1))
-        if number < 1:
-            raise ValueError("week numbers start at 1")
-        first = start + dt.timedelta(days=7 * (number - 1))
-        return Week(f"Week {number}", number, first, first + dt.timedelta(days=6))
-    if start is not None and today >= start:
-        number = (today - start).days // 7 + 1
-        first = start + dt.timedelta(days=7 * (number - 1))
-        return Week(label or f"Week {number}", number, first, first + dt.timedelta(days=6))
-    monday = today - dt.timedelta(days=today.weekday())
-    named = int(m.group(1)) if m else None
-    return Week(label or f"Week of {monday:%d %b}", named, monday, monday + dt.timedelta(days=6))
-
-
-def week_of(plan: Plan, day: dt.date) -> Week:
-    """The report week holding `day`: program week N when the start is known, else Mon–Sun."""
-    start = plan.program.start
-    if start is not None and day >= start:
-        return resolve_week(plan, f"Week {(day - start).days // 7 + 1}", day)
-    return resolve_week(plan, None, day)
-
-
-def target_weeks(batch: Batch) -> tuple[int, int] | None:
-    m = _RANGE.search(batch.targetDate)
-    if not m:
-        return None
-    first = int(m.group(1))
-    return first, int(m.group(2) or first)
-
-
-@dataclass(frozen=True)
 class Item:
     text: str
     owner: str = ""
-
-
-@dataclass(frozen=True)
-class MetricLine:
-    label: str
-    value: str
-    target: str
-    ok: bool | None  # None: no target
-    change: str = ""
 
 
 @dataclass
@@ -109,22 +84,48 @@ class WeeklyReport:
     blockers: list[Item] = field(default_factory=list)
     metrics: list[MetricLine] = field(default_factory=list)
     next_goals: list[Item] = field(default_factory=list)
+    week_goals: list[Item] = field(default_factory=list)  # goals set for this week: met?
     help_needed: list[Item] = field(default_factory=list)
     wins: list[Item] = field(default_factory=list)
     participation: list[Item] = field(default_factory=list)
     risks: list[Item] = field(default_factory=list)
+    schedule: list[Item] = field(default_factory=list)
     standups_considered: bool = False
     metric_notes: list[str] = field(default_factory=list)  # metrics GitHub could not give
+    plan: Plan | None = None  # the plan the report was built from (timeline, chart)
 
 
-_BLOCKER_WORDS = re.compile(
-    r"\b(blocked|blocker|blocking|stuck|waiting (?:on|for)|can'?t proceed|cannot proceed)\b",
-    re.IGNORECASE,
-)
+@dataclass(frozen=True)
+class WeekData:
+    """What git says about one report week."""
+
+    week: Week
+    plan: Plan  # as it stood at the end of the week (or now, for the current week)
+    start_plan: Plan | None  # as it stood when the week began
+    history: list[HistoryEntry]  # the week's changes
+    progress: Mapping[str, Sequence[Sample]] = field(default_factory=dict)  # up to the end
+
+
+@dataclass(frozen=True)
+class StandupWeek:
+    """The week's standups and who was expected to write them (when standups are kept)."""
+
+    entries: Sequence[StandupLike] = ()
+    team: Sequence[str] = ()
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    # Did this person owe a standup that day? (holidays and time off say no); None: all did.
+    expected_on: Callable[[str, dt.date], bool] | None = None
+
+
 _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|access))\b", re.I)
 
 
-def owner_label(owner: str, name_of: Callable[[str], str] | None = None) -> str:
+def mentions_blocker(text: str) -> bool:
+    """Does a standup say something blocks the writer? (the report and **Track it** agree)"""
+    return bool(_BLOCKER_WORDS.search(text))
+
+
+def owner_label(owner: str, name_of: NameOf | None = None) -> str:
     """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
     the report is also pasted into a GitHub issue where mentions mean nothing."""
     m = re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>", owner.strip())
@@ -133,264 +134,310 @@ def owner_label(owner: str, name_of: Callable[[str], str] | None = None) -> str:
     return owner or "Unassigned"
 
 
-def _num(value: float | int | None, unit: str = "") -> str:
-    if value is None:
-        return "not measured"
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{text}{unit}"
-
-
-def _delta(old: float | int | None, new: float | int | None, unit: str = "") -> str:
-    if old is None or new is None or old == new:
-        return "no change" if old == new and old is not None else ""
-    diff = new - old
-    return f"{'+' if diff > 0 else '−'}{abs(diff):g}{unit} since last week"
-
-
-def _on_target(value: float | int | None, limit: float | int | None, op: str) -> bool | None:
-    """None when there is no target, and when nothing was measured: never a win by default."""
-    if limit is None or value is None:
-        return None
-    if op == ">=":
-        return value >= limit
-    return value < limit if op == "<" else value <= limit
-
-
-def metric_lines(metrics: Metrics, targets: Targets, before: Metrics | None) -> list[MetricLine]:
-    def prev(name: str) -> float | int | None:
-        return getattr(before, name) if before is not None else None
-
-    m, t = metrics, targets
-    rows = [
-        ("PRs merged", "prsMerged", "", "", None, ""),
-        ("CI pass rate", "ciPassRate", "%", f"≥ {t.ciPassRateMin:g}%", t.ciPassRateMin, ">="),
-        ("Test coverage", "coverage", "%", f"≥ {t.coverageMin:g}%", t.coverageMin, ">="),
-        (
-            "Production incidents",
-            "productionIncidents",
-            "",
-            f"≤ {t.productionIncidentsMax}",
-            t.productionIncidentsMax,
-            "<=",
-        ),
-        (
-            "Mean time to deploy",
-            "deploymentMinutes",
-            " min",
-            f"< {t.deploymentMinutesMax:g} min",
-            t.deploymentMinutesMax,
-            "<",
-        ),
-        ("CI flake rate", "ciFlakeRate", "%", f"< {t.ciFlakeRateMax:g}%", t.ciFlakeRateMax, "<"),
-        (
-            "Workflow time",
-            "workflowMinutes",
-            " min",
-            f"< {t.workflowMinutesMax:g} min",
-            t.workflowMinutesMax,
-            "<",
-        ),
-        (
-            "Open critical/high vulnerabilities",
-            "openCriticalVulns",
-            "",
-            f"≤ {t.openCriticalVulnsMax}",
-            t.openCriticalVulnsMax,
-            "<=",
-        ),
-    ]
-    core = 5  # the template's own five are always listed; the monitoring ones once measured
-    lines = []
-    for i, (label, name, unit, target_text, limit, op) in enumerate(rows):
-        value = getattr(m, name)
-        if value is None and i >= core:
-            continue
-        unit_delta = " pts" if unit == "%" and i < core else unit
-        lines.append(
-            MetricLine(
-                label,
-                _num(value, unit),
-                target_text,
-                _on_target(value, limit, op),
-                _delta(prev(name), value, unit_delta),
-            )
-        )
-    return lines
-
-
-def build_report(
-    plan: Plan,
-    *,
-    week: Week,
-    now: dt.datetime,
-    start_plan: Plan | None,
-    history: Sequence[HistoryEntry],
-    standups: Sequence[StandupLike] = (),
-    team: Sequence[str] = (),
-    workdays: Iterable[int] = (0, 1, 2, 3, 4),
-    standups_enabled: bool = False,
-    name_of: Callable[[str], str] | None = None,
-) -> WeeklyReport:
-    """Assemble the report. `start_plan` is the plan as it stood when the week began."""
-
-    def owner_of(owner: str) -> str:
-        return owner_label(owner, name_of)
-
-    names = {b.id: b.name for b in plan.batches}
-    before = {b.id: b for b in start_plan.batches} if start_plan else {}
-    overall_before = start_plan.overall_progress() if start_plan else None
-    overall = plan.overall_progress()
-    report = WeeklyReport(
-        week=week,
-        generated=now,
-        program=plan.program.name,
-        current=plan.current_batch(),
-        overall=overall,
-        overall_change=None if overall_before is None else overall - overall_before,
-        standups_considered=standups_enabled,
-    )
-
-    finishers: dict[str, tuple[str, dt.datetime]] = {}
-    for entry in sorted(history, key=lambda e: e.when):
-        for c in entry.changes:
-            if c.field == "status" and c.new == "done":
-                finishers[c.target] = (entry.author, entry.when)
-    done_now = {b.id for b in plan.batches if b.status == "done"}
-    done_before = {i for i, b in before.items() if b.status == "done"}
-    for b in plan.batches:
-        if b.id in done_now and b.id not in done_before and (start_plan or b.id in finishers):
-            who, when = finishers.get(b.id, ("", None))
-            by = f" — finished by {who}" if who else ""
-            if when is not None and now.tzinfo is not None:
-                when = when.astimezone(now.tzinfo)
-            on = f" on {when:%a %d %b}" if when else ""
-            report.completed.append(Item(f"{b.name} ({b.id}){by}{on}", who))
-
-    for b in plan.batches:
-        if b.status != "in-progress" and not (b.status == "blocked" and b.progress > 0):
-            continue
-        text = f"{b.name} - {owner_of(b.owner)} - {b.progress}% complete"
-        old = before.get(b.id)
-        if old is not None and old.progress != b.progress:
-            text += f" ({old.progress}% → {b.progress}% this week)"
-        elif old is not None:
-            text += " (no change this week)"
-        elif start_plan is not None:
-            text += " (new this week)"
-        report.in_progress.append(Item(text, b.owner))
-
-    for b in plan.batches:
-        if b.status == "done":
-            continue
-        waiting = [x for x in b.blockers if x not in done_now]
-        if b.status == "blocked":
-            why = b.notes.strip() or "marked blocked"
-            report.blockers.append(
-                Item(
-                    f"{b.name} is blocked ({why}) - owner {owner_of(b.owner)} to unblock",
-                    b.owner,
-                )
-            )
-            report.help_needed.append(
-                Item(f"{b.name} is marked blocked — {owner_of(b.owner)} needs support", b.owner)
-            )
-        elif waiting:
-            on = ", ".join(names.get(x, x) for x in waiting)
-            report.blockers.append(
-                Item(
-                    f"{b.name} waits on {on} - finish {on} first (owner {owner_of(b.owner)})",
-                    b.owner,
-                )
-            )
-
-    display = name_of or (lambda uid: uid)
-    for s in standups:
-        if _BLOCKER_WORDS.search(s.text):
-            report.blockers.append(
-                Item(
-                    f"{s.user_name or display(s.user_id)} ({s.local_date:%a}): "
-                    f"“{_clip(s.text)}” - follow up with {s.user_name or display(s.user_id)}",
-                    s.user_id,
-                )
-            )
-        if _HELP_WORDS.search(s.text) or _BLOCKER_WORDS.search(s.text):
-            report.help_needed.append(
-                Item(
-                    f"{s.user_name or display(s.user_id)} asked for help ({s.local_date:%a}): "
-                    f"“{_clip(s.text)}”",
-                    s.user_id,
-                )
-            )
-
-    report.metrics = metric_lines(
-        plan.metrics, plan.targets, start_plan.metrics if start_plan else None
-    )
-
-    nxt = week.next_number
-    goal_ids: list[str] = []
-    for b in plan.batches:
-        if b.status == "done":
-            continue
-        weeks = target_weeks(b)
-        if nxt is not None and weeks and weeks[0] <= nxt <= weeks[1]:
-            goal_ids.append(b.id)
-            report.next_goals.append(
-                Item(
-                    f"{b.name}: due {b.targetDate} — now {b.progress}% (owner {owner_of(b.owner)})",
-                    b.owner,
-                )
-            )
-    for b in plan.batches:
-        if b.id in goal_ids or b.status in ("done", "in-progress") or not b.blockers:
-            continue
-        if all(x in done_now for x in b.blockers):
-            report.next_goals.append(
-                Item(f"Start {b.name}: now unblocked (owner {owner_of(b.owner)})", b.owner)
-            )
-
-    for item in report.completed:
-        report.wins.append(Item(f"Completed {item.text.split(' — ')[0]}"))
-    for line in report.metrics:
-        if line.ok:
-            report.wins.append(Item(f"{line.label} on target: {line.value} ({line.target})"))
-
-    if standups_enabled:
-        days = [
-            week.start + dt.timedelta(days=i)
-            for i in range(7)
-            if (week.start + dt.timedelta(days=i)).weekday() in set(workdays)
-            and week.start + dt.timedelta(days=i) <= now.date()
-        ]
-        counts: dict[str, int] = {}
-        label_of: dict[str, str] = {}
-        for s in standups:
-            counts[s.user_id] = counts.get(s.user_id, 0) + 1
-            label_of[s.user_id] = s.user_name or display(s.user_id)
-        for uid in list(team) + [u for u in counts if u not in team]:
-            who = label_of.get(uid) or display(uid)
-            report.participation.append(
-                Item(f"{who}: {counts.get(uid, 0)} of {len(days)} days", uid)
-            )
-
-    for r in plan.risks:
-        if "High" in (r.probability, r.impact) or "Critical" in (r.probability, r.impact):
-            report.risks.append(
-                Item(f"{r.risk} ({r.probability} probability / {r.impact} impact) — {r.mitigation}")
-            )
-    return report
-
-
 def _clip(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
-class WeekData:
-    week: Week
-    plan: Plan  # as it stood at the end of the week (or now, for the current week)
-    start_plan: Plan | None
-    history: list[HistoryEntry]
+# --------------------------------------------------------------------------- sections
+
+
+def completed_items(data: WeekData, now: dt.datetime) -> list[Item]:
+    """Batches done at the week's end that were not done at its start, with who and when."""
+    plan, start_plan = data.plan, data.start_plan
+    finishers: dict[str, tuple[str, dt.datetime]] = {}
+    for entry in sorted(data.history, key=lambda e: e.when):
+        for c in entry.changes:
+            if c.field == "status" and c.new == "done":
+                finishers[c.target] = (entry.author, entry.when)
+    before = {b.id for b in start_plan.batches if b.status == "done"} if start_plan else set()
+    items: list[Item] = []
+    for b in plan.batches:
+        if b.status != "done" or b.id in before or not (start_plan or b.id in finishers):
+            continue
+        who, when = finishers.get(b.id, ("", None))
+        by = f" — finished by {who}" if who else ""
+        if when is not None and now.tzinfo is not None:
+            when = when.astimezone(now.tzinfo)
+        on = f" on {when:%a %d %b}" if when else ""
+        items.append(Item(f"{b.name} ({b.id}){by}{on}", who))
+    return items
+
+
+def in_progress_items(data: WeekData, owner: NameOf) -> list[Item]:
+    """Batches being worked on, with their progress and how it moved this week."""
+    before = {b.id: b for b in data.start_plan.batches} if data.start_plan else {}
+    items: list[Item] = []
+    for b in data.plan.batches:
+        if b.status != "in-progress" and not (b.status == "blocked" and b.progress > 0):
+            continue
+        text = f"{b.name} - {owner(b.owner)} - {b.progress}% complete"
+        old = before.get(b.id)
+        if old is not None and old.progress != b.progress:
+            text += f" ({old.progress}% → {b.progress}% this week)"
+        elif old is not None:
+            text += " (no change this week)"
+        elif data.start_plan is not None:
+            text += " (new this week)"
+        items.append(Item(text, b.owner))
+    return items
+
+
+def plan_blocker_items(plan: Plan, owner: NameOf) -> tuple[list[Item], list[Item]]:
+    """(blockers, help needed) from the plan: batches marked blocked or waiting on others."""
+    names = {b.id: b.name for b in plan.batches}
+    done = {b.id for b in plan.batches if b.status == "done"}
+    blockers: list[Item] = []
+    help_needed: list[Item] = []
+    for b in plan.batches:
+        if b.status == "done":
+            continue
+        waiting = [x for x in b.blockers if x not in done]
+        if b.status == "blocked":
+            why = b.notes.strip() or "marked blocked"
+            blockers.append(
+                Item(f"{b.name} is blocked ({why}) - owner {owner(b.owner)} to unblock", b.owner)
+            )
+            help_needed.append(
+                Item(f"{b.name} is marked blocked — {owner(b.owner)} needs support", b.owner)
+            )
+        elif waiting:
+            on = ", ".join(names.get(x, x) for x in waiting)
+            blockers.append(
+                Item(
+                    f"{b.name} waits on {on} - finish {on} first (owner {owner(b.owner)})",
+                    b.owner,
+                )
+            )
+    return blockers, help_needed
+
+
+def tracked_blocker_items(plan: Plan, today: dt.date, owner: NameOf) -> list[Item]:
+    """Blockers tracked with `/batch blocker add`, open as the week ended, oldest first:
+    `<text> — <resolution plan> (<owner>, <N> days)`, as the template asks."""
+    items: list[Item] = []
+    for b in sorted((b for b in plan.blockers if b.status == "open"), key=lambda b: b.raised):
+        days = max(0, (today - b.raised).days)
+        resolution = b.resolution or "no resolution plan yet"
+        who = owner(b.owner) if b.owner else "no owner"
+        items.append(
+            Item(f"{b.text} — {resolution} ({who}, {days} day{'s' if days != 1 else ''})", b.owner)
+        )
+    return items
+
+
+def standup_flag_items(
+    standups: Sequence[StandupLike], display: NameOf
+) -> tuple[list[Item], list[Item]]:
+    """(blockers, help needed) that people wrote in their standups this week."""
+    blockers: list[Item] = []
+    help_needed: list[Item] = []
+    for s in standups:
+        who = s.user_name or display(s.user_id)
+        if _BLOCKER_WORDS.search(s.text):
+            blockers.append(
+                Item(
+                    f"{who} ({s.local_date:%a}): “{_clip(s.text)}” - follow up with {who}",
+                    s.user_id,
+                )
+            )
+        if _HELP_WORDS.search(s.text) or _BLOCKER_WORDS.search(s.text):
+            help_needed.append(
+                Item(f"{who} asked for help ({s.local_date:%a}): “{_clip(s.text)}”", s.user_id)
+            )
+    return blockers, help_needed
+
+
+def _goal_text(plan: Plan, goal: Goal) -> str:
+    batch = plan.batch(goal.batch) if goal.batch else None
+    on = f" ({batch.name})" if batch else ""
+    by = f" — set by {goal.setBy}" if goal.setBy else ""
+    return f"{goal.text}{on}{by}"
+
+
+def next_goal_items(plan: Plan, week: Week, owner: NameOf) -> list[Item]:
+    """The goals set for next week, then computed ones (marked so): batches due next week and
+    batches whose blockers are all done (ready to start)."""
+    nxt = week.next_number
+    done = {b.id for b in plan.batches if b.status == "done"}
+    next_week = iso_week(week.start + dt.timedelta(days=7))
+    items: list[Item] = [
+        Item(f"🎯 {_goal_text(plan, g)}")
+        for g in plan.goals
+        if g.week == next_week and g.status != "dropped"
+    ]
+    computed: list[Item] = []
+    due_ids: set[str] = set()
+    for b in plan.batches:
+        if b.status == "done":
+            continue
+        weeks = target_weeks(b)
+        if nxt is not None and weeks and weeks[0] <= nxt <= weeks[1]:
+            due_ids.add(b.id)
+            computed.append(
+                Item(
+                    f"{b.name}: due {b.targetDate} — now {b.progress}% (owner {owner(b.owner)})",
+                    b.owner,
+                )
+            )
+    for b in plan.batches:
+        if b.id in due_ids or b.status in ("done", "in-progress") or not b.blockers:
+            continue
+        if all(x in done for x in b.blockers):
+            computed.append(
+                Item(f"Start {b.name}: now unblocked (owner {owner(b.owner)})", b.owner)
+            )
+    return items + [Item(f"{i.text} (computed)", i.owner) for i in computed]
+
+
+def week_goal_items(plan: Plan, week: Week) -> list[Item]:
+    """The goals that were set for this report's week, each met or not (as the week ended)."""
+    this_week = iso_week(week.start)
+    marks = {"done": "✅ done", "open": "❌ not done", "dropped": "✖️ dropped"}
+    return [
+        Item(f"{_goal_text(plan, g)} — {marks[g.status]}")
+        for g in plan.goals
+        if g.week == this_week
+    ]
+
+
+def win_items(completed: list[Item], metrics: list[MetricLine]) -> list[Item]:
+    wins = [Item(f"Completed {item.text.split(' — ')[0]}") for item in completed]
+    wins += [
+        Item(f"{line.label} on target: {line.value} ({line.target})") for line in metrics if line.ok
+    ]
+    return wins
+
+
+def participation_items(
+    week: Week, now: dt.datetime, standups: StandupWeek, display: NameOf
+) -> list[Item]:
+    """How many of the week's workdays so far each person answered."""
+    workdays = set(standups.workdays)
+    days = [
+        day
+        for day in (week.start + dt.timedelta(days=i) for i in range(7))
+        if day.weekday() in workdays and day <= now.date()
+    ]
+    counts: dict[str, int] = {}
+    label_of: dict[str, str] = {}
+    for s in standups.entries:
+        counts[s.user_id] = counts.get(s.user_id, 0) + 1
+        label_of[s.user_id] = s.user_name or display(s.user_id)
+    people = list(standups.team) + [u for u in counts if u not in standups.team]
+    expected = standups.expected_on
+    items = []
+    for uid in people:
+        # Only the days this person owed a standup count (no holidays, no time off).
+        owed = [d for d in days if expected is None or expected(uid, d)]
+        who = label_of.get(uid) or display(uid)
+        items.append(Item(f"{who}: {counts.get(uid, 0)} of {len(owed)} days", uid))
+    return items
+
+
+REVIEW_AFTER = dt.timedelta(weeks=2)
+
+
+def stale_review(risk: Risk, today: dt.date) -> str:
+    """`⏳ not reviewed since Mon 02 Nov` when a risk was not confirmed for 2+ weeks."""
+    if risk.reviewed is None:
+        return "⏳ never reviewed"
+    if today - risk.reviewed >= REVIEW_AFTER:
+        return f"⏳ not reviewed since {risk.reviewed:%a %d %b %Y}"
+    return ""
+
+
+def risk_items(plan: Plan, today: dt.date) -> list[Item]:
+    """Open risks that are high or critical on either axis, or not reviewed for 2+ weeks."""
+    items: list[Item] = []
+    for r in plan.risks:
+        if r.status != "open":
+            continue
+        high = bool({"High", "Critical"} & {r.probability, r.impact})
+        stale = stale_review(r, today)
+        if not high and not stale:
+            continue
+        text = f"{r.risk} ({r.probability} probability / {r.impact} impact) — {r.mitigation}"
+        items.append(Item(text + (f" — {stale}" if stale else ""), r.owner))
+    return items
+
+
+def schedule_items(data: WeekData, today: dt.date, owner: NameOf) -> list[Item]:
+    """Late batches, forecasts from each batch's pace in git, and batches started too early."""
+    plan = data.plan
+    start = plan.program.start
+    paces = forecasts(plan, data.progress, today)
+    items: list[Item] = []
+    for b in plan.batches:
+        if b.status == "done":
+            continue
+        due = due_date(b, start)
+        late = overdue_days(b, start, today)
+        parts: list[str] = []
+        if late and due is not None:
+            parts.append(f"{overdue_text(late)} (due {due:%a %d %b})")
+        pace = paces.get(b.id)
+        if pace is not None:
+            due_note = f"due {b.targetDate}" if b.targetDate else "no due date"
+            parts.append(f"{pace.text()} ({b.progress}% now, {due_note})")
+        early = early_start_text(plan, b)
+        if early:
+            parts.append(early)
+        if parts:
+            items.append(Item(f"{b.name}: " + "; ".join(parts) + f" — {owner(b.owner)}", b.owner))
+    return items
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def build_report(
+    data: WeekData,
+    now: dt.datetime,
+    standups: StandupWeek | None = None,
+    name_of: NameOf | None = None,
+) -> WeeklyReport:
+    """Assemble the report from its sections; `standups` None means they are not kept."""
+    plan, start_plan = data.plan, data.start_plan
+
+    def owner(value: str) -> str:
+        return owner_label(value, name_of)
+
+    def display(uid: str) -> str:
+        return name_of(uid) if name_of else uid
+
+    overall = plan.overall_progress()
+    before = start_plan.overall_progress() if start_plan else None
+    report = WeeklyReport(
+        week=data.week,
+        generated=now,
+        program=plan.program.name,
+        current=plan.current_batch(),
+        overall=overall,
+        overall_change=None if before is None else overall - before,
+        standups_considered=standups is not None,
+        plan=plan,
+    )
+    entries = standups.entries if standups is not None else ()
+    report.completed = completed_items(data, now)
+    report.in_progress = in_progress_items(data, owner)
+    plan_blockers, plan_help = plan_blocker_items(plan, owner)
+    said_blockers, said_help = standup_flag_items(entries, display)
+    today = min(now.date(), data.week.end)
+    tracked = tracked_blocker_items(plan, today, owner)
+    report.blockers = tracked + plan_blockers + said_blockers
+    report.help_needed = plan_help + said_help
+    report.metrics = metric_lines(
+        plan.metrics, plan.targets, start_plan.metrics if start_plan else None
+    )
+    report.next_goals = next_goal_items(plan, data.week, owner)
+    report.week_goals = week_goal_items(plan, data.week)
+    report.wins = win_items(report.completed, report.metrics)
+    if standups is not None:
+        report.participation = participation_items(data.week, now, standups, display)
+    report.risks = risk_items(plan, today)
+    report.schedule = schedule_items(data, today, owner)
+    return report
 
 
 def report_for(
@@ -399,23 +446,16 @@ def report_for(
     *,
     standups_between: Callable[[dt.date, dt.date], Sequence[StandupLike]] | None,
     team: Sequence[str] = (),
-    workdays: Iterable[int] = (0, 1, 2, 3, 4),
-    name_of: Callable[[str], str] | None = None,
+    workdays: Sequence[int] = (0, 1, 2, 3, 4),
+    name_of: NameOf | None = None,
+    expected_on: Callable[[str, dt.date], bool] | None = None,
 ) -> WeeklyReport:
     """The report for a collected week, with that week's standups when they are kept."""
-    standups = standups_between(data.week.start, data.week.end) if standups_between else []
-    return build_report(
-        data.plan,
-        week=data.week,
-        now=now,
-        start_plan=data.start_plan,
-        history=data.history,
-        standups=standups,
-        team=team,
-        workdays=workdays,
-        standups_enabled=standups_between is not None,
-        name_of=name_of,
-    )
+    standups = None
+    if standups_between is not None:
+        entries = standups_between(data.week.start, data.week.end)
+        standups = StandupWeek(entries, tuple(team), tuple(workdays), expected_on)
+    return build_report(data, now, standups, name_of)
 
 
 def collect_week(
@@ -441,106 +481,7 @@ def collect_week(
     week_end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     end = min(now, week_end)
     start_plan = store.plan_at(start - dt.timedelta(seconds=1))
-    history = store.history(since=start, until=end, limit=0) if end > start else []
+    everything = store.history(until=end, limit=0)  # the pace of each batch needs it all
+    history = [e for e in everything if e.when >= start] if end > start else []
     end_plan = store.plan_at(end) if end < now else None
-    return WeekData(week, end_plan or plan, start_plan, history)
-
-
-@dataclass(frozen=True)
-class Section:
-    """One heading of the template with its lines; `empty` says plainly that there is nothing."""
-
-    heading: str  # e.g. "✅ Completed This Week" (markdown adds the ###)
-    items: tuple[str, ...]
-    empty: str
-    prefix: str = "- "
-
-
-def metric_text(m: MetricLine) -> str:
-    mark = "" if m.ok is None else (" ✅" if m.ok else " ⚠️")
-    target = f" (target {m.target})" if m.target else ""
-    change_text = f" — {m.change}" if m.change else ""
-    return f"{m.label}: {m.value}{target}{mark}{change_text}"
-
-
-def current_text(report: WeeklyReport) -> str:
-    return report.current.name if report.current else "All batches done"
-
-
-def overall_text(report: WeeklyReport) -> str:
-    change = ""
-    if report.overall_change:
-        sign = "+" if report.overall_change > 0 else "−"
-        change = f" ({sign}{abs(report.overall_change)} this week)"
-    return f"{report.overall}% complete{change}"
-
-
-def sections(report: WeeklyReport) -> list[Section]:
-    """The template's sections in order: one source for the markdown and the Block Kit draft."""
-    r = report
-
-    def texts(items: list[Item]) -> tuple[str, ...]:
-        return tuple(i.text for i in items)
-
-    out = [
-        Section(
-            "✅ Completed This Week",
-            texts(r.completed),
-            "Nothing was completed this week.",
-            "- [x] ",
-        ),
-        Section("🚧 In Progress", texts(r.in_progress), "Nothing is in progress.", "- [ ] "),
-        Section("⚠️ Blockers", texts(r.blockers), "No blockers."),
-        Section(
-            "📊 Metrics This Week",
-            tuple(metric_text(m) for m in r.metrics)
-            + tuple(f"⚠️ {note}" for note in r.metric_notes),
-            "No metrics recorded.",
-        ),
-        Section(
-            "📅 Next Week Goals",
-            texts(r.next_goals),
-            "No batch is due next week and none was unblocked.",
-        ),
-        Section("🆘 Help Needed", texts(r.help_needed), "No help requested."),
-        Section("🎉 Wins", texts(r.wins), "No wins recorded yet this week."),
-    ]
-    if r.standups_considered:
-        out.append(
-            Section(
-                "👥 Standup Participation",
-                texts(r.participation),
-                "No standups were collected this week.",
-            )
-        )
-    out.append(Section("🧭 Risks to Review", texts(r.risks), "No high or critical risks."))
-    return out
-
-
-def title(report: WeeklyReport) -> str:
-    return f"Weekly Progress Report - {report.week.label}"
-
-
-def span_text(report: WeeklyReport) -> str:
-    w = report.week
-    return f"{w.start:%a %d %b %Y} – {w.end:%a %d %b %Y}"
-
-
-def to_markdown(report: WeeklyReport) -> str:
-    """The report in the team's template, ready to paste into a GitHub issue."""
-    r = report
-    lines = [
-        f"## {title(r)}",
-        "",
-        f"_{span_text(r)} · {r.program}_",
-        "",
-        f"### 🎯 Current Batch: {current_text(r)}",
-        f"**Overall Progress:** {overall_text(r)}",
-    ]
-    for sec in sections(r):
-        lines += ["", f"### {sec.heading}"]
-        if sec.items:
-            lines += [f"{sec.prefix}{text}" for text in sec.items]
-        else:
-            lines.append(f"_{sec.empty}_")
-    return "\n".join(lines) + "\n"
+    return WeekData(week, end_plan or plan, start_plan, history, progress_samples(everything))

@@ -64,10 +64,11 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
             )
         return next()
 
-    from bot.slack.listeners import actions, commands, events, views
+    from bot.slack.listeners import actions, commands, events, lead, views
 
     commands.register(app, edge)
     events.register(app, edge)
     actions.register(app, edge)
     views.register(app, edge)
+    lead.register(app, edge)
     return app, edge

@@ -161,6 +161,18 @@ class Edge:
         except OSError as exc:
             log.error("could not post to response_url: %s", type(exc).__name__)
 
+    def tell(self, reply: Reply) -> None:
+        """Send the DMs a reply asks for (a new blocker's batch owner), on the reply queue."""
+        if reply.notices and not self.replies.submit(self._tell, reply):
+            log.error("reply queue full or closed: %d DM(s) dropped", len(reply.notices))
+
+    def _tell(self, reply: Reply) -> None:
+        for notice in reply.notices:
+            try:
+                self.slack.dm(notice.user_id, esc(notice.text))
+            except Exception as exc:
+                log.error("could not DM %s: %s", notice.user_id, exc)
+
     def after_change(self) -> None:
         """Refresh every App Home that has been opened, off the request thread."""
         self.replies.submit(self._refresh_homes)
@@ -175,7 +187,8 @@ class Edge:
         try:
             plan = self.rt.store.load()
             notice = self.rt.store.notice()
-            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None)
+            today = self.rt.ctx.clock().date()
+            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None, today)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
             shown = esc(self.paths.text(str(exc)))
             view = {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}

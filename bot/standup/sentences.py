@@ -17,12 +17,14 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "BLOCKER_WORDS",
     "MAX_CHARS",
     "MAX_SENTENCES",
     "MIN_SENTENCES",
     "StandupCheck",
     "check_standup",
     "count_sentences",
+    "mentions_blocker",
 ]
 
 MIN_SENTENCES = 2
@@ -279,3 +281,15 @@ def check_standup(text: str) -> StandupCheck:
             ),
         )
     return StandupCheck(ok=True, sentences=sentences, reason="")
+
+
+#: Words that say a standup reports a blocker (the digest and the weekly report both look).
+BLOCKER_WORDS = re.compile(
+    r"\b(blocked|blocker|blocking|stuck|waiting (?:on|for)|can'?t proceed|cannot proceed)\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_blocker(text: str) -> bool:
+    """Whether a standup says its writer is blocked or waiting on something."""
+    return BLOCKER_WORDS.search(text) is not None

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import git
 from tests.e2e.remote_harness import (
     PLAN,
+    SECRET,
     TOKEN,
     USERS,
     make_remote,
@@ -25,7 +26,7 @@ from tests.e2e.remote_harness import (
     slow_pushes,
     start_remote_bot,
 )
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import JSON, FakeSlack, event_body, post_signed
 
 pytestmark = pytest.mark.e2e
 
@@ -80,8 +81,15 @@ def test_a_merged_pull_request_shows_within_the_sync_interval_and_at_once_by_web
     polled = start_remote_bot(tmp_path, fake, remote, "polled", sync_seconds=1)
     hooked = start_remote_bot(tmp_path, fake, remote, "hooked", sync_seconds=600)
     with running(polled, hooked):
+        home = event_body(
+            {"type": "app_home_opened", "user": "U0BOB", "tab": "home", "channel": "D0BOB"}
+        )
+        assert post_signed(polled.events_url, home, SECRET, JSON)[0] == 200
+        fake.wait_for("views.publish", 1, timeout=10)
         sha = push_upstream(remote, tmp_path, 'owner = ""', 'owner = "Merged By PR"')
         assert polled.wait_sha(sha, timeout=4) <= 2.5
+        refreshed = fake.wait_for("views.publish", 2, timeout=10)[1]  # App Home follows the PR
+        assert refreshed.args["user_id"] == "U0BOB" and "Merged By PR" in str(refreshed.args)
         assert hooked.webhook({"ref": "refs/heads/main"}, secret="wrong") == 401
         assert hooked.webhook({"ref": "refs/heads/main"}, secret=None) == 401
         assert hooked.health()[1]["plan_sha"] != sha[:10]  # nothing done for a forgery

@@ -31,6 +31,7 @@ from tests.fakeslack import (
     slash_command_body,
     validate_blocks,
 )
+from tests.sqlite_lock import write_lock_held
 
 SECRET = "e2e-signing-secret"
 TOKEN = "xoxb-e2e-token"
@@ -594,6 +595,69 @@ def test_slash_standup_list_shows_past_updates_to_the_caller(
         reply = b.reply("s2")
         assert reply["response_type"] == "ephemeral"
         assert "Reviewed the audit log design" in json.dumps(reply)
+
+
+def test_standups_that_cannot_be_stored_are_quoted_back_where_they_came_from(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    text = "Fixed the flaky CI job. Next I review the OWASP list."
+    with running(_standup_bot(tmp_path, fake)) as b, write_lock_held(tmp_path / "bot.db"):
+        b.slash(f"standup {text}", key="locked")
+        answer = json.dumps(b.reply("locked"), ensure_ascii=False)
+        assert "not saved, try again" in answer and text in answer
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0ALICE",
+            "user": "U0ALICE",
+            "text": text,
+            "ts": "1.0",
+        }
+        post_signed(b.url, event_body(event), SECRET, JSON)
+        (dm,) = fake.wait_for("chat.postMessage", 1, timeout=10)
+        assert dm.args["channel"] == "D0ALICE"
+        shown = json.dumps(dm.args, ensure_ascii=False)
+        assert "not saved, try again" in shown and text in shown
+
+
+def test_editing_a_standup_dm_updates_the_answer_and_its_post_or_says_why_not(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    first = "Fixed the flaky CI job. Next I review the OWASP list."
+    better = "Fixed the flaky CI job. Next I review the OWASP list with Bob."
+    sent = f"{time.time():.6f}"
+    with running(_standup_bot(tmp_path, fake)) as b:
+        dm = {"type": "message", "channel_type": "im", "channel": "D0ALICE", "user": "U0ALICE"}
+        post_signed(b.url, event_body({**dm, "text": first, "ts": sent}), SECRET, JSON)
+        fake.wait_for("chat.postMessage", 3, timeout=10)  # thread parent, post, confirmation
+
+        def edit(old: str, new: str) -> None:
+            event = {
+                "type": "message",
+                "subtype": "message_changed",
+                "channel": "D0ALICE",
+                "channel_type": "im",
+                "hidden": True,
+                "message": {"type": "message", "user": "U0ALICE", "text": new, "ts": sent},
+                "previous_message": {"type": "message", "user": "U0ALICE", "text": old},
+                "ts": f"{time.time():.6f}",
+            }
+            status, _, _ = post_signed(b.url, event_body(event), SECRET, JSON)
+            assert status == 200
+
+        edit(first, better)
+        (update,) = fake.wait_for("chat.update", 1, timeout=10)
+        assert update.args["channel"] == "C0STAND" and "with Bob" in json.dumps(update.args)
+        told = fake.wait_for("chat.postMessage", 4, timeout=10)[-1]
+        assert told.args["channel"] == "D0ALICE" and "Updated your standup" in told.args["text"]
+
+        edit(better, "Did stuff")
+        refused = fake.wait_for("chat.postMessage", 5, timeout=10)[-1]
+        shown = json.dumps(refused.args, ensure_ascii=False)
+        assert refused.args["channel"] == "D0ALICE"
+        assert "not saved" in shown and "Did stuff" in shown and "with Bob" in shown
+        time.sleep(0.3)
+        assert len(fake.calls_to("chat.update")) == 1  # the post still shows the good one
 
 
 def test_socket_mode_needs_an_app_token(tmp_path: Path) -> None:

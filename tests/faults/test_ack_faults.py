@@ -80,3 +80,21 @@ def test_sigterm_finishes_the_updates_in_flight(tmp_path: Path, fake: FakeSlack)
         assert len([r for r in fake.responses if r.name == f"t{i}"]) == 1
     assert "cannot schedule new futures" not in bot.logs()
     assert "term3" in git(bot.repo, "log", "--format=%B")
+
+
+def test_a_full_queue_answers_busy_at_once_and_does_nothing(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    env = {**slow_git_env(tmp_path, "update-ref", 2.0), "BATCHBOT_QUEUE_SIZE": "1"}
+    bot = start_bot(tmp_path, fake, extra_env=env)
+    with running(bot):
+        before = bot.commits()
+        assert bot.slash("update batch-1 notes=first", key="q1")[0] == 200
+        time.sleep(0.3)  # the first is now inside its slow commit, holding the only slot
+        started = time.perf_counter()
+        status, body = bot.slash("update batch-2 notes=second", key="q2")
+        assert status == 200 and time.perf_counter() - started < 1.0
+        assert b"busy" in body and b"nothing was done" in body
+        fake.wait_for_response("q1", 1, timeout=30)
+        assert bot.commits() == before + 1
+        assert "second" not in bot.plan.read_text()

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.commands import Command
 from bot.render import blocks as kit
-from bot.replies import Reply, error
+from bot.replies import ChartView, Reply, error
 from bot.slack.edge import BUSY, Edge
 
 log = logging.getLogger("batchbot.slack")
@@ -32,8 +32,22 @@ def run_batch(edge: Edge, body: dict[str, Any]) -> None:
             return
         reply = opened
     edge.respond(body.get("response_url"), reply)
+    edge.tell(reply)
+    if isinstance(reply.view, ChartView):
+        edge.replies.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
     if reply.plan_changed:
         edge.after_change()
+
+
+def upload_chart(edge: Edge, channel: str, view: ChartView) -> None:
+    """Draw the burn-up and upload it (files_upload_v2) where the command was typed."""
+    from bot.render.chart_png import burnup_png
+
+    try:
+        png = burnup_png(view.chart)
+        edge.slack.upload(channel, "burnup.png", png, f"{view.chart.title} — burn-up")
+    except Exception as exc:
+        log.error("could not upload the burn-up chart to %s: %s", channel, exc)
 
 
 def open_modal(edge: Edge, body: dict[str, Any], reply: Reply) -> Reply | None:
@@ -46,7 +60,11 @@ def open_modal(edge: Edge, body: dict[str, Any], reply: Reply) -> Reply | None:
         }
     )
     try:
-        if reply.modal and reply.modal.kind == "update":
+        if reply.modal and reply.modal.kind == "blocker":
+            from bot.render.lead_blocks import blocker_modal
+
+            view = blocker_modal(edge.store.load(), reply.modal.batch_id, "", json.loads(meta))
+        elif reply.modal and reply.modal.kind == "update":
             plan = edge.store.load()
             batch = plan.batch(reply.modal.batch_id)
             view = kit.update_modal(plan, batch, meta)

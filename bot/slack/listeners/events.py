@@ -25,8 +25,14 @@ def on_home(edge: Edge, event: dict[str, Any]) -> None:
 
 
 def on_message(edge: Edge, event: dict[str, Any]) -> None:
+    if event.get("channel_type") == "im" and event.get("subtype") == "message_changed":
+        changed = event.get("message") or {}
+        by_person = changed.get("user") and not changed.get("bot_id")
+        if by_person and not edge.work.submit(answer_dm_edit, edge, event):
+            log.error("queue full: an edited DM standup waits for Slack's retry")
+        return
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-        return  # edits, joins and our own messages are not standups
+        return  # joins, deletions and our own messages are not standups
     user = event.get("user")
     if not user or user == edge.bot_user_id:
         return
@@ -40,10 +46,28 @@ def answer_dm(edge: Edge, event: dict[str, Any]) -> None:
         user, edge.standups.display_name(user), event.get("text", ""), "dm"
     )
     text, blocks = kit.render(reply)
+    from bot.slack.listeners.lead import with_track_it
+
+    blocks = with_track_it(blocks, reply, event.get("text", ""))
     try:
         edge.slack.post(event["channel"], text, blocks)
     except Exception as exc:
         log.error("could not answer a DM standup: %s", exc)
+
+
+def answer_dm_edit(edge: Edge, event: dict[str, Any]) -> None:
+    """An edited DM standup: the core decides; the person hears back in the DM."""
+    changed, before = event["message"], event.get("previous_message") or {}
+    reply = edge.standups.edit_dm(
+        changed["user"], changed.get("text", ""), before.get("text", ""), changed.get("ts", "")
+    )
+    if reply is None:
+        return
+    text, blocks = kit.render(reply)
+    try:
+        edge.slack.post(event["channel"], text, blocks)
+    except Exception as exc:
+        log.error("could not answer an edited DM standup: %s", exc)
 
 
 def register(app: App, edge: Edge) -> None:

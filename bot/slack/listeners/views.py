@@ -1,5 +1,5 @@
 """Form submissions. Mistakes go back onto the form's fields; good input takes the same path as
-typed commands (`apply_batch_update`, `StandupService.submit`)."""
+typed commands (`apply_batch_update`, `Standups.submit`)."""
 
 from __future__ import annotations
 
@@ -116,7 +116,10 @@ def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> N
     if meta.get("response_url"):
         edge.respond(meta["response_url"], reply)
     elif meta.get("channel"):  # opened from the DM prompt: confirm there
+        from bot.slack.listeners.lead import with_track_it
+
         text_out, blocks = kit.render(reply)
+        blocks = with_track_it(blocks, reply, text)
         try:
             edge.slack.post(meta["channel"], text_out, blocks)
         except Exception as exc:

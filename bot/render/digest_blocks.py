@@ -1,0 +1,61 @@
+"""Block Kit and fallback text for the day's standup digest (one post in the day thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.render.escape import clip, esc
+from bot.standup.schedule import day_label
+
+__all__ = ["DigestFacts", "digest_blocks", "digest_text"]
+
+_SECTION_MAX = 3000
+#: Blockers shown in full; more are counted (a section holds 3,000 characters).
+_MAX_BLOCKERS = 10
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    """What the digest says: who answered, who is missing, who is blocked."""
+
+    day: date
+    answered: int
+    expected: int
+    missing: tuple[str, ...]  # display names
+    off: int  # people on time off (not counted as missing)
+    blockers: tuple[tuple[str, str], ...]  # (display name, standup text)
+
+
+def digest_text(facts: DigestFacts) -> str:
+    """Notification / fallback text: the counts and the missing names."""
+    head = f"Standup digest {day_label(facts.day)}: answered {facts.answered} of {facts.expected}"
+    if facts.missing:
+        head += " — missing: " + ", ".join(facts.missing)
+    if facts.blockers:
+        head += f" — {len(facts.blockers)} new blocker{'s' if len(facts.blockers) != 1 else ''}"
+    return head
+
+
+def digest_blocks(facts: DigestFacts) -> list[dict[str, Any]]:
+    lines = [
+        f"*Standup digest — {day_label(facts.day)}*",
+        f"Answered *{facts.answered} of {facts.expected}*"
+        + (f" ({facts.off} on time off)" if facts.off else ""),
+        "Missing: " + (", ".join(esc(n) for n in facts.missing) if facts.missing else "nobody 🎉"),
+    ]
+    if facts.blockers:
+        lines.append("New blockers:")
+        for name, text in facts.blockers[:_MAX_BLOCKERS]:
+            lines.append(f"• *{esc(name)}*: {esc(clip(' '.join(text.split()), 240))}")
+        if len(facts.blockers) > _MAX_BLOCKERS:
+            lines.append(f"… and {len(facts.blockers) - _MAX_BLOCKERS} more")
+    else:
+        lines.append("New blockers: none")
+    return [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": clip("\n".join(lines), _SECTION_MAX)},
+        }
+    ]

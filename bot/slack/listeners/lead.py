@@ -1,0 +1,218 @@
+"""The lead's buttons and forms: the Friday risk review (**Still accurate** / **Update**), the
+risk update form, the blocker form and a standup's **Track it** button.
+
+Thin like the other listeners: check what can be checked on the request thread, queue the
+rest (see `bot/slack/edge.py`) and ack; the write goes through the same command path as the
+typed words (`change_risk`, `record_blocker`), so access rules and validation live once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.commands import Command, may_edit
+from bot.commands.blockers import record_blocker
+from bot.commands.risks import change_risk
+from bot.plan.edits import EditError
+from bot.plan.register_edits import risk_values
+from bot.plan.store import Actor
+from bot.render import blocks as kit
+from bot.render import lead_blocks as lead
+from bot.replies import Reply, error
+from bot.report.weekly import mentions_blocker
+from bot.slack.edge import BUSY, Edge
+from bot.slack.listeners.views import _value
+
+log = logging.getLogger("batchbot.slack")
+Block = dict[str, Any]
+
+
+def with_track_it(blocks: list[Block], reply: Reply, text: str) -> list[Block]:
+    """A saved standup that mentions a blocker gets a **Track it** button under the answer."""
+    if reply.ok and mentions_blocker(text) and len(blocks) < kit.MAX_MESSAGE_BLOCKS:
+        return [*blocks, lead.track_it_block(text)]
+    return blocks
+
+
+def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
+    user = body["user"]
+    return edge.actor(user["id"], user.get("name") or user.get("username"))
+
+
+def _say(edge: Edge, channel: str | None, reply: Reply, thread: str | None = None) -> None:
+    if not channel:
+        return
+    text, blocks = kit.render(reply)
+    try:
+        edge.slack.post(channel, text, blocks, thread_ts=thread)
+    except Exception as exc:
+        log.error("could not answer in %s: %s", channel, exc)
+
+
+def _open(edge: Edge, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        edge.slack.open_view(trigger_id, view)
+    except Exception as exc:
+        log.error("views.open failed: %s", exc)
+
+
+# --------------------------------------------------------------------------- risk review
+
+
+def on_still_accurate(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
+    ack()
+    edge.work.submit(mark_reviewed, edge, body)
+
+
+def mark_reviewed(edge: Edge, body: dict[str, Any]) -> None:
+    number = str(body["actions"][0].get("value", ""))
+    reply = edge.run(Command(_actor(edge, body), ("risk", "reviewed", number), "slack"))
+    channel = (body.get("channel") or {}).get("id")
+    _say(edge, channel, reply, (body.get("message") or {}).get("ts"))
+    if reply.plan_changed:
+        edge.after_change()
+
+
+def on_update_risk(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
+    ack()
+    if not edge.work.submit(open_risk_form, edge, body):
+        log.error("queue full: the risk form was not opened")
+
+
+def open_risk_form(edge: Edge, body: dict[str, Any]) -> None:
+    value = str(body["actions"][0].get("value", ""))
+    plan = edge.store.load()
+    if not value.isdigit() or not 1 <= int(value) <= len(plan.risks):
+        return
+    meta = {"channel": (body.get("channel") or {}).get("id")}
+    view = lead.risk_update_modal(int(value), plan.risks[int(value) - 1], meta)
+    _open(edge, str(body.get("trigger_id") or ""), view)
+
+
+def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = [(k, _value(state, k) or "") for k in ("title", "probability", "impact", "mitigation")]
+    owner = _value(state, "owner")
+    if owner:
+        pairs.append(("owner", owner))
+    return pairs
+
+
+def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    pairs = risk_form_pairs(view["state"]["values"])
+    try:
+        risk_values(pairs)
+        for key in ("title", "mitigation"):
+            if not dict(pairs)[key].strip():
+                raise EditError(f"{key} cannot be empty")
+    except EditError as exc:
+        field = next((k for k, _ in pairs if str(exc).startswith(k)), "title")
+        ack(response_action="errors", errors={field: str(exc)[:150]})
+        return
+    if not edge.work.submit(
+        save_risk, edge, _actor(edge, body), str(meta.get("risk")), pairs, meta
+    ):
+        ack(response_action="errors", errors={"title": BUSY[:150]})
+        return
+    ack()
+
+
+def save_risk(
+    edge: Edge, actor: Actor, number: str, pairs: list[tuple[str, str]], meta: dict[str, Any]
+) -> None:
+    cmd = Command(actor, ("risk", "update", number), "slack")
+    try:
+        reply = change_risk(cmd, edge.rt.ctx, number, pairs)
+    except Exception as exc:
+        reply = error(str(exc))
+    _say(edge, meta.get("channel"), reply)
+    if reply.plan_changed:
+        edge.after_change()
+
+
+# --------------------------------------------------------------------------- blockers
+
+
+def on_track_it(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
+    ack()
+    if not edge.work.submit(open_blocker_form, edge, body):
+        log.error("queue full: the blocker form was not opened")
+
+
+def open_blocker_form(edge: Edge, body: dict[str, Any]) -> None:
+    text = str(body["actions"][0].get("value", ""))
+    meta = {"channel": (body.get("channel") or {}).get("id")}
+    view = lead.blocker_modal(edge.store.load(), None, text, meta)
+    _open(edge, str(body.get("trigger_id") or ""), view)
+
+
+def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    state = view["state"]["values"]
+    batch_id = _value(state, "batch") or ""
+    text = " ".join((_value(state, "text") or "").split())
+    actor = _actor(edge, body)
+    batch = edge.store.load().batch(batch_id)
+    if batch is None:
+        ack(response_action="errors", errors={"batch": "choose a batch"})
+        return
+    if not text:
+        ack(response_action="errors", errors={"text": "say what is blocking"})
+        return
+    if not may_edit(edge.rt.ctx, actor, batch.owner):
+        msg = "you are not allowed to change this batch (editors and its owner)"
+        ack(response_action="errors", errors={"batch": msg})
+        return
+    extra = (_value(state, "resolution") or "", _value(state, "owner") or "")
+    if not edge.work.submit(save_blocker, edge, actor, batch_id, text, extra, meta):
+        ack(response_action="errors", errors={"text": BUSY[:150]})
+        return
+    ack()
+
+
+def save_blocker(
+    edge: Edge,
+    actor: Actor,
+    batch_id: str,
+    text: str,
+    extra: tuple[str, str],
+    meta: dict[str, Any],
+) -> None:
+    cmd = Command(actor, ("blocker", "add", batch_id), "slack")
+    try:
+        reply = record_blocker(cmd, edge.rt.ctx, batch_id, text, *extra)
+    except Exception as exc:
+        reply = error(str(exc))
+    if meta.get("response_url"):
+        edge.respond(meta["response_url"], reply)
+    else:
+        _say(edge, meta.get("channel"), reply)
+    edge.tell(reply)
+    if reply.plan_changed:
+        edge.after_change()
+
+
+def register(app: App, edge: Edge) -> None:
+    @app.action(lead.RISK_REVIEWED)
+    def still_accurate(ack: Ack, body: dict[str, Any]) -> None:
+        on_still_accurate(edge, ack, body)
+
+    @app.action(lead.RISK_UPDATE)
+    def update_risk(ack: Ack, body: dict[str, Any]) -> None:
+        on_update_risk(edge, ack, body)
+
+    @app.view(lead.RISK_FORM)
+    def risk_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        on_risk_form(edge, ack, body, view)
+
+    @app.action(lead.BLOCKER_TRACK)
+    def track_it(ack: Ack, body: dict[str, Any]) -> None:
+        on_track_it(edge, ack, body)
+
+    @app.view(lead.BLOCKER_FORM)
+    def blocker_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        on_blocker_form(edge, ack, body, view)

@@ -1,0 +1,251 @@
+"""Answers: check a standup against the rules, store it, and show it in the day's thread.
+
+Every way of answering ends here — a DM, the form, ``/batch standup <text>`` in Slack, the
+shell or the CLI — so the rules and the posting are the same for all of them.
+
+Once-only record used here: claim ``standup-thread``, key ``"{channel}:{date}"`` — who posts
+the day's parent message in the standup channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import cast
+
+from bot.db import STANDUP_SOURCES, Database, StandupRecord, StandupSource
+from bot.errors import StorageUnavailable
+from bot.messenger import Messenger, MessengerError
+from bot.render.standup_blocks import (
+    day_thread_blocks,
+    day_thread_text,
+    standup_reply_blocks,
+    standup_reply_text,
+)
+from bot.replies import ErrorView, Reply, TextView
+from bot.standup.config import StandupConfig, as_utc
+from bot.standup.people import People
+from bot.standup.prompts import process_owner
+from bot.standup.schedule import day_label
+from bot.standup.sentences import check_standup
+
+__all__ = ["THREAD_JOB", "Answers", "DayThreadBusy"]
+
+log = logging.getLogger("batchbot.standup")
+
+#: Claim job for "who posts the day's parent message in the standup channel".
+THREAD_JOB = "standup-thread"
+
+
+class DayThreadBusy(MessengerError):
+    """Another process holds the day-thread claim and did not finish in time."""
+
+
+class Answers:
+    """Takes answers and posts them, once, in the day's thread. Thread-safe."""
+
+    #: How long a process that lost the day-thread claim waits for the winner's ts.
+    thread_wait_seconds: float = 10.0
+    #: A day-thread claim still "claimed" after this long belongs to a crashed process.
+    thread_stale_after: timedelta = timedelta(minutes=5)
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        messenger: Messenger,
+        config: StandupConfig,
+        clock: Callable[[], datetime],
+        people: People,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.messenger = messenger
+        self.config = config
+        self.clock = clock
+        self.people = people
+        self.owner = owner or process_owner()
+
+    def _now(self) -> datetime:
+        return as_utc(self.clock(), "clock()")
+
+    def submit(
+        self,
+        user_id: str,
+        user_name: str,
+        text: str,
+        source: str,
+        *,
+        local_date: date | None = None,
+    ) -> Reply:
+        """Check, store and post one update. Refused text is quoted back and nothing stored.
+
+        ``local_date`` (from the modal's metadata) files an answer under the day it was
+        prompted for, when that is today or yesterday in the person's zone; otherwise today.
+        """
+        if source not in STANDUP_SOURCES:
+            raise ValueError(f"unknown standup source {source!r}; one of {STANDUP_SOURCES}")
+        text = text.strip()
+        check = check_standup(text)
+        if not check.ok:
+            return _not_saved(f"Standup not saved. {check.reason}", text)
+        now = self._now()
+        try:
+            today = now.astimezone(self.people.zone_of(user_id)).date()
+            day = today
+            if local_date is not None and today - timedelta(days=1) <= local_date <= today:
+                day = local_date
+            name = user_name.strip() or self.people.display_name(user_id)
+            record, replaced = self.db.save_standup(
+                user_id, name, day, text, now, cast(StandupSource, source)
+            )
+        except StorageUnavailable as exc:
+            log.error("standup of %s not saved: %s", user_id, exc)
+            return _not_saved(f"Standup not saved, try again: {exc}.", text)
+        posted = self.publish(record)
+        title = f"{'Replaced' if replaced else 'Saved'} your standup for {day_label(day)}"
+        return Reply(TextView(title, (posted,)))
+
+    def edit_dm(self, user_id: str, new_text: str, old_text: str, sent_ts: str) -> Reply | None:
+        """A DM answer edited in Slack (``message_changed``): the edit becomes the answer.
+
+        The DM's own timestamp (``sent_ts``, kept by Slack through edits) says which day it
+        answered, in the person's zone. The stored answer changes, and its channel post is
+        updated in place, only when the new text passes the rules and the message edited is
+        still that day's answer; otherwise the person is told why and the old one stays.
+        An edit that leaves the text as it was (Slack adds a link preview) says nothing.
+        """
+        new_text, old_text = new_text.strip(), old_text.strip()
+        now = self._now()
+        try:
+            sent = datetime.fromtimestamp(float(sent_ts), UTC)
+        except (TypeError, ValueError, OverflowError):
+            sent = now
+        try:
+            zone = self.people.zone_of(user_id)
+            day = sent.astimezone(zone).date()
+            record = self.db.get_standup(user_id, day)
+        except StorageUnavailable as exc:
+            return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
+        label = day_label(day)
+        if record is None:
+            today = now.astimezone(zone).date()
+            if not today - timedelta(days=1) <= day <= today:
+                return _not_saved(
+                    f"Your edit was not saved: that message is from {label}, too long ago "
+                    "to count as a standup.",
+                    new_text,
+                )
+            # The first version was refused (or lost): the fixed text is the day's answer.
+            return self.submit(user_id, "", new_text, "dm", local_date=day)
+        if new_text == record.text.strip():
+            return None
+        if old_text and old_text != record.text.strip():
+            return Reply(
+                ErrorView(
+                    f"Your edit was not saved: that message is no longer your standup for "
+                    f"{label} (you replaced it since).",
+                    f"Your standup for {label} stays:\n{record.text}\n\n"
+                    f"Your edited text, so nothing is lost:\n{new_text}",
+                ),
+                exit_code=1,
+            )
+        check = check_standup(new_text)
+        if not check.ok:
+            return Reply(
+                ErrorView(
+                    f"Your edit was not saved. {check.reason}",
+                    f"Your standup for {label} stays:\n{record.text}\n\n"
+                    f"Your edited text, so nothing is lost:\n{new_text}",
+                ),
+                exit_code=1,
+            )
+        try:
+            updated, _ = self.db.save_standup(user_id, record.user_name, day, new_text, now, "dm")
+        except StorageUnavailable as exc:
+            return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
+        posted = self.publish(updated)
+        return Reply(TextView(f"Updated your standup for {label}", (posted,)))
+
+    def publish(self, record: StandupRecord) -> str:
+        """Post (or update) the record in the day thread; returns a line for the reply."""
+        channel = self.config.standup_channel
+        if not channel:
+            return "Stored only: no standup channel is configured (BATCHBOT_STANDUP_CHANNEL)."
+        text = standup_reply_text(record.user_name, record.text)
+        blocks = standup_reply_blocks(record.user_name, record.text)
+        day = day_label(record.local_date)
+        try:
+            if record.channel and record.ts:
+                try:
+                    self.messenger.update(record.channel, record.ts, text, blocks)
+                    return f"Updated your post in the {day} standup thread."
+                except MessengerError as exc:
+                    log.warning(
+                        "could not update standup post %s/%s (%s); posting it again",
+                        record.channel,
+                        record.ts,
+                        exc,
+                    )
+            thread_ts = self.day_thread(record.local_date, channel)
+            posted = self.messenger.post(channel, text, blocks, thread_ts=thread_ts)
+            self.db.set_standup_post(record.user_id, record.local_date, posted.channel, posted.ts)
+        except (MessengerError, StorageUnavailable) as exc:
+            log.error("standup of %s for %s not posted: %s", record.user_id, day, exc)
+            return f"Saved, but posting it to the team failed ({exc}); send it again to retry."
+        return f"Posted in the {day} standup thread."
+
+    def day_thread(self, day: date, channel: str) -> str:
+        """The ts of the day's parent message, posting it exactly once across processes."""
+        ts = self.db.get_day_thread(day, channel)
+        if ts:
+            return ts
+        key = f"{channel}:{day.isoformat()}"
+        deadline = _time.monotonic() + self.thread_wait_seconds
+        while True:
+            now = self._now()
+            if self.db.claim(THREAD_JOB, key, now, now, self.owner):
+                try:
+                    posted = self.messenger.post(
+                        channel, day_thread_text(day), day_thread_blocks(day)
+                    )
+                except Exception as exc:
+                    self.db.finish(THREAD_JOB, key, "failed", f"{exc}"[:1000])
+                    self.db.release(THREAD_JOB, key)
+                    raise
+                self.db.set_day_thread(day, channel, posted.ts)
+                self.db.finish(THREAD_JOB, key, "done", posted.ts)
+                return posted.ts
+            # Someone else won the claim: wait for the ts they record.
+            while True:
+                ts = self.db.get_day_thread(day, channel)
+                if ts:
+                    return ts
+                claim = self.db.get_claim(THREAD_JOB, key)
+                if claim is None:
+                    break  # the winner failed and released it: try to claim again
+                age = self._now() - claim.claimed_at
+                if claim.status == "claimed" and age > self.thread_stale_after:
+                    log.warning(
+                        "day-thread claim %s by %s is stale; retaking", key, claim.claimed_by
+                    )
+                    self.db.release(THREAD_JOB, key)
+                    break
+                if _time.monotonic() >= deadline:
+                    raise DayThreadBusy(
+                        f"the {day_label(day)} thread is being posted by {claim.claimed_by}; "
+                        f"no message after {self.thread_wait_seconds:g}s"
+                    )
+                _time.sleep(0.05)
+            if _time.monotonic() >= deadline:
+                raise DayThreadBusy(f"could not post the {day_label(day)} thread in time")
+
+
+def _not_saved(message: str, text: str) -> Reply:
+    """An answer that was not stored, quoting the person's text so nothing is lost."""
+    return Reply(
+        ErrorView(message, "Your text, so nothing is lost:\n" + text if text else ""),
+        exit_code=1,
+    )

@@ -1,0 +1,105 @@
+"""Which days a person is expected to write a standup.
+
+A day counts when it is one of the team's workdays, no holiday — from BATCHBOT_HOLIDAYS, the
+plan's ``[calendar]`` or BATCHBOT_HOLIDAY_COUNTRY's public holidays — and the person is not
+away (time off in the plan, or ``/batch standup skip``). Prompts, reminders, the digest's
+"missing" list and the weekly report's participation all ask this one place, so they can
+never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+
+from bot.db import Database
+from bot.plan.calendar import Calendar
+from bot.standup.config import StandupConfig
+
+__all__ = ["Days", "country_holidays"]
+
+log = logging.getLogger("batchbot.standup")
+
+
+def country_holidays(country: str, year: int) -> Mapping[date, str]:
+    """A country's public holidays in one year, from the kept ``holidays`` library.
+
+    Imported here, when first needed, so the CLI's plan commands never pay for it.
+    """
+    import holidays
+
+    return dict(holidays.country_holidays(country, years=year))
+
+
+class Days:
+    """Workdays, holidays and absences, answered per day (and per person). Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        config: StandupConfig,
+        calendar: Callable[[], Calendar] | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self._plan_calendar = calendar
+        self._lock = threading.Lock()
+        self._by_year: dict[int, Mapping[date, str]] = {}
+
+    def calendar(self) -> Calendar:
+        """The plan's calendar now; an unreadable plan means none (and a log line)."""
+        if self._plan_calendar is None:
+            return Calendar()
+        try:
+            return self._plan_calendar()
+        except Exception as exc:  # a broken plan must not stop everyone's prompts
+            log.warning("the plan's calendar could not be read (%s); using none", exc)
+            return Calendar()
+
+    def _country(self, day: date) -> str | None:
+        country = self.config.holiday_country
+        if not country:
+            return None
+        with self._lock:
+            year = self._by_year.get(day.year)
+        if year is None:
+            year = country_holidays(country, day.year)
+            with self._lock:
+                self._by_year[day.year] = year
+        return year.get(day)
+
+    def holiday(self, day: date, calendar: Calendar | None = None) -> str | None:
+        """The holiday's name on ``day``, or None on an ordinary day."""
+        if day in self.config.holidays:
+            return "holiday"
+        planned = (calendar or self.calendar()).holiday(day)
+        if planned is not None:
+            return planned.name or "holiday"
+        return self._country(day)
+
+    def configured_holidays(self, start: date, end: date) -> dict[date, str]:
+        """Holidays from the settings (BATCHBOT_HOLIDAYS, the country) between two dates."""
+        found: dict[date, str] = {}
+        day = start
+        while day <= end:
+            if day in self.config.holidays:
+                found[day] = "holiday (BATCHBOT_HOLIDAYS)"
+            elif (name := self._country(day)) is not None:
+                found[day] = f"{name} ({self.config.holiday_country})"
+            day += timedelta(days=1)
+        return found
+
+    def is_workday(self, day: date) -> bool:
+        """A team workday that is no holiday."""
+        return day.weekday() in self.config.workdays and self.holiday(day) is None
+
+    def away(self, day: date) -> set[str]:
+        """Everyone off on ``day``: time off in the plan, or a standup skip."""
+        return self.calendar().away(day) | self.db.away_users(day)
+
+    def expected(self, user_id: str, day: date) -> bool:
+        """Whether ``user_id`` owes a standup for ``day``."""
+        return self.is_workday(day) and user_id not in self.away(day)
