@@ -13,7 +13,7 @@ from bot.commands import apply_batch_update, may_edit
 from bot.plan.edits import BATCH_KEYS, EditError, parse_pairs, update_batch
 from bot.plan.model import PlanInvalid
 from bot.plan.store import PlanConflict
-from bot.render import blocks as kit
+from bot.render.escape import esc
 from bot.replies import error
 from bot.slack.edge import BUSY, Edge
 
@@ -161,7 +161,7 @@ def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) ->
         note = f"The edit by {actor.name} could not be saved: {type(exc).__name__}"
     if meta.get("channel") and meta.get("ts"):
         try:
-            edge.slack.post(meta["channel"], kit.esc(note), None, meta["ts"])
+            edge.slack.post(meta["channel"], esc(note), None, meta["ts"])
         except Exception as exc:
             log.error("could not confirm the report edit: %s", exc)
 
