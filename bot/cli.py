@@ -45,6 +45,7 @@ Running the bot:
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot doctor                 check settings, git, the plan, the database and Slack
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -63,6 +64,43 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise CliUsage(f"{message} (see `{self.prog} --help`)")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help text as written, each line wrapped to the terminal on its own.
+
+    Also: argparse asks `shutil` for the terminal width on every parser it builds, and shutil
+    imports bz2, lzma and fnmatch — more than the dashboard's own work. Same rule here (COLUMNS,
+    else the terminal, else 80) without them; textwrap is imported only to print help.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            try:
+                width = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+                except (AttributeError, OSError, ValueError):  # no stdout, or not a terminal
+                    width = 80
+            width = min(width, 102) - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+            if line.strip()
+            else ""
+            for line in text.splitlines()
+        )
 
 
 class _Version(argparse.Action):
@@ -104,7 +142,7 @@ def _parser(command: str, usage: str, description: str) -> _Parser:
         usage=usage.replace("%", "%%") if usage else None,
         description=description or None,
         allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     _global_options(parser, top=False)
     return parser
@@ -130,12 +168,10 @@ def _verb_usage(verb: str) -> tuple[list[str], list[str]]:
 
 
 def _verb_parser(verb: str) -> _Parser:
-    import textwrap
-
     forms, notes = _verb_usage(verb)
     takes_words = not forms or any(len(f.split()) > 2 for f in forms)
     usage = "\n       ".join(f"{f} [global options]" for f in forms) if forms else ""
-    parser = _parser(verb, usage, "\n".join(textwrap.fill(n, 100) for n in notes))
+    parser = _parser(verb, usage, "\n".join(notes))
     if takes_words:
         parser.add_argument("words", nargs="*", help=argparse.SUPPRESS)
     if verb == "chart":  # the one word whose answer is a file, not text
@@ -173,7 +209,7 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     if verb in NEEDS_SERVICES or phrase in NEEDS_SERVICES:
         ctx, cleanup = _service_context(ns, env)
     else:
-        ctx = _bare_context(store)
+        ctx = _bare_context(store, env)
     try:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
@@ -201,10 +237,24 @@ def _write_chart(view: ChartView, path: str) -> int:
     return 0
 
 
-def _bare_context(store: PlanStore) -> Context:
+def _bare_context(store: PlanStore, env: Mapping[str, str]) -> Context:
     from bot.commands import Context
 
-    return Context(store=store, clock=lambda: dt.datetime.now().astimezone())
+    return Context(store=store, clock=_clock(env))
+
+
+def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
+    """The wall clock, or `BATCHBOT_TODAY=YYYY-MM-DD` (that day at the current time): what
+    the dashboard and status take as today for overdue marks and forecasts, so their output
+    can be reproduced (and pinned in tests) whatever the date."""
+    value = (env.get("BATCHBOT_TODAY") or "").strip()
+    if not value:
+        return lambda: dt.datetime.now().astimezone()
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
+    return lambda: dt.datetime.combine(day, dt.datetime.now().time()).astimezone()
 
 
 def _service_context(
@@ -305,10 +355,14 @@ def _run_import(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.plan.store import PlanConflict, PlanStore
 
     source = Path(ns.source)
+    remote = not ns.to and not ns.plan and bool(env.get("BATCHBOT_GIT_URL", "").strip())
     target = Path(ns.to) if ns.to else plan_path(ns.plan, env)
     try:
         plan = codec.read(source)
-        store = PlanStore(target)
+        # BATCHBOT_GIT_URL set: the import is pushed to the team's repository like any write.
+        store = _remote_store(env) if remote else PlanStore(target)
+        if remote:
+            target = Path(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
         saved = store.replace(plan, _actor(ns, store), f"Import plan from {source.name}")
     except (PlanInvalid, PlanConflict) as exc:
         raise CliFailure(f"Error: {exc}") from None
@@ -365,7 +419,8 @@ def _jobs_parser() -> _Parser:
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report.\n"
+        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
+        "cadence-reminders, blocker-escalation, risk-review.\n"
         "`list` shows when each runs next; `run` runs one now (or as if at --at).",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
@@ -415,6 +470,22 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
+def _doctor_parser() -> _Parser:
+    return _parser(
+        "doctor",
+        "batchbot doctor",
+        "Check the installation: settings, git (present, identity, repository state, remote),\n"
+        "the plan, the database and Slack (auth.test, scopes against manifest.yml). One line\n"
+        "per check with what to do when it fails; exit 1 when any check failed.",
+    )
+
+
+def _run_doctor(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.doctor import main as doctor_main
+
+    return doctor_main({"plan": ns.plan})
+
+
 def _help_parser() -> _Parser:
     parser = _parser("help", "batchbot help [COMMAND]", "The commands, or one command's usage.")
     parser.add_argument("topic", nargs="?", metavar="COMMAND")
@@ -438,6 +509,7 @@ COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
     "serve": (_serve_parser, _run_serve),
     "jobs": (_jobs_parser, _run_jobs),
     "init": (_init_parser, _run_init),
+    "doctor": (_doctor_parser, _run_doctor),
     "help": (_help_parser, _run_help),
 }
 
@@ -485,6 +557,7 @@ def _top_parser() -> _Parser:
         usage="batchbot [--plan PATH] [--author NAME <EMAIL>] [--push] COMMAND [ARGS …]",
         add_help=False,
         allow_abbrev=False,
+        formatter_class=_Formatter,
     )
     parser.add_argument("-h", "--help", action="store_true")
     parser.add_argument("--version", action=_Version)

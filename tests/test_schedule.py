@@ -81,13 +81,22 @@ def test_the_cli_dashboard_adds_the_mark_only_when_a_due_date_has_passed(tmp_pat
     plan = tmp_path / "plan.toml"
     text = SHIPPED_PLAN.read_text(encoding="utf-8")
     plan.write_text(text.replace('targetDate = "Week 1–2"', 'targetDate = "2020-01-03"'))
-    lines = run_cli("--plan", str(plan), "dashboard").stdout.splitlines()
+    lines = run_cli("--plan", str(plan), "dashboard").stdout.splitlines()  # the real clock
     days = (dt.date.today() - dt.date(2020, 1, 3)).days
     assert lines[2] == (
         f"| Critical Blockers | P0 | 🔴 Not Started | 0% | 2020-01-03 ⏰ overdue {days} days | "
         "Unassigned | None |"
     )
-    assert lines[3] == "| Infrastructure | P1 | ⚪ Queued | 0% | Week 3–4 | Unassigned | batch-1 |"
+    pinned = run_cli("--plan", str(plan), "dashboard", env={"BATCHBOT_TODAY": "2026-12-21"})
+    lines = pinned.stdout.splitlines()
+    assert "| 2020-01-03 ⏰ overdue 2544 days |" in lines[2]
+    assert lines[3] == (  # Week 3–4 was due Fri 18 Dec 2026
+        "| Infrastructure | P1 | ⚪ Queued | 0% | Week 3–4 ⏰ overdue 3 days | Unassigned "
+        "| batch-1 |"
+    )
+    assert lines[4] == "| Security | P1 | ⚪ Queued | 0% | Week 5–6 | Unassigned | batch-2 |"
+    bad = run_cli("--plan", str(plan), "dashboard", env={"BATCHBOT_TODAY": "soon"})
+    assert bad.returncode == 2 and "BATCHBOT_TODAY must be a YYYY-MM-DD date" in bad.stderr
 
 
 def test_forecast_from_the_pace_in_git_history(plan_file: Path) -> None:

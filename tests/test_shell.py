@@ -65,3 +65,33 @@ def test_shell_runs_the_standup_loop_and_the_friday_job() -> None:
     assert "DRAFT: Weekly Progress Report - Week 1" in out
     assert "already posted" in out
     assert "weekly-report      next:" in out
+
+
+def test_the_leads_words_work_in_the_shell_and_the_owners_dm_is_printed() -> None:
+    script = (
+        "\n".join(
+            [
+                "/batch update batch-1 owner=U0BOB0001",
+                "/batch goal add Close the OWASP list batch=batch-1",
+                "/batch goals next",
+                "/batch blocker add batch-1 Waiting on the audit vendor resolution=Escalate",
+                "/batch blockers",
+                "/batch risk add Vendor delay probability=high impact=medium mitigation=Backup",
+                "/batch risk update 6 impact=high",
+                "/batch risks",
+                "/jobs run blocker-escalation",
+            ]
+        )
+        + "\n"
+    )
+    result = run_cli("shell", "--demo", stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Goal #1 set for " in out and "#1 ⬜ Close the OWASP list (batch-1)" in out
+    assert "Blocker #1 on batch-1: Waiting on the audit vendor" in out
+    assert "→ DM to U0BOB0001: New blocker #1 on Critical Blockers (batch-1)" in out
+    assert "#1 batch-1: Waiting on the audit vendor — Escalate (no owner, 0 days)" in out
+    assert "Risk #6 added: Vendor delay" in out and "Risk #6 updated" in out
+    assert "#6 Vendor delay — High probability / High impact" in out
+    assert "blocker-escalation:" in out
+    assert "Error" not in out and "Traceback" not in out + result.stderr

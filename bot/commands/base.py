@@ -13,6 +13,7 @@ from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore, Saved
 from bot.replies import Reply, error
+from bot.slackids import user_id_in
 
 if TYPE_CHECKING:
     from bot.report.publish import GitHubService
@@ -91,17 +92,9 @@ class Context:
     github: GitHubService | None = None  # metrics collect, report publish (bot/github/)
 
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
 def owner_id(owner: str) -> str | None:
     """The Slack user id an owner field names (`<@U123>` or a bare `U123…`), if any."""
-    m = _MENTION.match(owner.strip())
-    if m:
-        return m.group(1)
-    if re.fullmatch(r"[UW][A-Z0-9]{6,}", owner.strip()):
-        return owner.strip()
-    return None
+    return user_id_in(owner)
 
 
 def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:

@@ -18,7 +18,7 @@ def chart(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         raise UsageError("chart takes no arguments (the CLI writes it with --out FILE.png)")
     plan = ctx.store.load()
     now = ctx.clock()
-    samples = progress_samples(ctx.store.history(limit=0, until=now))
+    samples = progress_samples(ctx.store.history(limit=0, until=now, diff_by_hand=False))
     return Reply(ChartView(burnup(plan, samples, now.date())), visibility="channel")
 
 

@@ -14,7 +14,8 @@ from bot.plan.register_edits import add_goal, close_goal, parse_week
 from bot.replies import Reply, TextView
 
 USAGE = (
-    "/batch goal add <text> [batch=<id>] [week=next|YYYY-Www] — set a goal (default: next week)",
+    "/batch goal add <text> [batch=<id>] [week=next|this|YYYY-Www] — set a goal "
+    "(default: next week)",
     "/batch goal done <n> | goal drop <n> — mark goal n met, or drop it",
     "/batch goals [this|next|YYYY-Www] — the goals of this and next week, or of one week",
 )

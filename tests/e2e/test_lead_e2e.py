@@ -66,13 +66,19 @@ def submit(bot: Bot, view: dict[str, Any], state: dict[str, Any], user: str = "U
     return out
 
 
-def dms_to(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
-    channels = {
-        c.response["channel"]["id"]
-        for c in fake.calls_to("conversations.open")
-        if c.ok and c.args.get("users") == user
-    }
-    return [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] in channels]
+def dms_to(fake: FakeSlack, user: str, wait: float = 10.0) -> list[dict[str, Any]]:
+    """Messages posted in the DM with `user`, waiting up to `wait` s for the first one."""
+    deadline = time.monotonic() + wait
+    while True:
+        channels = {
+            c.response["channel"]["id"]
+            for c in fake.calls_to("conversations.open")
+            if c.ok and c.args.get("users") == user
+        }
+        found = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] in channels]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def test_batch_chart_uploads_a_real_png_through_the_upload_v2_flow(bot: Bot) -> None:
@@ -102,11 +108,7 @@ def test_a_new_blocker_is_committed_and_the_batch_owner_gets_a_dm(bot: Bot) -> N
     assert reply["response_type"] == "in_channel"
     assert "Blocker #1 on batch-2" in json.dumps(reply)
     assert bot.commits() == before + 1
-    bot.fake.wait_for("conversations.open", timeout=10)
-    deadline = time.time() + 10  # the DM is posted right after the DM channel opens
-    while not dms_to(bot.fake, "U0BOB") and time.time() < deadline:
-        time.sleep(0.05)
-    [dm] = dms_to(bot.fake, "U0BOB")
+    [dm] = dms_to(bot.fake, "U0BOB")  # waits: the DM follows the reply on the reply queue
     assert "New blocker #1 on Infrastructure (batch-2), raised by alice" in dm["text"]
     plan = tomllib.loads(bot.plan.read_text())
     assert plan["blockers"][0]["resolution"] == "Ops grants a read role"
