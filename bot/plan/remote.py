@@ -79,7 +79,7 @@ class RemoteConfig:
     workdir: Path = Path(".batchbot-remote")
     token: str | None = None
     sync_seconds: float = 30.0
-    max_attempts: int = 8
+    max_attempts: int = 12
 
     def __post_init__(self) -> None:
         rel = PurePosixPath(self.plan_file)
