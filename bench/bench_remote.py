@@ -76,11 +76,14 @@ def commits(remote: Path) -> int:
     return int(git(remote, "rev-list", "--count", "main"))
 
 
-def bench_updates(tmp: Path, fake: FakeSlack, count: int, delay: float | None) -> dict:  # type: ignore[type-arg]
+def bench_updates(  # type: ignore[type-arg]
+    tmp: Path, fake: FakeSlack, count: int, delay: float | None, instances: int = 2
+) -> dict:
     remote = make_remote(tmp)
     if delay:
         slow_pushes(remote, delay)
-    bots = [start_remote_bot(tmp, fake, remote, name, sync_seconds=30) for name in ("a", "b")]
+    names = ("a", "b", "c", "d")[:instances]
+    bots = [start_remote_bot(tmp, fake, remote, name, sync_seconds=30) for name in names]
     with running(*bots):
         before = commits(remote)
         result = run_updates(bots, count, 8, "s" if delay else "f")
@@ -118,14 +121,17 @@ def main() -> int:
     ap.add_argument("--lag-commits", type=int, default=10)
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--sections", default="1,2,3", help="which figures to measure, e.g. 1,3")
+    ap.add_argument("--instances", type=int, default=2, choices=(1, 2, 3, 4))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d, FakeSlack(token=TOKEN, users=USERS) as fake:
         tmp = Path(d)
         sections = {int(x) for x in args.sections.split(",") if x.strip()}
         if 1 in sections:
-            report_fast(bench_updates(tmp / "fast", fake, args.updates, None), args)
+            report_fast(bench_updates(tmp / "fast", fake, args.updates, None, args.instances), args)
         if 2 in sections:
-            report_slow(bench_updates(tmp / "slow", fake, args.slow_updates, 1.5), args)
+            report_slow(
+                bench_updates(tmp / "slow", fake, args.slow_updates, 1.5, args.instances), args
+            )
         if 3 in sections:
             report_lag(*bench_lag(tmp / "lag", fake, args.lag_commits, args.interval), args)
     return 0
@@ -133,7 +139,9 @@ def main() -> int:
 
 def report_fast(fast: dict, args: argparse.Namespace) -> None:  # type: ignore[type-arg]
     if True:
-        print("1. update end to end, 8 writers over 2 instances, local bare remote")
+        print(
+            f"1. update end to end, 8 writers over {args.instances} instance(s), local bare remote"
+        )
         print(f"   ack p50 {ms(pct(fast['acks'], 50))}, p99 {ms(pct(fast['acks'], 99))}")
         print(
             f"   end to end p50 {ms(pct(fast['ends'], 50))}, p99 {ms(pct(fast['ends'], 99))}"
