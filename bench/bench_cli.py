@@ -9,6 +9,12 @@ Slack / scheduler / database / settings stack, then shows where the import time 
     python bench/bench_cli.py            # ~15-60 s; works in temp dirs, touches nothing else
     python bench/bench_cli.py --runs 30 --updates 40
 
+Side by side with node: bench/batchTracker.js is a small copy of the seed tool's dashboard
+path (read JSON, check, print the table — the same bytes, which this script checks). Both
+run on the same plan (the old JSON layout, tests/data_old_plan.json), interleaved run by run
+so a busy machine slows both alike; batchbot on the shipped TOML plan is shown beside it.
+The goal is batchbot ≤ 1.0× node's wall time. Without node, `python -c pass` is the floor.
+
 Plans: the shipped plan/execution-plan.toml and a generated valid 1,000-batch plan (unique
 ids, blockers name earlier batches only), written with the project's own TOML codec.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,20 +40,30 @@ from bot.plan import codec  # noqa: E402
 from bot.plan.model import STATUSES, parse_plan  # noqa: E402
 
 SHIPPED_PLAN = ROOT / "plan" / "execution-plan.toml"
+OLD_JSON = ROOT / "tests" / "data_old_plan.json"
+NODE_TRACKER = ROOT / "bench" / "batchTracker.js"
+NODE_GOAL_RATIO = 1.0
 BATCHBOT = Path(sys.executable).parent / "batchbot"
 GOAL_MS = 100.0
 BIG_BATCHES = 1000
 TIMEOUT_S = 60
 FORBIDDEN = ("slack_bolt", "slack_sdk", "apscheduler", "sqlalchemy", "pydantic_settings")
 
-# Runs in a fresh interpreter: the dashboard through bot.cli.main, then what got imported.
+# Runs in a fresh interpreter: the dashboard through bot.cli.main, then what got imported
+# (beyond what the interpreter had at start-up) and how long imports plus work took.
 _MODULE_CHECK = """
-import contextlib, io, json, sys
+import contextlib, io, json, sys, time
+start = set(sys.modules)
+began = time.perf_counter()
 import bot.cli
+imported = time.perf_counter()
 with contextlib.redirect_stdout(io.StringIO()):
     rc = bot.cli.main(["--plan", sys.argv[1], "dashboard"])
+done = time.perf_counter()
 roots = sorted({name.split(".")[0] for name in sys.modules})
-print(json.dumps({"rc": rc, "roots": roots, "count": len(sys.modules)}))
+print(json.dumps({"rc": rc, "roots": roots, "count": len(sys.modules),
+                  "added": len(set(sys.modules) - start - {"contextlib", "io", "json", "time"}),
+                  "main_ms": (done - began) * 1000}))
 """
 
 # The console script's own body, so -X importtime sees exactly the dashboard path.
@@ -88,6 +105,68 @@ def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
     _run(cmd, cwd, env)
     return (time.perf_counter() - start) * 1000
+
+
+def interleaved(
+    cmds: dict[str, list[str]], runs: int, env: dict[str, str]
+) -> dict[str, list[float]]:
+    """Wall times of fresh processes, one of each command per round (2 warm-up rounds)."""
+    samples: dict[str, list[float]] = {name: [] for name in cmds}
+    for i in range(runs + 2):
+        for name, cmd in cmds.items():
+            ms = _timed(cmd, ROOT, env)
+            if i >= 2:
+                samples[name].append(ms)
+    return samples
+
+
+def side_by_side(runs: int, env: dict[str, str]) -> None:
+    """batchbot dashboard against the node tool it replaces, on the same plan."""
+    node = shutil.which("node")
+    batchbot_json = [str(BATCHBOT), "--plan", str(OLD_JSON), "dashboard"]
+    cmds = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "batchbot dashboard (old JSON plan)": batchbot_json,
+        "batchbot dashboard (shipped TOML plan)": [
+            str(BATCHBOT),
+            "--plan",
+            str(SHIPPED_PLAN),
+            "dashboard",
+        ],
+    }
+    if node:
+        node_cmd = [node, str(NODE_TRACKER), "dashboard"]
+        node_env = {**env, "EXECUTION_PLAN_PATH": str(OLD_JSON)}
+        ours = _run(batchbot_json, ROOT, env).stdout
+        theirs = subprocess.run(
+            node_cmd, cwd=ROOT, env=node_env, capture_output=True, text=True, check=True
+        ).stdout
+        if ours != theirs:
+            raise SystemExit("bench/batchTracker.js and batchbot print different dashboards")
+        cmds["node batchTracker.js dashboard"] = [
+            "env",
+            f"EXECUTION_PLAN_PATH={OLD_JSON}",
+            *node_cmd,
+        ]
+    print(f"side by side, {runs} interleaved rounds (same output checked byte for byte):")
+    samples = interleaved(cmds, runs, env)
+    for name, values in samples.items():
+        print(f"  {name:<40} {_summary(values)}")
+    base_name = "node batchTracker.js dashboard" if node else "python -c pass"
+    base = statistics.median(samples[base_name])
+    base_min = min(samples[base_name])
+    for name in ("batchbot dashboard (old JSON plan)", "batchbot dashboard (shipped TOML plan)"):
+        ratio = statistics.median(samples[name]) / base
+        fastest = min(samples[name]) / base_min
+        goal = (
+            f" (goal ≤ {NODE_GOAL_RATIO:.1f}×: {'met' if ratio <= NODE_GOAL_RATIO else 'MISSED'})"
+            if node
+            else " (node not found: ratio to the interpreter floor)"
+        )
+        print(
+            f"  ratio {name} / {base_name}: {ratio:.2f}× of medians, {fastest:.2f}× of "
+            f"minimums{goal}"
+        )
 
 
 def _p90(values: list[float]) -> float:
@@ -159,8 +238,9 @@ def bench_dashboard(plan: Path, runs: int, env: dict[str, str]) -> list[float]:
 def bench_updates(plan: Path, updates: int, env: dict[str, str]) -> list[float]:
     """Wall time of `updates` fresh `batchbot update` processes, each making one commit."""
     repo = plan.parent.parent
-    progress = {b.id: b.progress for b in codec.read(plan).batches}
-    ids = list(progress)
+    batches = codec.read(plan).batches
+    progress = {b.id: b.progress for b in batches}
+    ids = [b.id for b in batches if b.status != "done"]  # done means 100: not settable
     before = int(_run(["git", "rev-list", "--count", "HEAD"], repo, env).stdout)
     samples = []
     for i in range(updates):
@@ -183,12 +263,14 @@ def bench_updates(plan: Path, updates: int, env: dict[str, str]) -> list[float]:
     return samples
 
 
-def check_modules(plan: Path, env: dict[str, str]) -> tuple[list[str], int]:
+def check_modules(plan: Path, env: dict[str, str]) -> tuple[list[str], int, int, float]:
+    """(forbidden roots loaded, modules in all, modules batchbot added, ms for imports+work)."""
     proc = _run([sys.executable, "-c", _MODULE_CHECK, str(plan)], ROOT, env)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     if result["rc"] != 0:
         raise SystemExit(f"dashboard via bot.cli.main returned {result['rc']}")
-    return [m for m in FORBIDDEN if m in result["roots"]], result["count"]
+    found = [m for m in FORBIDDEN if m in result["roots"]]
+    return found, result["count"], result["added"], result["main_ms"]
 
 
 PYDANTIC_FAMILY = {"pydantic", "pydantic_core", "annotated_types", "typing_inspection"}
@@ -278,6 +360,7 @@ def main() -> int:
 
     floor = [_timed([sys.executable, "-c", "pass"], ROOT, env) for _ in range(args.runs)]
     print(f"python startup alone (python -c pass): {_summary(floor)}")
+    side_by_side(args.runs, env)
 
     with tempfile.TemporaryDirectory(prefix="batchbot-bench-") as tmp:
         work = Path(tmp)
@@ -313,14 +396,18 @@ def main() -> int:
 
         leaked = False
         for label, plan in (("shipped plan", SHIPPED_PLAN), ("generated plan", big_plan)):
-            found, count = check_modules(plan, env)
+            found, count, added, main_ms = check_modules(plan, env)
             leaked = leaked or bool(found)
             status = (
                 f"ok, none of {', '.join(FORBIDDEN)} imported"
                 if not found
                 else "FAIL, imported " + ", ".join(found)
             )
-            print(f"heavy modules, dashboard via bot.cli.main ({label}, {count} modules): {status}")
+            print(
+                f"dashboard path via bot.cli.main ({label}): {added} modules imported beyond "
+                f"start-up ({count} in all), imports + work {main_ms:.1f} ms in process; "
+                f"heavy modules: {status}"
+            )
 
         print_import_report(import_times(SHIPPED_PLAN, env))
     print(f"bench took {time.perf_counter() - began:.1f} s")

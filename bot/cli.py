@@ -65,6 +65,43 @@ class _Parser(argparse.ArgumentParser):
         raise CliUsage(f"{message} (see `{self.prog} --help`)")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help text as written, each line wrapped to the terminal on its own.
+
+    Also: argparse asks `shutil` for the terminal width on every parser it builds, and shutil
+    imports bz2, lzma and fnmatch — more than the dashboard's own work. Same rule here (COLUMNS,
+    else the terminal, else 80) without them; textwrap is imported only to print help.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            try:
+                width = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+                except (AttributeError, OSError, ValueError):  # no stdout, or not a terminal
+                    width = 80
+            width = min(width, 102) - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+            if line.strip()
+            else ""
+            for line in text.splitlines()
+        )
+
+
 class _Version(argparse.Action):
     """`--version`, read from the installed package's metadata only when asked."""
 
@@ -104,7 +141,7 @@ def _parser(command: str, usage: str, description: str) -> _Parser:
         usage=usage.replace("%", "%%") if usage else None,
         description=description or None,
         allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     _global_options(parser, top=False)
     return parser
@@ -130,12 +167,10 @@ def _verb_usage(verb: str) -> tuple[list[str], list[str]]:
 
 
 def _verb_parser(verb: str) -> _Parser:
-    import textwrap
-
     forms, notes = _verb_usage(verb)
     takes_words = not forms or any(len(f.split()) > 2 for f in forms)
     usage = "\n       ".join(f"{f} [global options]" for f in forms) if forms else ""
-    parser = _parser(verb, usage, "\n".join(textwrap.fill(n, 100) for n in notes))
+    parser = _parser(verb, usage, "\n".join(notes))
     if takes_words:
         parser.add_argument("words", nargs="*", help=argparse.SUPPRESS)
     if verb == "chart":  # the one word whose answer is a file, not text
@@ -305,10 +340,14 @@ def _run_import(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.plan.store import PlanConflict, PlanStore
 
     source = Path(ns.source)
+    remote = not ns.to and not ns.plan and bool(env.get("BATCHBOT_GIT_URL", "").strip())
     target = Path(ns.to) if ns.to else plan_path(ns.plan, env)
     try:
         plan = codec.read(source)
-        store = PlanStore(target)
+        # BATCHBOT_GIT_URL set: the import is pushed to the team's repository like any write.
+        store = _remote_store(env) if remote else PlanStore(target)
+        if remote:
+            target = Path(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
         saved = store.replace(plan, _actor(ns, store), f"Import plan from {source.name}")
     except (PlanInvalid, PlanConflict) as exc:
         raise CliFailure(f"Error: {exc}") from None
@@ -486,6 +525,7 @@ def _top_parser() -> _Parser:
         usage="batchbot [--plan PATH] [--author NAME <EMAIL>] [--push] COMMAND [ARGS …]",
         add_help=False,
         allow_abbrev=False,
+        formatter_class=_Formatter,
     )
     parser.add_argument("-h", "--help", action="store_true")
     parser.add_argument("--version", action=_Version)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.jobresult import JobResult
+from bot.walltime import parse_instant, wall_instant
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -152,7 +153,7 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
         day = local.date() + dt.timedelta(days=offset)
         if not rt.standups.days.is_workday(day):  # holidays from env, plan and country
             continue
-        at = dt.datetime.combine(day, s.standup_time, tzinfo=zone)
+        at = wall_instant(day, s.standup_time, zone)
         if at > now:
             prompt = at
             break
@@ -202,16 +203,6 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
             )
         )
     return rows
-
-
-def _parse_at(text: str, zone: Any) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"--at must be an ISO-8601 instant like 2026-11-27T15:00:00+01:00, got {text!r}"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
 def cli(opts: dict[str, Any], words: list[str]) -> int:
@@ -271,7 +262,7 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
             )
         return 0
     try:
-        at = _parse_at(str(opts["at"]), settings.zone) if opts.get("at") else now
+        at = parse_instant(str(opts["at"]), settings.zone) if opts.get("at") else now
     except ValueError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
-from bot.plan.store import HistoryEntry
-from bot.report.burnup import BurnUp
-from bot.report.weekly import WeeklyReport
+
+if TYPE_CHECKING:  # type names only: the dashboard path does not load the report builder
+    from bot.plan.store import HistoryEntry
+    from bot.report.burnup import BurnUp
+    from bot.report.weekly import WeeklyReport
 
 Visibility = Literal["caller", "channel"]
 

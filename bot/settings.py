@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.slackids import is_user_id
+
 CsvList = Annotated[tuple[str, ...], NoDecode]
 
 
@@ -123,7 +125,7 @@ class Settings(BaseSettings):
     @classmethod
     def _user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
-            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", item):
+            if not is_user_id(item):
                 raise ValueError(f"{item!r} is not a Slack user id (like U012ABCDEF)")
         return value
 

@@ -89,6 +89,7 @@ class Shell:
 
     def _jobs(self, words: list[str]) -> None:
         from bot.jobs import JOBS, next_runs, run_job
+        from bot.walltime import parse_instant
 
         now = self.rt.clock()
         if not words or words[0] == "list":
@@ -106,8 +107,7 @@ class Shell:
         if "--at" in words:
             i = words.index("--at")
             try:
-                at = dt.datetime.fromisoformat(words[i + 1].replace("Z", "+00:00"))
-                at = at if at.tzinfo else at.replace(tzinfo=self.rt.settings.zone)
+                at = parse_instant(words[i + 1], self.rt.settings.zone)
             except (IndexError, ValueError):
                 print(
                     "Error: --at needs an ISO-8601 instant like 2026-11-27T15:00:00+01:00",

@@ -187,3 +187,30 @@ def test_unwritable_lock_place_is_one_line_and_exit_1(tmp_path: Path) -> None:
     line = _one_line_error(result)
     assert line.startswith("Error: ") and ".p.toml.lock" in line and "Is a directory" in line
     assert plan.read_bytes() == SHIPPED_PLAN.read_bytes()
+
+
+def test_dashboard_imports_only_what_it_prints(tmp_path: Path) -> None:
+    """Issue 13: no pydantic, no report builder, no git or archive machinery on this path."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("EXECUTION_PLAN_PATH", None)
+    probe = (
+        "import sys, io, contextlib; from bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): code = main(['dashboard'])\n"
+        "print(code, sorted(m for m in sys.modules if m in sys.argv[1:]))"
+    )
+    heavy = [
+        "pydantic",
+        "annotated_types",
+        "bot.report.weekly",
+        "subprocess",
+        "tempfile",
+        "hashlib",
+        "shutil",
+        "json",
+        "textwrap",
+    ]
+    for _ in range(2):  # the first read validates the plan (pydantic); the second trusts it
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *heavy], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr

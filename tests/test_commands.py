@@ -11,6 +11,7 @@ from bot.commands import Command, Context, handle, may_edit
 from bot.plan.edits import UsageError, split_words
 from bot.plan.store import Actor, PlanStore
 from bot.replies import ChangeView, ErrorView, TextView
+from tests.conftest import git
 
 ANA = Actor("Ana", slack_id="U0ANA")
 
@@ -119,3 +120,34 @@ def test_owner_written_as_an_escaped_slack_mention_counts_as_that_user(ctx: Cont
 
     assert person("<@U0EVE|eve>") == "<@U0EVE>"
     assert person("<!channel>") == "&lt;!channel&gt;"
+
+
+def test_the_write_path_itself_refuses_a_person_who_may_not_edit(plan_file: Path) -> None:
+    """Access is checked inside the single write path: a caller that skips `may_edit` (as the
+    Slack form's submit once could) still cannot change the plan."""
+    from bot.commands import NotAllowed, apply_batch_update
+
+    ctx = Context(
+        store=PlanStore(plan_file),
+        clock=lambda: dt.datetime(2026, 11, 27, 15, tzinfo=dt.UTC),
+        editors=frozenset({"U0EDITOR"}),
+    )
+    repo = plan_file.parent.parent
+    before = git(repo, "rev-parse", "HEAD")
+    stranger = Actor("Mallory", slack_id="U0MALLORY")
+    with pytest.raises(NotAllowed, match="not allowed to change batch-1"):
+        apply_batch_update(stranger, ctx, "batch-1", [("progress", "5")], via="slack")
+    assert git(repo, "rev-parse", "HEAD") == before
+    editor = Actor("Ed", slack_id="U0EDITOR")
+    assert apply_batch_update(editor, ctx, "batch-1", [("progress", "5")], via="slack").ok
+
+
+def test_no_command_module_writes_around_the_access_check() -> None:
+    """Every /batch word changes the plan through `change_plan`, never `store.change` itself."""
+    folder = Path(__file__).resolve().parent.parent / "bot" / "commands"
+    offenders = [
+        f.name
+        for f in folder.glob("*.py")
+        if f.name != "base.py" and ".store.change(" in f.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -245,3 +245,45 @@ def test_load_before_any_fetch_says_why(tmp_path: Path):
     with pytest.raises(PlanInvalid):
         store.load()
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_a_protected_branch_is_not_saved_and_says_why(remote: Path, tmp_path: Path):
+    store = make_store(remote, tmp_path / "work")
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\necho 'remote: error: GH006: Protected branch update failed for "
+        "refs/heads/main.' >&2\nexit 1\n"
+    )
+    hook.chmod(0o755)
+    with pytest.raises(NotSaved, match="branch is protected"):
+        set_progress(store, 44)
+    assert len(remote_log(remote)) == 1 and progress(store) == 0
+
+
+def test_refused_credentials_are_not_saved_and_say_why(tmp_path: Path):
+    """An https remote that answers 401 (as GitHub does for a bad token)."""
+    import http.server
+    import threading as th
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="GitHub"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    th.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/acme/plan.git"
+        store = RemotePlanStore(
+            RemoteConfig(url=url, workdir=tmp_path / "w", token="ghp_badtoken1234567890")
+        )
+        with pytest.raises(NotSaved, match="refused our credentials") as caught:
+            store.start()
+        assert "ghp_badtoken" not in str(caught.value)
+    finally:
+        server.shutdown()

@@ -172,6 +172,8 @@ def test_time_off_is_one_commit_and_editors_may_record_anyones_but_others_only_t
         ("holiday add 2026-02-30", "not a date"),
         ("holiday remove 2026-12-24", "not a holiday"),
         ("holiday move 2026-12-24", "add, list or remove"),
+        ("holiday add 2026-12-24 Christ\x07mas", "control characters"),
+        ("holiday add 2026-12-24 " + "x" * 101, "at most 100"),
     ],
 )
 def test_bad_time_off_and_holiday_words_are_refused_and_change_nothing(
@@ -414,3 +416,24 @@ def test_the_calendar_words_work_in_the_shell() -> None:
     result = run_cli("shell", "--demo", stdin=script)
     assert result.returncode == 0, result.stderr
     assert "ULOCALUSER" in result.stdout and "2026-12-07 until 2026-12-08" in result.stdout
+
+
+def test_the_digest_runs_from_the_command_line_once_and_is_listed(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    env = {
+        "EXECUTION_PLAN_PATH": str(plan_file),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "BATCHBOT_TEAM": NY_USER,
+        "BATCHBOT_STANDUP_CHANNEL": CHANNEL,
+        "BATCHBOT_TIMEZONE": "America/New_York",
+    }
+    at = "2026-11-24T11:30:00-05:00"
+    first = run_cli("jobs", "run", "standup-digest", "--at", at, env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "standup-digest: 2026-11-24: answered 0 of 1" in first.stdout
+    assert f"missing: {NY_USER}" in first.stdout  # what would be posted, printed instead
+    again = run_cli("jobs", "run", "standup-digest", "--at", at, env=env, cwd=tmp_path)
+    assert "already posted" in again.stdout
+    listed = run_cli("jobs", "list", env=env, cwd=tmp_path)
+    assert "standup-digest" in listed.stdout and "11:30 America/New_York" in listed.stdout

@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from bot.plan.edits import EditError, split_words
+from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
-from bot.plan.store import Actor, PlanStore
+from bot.plan.store import Actor, PlanStore, Saved
 from bot.replies import Reply, error
+from bot.slackids import user_id_in
 
 Origin = Literal["cli", "shell", "slack"]
 
@@ -87,17 +88,9 @@ class Context:
     expected_on: Callable[[str, dt.date], bool] | None = None
 
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
 def owner_id(owner: str) -> str | None:
     """The Slack user id an owner field names (`<@U123>` or a bare `U123…`), if any."""
-    m = _MENTION.match(owner.strip())
-    if m:
-        return m.group(1)
-    if re.fullmatch(r"[UW][A-Z0-9]{6,}", owner.strip()):
-        return owner.strip()
-    return None
+    return user_id_in(owner)
 
 
 def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:
@@ -111,12 +104,44 @@ def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:
     return owner is not None and owner_id(owner) == actor.slack_id
 
 
+class NotAllowed(EditError):
+    """The person may not make this change (checked inside the write, on the plan written)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"you are not allowed to change {what}; {ACCESS_HINT}")
+
+
+ACCESS_HINT = (
+    "changes are limited to the editors list (BATCHBOT_EDITORS) and each batch's owner; "
+    "ask an editor to add you"
+)
+Owner = str | None | Callable[[Plan], str | None]
+
+
+def change_plan(
+    ctx: Context,
+    actor: Actor,
+    edit: Callable[[Plan], tuple[Plan, list[Change]]],
+    *,
+    via: str,
+    what: str,
+    owner: Owner = None,
+) -> Saved:
+    """The one way a /batch word changes the plan: the access rule is checked inside the edit,
+    against the plan the edit is applied to (in remote mode: the freshly fetched one), so no
+    caller can forget it and no upstream change of owner slips past it."""
+
+    def guarded(plan: Plan) -> tuple[Plan, list[Change]]:
+        named = owner(plan) if callable(owner) else owner
+        if not may_edit(ctx, actor, named):
+            raise NotAllowed(what)
+        return edit(plan)
+
+    return ctx.store.change(actor, guarded, via=via)
+
+
 def refuse(what: str) -> Reply:
-    return error(
-        f"you are not allowed to change {what}",
-        "changes are limited to the editors list (BATCHBOT_EDITORS) and each batch's owner; "
-        "ask an editor to add you",
-    )
+    return error(f"you are not allowed to change {what}", ACCESS_HINT)
 
 
 def find_batch(plan: Plan, batch_id: str) -> Batch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.commands.base import Command, Context, find_batch, owner_id
+from bot.commands.base import Command, Context, change_plan, find_batch, owner_id
 from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
@@ -66,8 +66,13 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         refused = check_access(ctx, cmd.actor, owner, "this blocker")
         if refused:
             return refused
-        saved = ctx.store.change(
-            cmd.actor, lambda p: resolve_blocker(p, number, note, today), via=cmd.origin
+        saved = change_plan(
+            ctx,
+            cmd.actor,
+            lambda p: resolve_blocker(p, number, note, today),
+            via=cmd.origin,
+            what="this blocker",
+            owner=owner,
         )
         return saved_reply(saved, f"Blocker #{number.lstrip('#')} resolved")
     raise UsageError(f"blocker {action!r}: use blocker add or blocker resolve")
@@ -78,7 +83,8 @@ def record_blocker(
 ) -> Reply:
     """The single write path for a new blocker (typed command and Slack form alike)."""
     today = ctx.clock().date()
-    saved = ctx.store.change(
+    saved = change_plan(
+        ctx,
         cmd.actor,
         lambda p: add_blocker(
             p,
@@ -90,6 +96,8 @@ def record_blocker(
             today=today,
         ),
         via=cmd.origin,
+        what=f"the blockers of {batch_id}",
+        owner=lambda p: b.owner if (b := p.batch(batch_id)) else None,
     )
     n = len(saved.plan.blockers)
     added = saved.plan.blockers[-1]

@@ -10,25 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.commands.base import Command, Context, may_edit, refuse
-from bot.plan.calendar import USER_ID, Calendar
+from bot.commands.base import Command, Context, change_plan, may_edit, refuse
+from bot.plan.calendar import Calendar
 from bot.plan.calendar_edits import add_holiday, add_timeoff, remove_holiday
 from bot.plan.edits import EditError, UsageError
 from bot.replies import ChangeView, Reply, TextView
+from bot.slackids import is_user_id, mention
 
 USAGE = (
-    "/batch timeoff [@user] from YYYY-MM-DD [until YYYY-MM-DD] — time off, no standup asked; "
-    "timeoff list",
-    "/batch holiday add YYYY-MM-DD [name] — a team holiday; "
-    "holiday list; holiday remove YYYY-MM-DD",
+    "/batch timeoff [@user] from YYYY-MM-DD [until YYYY-MM-DD] — time off: no standup asked "
+    "those days (editors for anyone, everyone for themselves)",
+    "/batch timeoff list — time off from today on",
+    "/batch holiday add YYYY-MM-DD [name] — a team holiday (editors)",
+    "/batch holiday list — holidays ahead: the plan's, BATCHBOT_HOLIDAYS and the country's",
+    "/batch holiday remove YYYY-MM-DD — no longer a holiday (editors)",
 )
 
 #: Time off longer than this is surely a typo in a year.
 MAX_TIMEOFF_DAYS = 366
 #: `holiday list` and `timeoff list` look this far ahead.
 LIST_DAYS = 120
-
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 def _date(text: str, what: str) -> dt.date:
@@ -46,17 +47,17 @@ def _person(cmd: Command, ctx: Context, word: str) -> str:
         if cmd.actor.slack_id is None:
             raise UsageError("name the person as <@U…>: the command line has no Slack id")
         return cmd.actor.slack_id
-    m = _MENTION.match(word)
-    if m:
-        return m.group(1)
+    named = mention(word)
+    if named:
+        return named[0]
     bare = word.removeprefix("@")
-    if USER_ID.match(bare):
+    if is_user_id(bare):
         return bare
     if ctx.standups is not None:
         from bot.commands.standup import resolve_person
 
         found = resolve_person(ctx.standups, word, ctx.clock().date())
-        if found is not None and USER_ID.match(found):
+        if found is not None and is_user_id(found):
             return found
     raise UsageError(f"who is {word!r}? name a person as @name (a Slack mention) or <@U…>")
 
@@ -89,7 +90,14 @@ def timeoff(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     user = _person(cmd, ctx, who)
     if not may_edit(ctx, cmd.actor, f"<@{user}>"):
         return refuse("someone else's time off")
-    saved = ctx.store.change(cmd.actor, add_timeoff(user, start, end), via=cmd.origin)
+    saved = change_plan(
+        ctx,
+        cmd.actor,
+        add_timeoff(user, start, end),
+        via=cmd.origin,
+        what="someone else's time off",
+        owner=f"<@{user}>",
+    )
     span = start.isoformat() if start == end else f"{start} until {end}"
     if not saved.changes:
         return Reply(TextView(f"{_name(ctx, user)} already has time off {span}"))
@@ -137,7 +145,7 @@ def holiday(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         return refuse("the team's holidays")
     name = " ".join(rest[1:]).strip()
     edit = add_holiday(day, name) if sub == "add" else remove_holiday(day)
-    saved = ctx.store.change(cmd.actor, edit, via=cmd.origin)
+    saved = change_plan(ctx, cmd.actor, edit, via=cmd.origin, what="the team's holidays")
     if not saved.changes:
         return Reply(TextView(f"{day} is already a holiday"))
     view = ChangeView(

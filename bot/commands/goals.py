@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.commands.base import Command, Context
+from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
@@ -46,10 +46,13 @@ def goal(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         refused = check_access(ctx, cmd.actor, _owner(plan, batch), "the goals")
         if refused:
             return refused
-        saved = ctx.store.change(
+        saved = change_plan(
+            ctx,
             cmd.actor,
             lambda p: add_goal(p, text, week, batch, cmd.actor.name, today),
             via=cmd.origin,
+            what="the goals",
+            owner=lambda p: _owner(p, batch),
         )
         n = len(saved.plan.goals)
         return saved_reply(saved, f"Goal #{n} set for {week}: {' '.join(text.split())}")
@@ -64,8 +67,13 @@ def goal(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         )
         if refused:
             return refused
-        saved = ctx.store.change(
-            cmd.actor, lambda p: close_goal(p, number, status, today), via=cmd.origin
+        saved = change_plan(
+            ctx,
+            cmd.actor,
+            lambda p: close_goal(p, number, status, today),
+            via=cmd.origin,
+            what="the goals",
+            owner=lambda p: _owner(p, g.batch) if (g := nth(p.goals, number)) else None,
         )
         return saved_reply(saved, f"Goal #{number.lstrip('#')} {status}")
     raise UsageError(f"goal {action!r}: use goal add, goal done or goal drop")

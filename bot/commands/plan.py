@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.commands.base import Command, Context, find_batch, may_edit, refuse
+from bot.commands.base import Command, Context, change_plan, find_batch, may_edit, refuse
 from bot.plan.edits import (
     BATCH_KEYS,
     METRIC_KEYS,
@@ -85,7 +85,14 @@ def apply_batch_update(
     actor: Actor, ctx: Context, batch_id: str, pairs: list[tuple[str, str]], via: str
 ) -> Reply:
     """The single write path for batch edits (text command and Slack modal alike)."""
-    saved = ctx.store.change(actor, lambda p: update_batch(p, batch_id, pairs), via=via)
+    saved = change_plan(
+        ctx,
+        actor,
+        lambda p: update_batch(p, batch_id, pairs),
+        via=via,
+        what=batch_id,
+        owner=lambda p: b.owner if (b := p.batch(batch_id)) else None,
+    )
     batch = saved.plan.batch(batch_id)
     name = batch.name if batch else batch_id
     if not saved.changes:
@@ -116,7 +123,9 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if not may_edit(ctx, cmd.actor, None):
         return refuse("the metrics")
     pairs = parse_pairs(args, METRIC_KEYS)
-    saved = ctx.store.change(cmd.actor, lambda p: update_metrics(p, pairs), via=cmd.origin)
+    saved = change_plan(
+        ctx, cmd.actor, lambda p: update_metrics(p, pairs), via=cmd.origin, what="the metrics"
+    )
     if not saved.changes:
         return Reply(TextView("Metrics: nothing to change — already so"))
     view = ChangeView(

@@ -3,7 +3,7 @@ plan, each risk with an owner and the day someone last confirmed it is still acc
 
 from __future__ import annotations
 
-from bot.commands.base import Command, Context
+from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError, parse_pairs
 from bot.plan.model import Plan, Risk
@@ -49,7 +49,13 @@ def risk(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         if refused:
             return refused
         kv = list(pairs.items())
-        saved = ctx.store.change(cmd.actor, lambda p: add_risk(p, title, kv, today), via=cmd.origin)
+        saved = change_plan(
+            ctx,
+            cmd.actor,
+            lambda p: add_risk(p, title, kv, today),
+            via=cmd.origin,
+            what="the risk register",
+        )
         return saved_reply(saved, f"Risk #{len(saved.plan.risks)} added: {title}")
     if action in ("update", "close", "reviewed"):
         if not rest:
@@ -76,8 +82,13 @@ def change_risk(
     if refused:
         return refused
     today = ctx.clock().date()
-    saved = ctx.store.change(
-        cmd.actor, lambda p: update_risk(p, number, pairs, today), via=cmd.origin
+    saved = change_plan(
+        ctx,
+        cmd.actor,
+        lambda p: update_risk(p, number, pairs, today),
+        via=cmd.origin,
+        what="this risk",
+        owner=lambda p: _owner(p, number),
     )
     n = number.lstrip("#")
     what = "closed" if ("status", "closed") in pairs else "updated" if pairs else "reviewed"

@@ -12,7 +12,16 @@ from datetime import date, timedelta
 
 from bot.commands.base import Command, Context, StandupCommands, StandupRow
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView, error
-from bot.standup.schedule import day_label
+from bot.slackids import is_user_id, mention
+
+
+def day_label(day: date) -> str:
+    """bot.standup.schedule's label, imported when used: every CLI word, the dashboard
+    included, loads this module, and the schedule pulls in zoneinfo and the standup rules."""
+    from bot.standup.schedule import day_label as label
+
+    return label(day)
+
 
 USAGE = (
     "/batch standup <2–3 sentences> — today's standup; "
@@ -31,8 +40,6 @@ LIST_LIMIT = 10
 #: `standup skip until` reaches at most this many days ahead.
 MAX_SKIP_DAYS = 60
 
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Who a standup from the CLI or shell belongs to when the actor has no Slack id.
 LOCAL_USER = "local"
@@ -105,10 +112,10 @@ def _recent(core: StandupCommands, user_id: str) -> list[StandupRow]:
 
 def resolve_person(core: StandupCommands, arg: str, today: date) -> str | None:
     """The user id `arg` names: a mention, an id, or a name someone wrote standups under."""
-    m = _MENTION.match(arg)
-    if m:
-        return m.group(1)
-    if _SLACK_ID.match(arg):
+    named = mention(arg)
+    if named:
+        return named[0]
+    if is_user_id(arg):
         return arg
     wanted = arg.removeprefix("@").strip().lower()
     if not wanted:

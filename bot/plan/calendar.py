@@ -8,16 +8,15 @@ expected when; the records import nothing but the standard library and annotated
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from annotated_types import MaxLen, MinLen
+if TYPE_CHECKING:  # bound by bot.plan.model._constraint_names() when pydantic validates
+    from annotated_types import MaxLen, MinLen
 
-__all__ = ["USER_ID", "Calendar", "Holiday", "TimeOff", "calendar_problems"]
+from bot.slackids import is_user_id
 
-#: A Slack user id as time off names it (the same rule as BATCHBOT_EDITORS).
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+__all__ = ["Calendar", "Holiday", "TimeOff", "calendar_problems"]
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def calendar_problems(calendar: Calendar) -> list[tuple[str, str]]:
         seen.add(h.day)
     for i, t in enumerate(calendar.timeoff):
         where = f"calendar.timeoff[{i}]"
-        if not USER_ID.match(t.user):
+        if not is_user_id(t.user):
             problems.append((where, f"{t.user!r} is not a Slack user id (like U012ABCDEF)"))
         if t.end < t.start:
             problems.append((where, f"ends ({t.end}) before it starts ({t.start})"))

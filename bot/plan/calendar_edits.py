@@ -42,6 +42,10 @@ def add_timeoff(user: str, start: dt.date, end: dt.date, note: str = "") -> Edit
 
 def add_holiday(day: dt.date, name: str = "") -> Edit:
     """Add a team holiday; naming an existing one renames it."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise EditError("a holiday's name may not hold control characters")
+    if len(name) > 100:
+        raise EditError(f"a holiday's name is at most 100 characters (got {len(name)})")
 
     def edit(plan: Plan) -> tuple[Plan, list[Change]]:
         cal = plan.calendar

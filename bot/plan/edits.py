@@ -21,6 +21,7 @@ from bot.plan.model import (
     field_names,
 )
 from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
+from bot.text import clip
 
 
 class EditError(Exception):
@@ -41,12 +42,8 @@ class Change:
     def describe(self, limit: int = 80) -> str:
         if self.field == "batch":
             return str(self.new)  # a whole batch "added" or "removed"
-        return f"{self.field} {clip(show(self.old), limit)} → {clip(show(self.new), limit)}"
-
-
-def clip(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+        old = clip(show(self.old), limit, one_line=True)
+        return f"{self.field} {old} → {clip(show(self.new), limit, one_line=True)}"
 
 
 def show(value: Any) -> str:

@@ -7,9 +7,12 @@ is fixed so messages can be recognised, and prompts are off so nothing ever wait
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where git runs: reading the plan (the dashboard) never does
+    import subprocess
 
 
 class GitError(Exception):
@@ -33,6 +36,8 @@ class GitRepo:
         folder = path if path.is_dir() else path.parent
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent  # a plan about to be created in a new folder
+        import subprocess
+
         try:
             out = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel"],
@@ -55,6 +60,8 @@ class GitRepo:
         check: bool = True,
         input_text: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        import subprocess
+
         full_env = {**os.environ, **_BASE_ENV, **dict(self.env), **(env or {})}
         proc = subprocess.run(
             ["git", *args],

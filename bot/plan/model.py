@@ -19,9 +19,10 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from annotated_types import Ge, Le, MaxLen, MinLen
+if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic needs them
+    from annotated_types import Ge, Le, MaxLen, MinLen
 
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.register import Blocker, Goal, check_registers
@@ -34,9 +35,36 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 Status = Literal["not-started", "queued", "in-progress", "blocked", "done"]
 Priority = Literal["P0", "P1", "P2", "P3"]
 Level = Literal["Low", "Medium", "High", "Critical"]
-Percent = Annotated[float, Ge(0), Le(100)]
-Count = Annotated[int, Ge(0)]
-Minutes = Annotated[float, Ge(0)]
+if TYPE_CHECKING:
+    Percent = Annotated[float, Ge(0), Le(100)]
+    Count = Annotated[int, Ge(0)]
+    Minutes = Annotated[float, Ge(0)]
+
+
+def _constraint_names() -> None:
+    """Bind the names the field annotations use, just before pydantic resolves them.
+
+    The annotations are strings (`from __future__ import annotations`) that only pydantic
+    evaluates, so annotated_types (whose dataclasses take longer to import than the whole
+    dashboard takes to print) is imported only on the path that validates a plan.
+    """
+    if "Percent" in globals():
+        return
+    from annotated_types import Ge, Le, MaxLen, MinLen
+
+    from bot.plan import calendar, register  # their records' annotations use the same names
+
+    for module in (calendar, register):
+        vars(module).update(MaxLen=MaxLen, MinLen=MinLen)
+    globals().update(
+        Ge=Ge,
+        Le=Le,
+        MaxLen=MaxLen,
+        MinLen=MinLen,
+        Percent=Annotated[float, Ge(0), Le(100)],
+        Count=Annotated[int, Ge(0)],
+        Minutes=Annotated[float, Ge(0)],
+    )
 
 
 @dataclass(frozen=True)
@@ -204,6 +232,7 @@ _ADAPTERS: dict[type, Any] = {}
 def _collect(model: type, data: Any, where: str, problems: list[Problem]) -> Any:
     from pydantic import TypeAdapter, ValidationError
 
+    _constraint_names()
     adapter = _ADAPTERS.get(model)
     if adapter is None:
         adapter = _ADAPTERS[model] = TypeAdapter(model)

@@ -13,9 +13,10 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from annotated_types import MaxLen, MinLen
+if TYPE_CHECKING:  # bound by bot.plan.model._constraint_names() when pydantic validates
+    from annotated_types import MaxLen, MinLen
 
 GoalStatus = Literal["open", "done", "dropped"]
 BlockerStatus = Literal["open", "resolved"]

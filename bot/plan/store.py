@@ -9,23 +9,31 @@ rename means they always see a whole file, old or new.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.plan import codec
 from bot.plan.edits import Change, EditError
 from bot.plan.gitrepo import GitError, GitRepo
 from bot.plan.model import Batch, Metrics, Plan, PlanInvalid, field_names
 
+if TYPE_CHECKING:
+    import logging
+
 Clock = Callable[[], dt.datetime]
-log = logging.getLogger("batchbot.store")
+
+
+def _log() -> logging.Logger:
+    """The store's logger; `logging` (with traceback and textwrap) loads only to log."""
+    import logging
+
+    return logging.getLogger("batchbot.store")
+
+
 TRAILER = "Batchbot-Change: "
 FALLBACK_NAME = "batchbot"
 FALLBACK_EMAIL = "batchbot@localhost"
@@ -172,6 +180,8 @@ class PlanStore:
         first, so the file lock — which polls and serves no one in order — only arbitrates
         between processes. Without it, 8 concurrent Slack updates starved for over a second.
         """
+        import shutil
+
         from filelock import FileLock, Timeout
 
         if shutil.which("git") is None:
@@ -315,6 +325,8 @@ class PlanStore:
         sha = repo.run(
             "commit-tree", tree, *parents, "-F", "-", env=env, input_text=message
         ).stdout.strip()
+        import json
+
         journal = self._journal(repo)
         journal.write_text(
             json.dumps({"commit": sha, "parent": parent, "path": rel, "blob": blob}),
@@ -335,7 +347,7 @@ class PlanStore:
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
             self._atomic_write(text)
         except (GitError, OSError) as exc:
-            log.error("committed, but the plan file could not be rewritten: %s", exc)
+            _log().error("committed, but the plan file could not be rewritten: %s", exc)
             return (
                 "committed to git, but the plan file on disk could not be rewritten "
                 f"({getattr(exc, 'strerror', None) or exc}); the next change repairs it"
@@ -345,6 +357,8 @@ class PlanStore:
 
     def _recover(self, repo: GitRepo) -> None:
         """Finish a commit that a kill (or a full disk) interrupted; see `_commit_text`."""
+        import json
+
         journal = self._journal(repo)
         if not journal.exists():
             return
@@ -373,7 +387,7 @@ class PlanStore:
                     journal.unlink(missing_ok=True)  # someone edited since: theirs to decide
                     return
             self._finish_commit(repo, data["path"], data["blob"], text)
-            log.warning("finished an interrupted commit %s of %s", head[:10], data["path"])
+            _log().warning("finished an interrupted commit %s of %s", head[:10], data["path"])
             return
         journal.unlink(missing_ok=True)  # the branch never moved: nothing had changed
 
@@ -402,6 +416,8 @@ class PlanStore:
         # into a regular file and leave the real plan behind (issue 12 item 10).
         path = Path(os.path.realpath(self.path))
         folder = path.parent
+        import tempfile  # writes only: reading the plan (the dashboard) does not need it
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -599,6 +615,8 @@ def commit_message(plan: Plan, changes: list[Change], actor: Actor, via: str) ->
     subject = "; ".join(parts)
     who = f"{actor.name} ({actor.slack_id})" if actor.slack_id else actor.name
     lines = [subject, "", f"Changed by {who} via {via}.", ""]
+    import json  # here and below: reading the plan (the dashboard) does not need it
+
     for c in changes:
         payload = {"target": c.target, "field": c.field, "old": _json(c.old), "new": _json(c.new)}
         lines.append(TRAILER + json.dumps(payload, ensure_ascii=False))
@@ -610,6 +628,8 @@ def _json(value: object) -> object:
 
 
 def parse_trailers(body: str) -> list[Change]:
+    import json
+
     changes = []
     for line in body.splitlines():
         if line.startswith(TRAILER):

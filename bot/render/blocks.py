@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
-from bot.render.escape import clip, esc, person
+from bot.render.escape import esc, person
 from bot.render.markdown import (
     STATUS_EMOJI,
     STATUS_LABELS,
@@ -34,6 +34,7 @@ from bot.replies import (
     WeeklyView,
 )
 from bot.report.schedule import marks
+from bot.text import clip
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.render.escape import clip, esc
+from bot.render.escape import esc
 from bot.standup.schedule import day_label
+from bot.text import clip
 
 __all__ = ["DigestFacts", "digest_blocks", "digest_text"]
 

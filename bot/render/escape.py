@@ -6,10 +6,7 @@ and `>` (and only those, as Slack documents) turns them back into plain text.
 
 from __future__ import annotations
 
-import re
-
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+from bot.slackids import user_id_in
 
 
 def esc(text: str) -> str:
@@ -19,14 +16,7 @@ def esc(text: str) -> str:
 def person(owner: str, empty: str = "Unassigned") -> str:
     """An owner as a mention when it names a Slack user (`<@U123>` or `U123…`), else escaped."""
     owner = owner.strip()
-    m = _MENTION.match(owner)
-    if m:
-        return f"<@{m.group(1)}>"
-    if _USER_ID.match(owner):
-        return f"<@{owner}>"
+    user = user_id_in(owner)
+    if user:
+        return f"<@{user}>"
     return esc(owner) if owner else empty
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten to `limit` characters (Block Kit limits), marking the cut."""
-    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"

@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.plan.model import Plan, Risk
 from bot.render.blocks import context, header, section
-from bot.render.escape import clip, esc, person
+from bot.render.escape import esc, person
+from bot.text import clip
 
 Block = dict[str, Any]
 

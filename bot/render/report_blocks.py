@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render.escape import clip, esc
+from bot.render.escape import esc
 from bot.render.report_text import current_text, overall_text, sections, span_text, title
 from bot.report.weekly import WeeklyReport
+from bot.text import clip
 
 Block = dict[str, Any]
 

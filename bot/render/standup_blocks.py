@@ -10,9 +10,10 @@ import json
 from datetime import date
 from typing import Any
 
-from bot.render.escape import clip, esc
+from bot.render.escape import esc
 from bot.standup.schedule import day_label
 from bot.standup.sentences import MAX_CHARS
+from bot.text import clip
 
 __all__ = [
     "MODAL_CALLBACK_ID",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.plan.model import Plan
 from bot.report.schedule import Sample, due_date, start_date
+from bot.walltime import wall_instant
 
 MAX_WEEKS = 104
 
@@ -84,9 +85,7 @@ def burnup(plan: Plan, samples: Mapping[str, Sequence[Sample]], today: dt.date) 
     labels = tuple(f"W{i + 1}" if with_start else f"{e:%d %b}" for i, e in enumerate(ends))
     # Past weeks as they ended; this week as it stands now.
     closed = [e for e in ends[:actual] if e < today]
-    moments = [
-        dt.datetime.combine(e + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) for e in closed
-    ]
+    moments = [wall_instant(e + dt.timedelta(days=1), dt.time(0), dt.UTC) for e in closed]
     per_batch: list[tuple[str, tuple[float, ...]]] = []
     for b in plan.batches:
         points = _series(samples.get(b.id, ()), moments, b.progress)

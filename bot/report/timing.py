@@ -10,21 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot.walltime import wall_instant
+
 THURSDAY = 3
 FRIDAY = 4
 
 
-def local_at(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """`day` at wall time `at` in `zone`, as an aware datetime in that zone.
-
-    Nonexistent (skipped) wall times move forward by the size of the jump, e.g. 00:30 on a
-    night that goes 00:00 → 01:00 becomes 01:30. Repeated wall times take the first one.
-    """
-    naive = dt.datetime.combine(day, at)
-    first = naive.replace(tzinfo=zone, fold=0)
-    # A round trip through UTC normalises a skipped wall time (fold=0 takes the offset from
-    # before the jump, which lands after it); an existing time comes back unchanged.
-    return first.astimezone(dt.UTC).astimezone(zone)
+local_at = wall_instant  # wall time → instant has one home: bot/walltime.py
 
 
 def aware(at: dt.datetime) -> dt.datetime:

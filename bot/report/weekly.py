@@ -30,7 +30,10 @@ from bot.report.schedule import (
     progress_samples,
 )
 from bot.report.weeks import Week, resolve_week, target_weeks, week_of
+from bot.slackids import mention
 from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
+from bot.text import clip
+from bot.walltime import wall_instant
 
 __all__ = [
     "Item",
@@ -127,15 +130,11 @@ def mentions_blocker(text: str) -> bool:
 def owner_label(owner: str, name_of: NameOf | None = None) -> str:
     """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
     the report is also pasted into a GitHub issue where mentions mean nothing."""
-    m = re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>", owner.strip())
-    if m:
-        return m.group(2) or (name_of(m.group(1)) if name_of else f"@{m.group(1)}")
+    named = mention(owner)
+    if named:
+        user, label = named
+        return label or (name_of(user) if name_of else f"@{user}")
     return owner or "Unassigned"
-
-
-def _clip(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- sections
@@ -233,16 +232,20 @@ def standup_flag_items(
     help_needed: list[Item] = []
     for s in standups:
         who = s.user_name or display(s.user_id)
+        quote = clip(s.text, 160, one_line=True)
         if _BLOCKER_WORDS.search(s.text):
             blockers.append(
                 Item(
-                    f"{who} ({s.local_date:%a}): “{_clip(s.text)}” - follow up with {who}",
+                    f"{who} ({s.local_date:%a}): “{quote}” - follow up with {who}",
                     s.user_id,
                 )
             )
         if _HELP_WORDS.search(s.text) or _BLOCKER_WORDS.search(s.text):
             help_needed.append(
-                Item(f"{who} asked for help ({s.local_date:%a}): “{_clip(s.text)}”", s.user_id)
+                Item(
+                    f"{who} asked for help ({s.local_date:%a}): “{quote}”",
+                    s.user_id,
+                )
             )
     return blockers, help_needed
 
@@ -476,8 +479,8 @@ def collect_week(
         week = week_of(plan, day)
     else:
         week = resolve_week(plan, label, now.astimezone(tz).date())
-    start = dt.datetime.combine(week.start, dt.time(0), tzinfo=tz)
-    week_end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    start = wall_instant(week.start, dt.time(0), tz)
+    week_end = wall_instant(week.end + dt.timedelta(days=1), dt.time(0), tz)
     end = min(now, week_end)
     start_plan = store.plan_at(start - dt.timedelta(seconds=1))
     history = store.history(since=start, until=end, limit=0) if end > start else []

@@ -30,13 +30,14 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.commands import Command, handle
 from bot.plan.edits import UsageError
-from bot.plan.store import Actor
+from bot.plan.store import Actor, PlanStore
 from bot.render import blocks as kit
 from bot.render.escape import esc
 from bot.replies import Reply, error
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
 from bot.slack.paths import PathScrubber
+from bot.standup.service import Standups
 
 log = logging.getLogger("batchbot.slack")
 
@@ -93,11 +94,11 @@ class Edge:
 
     # -- typed shortcuts, so listeners never reach through the runtime ---------------------
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> PlanStore:
         return self.rt.store
 
     @property
-    def standups(self):  # type: ignore[no-untyped-def]
+    def standups(self) -> Standups:
         return self.rt.standups
 
     def actor(self, user_id: str, user_name: str | None) -> Actor:

@@ -7,7 +7,6 @@ Nothing here decides *when* anyone is asked (``prompts``) or stores answers (``a
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
@@ -16,14 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.db import Database, UserRecord
 from bot.errors import StorageUnavailable
 from bot.messenger import Messenger, MessengerError
+from bot.slackids import is_user_id
 from bot.standup.config import StandupConfig, as_utc
 from bot.standup.schedule import to_zone
 
 __all__ = ["People"]
 
 log = logging.getLogger("batchbot.standup")
-
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class People:
@@ -93,7 +91,7 @@ class People:
             with self._lock:
                 self._profiles[user_id] = cached
             return cached
-        if not _SLACK_ID.match(user_id):
+        if not is_user_id(user_id):
             return cached
         with self._lock:
             failed_at = self._lookup_failed.get(user_id)

@@ -19,6 +19,8 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.walltime import wall_instant
+
 __all__ = [
     "MIN_WINDOW",
     "day_label",
@@ -61,11 +63,7 @@ def is_workday(day: date, workdays: Collection[int], holidays: Collection[date] 
 
 def prompt_instant(day: date, standup_time: time, zone: str | tzinfo) -> datetime:
     """The UTC instant of ``standup_time`` on ``day`` in ``zone`` (DST-correct, see module)."""
-    tz = to_zone(zone)
-    # fold=0: an ambiguous time is its first occurrence; a nonexistent one is read with
-    # the offset from before the gap, which lands the same distance past the gap.
-    local = datetime.combine(day, standup_time.replace(tzinfo=None, fold=0), tzinfo=tz)
-    return local.astimezone(UTC)
+    return wall_instant(day, standup_time, to_zone(zone)).astimezone(UTC)
 
 
 def prompt_window(

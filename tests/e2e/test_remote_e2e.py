@@ -261,3 +261,23 @@ def test_the_friday_job_in_remote_mode_archives_the_report_on_the_remote(
     assert run.returncode == 0, run.stderr
     assert "posted to C0REPORT" in run.stdout
     assert "plan/reports/2026-W48.md" in git(remote, "show", "--stat", "main")
+
+
+def test_the_cli_imports_and_updates_through_the_remote_when_git_url_is_set(
+    tmp_path: Path, remote: Path
+) -> None:
+    from tests.conftest import OLD_JSON, run_cli
+
+    env = {
+        "BATCHBOT_GIT_URL": str(remote),
+        "BATCHBOT_WORKDIR": str(tmp_path / "cli-work"),
+        "BATCHBOT_PLAN_FILE": "plan/imported.toml",
+    }
+    imported = run_cli("import", str(OLD_JSON), "--author", "Ana <ana@x.io>", env=env, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "[[batches]]" in git(remote, "show", "main:plan/imported.toml")
+    updated = run_cli("update", "batch-1", "progress=12", "--author", "Ana <ana@x.io>", env=env,
+                      cwd=tmp_path)  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    assert "progress = 12" in git(remote, "show", "main:plan/imported.toml")
+    assert git(remote, "log", "-1", "--format=%an", "main").strip() == "Ana"

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,6 @@ import pytest
 
 from tests.fakeslack import FORM, JSON, FakeSlack, post_signed, sign, slash_command_body
 from tests.faults.conftest import SECRET, TEAM, USERS, EdgeUnderTest
-
-NOW = int(time.time())
 
 
 def hdr(ts: str | int, signature: str) -> dict[str, str]:
@@ -33,25 +32,34 @@ def signed(body: bytes, ts: int | None = None, secret: str = SECRET) -> dict[str
     return hdr(ts, sign(secret, body, ts))
 
 
-def junk_cases() -> list[tuple[str, bytes, str, dict[str, str] | None, int]]:
-    """(name, body, content type, headers, expected status); headers None: signed correctly
-    when the test runs (Slack's 5-minute window starts then, not at collection)."""
+def junk_cases() -> list[tuple[str, bytes, str, Callable[[], dict[str, str]], int]]:
+    """(name, body, content type, headers, expected status). Headers are made when the test
+    runs, not when pytest collects it: a long run would otherwise send stale signatures."""
     cmd = slash_command_body(text="status")
-    now = str(int(time.time()))
+
+    def now() -> str:
+        return str(int(time.time()))
+
     return [
-        ("timestamp abc", cmd, FORM, hdr("abc", "v0=00"), 400),
-        ("timestamp empty", cmd, FORM, hdr("", "v0=00"), 400),
-        ("timestamp 1e3", cmd, FORM, hdr("1e3", "v0=00"), 400),
-        ("no headers", cmd, FORM, {}, 401),
-        ("signature not hex", cmd, FORM, hdr(now, "v0=\u00ff" * 3), 401),
-        ("body {x unsigned", b"{x", JSON, hdr(now, "v0=00"), 401),
-        ("payload=notjson unsigned", b"payload=notjson", FORM, hdr(now, "v0=00"), 401),
-        ("forged", cmd, FORM, signed(cmd, secret="wrong"), 401),
-        ("stale", cmd, FORM, signed(cmd, NOW - 600), 401),
-        ("signed payload=notjson", b"payload=notjson", FORM, None, 400),
-        ("signed {x", b"{x", JSON, None, 400),
-        ("signed JSON list", b"[1]", JSON, None, 400),
-        ("signed bad utf-8", b"text=\xff\xfe", FORM, None, 400),
+        ("timestamp abc", cmd, FORM, lambda: hdr("abc", "v0=00"), 400),
+        ("timestamp empty", cmd, FORM, lambda: hdr("", "v0=00"), 400),
+        ("timestamp 1e3", cmd, FORM, lambda: hdr("1e3", "v0=00"), 400),
+        ("no headers", cmd, FORM, lambda: {}, 401),
+        ("signature not hex", cmd, FORM, lambda: hdr(now(), "v0=\u00ff" * 3), 401),
+        ("body {x unsigned", b"{x", JSON, lambda: hdr(now(), "v0=00"), 401),
+        ("payload=notjson unsigned", b"payload=notjson", FORM, lambda: hdr(now(), "v0=00"), 401),
+        ("forged", cmd, FORM, lambda: signed(cmd, secret="wrong"), 401),
+        ("stale", cmd, FORM, lambda: signed(cmd, int(time.time()) - 600), 401),
+        (
+            "signed payload=notjson",
+            b"payload=notjson",
+            FORM,
+            lambda: signed(b"payload=notjson"),
+            400,
+        ),
+        ("signed {x", b"{x", JSON, lambda: signed(b"{x"), 400),
+        ("signed JSON list", b"[1]", JSON, lambda: signed(b"[1]"), 400),
+        ("signed bad utf-8", b"text=\xff\xfe", FORM, lambda: signed(b"text=\xff\xfe"), 400),
     ]
 
 
@@ -59,10 +67,10 @@ def junk_cases() -> list[tuple[str, bytes, str, dict[str, str] | None, int]]:
 def test_junk_is_refused_with_one_log_line_and_no_traceback(
     slack_edge: EdgeUnderTest,
     caplog: pytest.LogCaptureFixture,
-    case: tuple[str, bytes, str, dict[str, str] | None, int],
+    case: tuple[str, bytes, str, Callable[[], dict[str, str]], int],
 ) -> None:
-    _name, body, ctype, given, expected = case
-    headers = signed(body) if given is None else given
+    _name, body, ctype, make_headers, expected = case
+    headers = make_headers()
     before = slack_edge.commits()
     caplog.clear()
     with caplog.at_level(logging.INFO):

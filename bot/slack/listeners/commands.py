@@ -66,7 +66,9 @@ def open_modal(edge: Edge, body: dict[str, Any], reply: Reply) -> Reply | None:
             view = blocker_modal(edge.store.load(), reply.modal.batch_id, "", json.loads(meta))
         elif reply.modal and reply.modal.kind == "update":
             plan = edge.store.load()
-            batch = plan.batch(reply.modal.batch_id)
+            batch = plan.batch(reply.modal.batch_id or "")
+            if batch is None:  # removed upstream between the command and the form
+                return error(f"batch {reply.modal.batch_id} no longer exists")
             view = kit.update_modal(plan, batch, meta)
         else:
             from bot.render.standup_blocks import standup_modal
