@@ -45,6 +45,7 @@ Running the bot:
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot doctor                 check settings, git, the plan, the database and Slack
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -239,7 +240,13 @@ def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
-    return lambda: dt.datetime.combine(day, dt.datetime.now().time()).astimezone()
+    from bot.walltime import wall_instant
+
+    def today_now() -> dt.datetime:
+        now = dt.datetime.now().astimezone()
+        return wall_instant(day, now.time(), now.tzinfo or dt.UTC)
+
+    return today_now
 
 
 def _service_context(
@@ -455,6 +462,22 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
+def _doctor_parser() -> _Parser:
+    return _parser(
+        "doctor",
+        "batchbot doctor",
+        "Check the installation: settings, git (present, identity, repository state, remote),\n"
+        "the plan, the database and Slack (auth.test, scopes against manifest.yml). One line\n"
+        "per check with what to do when it fails; exit 1 when any check failed.",
+    )
+
+
+def _run_doctor(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from bot.doctor import main as doctor_main
+
+    return doctor_main({"plan": ns.plan})
+
+
 def _help_parser() -> _Parser:
     parser = _parser("help", "batchbot help [COMMAND]", "The commands, or one command's usage.")
     parser.add_argument("topic", nargs="?", metavar="COMMAND")
@@ -478,6 +501,7 @@ COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
     "serve": (_serve_parser, _run_serve),
     "jobs": (_jobs_parser, _run_jobs),
     "init": (_init_parser, _run_init),
+    "doctor": (_doctor_parser, _run_doctor),
     "help": (_help_parser, _run_help),
 }
 

@@ -21,7 +21,15 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 SLACK_AND_SERVER = ("slack_bolt", "slack_sdk", "waitress")
-EDGES = ("bot.cli", "bot.shell", "bot.jobs", "bot.runtime", "bot.slack", "bot.__main__")
+EDGES = (
+    "bot.cli",
+    "bot.shell",
+    "bot.jobs",
+    "bot.runtime",
+    "bot.slack",
+    "bot.__main__",
+    "bot.doctor",
+)
 
 # layer → what no module in it may import (a name forbids itself and everything below it).
 RULES: dict[str, tuple[str, ...]] = {
@@ -77,6 +85,7 @@ LAYERS: dict[str, str] = {
     "bot.jobs": "edges",
     "bot.runtime": "edges",
     "bot.slack": "edges",
+    "bot.doctor": "edges",  # `batchbot doctor` asks git, the database and Slack directly
 }
 
 # Known violations in code being rewritten elsewhere, each with its reason. Shrink it: an

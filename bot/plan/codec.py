@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.plan import model as model_module
 from bot.plan.calendar import Calendar, calendar_data
+from bot.plan.edits import EditError
 from bot.plan.model import (
     Plan,
     PlanInvalid,
@@ -25,6 +26,7 @@ from bot.plan.model import (
     parse_plan,
     plan_from_trusted,
 )
+from bot.plan.values import value_problems
 
 BATCH_KEYS = (
     "id",
@@ -188,10 +190,18 @@ def _numbers(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps(plan: Plan, *, as_json: bool) -> str:
+    """The file's text. Every write goes through here, whatever edit made the plan, so this
+    refuses (EditError, before anything is written) a value the next reader would reject:
+    a control character, a number beyond 64 bits (bot/plan/values.py)."""
+    data = to_data(plan)
+    problems = value_problems(data)
+    if problems:
+        where, message = problems[0]
+        raise EditError(f"{where} {message}; nothing was saved")
     if as_json:
         import json
 
         return json.dumps(to_data(plan, legacy=True), indent=2, ensure_ascii=False) + "\n"
     import tomli_w
 
-    return tomli_w.dumps(to_data(plan))
+    return tomli_w.dumps(data)

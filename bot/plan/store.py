@@ -20,6 +20,7 @@ from bot.plan import codec
 from bot.plan.edits import Change, EditError
 from bot.plan.gitrepo import GitError, GitRepo
 from bot.plan.model import Batch, Metrics, Plan, PlanInvalid, field_names
+from bot.plan.values import printable
 
 if TYPE_CHECKING:
     import logging
@@ -46,6 +47,15 @@ class Actor:
     name: str
     email: str | None = None
     slack_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Names come from Slack or the OS, not from the plan's rules: never refuse them, but no
+        # control character may reach git (NUL is refused there), a commit message or a
+        # terminal (issue 12, found by tests/faults/test_http_fuzz.py).
+        for attr in ("name", "email", "slack_id"):
+            value = getattr(self, attr)
+            if isinstance(value, str):
+                object.__setattr__(self, attr, printable(value))
 
     @staticmethod
     def parse(text: str) -> Actor:

@@ -15,22 +15,34 @@ hand-edited file (`model.py`) enforce, so the two can never disagree:
 from __future__ import annotations
 
 import math
-import unicodedata
+import re
 from collections.abc import Iterator
 from typing import Any
 
 MAX_INT = 2**63 - 1
 MAX_FLOAT = float(2**53)
 MULTILINE_FIELDS = frozenset({"notes", "mitigation"})
-_PROSE_WHITESPACE = frozenset("\n\t")
+
+
+# Unicode category Cc is exactly these ranges (a regex, not a per-character lookup).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # \t and \n allowed
 
 
 def control_character(text: str, *, multiline: bool = False) -> str | None:
     """The first control character in `text` as `U+001E`, or None when there is none."""
-    for ch in text:
-        if unicodedata.category(ch) == "Cc" and not (multiline and ch in _PROSE_WHITESPACE):
-            return f"U+{ord(ch):04X}"
-    return None
+    found = (_CONTROL_IN_PROSE if multiline else _CONTROL).search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def printable(text: str) -> str:
+    """`text` with each control character turned into a space (runs of spaces kept as one).
+
+    For names that arrive from elsewhere (a Slack user name, an OS account) and must not be
+    refused: they reach git (which refuses NUL), commit messages and terminals."""
+    if control_character(text) is None:
+        return text
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def control_message(field: str, code: str) -> str:
@@ -56,15 +68,45 @@ def number_problem(value: Any) -> str | None:
     return None
 
 
-def value_problems(data: Any, where: str = "") -> Iterator[tuple[str, str]]:
-    """(where, message) for every control character and unkeepable number in raw plan data."""
+def value_problems(data: Any) -> list[tuple[str, str]]:
+    """(where, message) for every control character and unkeepable number in raw plan data.
+
+    A plain scan first (a plan is almost always clean); places are named only on a hit."""
+    return list(_problems(data, "")) if _suspicious(data) else []
+
+
+def _suspicious(data: Any) -> bool:
+    search = _CONTROL.search
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if search(item):
+                return True
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is int:
+            if not -MAX_INT <= item <= MAX_INT:
+                return True
+        elif kind is float:
+            if not -MAX_FLOAT <= item <= MAX_FLOAT:  # also true for nan
+                return True
+        elif number_problem(item) or (isinstance(item, str) and search(item)):
+            return True  # subclasses (bool is harmless): the careful path
+    return False
+
+
+def _problems(data: Any, where: str) -> Iterator[tuple[str, str]]:
     if isinstance(data, dict):
         for key, value in data.items():
             label = _label(data, where, str(key))
-            yield from value_problems(value, label)
+            yield from _problems(value, label)
     elif isinstance(data, list | tuple):
         for i, value in enumerate(data):
-            yield from value_problems(value, f"{where}[{i}]")
+            yield from _problems(value, f"{where}[{i}]")
     elif isinstance(data, str):
         field = where.rsplit(".", 1)[-1]
         code = control_character(data, multiline=field in MULTILINE_FIELDS)

@@ -65,6 +65,17 @@ JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
 # Methods that take an app-level token (xapp-...) instead of the bot token; Slack reads it
 # only from the Authorization header for these.
 APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
+# The bot scopes manifest.yml asks for: what an installed batchbot's token carries.
+MANIFEST_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "files:write",
+)
 
 
 @dataclass(frozen=True)
@@ -338,6 +349,7 @@ class FakeSlack:
         app_id: str = "A0APP",
         channels: dict[str, list[str]] | None = None,
         app_token: str | None = None,
+        scopes: tuple[str, ...] | None = None,
     ) -> None:
         """``channels`` maps channel id → member user ids for ``conversations.members``;
         when omitted every channel is treated as containing all ``users`` plus the bot.
@@ -347,6 +359,9 @@ class FakeSlack:
         ``tests.fakeslack.socket_mode.FakeSocketMode``)."""
         self.token = token
         self.app_token = app_token
+        # The bot token's OAuth scopes, sent as Slack does in `x-oauth-scopes` on every
+        # call made with it (batchbot doctor compares them with manifest.yml).
+        self.scopes: tuple[str, ...] = scopes if scopes is not None else MANIFEST_SCOPES
         # Hook for the Socket Mode server: returns a fresh one-time ws:// URL per call.
         self.socket_url: Callable[[], str] | None = None
         self.team_id = team_id
@@ -597,10 +612,13 @@ class FakeSlack:
                 return failure
             if method == "chat.postMessage" and self._rate_limited(str(args.get("channel", ""))):
                 return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+            scopes = (
+                {} if method in APP_LEVEL_METHODS else {"x-oauth-scopes": ",".join(self.scopes)}
+            )
             try:
-                return 200, {}, handler(args)
+                return 200, scopes, handler(args)
             except SlackError as err:
-                return err.status, {}, err.body()
+                return err.status, scopes, err.body()
 
     def _app_token_refusal(self, bearer: str | None, args: JsonDict) -> str | None:
         """Why Slack would refuse an app-level call, or None when the token is accepted.

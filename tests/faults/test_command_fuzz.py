@@ -90,6 +90,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
+    database=None,  # nothing written into the checkout; derandomized runs repeat anyway
 )
 
 

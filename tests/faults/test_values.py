@@ -244,3 +244,31 @@ def test_update_form_marking_done_at_a_typed_50_is_refused_on_the_field(
     assert answer["ack"]["response_action"] == "errors"
     assert "done means 100" in answer["ack"]["errors"]["progress"]
     assert slack_edge.commits() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "goal add Sec\x1eurity review",
+        "blocker add batch-1 waiting\x07 on infra",
+        "blocker add batch-1 waiting resolution=ask\x1bops",
+        "risk add Ri\x1fsk probability=low impact=low mitigation=watch",
+        "risk add Risk probability=low impact=low mitigation=watch\x00it",
+        "holiday add 2026-12-24 Christmas\x1e Eve",
+        "timeoff from 2026-12-01 until 2026-12-02 note\x1b",
+    ],
+)
+def test_every_command_that_writes_refuses_control_characters(plan_file: Path, text: str) -> None:
+    """Every edit, not only `update`: no command may save a value that makes the plan invalid
+    for the next reader (refused, nothing written; or written without the character)."""
+    from bot.plan.values import value_problems
+
+    repo = plan_file.parent.parent
+    before, count = plan_file.read_bytes(), commits(repo)
+    ctx = Context(
+        store=PlanStore(plan_file), clock=lambda: dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    )
+    reply = handle(Command.from_text(Actor("Ana", slack_id="U0ANA"), text, "slack"), ctx)
+    if not reply.ok:
+        assert plan_file.read_bytes() == before and commits(repo) == count, text
+    assert value_problems(tomllib.loads(plan_file.read_text())) == [], text

@@ -1,0 +1,254 @@
+"""`batchbot doctor`: one line per check, what to do when one fails, exit 1 on any failure.
+
+Run as a new process (as an operator would) against real git repositories, a real SQLite
+file, a bare repository on disk as the remote, and the fake Slack Web API on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, git, init_repo, run_cli
+from tests.fakeslack import FakeSlack
+
+TOKEN = "xoxb-doctor-token"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(token=TOKEN, team_id="T0TEAM") as f:
+        yield f
+
+
+def make_db(path: Path) -> str:
+    """A database as `batchbot serve` leaves it: created and migrated by the real code."""
+    from bot.db import Database
+
+    url = f"sqlite:///{path}"
+    Database(url).close()
+    return url
+
+
+def doctor(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack | None, **env: str
+) -> tuple[int, list[str]]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "BATCHBOT_", "DATABASE_URL", "EXECUTION_PLAN_PATH"))
+    }
+    base.update(
+        {
+            "EXECUTION_PLAN_PATH": str(plan_file),
+            "DATABASE_URL": env.pop("DATABASE_URL", None) or make_db(tmp_path / "bot.db"),
+            "HOME": str(tmp_path),
+        }
+    )
+    if fake is not None:
+        base |= {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake.url, "SLACK_SIGNING_SECRET": "s"}
+    base.update(env)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "doctor"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=base,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, (result.stdout + result.stderr).splitlines()
+
+
+def line(lines: list[str], name: str) -> str:
+    found = [x for x in lines if f" {name}:" in x]
+    assert found, (name, lines)
+    return found[0]
+
+
+def test_a_healthy_setup_passes_every_check(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    code, lines = doctor(plan_file, tmp_path, fake)
+    assert code == 0, lines
+    for name in ("settings", "git", "plan", "repository", "database", "slack", "slack scopes"):
+        assert line(lines, name).startswith("ok"), lines
+    assert "T0TEAM" in line(lines, "slack")
+    assert not any(x.startswith("FAIL") for x in lines)
+
+
+def test_a_missing_scope_fails_and_says_to_reinstall(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    fake.scopes = tuple(s for s in fake.scopes if s != "files:write")
+    code, lines = doctor(plan_file, tmp_path, fake)
+    assert code == 1
+    scopes = line(lines, "slack scopes")
+    assert scopes.startswith("FAIL") and "files:write" in scopes and "reinstall" in scopes
+
+
+def test_a_refused_token_fails(plan_file: Path, tmp_path: Path, fake: FakeSlack) -> None:
+    code, lines = doctor(plan_file, tmp_path, fake, SLACK_BOT_TOKEN="xoxb-wrong")
+    assert code == 1
+    assert line(lines, "slack").startswith("FAIL") and "invalid_auth" in line(lines, "slack")
+
+
+def test_unreachable_slack_api_fails(plan_file: Path, tmp_path: Path) -> None:
+    with FakeSlack(token=TOKEN) as gone:
+        url = gone.url
+    code, lines = doctor(plan_file, tmp_path, None, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=url)
+    assert code == 1 and line(lines, "slack").startswith("FAIL")
+    assert "SLACK_API_URL" in line(lines, "slack")
+
+
+def test_without_a_slack_token_the_slack_checks_are_skipped(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    code, lines = doctor(plan_file, tmp_path, None)
+    assert code == 0, lines
+    assert line(lines, "slack").startswith("skip")
+
+
+def test_invalid_settings_fail_with_every_problem(plan_file: Path, tmp_path: Path) -> None:
+    code, lines = doctor(
+        plan_file, tmp_path, None, BATCHBOT_TIMEZONE="Mars/Base", BATCHBOT_STANDUP_TIME="25:00"
+    )
+    assert code == 1
+    text = "\n".join(lines)
+    assert line(lines, "settings").startswith("FAIL")
+    assert "BATCHBOT_TIMEZONE" in text and "BATCHBOT_STANDUP_TIME" in text
+
+
+def test_git_missing_from_path_fails(plan_file: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    code, lines = doctor(plan_file, tmp_path, None, PATH=str(empty))
+    assert code == 1
+    assert line(lines, "git").startswith("FAIL") and "PATH" in line(lines, "git")
+
+
+def test_a_missing_git_identity_is_a_warning(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    git(repo, "config", "--unset", "user.email")
+    git(repo, "config", "--unset", "user.name")
+    code, lines = doctor(
+        plan_file, tmp_path, None, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1"
+    )
+    assert code == 0, lines
+    identity = line(lines, "git identity")
+    assert identity.startswith("warn") and "git config user.email" in identity
+
+
+def test_uncommitted_plan_edits_fail(plan_file: Path, tmp_path: Path) -> None:
+    plan_file.write_text(plan_file.read_text() + "\n# edited by hand\n")
+    code, lines = doctor(plan_file, tmp_path, None)
+    assert code == 1
+    repo_line = line(lines, "repository")
+    assert repo_line.startswith("FAIL") and "uncommitted" in repo_line and "git commit" in repo_line
+
+
+def test_a_detached_head_fails(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    git(repo, "checkout", "-q", "--detach")
+    code, lines = doctor(plan_file, tmp_path, None)
+    assert code == 1
+    assert "detached" in line(lines, "repository") and "git switch" in line(lines, "repository")
+
+
+def test_a_rebase_in_progress_fails(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    git(repo, "checkout", "-qb", "side")
+    (repo / "other.txt").write_text("side\n")
+    git(repo, "add", "other.txt")
+    git(repo, "commit", "-qm", "side")
+    git(repo, "checkout", "-q", "main")
+    (repo / "other.txt").write_text("main\n")
+    git(repo, "add", "other.txt")
+    git(repo, "commit", "-qm", "main")
+    git(repo, "checkout", "-q", "side")
+    subprocess.run(["git", "rebase", "main"], cwd=repo, capture_output=True, check=False)
+    code, lines = doctor(plan_file, tmp_path, None)
+    assert code == 1
+    repo_line = line(lines, "repository")
+    assert "rebase" in repo_line and "--abort" in repo_line
+
+
+def test_an_invalid_plan_fails(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    plan_file.write_text("garbage = [\n")
+    git(repo, "commit", "-qam", "broken")
+    code, lines = doctor(plan_file, tmp_path, None)
+    assert code == 1 and line(lines, "plan").startswith("FAIL")
+
+
+def test_push_to_an_unreachable_remote_fails(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    git(repo, "remote", "add", "origin", str(tmp_path / "nowhere.git"))
+    code, lines = doctor(plan_file, tmp_path, None, BATCHBOT_GIT_PUSH="true")
+    assert code == 1
+    remote = line(lines, "remote")
+    assert remote.startswith("FAIL") and "origin" in remote
+
+
+def test_push_to_a_reachable_remote_passes(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    bare = tmp_path / "team.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "push", "-q", "origin", "main")
+    code, lines = doctor(plan_file, tmp_path, None, BATCHBOT_GIT_PUSH="true")
+    assert code == 0, lines
+    assert line(lines, "remote").startswith("ok")
+
+
+def test_a_locked_database_fails(plan_file: Path, tmp_path: Path) -> None:
+    url = make_db(tmp_path / "locked.db")
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, lines = doctor(plan_file, tmp_path, None, DATABASE_URL=url)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 1
+    db = line(lines, "database")
+    assert db.startswith("FAIL") and "locked" in db
+
+
+def test_a_database_without_the_schema_fails(plan_file: Path, tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "empty.db").close()
+    code, lines = doctor(
+        plan_file, tmp_path, None, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}"
+    )
+    assert code == 1
+    assert "schema" in line(lines, "database")
+
+
+def test_a_database_not_created_yet_is_a_warning_and_is_not_created(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "later.db"
+    code, lines = doctor(plan_file, tmp_path, None, DATABASE_URL=f"sqlite:///{db}")
+    assert code == 0, lines
+    assert line(lines, "database").startswith("warn")
+    assert not db.exists()
+
+
+def test_doctor_is_listed_in_the_help() -> None:
+    result = run_cli("--help", cwd=ROOT)
+    assert "doctor" in result.stdout
+
+
+def test_doctor_without_a_plan_repo_still_reports(tmp_path: Path) -> None:
+    plan = init_repo(tmp_path / "r") / "plan.toml"
+    shutil.copy(ROOT / "plan" / "execution-plan.toml", plan)
+    code, lines = doctor(plan, tmp_path, None)
+    assert code == 1  # the plan is not committed yet
+    assert "not committed" in line(lines, "repository")
