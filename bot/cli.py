@@ -178,7 +178,16 @@ def _verb_parser(verb: str) -> _Parser:
         parser.add_argument(
             "--out", metavar="FILE.png", default="burnup.png", help="where to write the PNG"
         )
+    for option, meta, help_text in _verb_options(verb):
+        parser.add_argument(option, metavar=meta, help=help_text)
     return parser
+
+
+def _verb_options(verb: str) -> tuple[tuple[str, str, str], ...]:
+    """`--name` options a command module declares for its word (`OPTIONS`), e.g. `--at`."""
+    from bot.commands import OPTIONS
+
+    return OPTIONS.get(verb, ())
 
 
 def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -187,12 +196,17 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.render.markdown import render
 
     words = tuple(getattr(ns, "words", ()))
+    for option, _meta, _help in _verb_options(verb):  # back into the words, as Slack types them
+        value = getattr(ns, option.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            words += (option, value)
     store = _store(ns, env)
     # A bare word only reads; a word with arguments may commit, so it carries who you are
     # (reading the git identity costs two git processes the dashboard does not pay).
     actor = _actor(ns, store) if words or ns.author else Actor("local")
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
-    if verb in NEEDS_SERVICES:
+    phrase = f"{verb} {words[0].lower()}" if words else verb
+    if verb in NEEDS_SERVICES or phrase in NEEDS_SERVICES:
         ctx, cleanup = _service_context(ns, env)
     else:
         ctx = _bare_context(store, env)

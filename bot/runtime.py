@@ -54,6 +54,7 @@ def build_runtime(
     import socket
 
     from bot.db import Database
+    from bot.github.service import from_settings
     from bot.standup.service import build_standups
 
     clock = clock or system_clock
@@ -77,6 +78,7 @@ def build_runtime(
         workdays=settings.workday_numbers,
         name_of=standups.display_name,
         expected_on=standups.expected,
+        github=from_settings(settings, lambda: database, owner),
     )
     return Runtime(
         settings=settings,

@@ -116,6 +116,49 @@ class Settings(BaseSettings):
         default="text", validation_alias="BATCHBOT_LOG_FORMAT"
     )
 
+    # GitHub (issue 10): metrics collection and the weekly report issue; see bot/github/.
+    github_token: SecretStr | None = Field(default=None, validation_alias="BATCHBOT_GITHUB_TOKEN")
+    github_app_id: str | None = Field(default=None, validation_alias="BATCHBOT_GITHUB_APP_ID")
+    github_private_key: SecretStr | None = Field(
+        default=None, validation_alias="BATCHBOT_GITHUB_PRIVATE_KEY"
+    )
+    github_repo: str | None = Field(default=None, validation_alias="BATCHBOT_GITHUB_REPO")
+    github_api_url: str = Field(
+        default="https://api.github.com", validation_alias="BATCHBOT_GITHUB_API_URL"
+    )
+    github_ci_workflow: str | None = Field(
+        default=None, validation_alias="BATCHBOT_GITHUB_CI_WORKFLOW"
+    )
+    github_deploy_workflow: str | None = Field(
+        default=None, validation_alias="BATCHBOT_GITHUB_DEPLOY_WORKFLOW"
+    )
+    github_incident_label: str = Field(
+        default="incident", min_length=1, validation_alias="BATCHBOT_GITHUB_INCIDENT_LABEL"
+    )
+    github_report_labels: CsvList = Field(
+        default=("weekly-report",), validation_alias="BATCHBOT_GITHUB_REPORT_LABELS"
+    )
+    github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
+
+    @field_validator("github_repo")
+    @classmethod
+    def _github_repo(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value.strip()):
+            raise ValueError(f"{value!r} is not owner/name (like acme/shop)")
+        return value.strip() if value else None
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("must be an http(s) URL (like https://api.github.com)")
+        return value.rstrip("/")
+
+    @field_validator("github_report_labels", mode="before")
+    @classmethod
+    def _labels(cls, value: Any) -> tuple[str, ...]:
+        return _csv(value)
+
     @field_validator("editors", "admins", "team", "workdays", "holidays", "lead", mode="before")
     @classmethod
     def _split(cls, value: Any) -> tuple[str, ...]:

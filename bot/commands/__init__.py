@@ -15,6 +15,7 @@ from bot.commands import calendar as _calendar
 from bot.commands import chart as _chart
 from bot.commands import goals as _goals
 from bot.commands import plan as _plan
+from bot.commands import report as _report
 from bot.commands import risks as _risks
 from bot.commands import standup as _standup
 from bot.commands.base import (
@@ -38,7 +39,7 @@ from bot.replies import Reply, TextView, error
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _calendar, _goals, _blockers, _risks, _chart)
+_MODULES = (_plan, _standup, _calendar, _goals, _blockers, _risks, _chart, _report)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:
@@ -54,6 +55,13 @@ SUBCOMMANDS = ("help", *VERBS)
 NEEDS_SERVICES: frozenset[str] = frozenset(
     word for m in _MODULES for word in getattr(m, "NEEDS_SERVICES", ())
 )
+
+
+# `--name` options of a word, for edges that parse options themselves (the CLI's argparse):
+# word → ((option, metavar, help), …). In Slack and the shell they are just words.
+OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {}
+for _module in _MODULES:
+    OPTIONS.update(getattr(_module, "OPTIONS", {}))
 
 
 def help_reply(prefix: str = "") -> Reply:
@@ -104,6 +112,7 @@ def usage_for(verb: str) -> str:
 
 __all__ = [
     "NEEDS_SERVICES",
+    "OPTIONS",
     "SUBCOMMANDS",
     "USAGE",
     "VERBS",

@@ -7,13 +7,16 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore, Saved
 from bot.replies import Reply, error
 from bot.slackids import user_id_in
+
+if TYPE_CHECKING:
+    from bot.report.publish import GitHubService
 
 Origin = Literal["cli", "shell", "slack"]
 
@@ -86,6 +89,7 @@ class Context:
     # Whether a person owed a standup that day (workday, no holiday, no time off): the
     # weekly report counts participation over those days only.
     expected_on: Callable[[str, dt.date], bool] | None = None
+    github: GitHubService | None = None  # metrics collect, report publish (bot/github/)
 
 
 def owner_id(owner: str) -> str | None:

@@ -110,14 +110,24 @@ def apply_batch_update(
 
 
 def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    if args and args[0].lower() == "collect":
+        from bot.commands.report import metrics_collect
+
+        return metrics_collect(cmd, ctx, args[1:])
     if not args:
         plan = ctx.store.load()
         from bot.report.metrics import metric_lines
 
         lines = tuple(
             f"{m.label}: {m.value}"
-            + (f" (target {m.target}) {'✅' if m.ok else '⚠️'}" if m.target else "")
+            + (f" (target {m.target})" if m.target else "")
+            + ("" if m.ok is None else (" ✅" if m.ok else " ⚠️"))
             for m in metric_lines(plan.metrics, plan.targets, None)
+        )
+        zone = ctx.clock().tzinfo
+        lines += tuple(
+            f"{name}: from {m.source}, {m.at.astimezone(zone):%a %d %b %H:%M}"
+            for name, m in plan.measured.items()
         )
         return Reply(TextView("Metrics this week", lines))
     if not may_edit(ctx, cmd.actor, None):

@@ -148,6 +148,12 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
                 legacy_data[key] = [_iso(record_data(r)) for r in getattr(plan, key)]
         if plan.calendar != Calendar():
             legacy_data["calendar"] = calendar_data(plan.calendar, iso=True)
+        if plan.people:
+            legacy_data["people"] = dict(plan.people)
+        if plan.measured:
+            legacy_data["measured"] = {
+                k: {"source": m.source, "at": m.at.isoformat()} for k, m in plan.measured.items()
+            }
         return legacy_data
     data: dict[str, Any] = {}
     program = as_dict(plan.program, drop_none=True)
@@ -161,6 +167,10 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             data[key] = [record_data(r) for r in getattr(plan, key)]
     if plan.calendar != Calendar():  # written only once used, so older plans stay byte-equal
         data["calendar"] = calendar_data(plan.calendar)
+    if plan.people:  # only when used, so existing plan files keep their exact bytes
+        data["people"] = dict(plan.people)
+    if plan.measured:
+        data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
     return data
 
 

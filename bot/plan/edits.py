@@ -304,4 +304,6 @@ def update_metrics(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list
     if not changes:
         return plan, []
     metrics = replace(plan.metrics, **{c.field: c.new for c in changes})
-    return replace(plan, metrics=metrics), changes
+    # A typed value has no source: it is no longer what `metrics collect` measured.
+    measured = {k: v for k, v in plan.measured.items() if k not in values}
+    return replace(plan, metrics=metrics, measured=measured), changes

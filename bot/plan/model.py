@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic needs them
@@ -86,15 +86,32 @@ class Batch:
 class Metrics:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    prsMerged: Count = 0
-    ciPassRate: Percent = 0
-    coverage: Percent = 0
-    productionIncidents: Count = 0
-    deploymentMinutes: Minutes = 0
-    # Monitoring figures the team may also track; None means "not measured yet".
+    # None means "not measured": shown as such, never as 0 and never as a win.
+    prsMerged: Count | None = None
+    ciPassRate: Percent | None = None
+    coverage: Percent | None = None
+    productionIncidents: Count | None = None
+    deploymentMinutes: Minutes | None = None
     ciFlakeRate: Percent | None = None
     workflowMinutes: Minutes | None = None
     openCriticalVulns: Count | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Where a metric's value came from and when (`[measured.prsMerged]` in the plan).
+
+    Written by `metrics collect`; a metric without one was typed by a person.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    source: Annotated[str, MinLen(1), MaxLen(500)]
+    at: dt.datetime
+
+
+SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,10 @@ class Plan:
     goals: tuple[Goal, ...] = ()
     blockers: tuple[Blocker, ...] = ()
     calendar: Calendar = Calendar()  # noqa: RUF009 (frozen: one shared empty value is safe)
+    #: Slack user id → GitHub login (`[people]`), for @-mentions in the GitHub report issue.
+    people: dict[str, str] = field(default_factory=dict, hash=False)
+    #: metric name → where its current value came from (`[measured.NAME]`).
+    measured: dict[str, Measurement] = field(default_factory=dict, hash=False)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -252,7 +273,18 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise PlanInvalid([Problem("", "the plan must be a table/object")], source)
-    known = ("program", "batches", "metrics", "targets", "risks", "goals", "blockers", "calendar")
+    known = (
+        "program",
+        "batches",
+        "metrics",
+        "targets",
+        "risks",
+        "goals",
+        "blockers",
+        "calendar",
+        "people",
+        "measured",
+    )
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"is not a known section; use {', '.join(known)}"))
@@ -299,6 +331,20 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     tracked: list[Blocker] = _collect_list(Blocker, data, "blockers", "tracked blockers", problems)
     ids = {link.id for link in links}
     problems.extend(Problem(w, m) for w, m in check_registers(goals, tracked, ids))
+    people = _people(data.get("people", {}), problems)
+    measured: dict[str, Measurement] = {}
+    raw_measured = data.get("measured", {})
+    if not isinstance(raw_measured, dict):
+        problems.append(Problem("measured", "must be a table of metric name → source"))
+        raw_measured = {}
+    for name, raw in raw_measured.items():
+        if name not in field_names(Metrics):
+            hint = did_you_mean(str(name), field_names(Metrics))
+            problems.append(Problem(f"measured.{name}", f"is not a metric{hint}"))
+            continue
+        found = _collect(Measurement, raw, f"measured.{name}", problems)
+        if found is not None:
+            measured[name] = found
     problems.extend(check_batches(links))
     reported = {p.where for p in problems}  # pydantic may have named the same value already
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
@@ -318,6 +364,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         goals=tuple(goals),
         blockers=tuple(tracked),
         calendar=calendar,
+        people=people,
+        measured=measured,
     )
 
 
@@ -344,6 +392,22 @@ def _dates(record: dict[str, Any], *names: str) -> dict[str, Any]:
     }
 
 
+def _people(raw: Any, problems: list[Problem]) -> dict[str, str]:
+    """`[people]`: `U012ABCDEF = "octocat"` — a Slack user id and that person's GitHub login."""
+    if not isinstance(raw, dict):
+        problems.append(Problem("people", "must be a table of Slack user id = GitHub login"))
+        return {}
+    people: dict[str, str] = {}
+    for key, login in raw.items():
+        if not SLACK_ID.match(str(key)):
+            problems.append(Problem(f"people.{key}", "is not a Slack user id (like U012ABCDEF)"))
+        elif not isinstance(login, str) or not GITHUB_LOGIN.match(login.removeprefix("@")):
+            problems.append(Problem(f"people.{key}", f"{login!r} is not a GitHub login"))
+        else:
+            people[str(key)] = login.removeprefix("@")
+    return people
+
+
 def plan_from_trusted(data: dict[str, Any]) -> Plan:
     """Build a Plan from data already validated once (same bytes), without pydantic.
 
@@ -367,6 +431,14 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
             Blocker(**_dates(b, "raised", "resolvedOn")) for b in data.get("blockers", [])
         ),
         calendar=calendar_from_trusted(data.get("calendar", {})),
+        people=dict(data.get("people", {})),
+        measured={
+            name: Measurement(
+                m["source"],
+                dt.datetime.fromisoformat(m["at"]) if isinstance(m["at"], str) else m["at"],
+            )
+            for name, m in data.get("measured", {}).items()
+        },
     )
 
 

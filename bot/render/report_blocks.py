@@ -94,3 +94,122 @@ def fallback_text(report: WeeklyReport, *, draft: bool = True) -> str:
     """The notification / screen-reader text that goes with the blocks."""
     head = "DRAFT: " if draft else ""
     return esc(f"{head}{title(report)} — {overall_text(report)} (full markdown attached)")
+
+
+# --------------------------------------------------------------------------- GitHub issue
+
+ACTIONS_BLOCK = "report_actions"
+LINK_BLOCK = "report_issue"
+MAX_INPUT = 3000  # a plain_text_input holds at most 3,000 characters
+EDIT_PARTS = 10
+
+
+def publish_buttons(week: str) -> Block:
+    """**Publish to GitHub** and **Edit** under the Friday draft; the value is the ISO week."""
+    return {
+        "type": "actions",
+        "block_id": ACTIONS_BLOCK,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "report_publish",
+                "text": {"type": "plain_text", "text": "Publish to GitHub"},
+                "style": "primary",
+                "value": week,
+            },
+            {
+                "type": "button",
+                "action_id": "report_edit",
+                "text": {"type": "plain_text", "text": "Edit"},
+                "value": week,
+            },
+        ],
+    }
+
+
+def with_issue_link(blocks: list[Block], url: str, number: int) -> list[Block]:
+    """The posted draft with its buttons replaced by a link to the published issue."""
+    kept = [b for b in blocks if b.get("block_id") not in (ACTIONS_BLOCK, LINK_BLOCK)]
+    link = {
+        "type": "context",
+        "block_id": LINK_BLOCK,
+        "elements": [_mrkdwn(f"📌 Published to GitHub: <{url}|issue #{number}>")],
+    }
+    return [*kept, link][:MAX_BLOCKS]
+
+
+def split_markdown(text: str, limit: int = MAX_INPUT) -> list[str]:
+    """Cut the markdown at line ends into pieces that each fit one text input.
+
+    Pieces are joined back with a newline (`edited_markdown`): Slack trims an input's
+    trailing newline, so no piece relies on keeping one.
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.rstrip("\n").split("\n"):
+        while len(line) > limit:  # one enormous line: cut it hard
+            if current:
+                parts.append("\n".join(current))
+                current, size = [], 0
+            parts.append(line[:limit])
+            line = line[limit:]
+        extra = len(line) + (1 if current else 0)
+        if current and size + extra > limit:
+            parts.append("\n".join(current))
+            current, size, extra = [], 0, len(line)
+        current.append(line)
+        size += extra
+    if current or not parts:
+        parts.append("\n".join(current))
+    return parts
+
+
+def report_edit_modal(week: str, markdown: str, meta: str) -> dict[str, Any]:
+    """A modal holding the report markdown (in several boxes when it is long)."""
+    parts = split_markdown(markdown)[:EDIT_PARTS]
+    blocks: list[Block] = [
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(f"Saved to `plan/reports/{week}.md`; *Publish to GitHub* uses this text.")
+            ],
+        }
+    ]
+    for n, part in enumerate(parts, start=1):
+        label = "Report (markdown)" if len(parts) == 1 else f"Report, part {n} of {len(parts)}"
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"report_part_{n}",
+                "label": {"type": "plain_text", "text": label},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": MAX_INPUT,
+                    "initial_value": part,
+                },
+                "optional": n > 1,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": "report_edit",
+        "private_metadata": meta,
+        "title": {"type": "plain_text", "text": f"Edit report {week}"[:24]},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def edited_markdown(state: dict[str, Any]) -> str:
+    """The parts of a submitted edit modal, joined back into one markdown text."""
+    parts = []
+    for n in range(1, EDIT_PARTS + 1):
+        element = (state.get(f"report_part_{n}") or {}).get("text")
+        if element is None:
+            continue
+        parts.append((element.get("value") or "").rstrip("\n"))
+    return "\n".join(p for p in parts if p) + "\n"

@@ -64,7 +64,8 @@ def sections(report: WeeklyReport) -> list[Section]:
         Section("⚠️ Blockers", _texts(r.blockers), "No blockers."),
         Section(
             "📊 Metrics This Week",
-            tuple(metric_text(m) for m in r.metrics),
+            tuple(metric_text(m) for m in r.metrics)
+            + tuple(f"⚠️ {note}" for note in r.metric_notes),  # what GitHub could not give
             "No metrics recorded.",
         ),
         Section(

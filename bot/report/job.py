@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -33,10 +33,18 @@ from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
 from bot.render.escape import esc
-from bot.render.report_blocks import fallback_text, report_blocks
+from bot.render.report_blocks import (
+    MAX_BLOCKS,
+    fallback_text,
+    publish_buttons,
+    report_blocks,
+    with_issue_link,
+)
 from bot.render.report_markdown import to_markdown
 from bot.render.report_text import title
 from bot.report.burnup import BurnUp, burnup
+from bot.report.measurements import record, week_window
+from bot.report.publish import GitHubService, GitHubUnavailable, issue_body, issue_title
 from bot.report.timing import FRIDAY, aware, local_at, when_text
 from bot.report.weekly import WeeklyReport, collect_week, report_for
 
@@ -106,7 +114,9 @@ class Draft:
     chart: BurnUp | None = None
 
 
-def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
+def build_draft(
+    rt: JobRuntime, fire: dt.datetime, at: dt.datetime, notes: Sequence[str] = ()
+) -> Draft:
     """The report for the week holding the fire date, as the plan stood at `at`.
 
     Same builder as `/batch weekly` and `batchbot weekly`; the week is chosen by the fire
@@ -130,6 +140,7 @@ def build_draft(rt: JobRuntime, fire: dt.datetime, at: dt.datetime) -> Draft:
         name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
         expected_on=getattr(getattr(rt, "ctx", None), "expected_on", None),
     )
+    report.metric_notes = list(notes)
     chart = burnup(data.plan, data.progress, min(now.date(), data.week.end))
     return Draft(report, to_markdown(report), data.week.label, chart)
 
@@ -186,8 +197,10 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         return JobResult(JOB, msg, skipped=1)
 
     label = _week_label(rt, fire)
+    github = _github(rt)
+    metric_notes = _collect_metrics(rt, github, fire, at) if github is not None else []
     try:
-        draft = build_draft(rt, fire, at)
+        draft = build_draft(rt, fire, at, metric_notes)
         label = draft.label
         path = archive_path(fire)
         blocks = report_blocks(
@@ -195,6 +208,8 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
             draft=True,
             footer=f"batchbot · archived as `{path}` · for the Friday {esc(fire_text)} report",
         )
+        if github is not None:
+            blocks = [*blocks[: MAX_BLOCKS - 1], publish_buttons(iso_week_name(fire))]
         posted = rt.messenger.post(channel, fallback_text(draft.report), blocks=blocks)
     except Exception as exc:
         return _failed(rt, key, fire, grace, label, channel, exc)
@@ -232,6 +247,17 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         notes.append(f"archived {path}" + (f" @ {sha[:10]}" if sha else " (unchanged)"))
     except Exception as exc:
         problems.append(f"the archive {path} could not be committed: {exc}")
+    problems += metric_notes
+    if github is not None and getattr(s, "github_autopublish", False):
+        try:
+            ref = _publish(rt, github, draft, fire)
+            notes.append(f"published {ref.url}")
+            linked = with_issue_link(blocks, ref.url, ref.number)
+            rt.messenger.update(posted.channel, posted.ts, fallback_text(draft.report), linked)
+        except GitHubUnavailable as exc:
+            problems.append(f"the report was not published to GitHub: {exc}")
+        except Exception as exc:  # the Slack update: the issue exists, say so
+            problems.append(f"the Slack post could not be linked to the issue: {exc}")
 
     detail = "; ".join(notes + problems)
     rt.db.finish(JOB, key, "done", detail)
@@ -248,6 +274,46 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     else:
         rt.log.info(msg)
     return JobResult(JOB, msg, sent=1)
+
+
+def _github(rt: JobRuntime) -> GitHubService | None:
+    return getattr(getattr(rt, "ctx", None), "github", None)
+
+
+def _collect_metrics(
+    rt: JobRuntime, github: GitHubService, fire: dt.datetime, at: dt.datetime
+) -> list[str]:
+    """Collect the fire week's metrics and commit them; return what could not be collected.
+
+    Never raises: GitHub being down, refusing the token or rate limiting costs the report
+    its numbers (it says which and why), never the post.
+    """
+    zone = rt.settings.zone
+    instant = at if week_window(at, zone).start == week_window(fire, zone).start else fire
+    try:
+        collection = github.collect(week_window(instant, zone), instant)
+    except Exception as exc:
+        rt.log.exception("metrics collection failed")
+        return [f"metrics not collected from GitHub: {type(exc).__name__}"]
+    notes = collection.problems()
+    if collection.measured:
+        try:
+            rt.store.change(BOT_ACTOR, lambda plan: record(plan, collection), via="job")
+        except Exception as exc:
+            notes.append(f"the collected metrics could not be saved to the plan: {exc}")
+    for note in notes:
+        rt.log.warning("weekly report: %s", note)
+    return notes
+
+
+def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datetime) -> Any:
+    """Autopublish: the draft just posted becomes the week's issue (once, see publish.py)."""
+    week = iso_week_name(fire)
+    body = issue_body(draft.markdown, rt.store.load(), week)
+    published = github.publish_week(week, issue_title(draft.label, week), body, rt.clock())
+    if published.ref is None:
+        raise GitHubUnavailable(published.message)
+    return published.ref
 
 
 def _already(rt: JobRuntime, key: str, fire: dt.datetime, zone: ZoneInfo) -> str:

@@ -94,6 +94,7 @@ class WeeklyReport:
     risks: list[Item] = field(default_factory=list)
     schedule: list[Item] = field(default_factory=list)
     standups_considered: bool = False
+    metric_notes: list[str] = field(default_factory=list)  # metrics GitHub could not give
     plan: Plan | None = None  # the plan the report was built from (timeline, chart)
 
 

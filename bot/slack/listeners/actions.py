@@ -1,4 +1,5 @@
-"""Buttons: "Write standup" in the daily DM opens the standup form."""
+"""Buttons: "Write standup" in the daily DM opens the standup form; "Publish to GitHub" and
+"Edit" under the Friday report draft publish it (bot/commands/report.py) or open its text."""
 
 from __future__ import annotations
 
@@ -30,7 +31,60 @@ def open_standup_form(edge: Edge, body: dict[str, Any]) -> None:
         log.error("views.open for the standup form failed: %s", exc)
 
 
+def _message(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(channel, ts, week) of the draft whose button was clicked."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+    week = (body.get("actions") or [{}])[0].get("value") or ""
+    return channel, ts, week
+
+
+def publish_report(edge: Edge, body: dict[str, Any]) -> None:
+    """Publish (once) and link the issue from the draft; the clicker gets the outcome."""
+    from bot.commands.report import publish_for
+    from bot.render.report_blocks import with_issue_link
+
+    user = body["user"]
+    channel, ts, week = _message(body)
+    actor = edge.actor(user["id"], user.get("name") or user.get("username"))
+    reply, ref = publish_for(edge.rt.ctx, actor, week)
+    if ref is not None and channel and ts:
+        message = body.get("message") or {}
+        blocks = with_issue_link(message.get("blocks") or [], ref.url, ref.number)
+        try:
+            edge.slack.update(channel, ts, message.get("text") or "Weekly report", blocks)
+        except Exception as exc:
+            log.error("chat.update with the issue link failed: %s", exc)
+    edge.respond(body.get("response_url"), reply)
+
+
+def open_report_editor(edge: Edge, body: dict[str, Any]) -> None:
+    from bot.commands.report import archived_report
+    from bot.render.report_blocks import report_edit_modal
+
+    channel, ts, week = _message(body)
+    markdown = archived_report(edge.rt.ctx, week) or ""
+    meta = json.dumps({"week": week, "channel": channel, "ts": ts})
+    try:
+        edge.slack.open_view(body["trigger_id"], report_edit_modal(week, markdown, meta))
+    except Exception as exc:
+        log.error("views.open for the report editor failed: %s", exc)
+
+
 def register(app: App, edge: Edge) -> None:
+    @app.action("report_publish")
+    def report_publish_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if not edge.work.submit(publish_report, edge, body):
+            log.error("queue full: the report was not published")
+
+    @app.action("report_edit")
+    def report_edit_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if not edge.work.submit(open_report_editor, edge, body):
+            log.error("queue full: the report editor was not opened")
+
     @app.action("standup_open")
     def standup_button(ack: Ack, body: dict[str, Any]) -> None:
         ack()

@@ -13,6 +13,7 @@ from bot.commands import apply_batch_update, may_edit
 from bot.plan.edits import BATCH_KEYS, EditError, parse_pairs, update_batch
 from bot.plan.model import PlanInvalid
 from bot.plan.store import PlanConflict
+from bot.render.escape import esc
 from bot.replies import error
 from bot.slack.edge import BUSY, Edge
 
@@ -125,7 +126,51 @@ def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> N
             log.error("could not confirm a standup in the DM: %s", exc)
 
 
+def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """The edited report markdown goes back to its archive file (what Publish uses)."""
+    from bot.render.report_blocks import edited_markdown
+
+    meta = json.loads(view.get("private_metadata") or "{}")
+    text = edited_markdown(view["state"]["values"])
+    if not text.strip():
+        ack(response_action="errors", errors={"report_part_1": "the report cannot be empty"})
+        return
+    user = body["user"]
+    actor = edge.actor(user["id"], user.get("name") or user.get("username"))
+    if not may_edit(edge.rt.ctx, actor, None):
+        ack(response_action="errors", errors={"report_part_1": "only editors may edit it"})
+        return
+    if not edge.work.submit(save_report_edit, edge, actor, meta, text):
+        ack(response_action="errors", errors={"report_part_1": BUSY[:150]})
+        return
+    ack()
+
+
+def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) -> None:
+    from bot.report.publish import check_week
+
+    week = check_week(str(meta.get("week") or ""))
+    path = f"plan/reports/{week}.md"
+    try:
+        sha = edge.store.commit_file(path, text, actor, f"Weekly report {week}: edited in Slack")
+        note = f"{actor.name} edited the report; saved to `{path}`" + (
+            f" @ {sha[:10]}" if sha else " (unchanged)"
+        )
+    except Exception as exc:
+        log.error("saving the edited report failed: %s", exc)
+        note = f"The edit by {actor.name} could not be saved: {type(exc).__name__}"
+    if meta.get("channel") and meta.get("ts"):
+        try:
+            edge.slack.post(meta["channel"], esc(note), None, meta["ts"])
+        except Exception as exc:
+            log.error("could not confirm the report edit: %s", exc)
+
+
 def register(app: App, edge: Edge) -> None:
+    @app.view("report_edit")
+    def report_edit_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        on_report_edit(edge, ack, body, view)
+
     @app.view("batch_update")
     def update_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         on_update(edge, ack, body, view)

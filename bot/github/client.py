@@ -1,0 +1,441 @@
+"""The GitHub adapter: fetches the week's runs, pull requests, issues and alerts, and files the
+weekly report issue. Every side effect towards GitHub lives here.
+
+Built on PyGithub 2.x (not hand-rolled HTTP): its PaginatedList follows GitHub's `Link`
+headers (including the Dependabot cursor links), and its `GithubRetry` retries 5xx and
+secondary rate limits and waits for a primary rate-limit reset — here capped, so a limit
+that resets in an hour becomes one clear line instead of a job asleep for an hour.
+
+Calls stay few by filtering on the server: `created=` ranges on workflow runs, `status=success`
+for deploys, the search API (`is:pr is:merged merged:a..b`, `is:issue label:x created:a..b`)
+and `severity=` on alerts; `per_page=100` everywhere. The numbers themselves come from the
+pure functions in `bot/report/measurements.py`, which re-check every record against the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from github import (
+    Auth,
+    BadCredentialsException,
+    Github,
+    GithubException,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
+from github.GithubException import RateLimitExceededExceedsMaxWait
+from github.GithubRetry import GithubRetry
+from github.Repository import Repository
+from urllib3.util.retry import Retry
+
+from bot.github import GitHubConfig
+from bot.report.measurements import (
+    Alert,
+    Collection,
+    Issue,
+    Measured,
+    NotCollected,
+    PullRequest,
+    Run,
+    Window,
+    ci_flake_rate,
+    ci_pass_rate,
+    median_minutes,
+    open_critical_vulns,
+    production_incidents,
+    prs_merged,
+)
+from bot.report.publish import IssueRef
+
+log = logging.getLogger("batchbot.github")
+
+SEARCH_CAP = 1000
+
+
+class _Retry(GithubRetry):
+    """GithubRetry that also refuses to sleep a `Retry-After` longer than `max_rate_limit_wait`.
+
+    urllib3 would otherwise honour any Retry-After (a secondary limit may say minutes); a
+    job holding a worker that long is worse than a clear "rate limited, try later".
+    """
+
+    def increment(  # type: ignore[override]  # GithubRetry returns Retry, urllib3 Self
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
+        if response is not None and self.max_rate_limit_wait is not None:
+            wait = str(response.headers.get("Retry-After") or "")
+            if wait.isdigit() and int(wait) > self.max_rate_limit_wait:
+                raise GithubException(
+                    response.status,
+                    {"message": f"secondary rate limit; GitHub asks to wait {wait} s"},
+                    dict(response.headers),
+                )
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def explain(exc: BaseException, config: GitHubConfig, what: str = "") -> str:
+    """One line for people: what went wrong and which setting to look at. Never the token."""
+    where = f" ({what})" if what else ""
+    if isinstance(exc, BadCredentialsException):
+        return f"GitHub refused the token (401 Bad credentials); check BATCHBOT_GITHUB_TOKEN{where}"
+    if isinstance(exc, RateLimitExceededExceedsMaxWait | RateLimitExceededException):
+        reset = (exc.headers or {}).get("x-ratelimit-reset") or (exc.headers or {}).get(
+            "X-RateLimit-Reset"
+        )
+        when = ""
+        if reset and str(reset).isdigit():
+            when = f", resets {dt.datetime.fromtimestamp(int(reset), dt.UTC):%H:%M} UTC"
+        return f"GitHub rate limit reached{when}; try again later{where}"
+    if isinstance(exc, UnknownObjectException):
+        return f"not found on GitHub (404){where}"
+    if isinstance(exc, GithubException):
+        message = ""
+        if isinstance(exc.data, dict):
+            message = str(exc.data.get("message") or "")
+        if "rate limit" in message.lower():
+            return f"GitHub rate limit reached ({message.rstrip('.')}); try again later{where}"
+        if exc.status >= 500:
+            return (
+                f"GitHub answered {exc.status} {message or 'Server Error'} after "
+                f"{config.retries} retries{where}"
+            )
+        if exc.status == 403:
+            return f"GitHub refused (403 {message}): the token lacks a permission{where}"
+        return f"GitHub answered {exc.status} {message}{where}".rstrip()
+    name = type(exc).__name__
+    text = str(exc).replace(config.token or "\0", "***") if config.token else str(exc)
+    text = re.sub(r"\s+", " ", text)[:200]
+    return f"could not reach GitHub at {config.api_url}: {name}: {text}{where}"
+
+
+class GitHubAdapter:
+    """Implements `MetricsSource` and `IssueTracker` (bot/report/publish.py) over PyGithub."""
+
+    def __init__(self, config: GitHubConfig, *, per_page: int = 100) -> None:
+        self.config = config
+        if config.token:
+            auth: Auth.Auth = Auth.Token(config.token)
+        elif config.app_id and config.private_key:
+            auth = self._app_auth(config)
+        else:
+            raise ValueError("set BATCHBOT_GITHUB_TOKEN (or BATCHBOT_GITHUB_APP_ID + _PRIVATE_KEY)")
+        retry = _Retry(
+            total=config.retries,
+            backoff_factor=config.backoff,
+            max_rate_limit_wait=config.max_wait,
+            secondary_rate_wait=min(60.0, config.max_wait),
+            raise_on_status=False,  # the last 5xx comes back as a GithubException, not a trace
+        )
+        self.gh = Github(
+            auth=auth,
+            base_url=config.api_url.rstrip("/"),
+            per_page=per_page,
+            retry=retry,
+            timeout=config.timeout,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            user_agent="batchbot",
+            lazy=True,  # objects fetch only when read: a re-run's attempt is one call, not two
+        )
+        self._repo: Repository | None = None
+
+    @staticmethod
+    def _app_auth(config: GitHubConfig) -> Auth.Auth:
+        """A GitHub App: find the repository's installation, then act as that installation."""
+        from github import GithubIntegration
+
+        app = Auth.AppAuth(int(config.app_id or 0), config.private_key or "")
+        owner, name = config.repo.split("/", 1)
+        integration = GithubIntegration(auth=app, base_url=config.api_url.rstrip("/"))
+        installation = integration.get_repo_installation(owner, name)
+        return app.get_installation_auth(installation.id)
+
+    def close(self) -> None:
+        self.gh.close()
+
+    def repo(self) -> Repository:
+        if self._repo is None:
+            repo = self.gh.get_repo(self.config.repo)  # lazy: children stay lazy too
+            _ = repo.default_branch  # one GET now, so a bad token or repo fails here
+            self._repo = repo
+        return self._repo
+
+    # ------------------------------------------------------------------ metrics
+    def collect(self, window: Window, at: dt.datetime) -> Collection:
+        """Every metric it can; each failure names its metrics and the reason, in one line."""
+        cfg = self.config
+        try:
+            repo = self.repo()
+        except Exception as exc:
+            why = explain(exc, cfg, f"repository {cfg.repo}")
+            if isinstance(exc, UnknownObjectException):
+                why = (
+                    f"repository {cfg.repo} not found on GitHub, or the token cannot see it "
+                    "(404); check BATCHBOT_GITHUB_REPO and the token's repository access"
+                )
+            log.warning("metrics collection: %s", why)
+            from bot.report.measurements import COLLECTED
+
+            return Collection(at, window, failed=tuple(NotCollected(n, why) for n in COLLECTED))
+        measured: list[Measured] = []
+        failed: list[NotCollected] = []
+        steps: list[tuple[tuple[str, ...], Callable[[], list[Measured]], str]] = [
+            (("prsMerged",), lambda: self._prs(repo, window), "pull request search"),
+            (
+                ("ciPassRate", "ciFlakeRate", "workflowMinutes"),
+                lambda: self._ci(repo, window),
+                f"workflow {cfg.ci_workflow}",
+            ),
+            (
+                ("deploymentMinutes",),
+                lambda: self._deploys(repo, window),
+                f"workflow {cfg.deploy_workflow}",
+            ),
+            (("productionIncidents",), lambda: self._incidents(repo, window), "issue search"),
+            (("openCriticalVulns",), lambda: self._vulns(repo), "Dependabot alerts"),
+        ]
+        for names, step, what in steps:
+            try:
+                measured.extend(step())
+            except _NotConfigured as exc:
+                failed.extend(NotCollected(n, str(exc)) for n in names)
+            except Exception as exc:
+                why = explain(exc, cfg, what)
+                if isinstance(exc, UnknownObjectException) and what.startswith("workflow"):
+                    setting = "CI" if "ciPassRate" in names else "DEPLOY"
+                    why = (
+                        f"{what} not found in {cfg.repo} (404); "
+                        f"check BATCHBOT_GITHUB_{setting}_WORKFLOW"
+                    )
+                log.warning("metrics collection: %s", why)
+                failed.extend(NotCollected(n, why) for n in names)
+        return Collection(at, window, tuple(measured), tuple(failed))
+
+    def _range(self, window: Window) -> str:
+        return f"{_utc(window.start)}..{_utc(window.end)}"
+
+    def _runs(
+        self, repo: Repository, workflow: str, window: Window, status: str | None = None
+    ) -> list[Run]:
+        flow = repo.get_workflow(workflow)
+        created = self._range(window)
+        runs = (
+            flow.get_runs(created=created, status=status)
+            if status
+            else flow.get_runs(created=created)
+        )
+        return [
+            Run(
+                id=r.id,
+                attempt=r.run_attempt,
+                head_sha=r.head_sha,
+                head_branch=r.head_branch or "",
+                status=r.status,
+                conclusion=r.conclusion,
+                created_at=_aware(r.created_at) or window.start,
+                started_at=_aware(r.run_started_at),
+                updated_at=_aware(r.updated_at) or window.start,
+            )
+            for r in runs
+        ]
+
+    def _ci(self, repo: Repository, window: Window) -> list[Measured]:
+        cfg = self.config
+        if not cfg.ci_workflow:
+            raise _NotConfigured("no CI workflow is set (BATCHBOT_GITHUB_CI_WORKFLOW)")
+        runs = self._runs(repo, cfg.ci_workflow, window)
+        runs += self._earlier_attempts(repo, runs, window)
+        branch = repo.default_branch
+        latest = [r for r in runs if r.latest]
+        shas = {r.head_sha for r in latest}
+        ok = [r for r in latest if r.conclusion == "success"]
+        name = cfg.ci_workflow
+        return [
+            Measured(
+                "ciPassRate",
+                ci_pass_rate(runs, window, branch),
+                f"GitHub Actions {name}: completed runs on {branch} this week",
+            ),
+            Measured(
+                "ciFlakeRate",
+                ci_flake_rate(runs, window),
+                f"GitHub Actions {name}: {len(shas)} commits run this week",
+            ),
+            Measured(
+                "workflowMinutes",
+                median_minutes(runs, window),
+                f"GitHub Actions {name}: median of {len(ok)} successful runs",
+            ),
+        ]
+
+    def _earlier_attempts(self, repo: Repository, runs: list[Run], window: Window) -> list[Run]:
+        """Re-runs hide their first attempts; fetch them only where they can change a verdict.
+
+        A commit already seen both failing and passing is flaky whatever its other attempts
+        say, so only re-runs of still-undecided commits cost a call each.
+        """
+        seen: dict[str, set[str | None]] = {}
+        for r in runs:
+            seen.setdefault(r.head_sha, set()).add(r.conclusion)
+        extra: list[Run] = []
+        for r in runs:
+            if r.attempt <= 1 or r.created_at not in window:
+                continue
+            for n in range(r.attempt - 1, 0, -1):
+                outcomes = seen[r.head_sha]
+                if "success" in outcomes and outcomes & {"failure", "timed_out", "startup_failure"}:
+                    break
+                got = repo.get_workflow_run(r.id).get_attempt(n)  # lazy: one call
+                extra.append(
+                    Run(
+                        id=r.id,
+                        attempt=n,
+                        head_sha=r.head_sha,
+                        head_branch=r.head_branch,
+                        status=got.status,
+                        conclusion=got.conclusion,
+                        created_at=r.created_at,
+                        started_at=None,
+                        updated_at=r.updated_at,
+                        latest=False,
+                    )
+                )
+                outcomes.add(got.conclusion)
+        return extra
+
+    def _deploys(self, repo: Repository, window: Window) -> list[Measured]:
+        cfg = self.config
+        if not cfg.deploy_workflow:
+            raise _NotConfigured("no deploy workflow is set (BATCHBOT_GITHUB_DEPLOY_WORKFLOW)")
+        runs = self._runs(repo, cfg.deploy_workflow, window, status="success")
+        return [
+            Measured(
+                "deploymentMinutes",
+                median_minutes(runs, window),
+                f"GitHub Actions {cfg.deploy_workflow}: median of {len(runs)} successful runs",
+            )
+        ]
+
+    def _search(self, query: str, limit: int = SEARCH_CAP) -> tuple[list[Any], int]:
+        found = self.gh.search_issues(query)
+        items = list(_take(found, limit))
+        return items, found.totalCount
+
+    def _prs(self, repo: Repository, window: Window) -> list[Measured]:
+        query = f"repo:{repo.full_name} is:pr is:merged merged:{self._range(window)}"
+        # One search call: search allows 30 a minute. When the first page holds them all, the
+        # pure function counts them; past it, the server's count for the same range is used.
+        items, total = self._search(query, limit=100)
+        prs = [
+            PullRequest(i.number, _aware(i.pull_request.merged_at) if i.pull_request else None)
+            for i in items
+        ]
+        value = prs_merged(prs, window)
+        note = ""
+        if total > len(items):
+            value, note = total, "GitHub's search count"
+        return [Measured("prsMerged", value, "GitHub search: pull requests merged this week", note)]
+
+    def _incidents(self, repo: Repository, window: Window) -> list[Measured]:
+        label = self.config.incident_label
+        query = f'repo:{repo.full_name} is:issue label:"{label}" created:{self._range(window)}'
+        items, _total = self._search(query)
+        issues = [
+            Issue(
+                i.number,
+                _aware(i.created_at) or window.start,
+                tuple(lab.name for lab in i.labels),
+                is_pull_request=_is_pull(i),
+            )
+            for i in items
+        ]
+        return [
+            Measured(
+                "productionIncidents",
+                production_incidents(issues, window, label),
+                f'GitHub issues labelled "{label}" opened this week',
+            )
+        ]
+
+    def _vulns(self, repo: Repository) -> list[Measured]:
+        alerts = [
+            Alert(a.number, a.state, a.security_advisory.severity)
+            for severity in ("critical", "high")
+            for a in repo.get_dependabot_alerts(state="open", severity=severity)
+        ]
+        return [
+            Measured(
+                "openCriticalVulns",
+                open_critical_vulns(alerts),
+                "GitHub Dependabot: open critical and high alerts now",
+            )
+        ]
+
+    # ------------------------------------------------------------------ the report issue
+    def find_issue(self, marker: str, label: str | None) -> IssueRef | None:
+        """The issue whose body holds `marker`, looked up in the (consistent) issues list.
+
+        Search is eventually consistent: an issue created a second ago may not be found
+        there, which is exactly the race a rerun must not lose. Reports carry a label, so
+        the labelled list is short.
+        """
+        repo = self.repo()
+        issues = repo.get_issues(state="all", labels=[label] if label else [])
+        for n, issue in enumerate(issues):
+            if not _is_pull(issue) and marker in (issue.body or ""):
+                return IssueRef(issue.number, issue.html_url)
+            if n >= 500 and not label:
+                break
+        return None
+
+    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> IssueRef:
+        issue = self.repo().create_issue(title=title, body=body, labels=list(labels))
+        return IssueRef(issue.number, issue.html_url)
+
+    def explain(self, exc: BaseException) -> str:
+        return explain(exc, self.config)
+
+
+class _NotConfigured(Exception):
+    pass
+
+
+def _is_pull(issue: Any) -> bool:
+    """Pull requests come back from issue endpoints too; their html_url says /pull/.
+
+    (Reading `issue.pull_request` on a plain issue, where GitHub omits the key, would make
+    PyGithub fetch the issue again: one call per issue.)
+    """
+    return "/pull/" in (issue.html_url or "")
+
+
+def _take(items: Iterable[Any], limit: int) -> Iterable[Any]:
+    """The first `limit` items, without fetching the page after the last one taken."""
+    if limit <= 0:
+        return
+    for n, item in enumerate(items, start=1):
+        yield item
+        if n >= limit:
+            return

@@ -1,0 +1,79 @@
+"""`GitHubService` (the Protocol in bot/report/publish.py) over the adapter and the database.
+
+Both are built lazily, on first use: `batchbot serve` starts even with GitHub unset or
+unreachable, and the reason reaches whoever asked for a GitHub word, in one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.github import GitHubNotConfigured, build_adapter
+from bot.report.measurements import COLLECTED, Collection, NotCollected, Window
+from bot.report.publish import Claims, GitHubUnavailable, Published, publish
+
+if TYPE_CHECKING:
+    from bot.github.client import GitHubAdapter
+
+
+class GitHubService:
+    def __init__(
+        self,
+        build: Callable[[], GitHubAdapter],
+        claims: Callable[[], Claims],
+        labels: tuple[str, ...],
+        owner: str,
+    ) -> None:
+        self._build = build
+        self._claims_factory = claims
+        self._claims: Claims | None = None
+        self.labels = labels
+        self.owner = owner
+        self._adapter: GitHubAdapter | None = None
+        self._lock = threading.Lock()
+
+    def adapter(self) -> GitHubAdapter:
+        with self._lock:
+            if self._adapter is None:
+                try:
+                    self._adapter = self._build()
+                except GitHubNotConfigured as exc:
+                    raise GitHubUnavailable(str(exc)) from None
+            return self._adapter
+
+    def collect(self, window: Window, at: dt.datetime) -> Collection:
+        try:
+            adapter = self.adapter()
+        except GitHubUnavailable as exc:
+            failed = tuple(NotCollected(name, str(exc)) for name in COLLECTED)
+            return Collection(at, window, failed=failed)
+        return adapter.collect(window, at)
+
+    def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published:
+        adapter = self.adapter()
+        if self._claims is None:
+            self._claims = self._claims_factory()
+        try:
+            return publish(
+                adapter,
+                self._claims,
+                week=week,
+                title=title,
+                body=body,
+                labels=self.labels,
+                now=now,
+                owner=self.owner,
+            )
+        except GitHubUnavailable:
+            raise
+        except Exception as exc:
+            raise GitHubUnavailable(adapter.explain(exc)) from None
+
+
+def from_settings(settings: Any, claims: Callable[[], Claims], owner: str) -> GitHubService:
+    return GitHubService(
+        lambda: build_adapter(settings), claims, tuple(settings.github_report_labels), owner
+    )

@@ -1,0 +1,190 @@
+"""Publishing the weekly report as one GitHub issue per ISO week — once, whoever asks.
+
+The button may be clicked twice, the Friday job may rerun, restart, or run in two
+processes at once: still one issue. Two guards, because each alone has a hole:
+
+- a marker in the issue body (`<!-- batchbot:weekly-report:2026-W48 -->`), looked up before
+  creating — survives a lost database, and finds an issue created by a run that died before
+  recording it;
+- a once-only claim in the database (job `github-issue`, key = the ISO week) — two processes
+  cannot both pass "not found yet" and create, because only one wins the claim.
+
+Core module: talks to GitHub and the database through the Protocols below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.plan.model import Plan
+from bot.report.measurements import Collection, Window
+
+JOB = "github-issue"
+#: A claim left "claimed" this long was taken by a process that died: take it over.
+STALE_CLAIM = dt.timedelta(minutes=10)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    number: int
+    url: str
+
+
+class IssueTracker(Protocol):
+    def find_issue(self, marker: str, label: str | None) -> IssueRef | None: ...
+
+    def create_issue(self, title: str, body: str, labels: tuple[str, ...]) -> IssueRef: ...
+
+    def explain(self, exc: BaseException) -> str: ...
+
+
+class MetricsSource(Protocol):
+    def collect(self, window: Window, at: dt.datetime) -> Collection: ...
+
+
+class GitHubPort(IssueTracker, MetricsSource, Protocol):
+    """What commands and jobs use of GitHub (`bot.github.GitHubAdapter` implements it)."""
+
+
+class Claims(Protocol):
+    """The once-only claims of `bot.db.Database`."""
+
+    def claim(
+        self, job: str, key: str, fire_time: dt.datetime, now: dt.datetime, owner: str
+    ) -> bool: ...
+
+    def finish(self, job: str, key: str, status: Any, detail: str = "") -> bool: ...
+
+    def get_claim(self, job: str, key: str) -> Any: ...
+
+    def release(self, job: str, key: str) -> bool: ...
+
+
+class GitHubUnavailable(Exception):
+    """GitHub could not be used; the message is one line for people (never the token)."""
+
+
+class GitHubService(Protocol):
+    """What commands and jobs use of GitHub: `Context.github`, wired in `bot/runtime.py`.
+
+    `collect` never raises for GitHub trouble (failures are in the Collection);
+    `publish_week` raises GitHubUnavailable with one line saying what went wrong.
+    """
+
+    def collect(self, window: Window, at: dt.datetime) -> Collection: ...
+
+    def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published: ...
+
+
+@dataclass(frozen=True)
+class Published:
+    ref: IssueRef | None
+    created: bool
+    message: str
+
+
+def check_week(text: str) -> str:
+    """`2026-W48` as given; anything else is a ValueError saying the format."""
+    m = _WEEK.match(text.strip())
+    if not m or not 1 <= int(m.group(2)) <= 53:
+        raise ValueError(f"{text!r} is not an ISO week; give YYYY-Www, like 2026-W48")
+    return text.strip()
+
+
+def week_monday(week: str) -> dt.date:
+    m = _WEEK.match(check_week(week))
+    assert m
+    return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+
+
+def marker(week: str) -> str:
+    return f"<!-- batchbot:weekly-report:{week} -->"
+
+
+def issue_title(week_label: str, week: str) -> str:
+    """`Weekly Progress Report - Week 5 (2026-W48)`."""
+    return f"Weekly Progress Report - {week_label} ({week})"
+
+
+def mentions(plan: Plan) -> list[str]:
+    """`@login (batch)` for each open batch whose owner has a GitHub login in `[people]`."""
+    out: list[str] = []
+    for b in plan.batches:
+        m = re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{6,})", b.owner.strip())
+        if b.status == "done" or not m:
+            continue
+        login = plan.people.get(m.group(1) or m.group(2) or "")
+        if login:
+            out.append(f"@{login} ({b.name})")
+    return out
+
+
+def issue_body(markdown: str, plan: Plan, week: str) -> str:
+    """The report markdown, the owners @-mentioned by GitHub login, and the hidden marker."""
+    body = markdown.rstrip("\n") + "\n"
+    who = mentions(plan)
+    if who:
+        body += "\n**Owners:** " + ", ".join(who) + "\n"
+    return body + "\n" + marker(week) + "\n"
+
+
+def publish(
+    tracker: IssueTracker,
+    claims: Claims,
+    *,
+    week: str,
+    title: str,
+    body: str,
+    labels: Sequence[str],
+    now: dt.datetime,
+    owner: str,
+) -> Published:
+    """Create the week's issue unless it exists; every path tells which issue it is."""
+    label = labels[0] if labels else None
+    mark = marker(week)
+    found = tracker.find_issue(mark, label)
+    if found is not None:
+        if claims.claim(JOB, week, now, now, owner) or _open_claim(claims, week):
+            claims.finish(JOB, week, "done", found.url)
+        return Published(found, False, f"already published for {week}: {found.url}")
+    if not claims.claim(JOB, week, now, now, owner):
+        held = claims.get_claim(JOB, week)
+        if held is not None and held.status == "done" and held.detail:
+            ref = _ref_from_url(held.detail)
+            return Published(ref, False, f"already published for {week}: {held.detail}")
+        if held is not None and now - held.claimed_at < STALE_CLAIM:
+            return Published(
+                None,
+                False,
+                f"the {week} report is being published by {held.claimed_by} right now; "
+                "nothing created twice",
+            )
+        claims.release(JOB, week)  # the holder died mid-way (its issue, if any, has the marker)
+        if not claims.claim(JOB, week, now, now, owner):
+            return Published(None, False, f"the {week} report is being published elsewhere")
+        found = tracker.find_issue(mark, label)
+        if found is not None:
+            claims.finish(JOB, week, "done", found.url)
+            return Published(found, False, f"already published for {week}: {found.url}")
+    try:
+        ref = tracker.create_issue(title, body, tuple(labels))
+    except BaseException:
+        claims.release(JOB, week)
+        raise
+    claims.finish(JOB, week, "done", ref.url)
+    return Published(ref, True, f"published {title}: {ref.url}")
+
+
+def _ref_from_url(url: str) -> IssueRef | None:
+    m = re.search(r"/issues/(\d+)$", url.strip())
+    return IssueRef(int(m.group(1)), url.strip()) if m else None
+
+
+def _open_claim(claims: Claims, week: str) -> bool:
+    held = claims.get_claim(JOB, week)
+    return held is not None and held.status != "done"
