@@ -103,7 +103,7 @@ def on_batch(ack):
     ack()
 
 server = create_server(
-    wsgi_app(SlackRequestHandler(app), lambda: {"ok": True}),
+    wsgi_app(SlackRequestHandler(app), lambda: (True, {"ok": True})),
     host="127.0.0.1",
     port=int(os.environ["PORT"]),
     threads=int(sys.argv[1]),

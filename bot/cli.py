@@ -254,7 +254,13 @@ def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
-    return lambda: dt.datetime.combine(day, dt.datetime.now().time()).astimezone()
+    from bot.walltime import wall_instant
+
+    def today_now() -> dt.datetime:
+        now = dt.datetime.now().astimezone()
+        return wall_instant(day, now.time(), now.tzinfo or dt.UTC)
+
+    return today_now
 
 
 def _service_context(

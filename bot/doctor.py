@@ -373,12 +373,11 @@ def slack_checks(settings: Settings) -> Iterator[Check]:
 def run_checks(settings: Settings, plan: Path) -> Iterator[Check]:
     git = check_git()
     yield git
-    if settings.remote_mode:
-        if git.status == "ok":
+    yield check_plan(settings, plan)
+    if git.status == "ok":
+        if settings.remote_mode:
             yield from remote_mode_checks(settings)
-    else:
-        yield check_plan(settings, plan)
-        if git.status == "ok":
+        else:
             yield from repository_checks(settings, plan)
     yield check_database(settings.database_url)
     yield from slack_checks(settings)

@@ -252,3 +252,19 @@ def test_doctor_without_a_plan_repo_still_reports(tmp_path: Path) -> None:
     code, lines = doctor(plan, tmp_path, None)
     assert code == 1  # the plan is not committed yet
     assert "not committed" in line(lines, "repository")
+
+
+def test_remote_mode_checks_the_remote_itself(plan_file: Path, tmp_path: Path) -> None:
+    repo = plan_file.parent.parent
+    bare = tmp_path / "team.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    code, lines = doctor(plan_file, tmp_path, None, BATCHBOT_GIT_URL=str(bare))
+    assert code == 0, lines
+    assert line(lines, "remote").startswith("ok")
+    assert line(lines, "plan").startswith("skip")
+
+
+def test_remote_mode_with_an_unreachable_remote_fails(plan_file: Path, tmp_path: Path) -> None:
+    code, lines = doctor(plan_file, tmp_path, None, BATCHBOT_GIT_URL=str(tmp_path / "missing.git"))
+    assert code == 1
+    assert line(lines, "remote").startswith("FAIL")
