@@ -22,6 +22,7 @@ from bot.report.publish import (
     issue_title,
     week_monday,
 )
+from bot.walltime import parse_instant, wall_instant
 
 USAGE = (
     "/batch metrics collect [--at ISO-8601] — collect this week's metrics from GitHub "
@@ -53,15 +54,13 @@ def _option(args: list[str], name: str) -> tuple[str | None, list[str]]:
 
 
 def _instant(text: str, ctx: Context) -> dt.datetime:
+    """`--at`: an ISO-8601 instant; without an offset, wall time in the team's zone."""
     try:
-        at = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return parse_instant(text, ctx.clock().tzinfo or dt.UTC)
     except ValueError:
         raise UsageError(
             f"{text!r} is not an ISO-8601 time; give e.g. 2026-11-27T15:00 or 2026-11-27T15:00Z"
         ) from None
-    if at.tzinfo is None:  # a wall time: the team's zone
-        at = at.replace(tzinfo=ctx.clock().tzinfo)
-    return at
 
 
 def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
@@ -136,8 +135,8 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
     if markdown is None:
         from bot.commands.plan import weekly
 
-        friday = dt.datetime.combine(
-            week_monday(week) + dt.timedelta(days=4), dt.time(23, 59), tzinfo=now.tzinfo
+        friday = wall_instant(
+            week_monday(week) + dt.timedelta(days=4), dt.time(23, 59), now.tzinfo or dt.UTC
         )
         if friday.date() - dt.timedelta(days=4) > now.date():
             return error(f"{week} has not started yet; nothing to publish"), None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic nee
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.register import Blocker, Goal, check_registers
 from bot.plan.values import value_problems
+from bot.slackids import is_user_id
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
@@ -110,7 +111,6 @@ class Measurement:
     at: dt.datetime
 
 
-SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
@@ -399,7 +399,7 @@ def _people(raw: Any, problems: list[Problem]) -> dict[str, str]:
         return {}
     people: dict[str, str] = {}
     for key, login in raw.items():
-        if not SLACK_ID.match(str(key)):
+        if not is_user_id(str(key)):
             problems.append(Problem(f"people.{key}", "is not a Slack user id (like U012ABCDEF)"))
         elif not isinstance(login, str) or not GITHUB_LOGIN.match(login.removeprefix("@")):
             problems.append(Problem(f"people.{key}", f"{login!r} is not a GitHub login"))

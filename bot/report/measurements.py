@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.plan.edits import Change
 from bot.plan.model import Measurement, Plan
+from bot.walltime import wall_instant
 
 #: Conclusions that mean "the run failed" for flakiness (a cancelled run proves nothing).
 FAILED = frozenset({"failure", "timed_out", "startup_failure"})
@@ -61,9 +62,7 @@ def week_window(at: dt.datetime, zone: dt.tzinfo) -> Window:
         raise ValueError("give an instant with a UTC offset")
     local = at.astimezone(zone)
     monday = local.date() - dt.timedelta(days=local.weekday())
-    start = dt.datetime.combine(monday, dt.time(0)).replace(tzinfo=zone)
-    start = start.astimezone(dt.UTC).astimezone(zone)  # normalise a skipped midnight
-    return Window(start, local)
+    return Window(wall_instant(monday, dt.time(0), zone), local)
 
 
 @dataclass(frozen=True)

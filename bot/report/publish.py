@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from bot.plan.model import Plan
 from bot.report.measurements import Collection, Window
+from bot.slackids import user_id_in
 
 JOB = "github-issue"
 #: A claim left "claimed" this long was taken by a process that died: take it over.
@@ -115,10 +116,10 @@ def mentions(plan: Plan) -> list[str]:
     """`@login (batch)` for each open batch whose owner has a GitHub login in `[people]`."""
     out: list[str] = []
     for b in plan.batches:
-        m = re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{6,})", b.owner.strip())
-        if b.status == "done" or not m:
+        user = user_id_in(b.owner)
+        if b.status == "done" or user is None:
             continue
-        login = plan.people.get(m.group(1) or m.group(2) or "")
+        login = plan.people.get(user)
         if login:
             out.append(f"@{login} ({b.name})")
     return out
