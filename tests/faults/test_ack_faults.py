@@ -61,7 +61,9 @@ def test_acks_stay_fast_while_response_urls_and_git_are_slow(
         with ThreadPoolExecutor(16) as pool:
             results = list(pool.map(send, requests))
         assert all(status == 200 for status, _ in results), results
-        assert max(seconds for _, seconds in results) < 1.0, results
+        # Before the fix these waited 3 s and got 404. The < 1 s p99 figure is the bench's
+        # (bench/bench_faults.py); here a loaded CI host gets headroom, not a pass for 404s.
+        assert max(seconds for _, seconds in results) < 2.0, results
         for _, key in requests:  # nothing lost: every command answered, once
             assert len(fake.wait_for_response(key, 1, timeout=60)) == 1
         assert bot.commits() == before + 8
