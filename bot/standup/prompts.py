@@ -20,9 +20,9 @@ import socket
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.db import PROMPT_JOB, REMINDER_JOB, ClaimRecord, Database, prompt_key
@@ -54,6 +54,21 @@ _Due = list[tuple[str, date, str]]
 
 class Prompts:
     """Sends each due prompt and reminder exactly once. Thread-safe."""
+
+    def _team_days(self, at: datetime) -> Iterator[tuple[str, tzinfo, date, date]]:
+        """(person, their zone, a workday that may be due, their today) for the team at `at`.
+
+        A window can cross midnight (late standup time + grace): yesterday is looked at too.
+        """
+        for user_id in self.people.team_members():
+            profile = self.people.profile(user_id)
+            if profile is None:
+                continue
+            tz = to_zone(profile.tz, self.config.timezone)
+            today = at.astimezone(tz).date()
+            for day in (today, today - timedelta(days=1)):
+                if self.days.is_workday(day):
+                    yield user_id, tz, day, today
 
     #: DMs of one tick go out on this many threads (Slack limits per channel; DMs are
     #: distinct channels, so a small pool keeps a 50-person team well inside a minute).
@@ -132,34 +147,25 @@ class Prompts:
         why: Counter[str] = Counter()
         due: _Due = []
         away: dict[date, set[str]] = {}
-        for user_id in self.people.team_members():
-            profile = self.people.profile(user_id)
-            if profile is None:
+        for user_id, tz, day, today in self._team_days(at):
+            start, end = prompt_window(day, self.config.standup_time, tz, self.config.grace)
+            if at < start:
                 continue
-            tz = to_zone(profile.tz, self.config.timezone)
-            today = at.astimezone(tz).date()
-            # A window can cross midnight (late standup time + grace): look at yesterday too.
-            for day in (today, today - timedelta(days=1)):
-                if not self.days.is_workday(day):
-                    continue
-                start, end = prompt_window(day, self.config.standup_time, tz, self.config.grace)
-                if at < start:
-                    continue
-                key = prompt_key(user_id, day)
-                if at >= end:
-                    if day == today:
-                        self._note_missed(user_id, day, key, start, end, at, away)
-                    continue
-                settled = not force and self._is_settled(PROMPT_JOB, key)
-                existing = None if settled else self._claim_of(PROMPT_JOB, key)
-                if settled or (existing is not None and not force):
-                    why["already prompted"] += 1
-                else:
-                    self._claim_if_due(
-                        PROMPT_JOB, key, user_id, day, start, existing, away, why, due,
-                        "already prompted",
-                    )  # fmt: skip
-                break
+            key = prompt_key(user_id, day)
+            if at >= end:
+                if day == today:
+                    self._note_missed(user_id, day, key, start, end, at, away)
+                continue
+            settled = not force and self._is_settled(PROMPT_JOB, key)
+            existing = None if settled else self._claim_of(PROMPT_JOB, key)
+            if settled or (existing is not None and not force):
+                why["already prompted"] += 1
+            else:
+                self._claim_if_due(
+                    PROMPT_JOB, key, user_id, day, start, existing, away, why, due,
+                    "already prompted",
+                )  # fmt: skip
+            break
         sent, failed = self._deliver(PROMPT_JOB, due, prompt_text, prompt_blocks)
         return _result(PROMPTS_JOB_NAME, at, sent, failed, why)
 
@@ -209,34 +215,24 @@ class Prompts:
         why: Counter[str] = Counter()
         due: _Due = []
         away: dict[date, set[str]] = {}
-        for user_id in self.people.team_members():
-            profile = self.people.profile(user_id)
-            if profile is None:
+        for user_id, tz, day, _today in self._team_days(at):
+            start = prompt_instant(day, self.config.standup_time, tz) + delay
+            if not start <= at < start + max(self.config.grace, MIN_WINDOW):
                 continue
-            tz = to_zone(profile.tz, self.config.timezone)
-            today = at.astimezone(tz).date()
-            for day in (today, today - timedelta(days=1)):
-                if not self.days.is_workday(day):
-                    continue
-                start = prompt_instant(day, self.config.standup_time, tz) + delay
-                if not start <= at < start + max(self.config.grace, MIN_WINDOW):
-                    continue
-                key = prompt_key(user_id, day)
-                existing = None
-                if not force and self._is_settled(REMINDER_JOB, key):
-                    why["already reminded"] += 1
-                elif (prompt := self._claim_of(PROMPT_JOB, key)) is None or (
-                    prompt.status != "done"
-                ):
-                    why["not prompted"] += 1
-                elif (existing := self._claim_of(REMINDER_JOB, key)) is not None and not force:
-                    why["already reminded"] += 1
-                else:
-                    self._claim_if_due(
-                        REMINDER_JOB, key, user_id, day, start, existing, away, why, due,
-                        "already reminded",
-                    )  # fmt: skip
-                break
+            key = prompt_key(user_id, day)
+            existing = None
+            if not force and self._is_settled(REMINDER_JOB, key):
+                why["already reminded"] += 1
+            elif (prompt := self._claim_of(PROMPT_JOB, key)) is None or (prompt.status != "done"):
+                why["not prompted"] += 1
+            elif (existing := self._claim_of(REMINDER_JOB, key)) is not None and not force:
+                why["already reminded"] += 1
+            else:
+                self._claim_if_due(
+                    REMINDER_JOB, key, user_id, day, start, existing, away, why, due,
+                    "already reminded",
+                )  # fmt: skip
+            break
         sent, failed = self._deliver(REMINDER_JOB, due, reminder_text, reminder_blocks)
         return _result(REMINDERS_JOB_NAME, at, sent, failed, why)
 
