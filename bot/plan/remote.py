@@ -53,6 +53,10 @@ log = logging.getLogger("batchbot.remote")
 
 Edit = Callable[[Plan], tuple[Plan, list[Change]]]
 CLONE_DIR = "plan.git"
+# git repacks on its own after a fetch once enough packs pile up (each fast-import writes
+# one): half a second inside someone's write. The sync loop does that housekeeping instead.
+NO_AUTO_GC = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
+HOUSEKEEPING_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -325,12 +329,12 @@ class RemotePlanStore(PlanStore):
         """Fetch the branch; the tip's sha. Raises NotSaved when the remote cannot be reached."""
         refspec = f"+refs/heads/{self.branch}:{self.tracking_ref}"
         try:
-            self._run("fetch", "--quiet", "--no-tags", "origin", refspec)
+            self._run(*NO_AUTO_GC, "fetch", "--quiet", "--no-tags", "origin", refspec)
         except GitError as exc:
             if ".lock" in exc.output and "exists" in exc.output:
                 with self._file_lock():
                     self._clear_stale_locks()
-                self._run("fetch", "--quiet", "--no-tags", "origin", refspec)
+                self._run(*NO_AUTO_GC, "fetch", "--quiet", "--no-tags", "origin", refspec)
             else:
                 kind, why = classify_push_failure(exc.output)
                 if kind == "other":
@@ -450,12 +454,23 @@ class RemotePlanStore(PlanStore):
             self._thread = None
 
     def _loop(self) -> None:
+        tidied = time.monotonic()
         while not self._stop.is_set():
             self._wake.wait(self.config.sync_seconds)
             self._wake.clear()
             if self._stop.is_set():
                 return
             self.sync()
+            if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
+                tidied = time.monotonic()
+                self.housekeeping()
+
+    def housekeeping(self) -> None:
+        """Repack the clone when git thinks it is due, off the write path (see NO_AUTO_GC)."""
+        with self._fetch_lock:
+            proc = self._git.run("gc", "--auto", "--quiet", check=False)
+        if proc.returncode != 0:
+            log.warning("git gc in the clone failed: %s", proc.stderr.strip()[-200:])
 
     # -- writing ---------------------------------------------------------------------------
     def change(self, actor: Actor, edit: Edit, *, via: str = "cli") -> Saved:
