@@ -127,6 +127,7 @@ class PlanStore:
         self._lock_path: Path | None = None
         self._identity: bool | None = None  # does git know who commits on this machine?
         self._gitdir: Path | None = None
+        self._committer: str | None = None
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -318,23 +319,17 @@ class PlanStore:
         """
         rel = self._rel(repo)
         parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
-        blob = repo.run("hash-object", "-w", "--stdin", input_text=text).stdout.strip()
-        index = self._git_dir(repo) / f"batchbot-index-{os.getpid()}-{threading.get_ident()}"
-        private = {"GIT_INDEX_FILE": str(index)}
-        try:
-            repo.run("read-tree", *([parent] if parent else ["--empty"]), env=private)
-            repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}", env=private)
-            tree = repo.run("write-tree", env=private).stdout.strip()
-        finally:
-            index.unlink(missing_ok=True)
-        env, author = self._commit_env(repo, actor)
-        if author:
-            name, _, email = author[0].removeprefix("--author=").rpartition(" <")
-            env |= {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email.rstrip(">")}
-        parents = ["-p", parent] if parent else []
-        sha = repo.run(
-            "commit-tree", tree, *parents, "-F", "-", env=env, input_text=message
-        ).stdout.strip()
+        author, committer = self._idents(repo, actor)
+        stamp = int((self.clock() if self.clock else dt.datetime.now(dt.UTC)).timestamp())
+        sha, blob = fast_import_commit(
+            repo,
+            parent,
+            rel,
+            text,
+            message,
+            f"{author} {stamp} +0000",
+            f"{committer} {stamp} +0000",
+        )
         import json
 
         journal = self._journal(repo)
@@ -446,6 +441,25 @@ class PlanStore:
         finally:
             os.close(dir_fd)
         self._cache = None
+
+    def _idents(self, repo: GitRepo, actor: Actor | None) -> tuple[str, str]:
+        """(author, committer) as `Name <email>`, the way `_commit_env` decides them."""
+        if self._committer is None:
+            if self._identity is None:
+                self._identity = repo.has_identity()
+            ident = ""
+            if self._identity:
+                proc = repo.run("var", "GIT_COMMITTER_IDENT", check=False)
+                ident = proc.stdout.strip().rsplit(" ", 2)[0] if proc.returncode == 0 else ""
+            self._committer = ident or f"{FALLBACK_NAME} <{FALLBACK_EMAIL}>"
+        explicit = actor is not None and bool(actor.email or actor.slack_id)
+        if explicit and actor is not None:
+            author = actor.git_author()
+        elif self._identity:
+            author = self._committer
+        else:
+            author = f"{_clean(actor.name) if actor else FALLBACK_NAME} <{FALLBACK_EMAIL}>"
+        return author, self._committer
 
     def _commit_env(self, repo: GitRepo, actor: Actor | None) -> tuple[dict[str, str], list[str]]:
         """Environment and author flag for a commit by `actor` at the injected clock's time.
@@ -597,6 +611,58 @@ class PlanStore:
         if self.push:
             self._push(repo)
         return repo.run("rev-parse", "HEAD").stdout.strip()
+
+
+def fast_import_commit(
+    repo: GitRepo,
+    parent: str,
+    rel: str,
+    text: str,
+    message: str,
+    author: str,
+    committer: str,
+) -> tuple[str, str]:
+    """One commit of `text` at `rel` on `parent` (or a root commit), as (commit, blob) shas.
+
+    One `git fast-import` process writes the blob, the trees and the commit — objects only:
+    no branch, index or file moves, which is what makes the caller's order crash-safe. It
+    replaces five git processes per update (hash-object, read-tree, update-index,
+    write-tree, commit-tree).
+    """
+    import subprocess
+
+    msg, data = message.encode(), text.encode()
+    start = f"from {parent}\n".encode() if parent else b""
+    stream = b"".join(
+        [
+            b"reset refs/batchbot/local\n",
+            b"commit refs/batchbot/local\nmark :1\n",
+            f"author {author}\ncommitter {committer}\n".encode(),
+            f"data {len(msg)}\n".encode(),
+            msg,
+            b"\n",
+            start,
+            f"M 100644 inline {rel}\ndata {len(data)}\n".encode(),
+            data,
+            b"\n\n",
+            b"get-mark :1\n",
+            f"ls :1 {rel}\n".encode(),
+            b"done\n",
+        ]
+    )
+    proc = subprocess.run(
+        ["git", "fast-import", "--quiet", "--done", "--force"],
+        cwd=repo.root,
+        input=stream,
+        capture_output=True,
+        env={**os.environ, "LC_ALL": "C", **dict(repo.env)},
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise GitError(["fast-import"], proc.returncode, proc.stderr.decode(errors="replace"))
+    out = proc.stdout.decode().split("\n")
+    commit, listing = out[0].strip(), out[1].split()
+    return commit, listing[2]
 
 
 _LOCKS: dict[Path, threading.Lock] = {}
