@@ -27,11 +27,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import os
 import random
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -42,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from bot.plan import codec
 from bot.plan.edits import Change
-from bot.plan.gitrepo import GitError, GitRepo
+from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Plan, PlanInvalid, Problem
 from bot.plan.store import Actor, PlanConflict, PlanStore, Saved, commit_message
 
@@ -53,6 +51,7 @@ log = logging.getLogger("batchbot.remote")
 
 Edit = Callable[[Plan], tuple[Plan, list[Change]]]
 CLONE_DIR = "plan.git"
+BOT_COMMITTER = "batchbot <batchbot@localhost>"
 # git repacks on its own after a fetch once enough packs pile up (each fast-import writes
 # one): half a second inside someone's write. The sync loop does that housekeeping instead.
 NO_AUTO_GC = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
@@ -64,11 +63,6 @@ class _Commit:
     files: dict[str, str]
     actor: Actor
     message: str
-
-
-def _ident(git_author: str) -> str:
-    """`Name <email>` safe inside a fast-import identity line."""
-    return " ".join(git_author.replace("\n", " ").split())
 
 
 class NotSaved(PlanConflict):
@@ -630,44 +624,18 @@ class RemotePlanStore(PlanStore):
         return results, head, plan
 
     def _commit_chain(self, parent: str, commits: list[_Commit]) -> list[str]:
-        """Write `commits` as a chain on `parent` with one `git fast-import`; their shas."""
-        if not commits:
-            return []
+        """Write `commits` as a chain on `parent`; their shas. The committer is batchbot,
+        the author the person."""
         stamp = int((self.clock() if self.clock else _now()).timestamp())
-        out: list[bytes] = []
-        for n, commit in enumerate(commits, start=1):
-            message = commit.message.encode()
-            out += [
-                b"commit refs/batchbot/scratch\n",
-                f"mark :{n}\n".encode(),
-                f"author {_ident(commit.actor.git_author())} {stamp} +0000\n".encode(),
-                f"committer batchbot <batchbot@localhost> {stamp} +0000\n".encode(),
-                f"data {len(message)}\n".encode(),
-                message + b"\n",
-                f"from {parent if n == 1 else f':{n - 1}'}\n".encode(),
-            ]
-            for rel, text in commit.files.items():
-                data = text.encode()
-                out += [f"M 100644 inline {rel}\n".encode(), f"data {len(data)}\n".encode()]
-                out += [data, b"\n"]
-            out.append(b"\n")
-        out += [f"get-mark :{n}\n".encode() for n in range(1, len(commits) + 1)]
-        out.append(b"done\n")
-        proc = subprocess.run(
-            ["git", "fast-import", "--quiet", "--done", "--force"],
-            cwd=self.clone_dir,
-            input=b"".join(out),
-            capture_output=True,
-            env={**os.environ, **dict(self._git.env), "LC_ALL": "C"},
-            check=False,
-        )
-        if proc.returncode != 0:
-            why = redact(proc.stderr.decode(errors="replace"), self.config.token)
-            raise GitError(["fast-import"], proc.returncode, why)
-        shas = proc.stdout.decode().split()
-        if len(shas) != len(commits):
-            raise GitError(["fast-import"], 0, f"expected {len(commits)} commits, got {shas}")
-        return shas
+        chain = [
+            NewCommit(c.files, c.message, c.actor.git_author(), BOT_COMMITTER) for c in commits
+        ]
+        try:
+            return write_commits(self._git, parent, chain, stamp)[0]
+        except GitError as exc:
+            raise GitError(
+                ["fast-import"], exc.code, redact(exc.output, self.config.token)
+            ) from None
 
     @staticmethod
     def _finish(batch: list[_Pending], results: dict[int, Saved | BaseException]) -> None:

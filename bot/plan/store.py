@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.plan import codec
 from bot.plan.edits import Change, EditError
-from bot.plan.gitrepo import GitError, GitRepo
+from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Batch, Metrics, Plan, PlanInvalid, field_names
 from bot.plan.values import printable
 
@@ -321,15 +321,10 @@ class PlanStore:
         parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
         author, committer = self._idents(repo, actor)
         stamp = int((self.clock() if self.clock else dt.datetime.now(dt.UTC)).timestamp())
-        sha, blob = fast_import_commit(
-            repo,
-            parent,
-            rel,
-            text,
-            message,
-            f"{author} {stamp} +0000",
-            f"{committer} {stamp} +0000",
+        [sha], blobs = write_commits(
+            repo, parent, [NewCommit({rel: text}, message, author, committer)], stamp
         )
+        blob = blobs[rel]
         import json
 
         journal = self._journal(repo)
@@ -611,58 +606,6 @@ class PlanStore:
         if self.push:
             self._push(repo)
         return repo.run("rev-parse", "HEAD").stdout.strip()
-
-
-def fast_import_commit(
-    repo: GitRepo,
-    parent: str,
-    rel: str,
-    text: str,
-    message: str,
-    author: str,
-    committer: str,
-) -> tuple[str, str]:
-    """One commit of `text` at `rel` on `parent` (or a root commit), as (commit, blob) shas.
-
-    One `git fast-import` process writes the blob, the trees and the commit — objects only:
-    no branch, index or file moves, which is what makes the caller's order crash-safe. It
-    replaces five git processes per update (hash-object, read-tree, update-index,
-    write-tree, commit-tree).
-    """
-    import subprocess
-
-    msg, data = message.encode(), text.encode()
-    start = f"from {parent}\n".encode() if parent else b""
-    stream = b"".join(
-        [
-            b"reset refs/batchbot/local\n",
-            b"commit refs/batchbot/local\nmark :1\n",
-            f"author {author}\ncommitter {committer}\n".encode(),
-            f"data {len(msg)}\n".encode(),
-            msg,
-            b"\n",
-            start,
-            f"M 100644 inline {rel}\ndata {len(data)}\n".encode(),
-            data,
-            b"\n\n",
-            b"get-mark :1\n",
-            f"ls :1 {rel}\n".encode(),
-            b"done\n",
-        ]
-    )
-    proc = subprocess.run(
-        ["git", "fast-import", "--quiet", "--done", "--force"],
-        cwd=repo.root,
-        input=stream,
-        capture_output=True,
-        env={**os.environ, "LC_ALL": "C", **dict(repo.env)},
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise GitError(["fast-import"], proc.returncode, proc.stderr.decode(errors="replace"))
-    out = proc.stdout.decode().split("\n")
-    commit, listing = out[0].strip(), out[1].split()
-    return commit, listing[2]
 
 
 _LOCKS: dict[Path, threading.Lock] = {}
