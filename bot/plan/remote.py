@@ -188,7 +188,6 @@ class RemotePlanStore(PlanStore):
         self._told_invalid: set[str] = set()
         self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
         self.pushes = 0
-        self.commits_pushed = 0
         self._git = GitRepo(self.clone_dir, env=self._auth_env())
 
     # -- git plumbing ----------------------------------------------------------------------
@@ -567,7 +566,6 @@ class RemotePlanStore(PlanStore):
         """The push landed: tell every writer first — nothing after this may say 'not saved'."""
         self._finish(batch, results)
         self.pushes += 1
-        self.commits_pushed += sum(1 for r in results.values() if isinstance(r, Saved) and r.commit)
         try:
             self._run("update-ref", self.tracking_ref, head)
             before = self.state().sha
