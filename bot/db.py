@@ -42,6 +42,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -204,6 +205,17 @@ day_threads = Table(
     PrimaryKeyConstraint("local_date", "channel", name="pk_day_threads"),
 )
 
+# Whose turn it is to write the plan, across instances (see bot/writeturns.py): a queue
+# ordered by id. A row is live until `expires_at`, so a process killed while holding or
+# waiting for a turn holds nobody up for longer than its lease.
+write_turns = Table(
+    "write_turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
 # --------------------------------------------------------------------------- migrations
 
 
@@ -216,7 +228,12 @@ def _baseline(conn: Connection) -> None:
 #: A fresh database gets ``create_all`` of the current tables and is stamped with
 #: SCHEMA_VERSION directly, so a later migration only ever runs on databases that were
 #: created by an older release. Never edit or reorder an entry once released.
-MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (_baseline,)
+def _write_turns(conn: Connection) -> None:
+    """Version 2: the write-turn queue that keeps several instances from racing their pushes."""
+    write_turns.create(conn, checkfirst=True)
+
+
+MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (_baseline, _write_turns)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
@@ -662,3 +679,37 @@ class Database:
                     )
                     .values(ts=ts)
                 )
+
+    # -- write turns -------------------------------------------------------------
+
+    def queue_turn(self, holder: str, expires_at: datetime) -> int:
+        """Join the queue of plan writers; the turn's id (turns are served in id order)."""
+        with self._write() as conn:
+            result = conn.execute(insert(write_turns).values(holder=holder, expires_at=expires_at))
+        key = result.inserted_primary_key
+        if key is None or key[0] is None:  # pragma: no cover - both backends return it
+            raise DatabaseUnavailable("the database did not number the write turn")
+        return int(key[0])
+
+    def turns_ahead(self, turn: int, now: datetime) -> int:
+        """How many live turns are queued before `turn` (0: it is this turn's go)."""
+        query = select(func.count()).where(write_turns.c.id < turn, write_turns.c.expires_at > now)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def renew_turn(self, turn: int, expires_at: datetime) -> bool:
+        """Keep a turn alive while it waits or works; False if it had already been ended."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(write_turns).where(write_turns.c.id == turn).values(expires_at=expires_at)
+            )
+        return result.rowcount == 1
+
+    def end_turn(self, turn: int, now: datetime) -> None:
+        """Leave the queue, and sweep the turns of processes that died holding one."""
+        with self._write() as conn:
+            conn.execute(
+                delete(write_turns).where(
+                    (write_turns.c.id == turn) | (write_turns.c.expires_at <= now)
+                )
+            )

@@ -61,6 +61,12 @@ def build_runtime(
     database = db or Database(settings.database_url)
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     store = build_store(settings, clock)
+    if settings.remote_mode:
+        from bot.plan.remote import RemotePlanStore
+        from bot.writeturns import DatabaseTurns
+
+        if isinstance(store, RemotePlanStore):  # instances sharing DATABASE_URL take turns
+            store.turns = DatabaseTurns(database, owner)
     standups = build_standups(
         db=database,
         messenger=messenger,

@@ -48,7 +48,7 @@ def _save(db: Database, user_id: str, day: date, text_: str = "Did A. Doing B.")
 
 
 def test_schema_is_created_at_the_current_version(database: Database) -> None:
-    assert stamped_version(database) == SCHEMA_VERSION == 1
+    assert stamped_version(database) == SCHEMA_VERSION == 2
 
 
 def test_opening_an_existing_database_again_changes_nothing(database: Database) -> None:
@@ -70,11 +70,11 @@ def test_pending_migrations_run_once_in_order(
     url = database.url
     database.close()
     monkeypatch.setattr(db_module, "MIGRATIONS", (*db_module.MIGRATIONS, add_note_column))
-    monkeypatch.setattr(db_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(db_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Database(url) as upgraded:
-        assert stamped_version(upgraded) == 2
+        assert stamped_version(upgraded) == SCHEMA_VERSION + 1
     with Database(url) as reopened:
-        assert stamped_version(reopened) == 2
+        assert stamped_version(reopened) == SCHEMA_VERSION + 1
     assert applied == [2]
 
 
@@ -393,3 +393,40 @@ def test_restart_loses_nothing(database: Database) -> None:
         assert reopened.get_user("U1") == user
         assert reopened.get_day_thread(MONDAY, "C1") == "2.2"
         assert not reopened.claim("weekly-report", "2024-W19", NOW, NOW, "p2")
+
+
+# -- write turns ------------------------------------------------------------------
+
+LATER = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def test_write_turns_are_served_in_the_order_they_were_queued(database: Database) -> None:
+    first = database.queue_turn("a:1", LATER)
+    second = database.queue_turn("b:2", LATER)
+    third = database.queue_turn("a:1", LATER)
+    assert [database.turns_ahead(t, NOW) for t in (first, second, third)] == [0, 1, 2]
+    database.end_turn(first, NOW)
+    assert [database.turns_ahead(t, NOW) for t in (second, third)] == [0, 1]
+
+
+def test_an_expired_write_turn_holds_nobody_up_and_is_swept(database: Database) -> None:
+    dead = database.queue_turn("killed:9", NOW)  # its lease ends at NOW
+    alive = database.queue_turn("b:2", LATER)
+    assert database.turns_ahead(alive, NOW) == 0
+    assert database.renew_turn(dead, LATER)  # still there until someone sweeps
+    database.renew_turn(dead, NOW)
+    database.end_turn(alive, NOW)
+    assert not database.renew_turn(dead, LATER), "ending a turn sweeps the expired ones"
+
+
+def test_a_version_1_database_gains_the_write_turn_queue(database: Database) -> None:
+    url = database.url
+    with database.engine.begin() as conn:
+        conn.execute(text("DROP TABLE write_turns"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    database.close()
+    with Database(url) as upgraded:
+        assert stamped_version(upgraded) == SCHEMA_VERSION
+        turn = upgraded.queue_turn("a:1", LATER)
+        assert upgraded.turns_ahead(turn, NOW) == 0

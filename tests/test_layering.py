@@ -79,6 +79,7 @@ LAYERS: dict[str, str] = {
     "bot.localenv": "adapters",
     "bot.starter": "adapters",
     "bot.webhook": "adapters",
+    "bot.writeturns": "adapters",  # the write-turn queue in the shared database
     "bot.github": "adapters",  # PyGithub; its service joins the client to the claims
     "bot.cli": "edges",
     "bot.__main__": "edges",

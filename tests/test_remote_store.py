@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,74 @@ def test_two_instances_writing_at_once_lose_nothing(remote: Path, tmp_path: Path
     for n in range(8):
         for k in range(5):
             assert f'"w{n}-{k}"' in bodies
+
+
+def test_instances_sharing_a_database_take_turns_instead_of_racing_pushes(
+    remote: Path, tmp_path: Path
+):
+    from bot.db import Database
+    from bot.writeturns import DatabaseTurns
+
+    db = Database(f"sqlite:///{tmp_path / 'shared.db'}")
+    stores = [make_store(remote, tmp_path / f"work{i}") for i in range(2)]
+    for i, store in enumerate(stores):
+        store.turns = DatabaseTurns(db, f"instance-{i}")
+    before = len(remote_log(remote))
+
+    def writer(n: int) -> None:
+        for k in range(4):
+            note = f"t{n}-{k}"
+            stores[n % 2].change(
+                ANA, lambda p, note=note: update_batch(p, "batch-3", [("notes", note)])
+            )
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(remote_log(remote)) - before == 32
+    attempts = sum(s.push_attempts for s in stores)
+    pushes = sum(s.pushes for s in stores)
+    assert attempts == pushes, f"{attempts - pushes} pushes were rejected: the turns raced"
+    db.close()
+
+
+def test_a_writer_is_answered_while_others_keep_queueing(remote: Path, tmp_path: Path):
+    """Under steady load the queue never empties; the first writer must not be kept leading
+    round after round for everyone else (its own answer waiting seconds)."""
+    store = make_store(remote, tmp_path / "work")
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nsleep 0.15\n")  # each push takes a while, as GitHub's do
+    hook.chmod(0o755)
+    stop = threading.Event()
+    answered: dict[str, float] = {}
+
+    def first() -> None:
+        set_progress(store, 11)
+        answered["first"] = time.monotonic()
+
+    def stream(n: int) -> None:
+        k = 0
+        while not stop.is_set():
+            set_progress(store, 20 + (n * 7 + k) % 70, batch="batch-2")
+            k += 1
+
+    lead = threading.Thread(target=first)
+    lead.start()
+    time.sleep(0.05)  # the first writer leads the first round
+    others = [threading.Thread(target=stream, args=(n,)) for n in range(4)]
+    for t in others:
+        t.start()
+    lead.join(10)
+    stopped_at = time.monotonic()
+    time.sleep(0.1)
+    stop.set()
+    for t in others:
+        t.join(10)
+    assert "first" in answered
+    assert answered["first"] <= stopped_at, "the first writer waited for the queue to empty"
+    assert progress(store) == 11
 
 
 def test_the_same_field_edited_on_two_instances_lands_twice_and_the_later_wins(

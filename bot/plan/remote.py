@@ -36,7 +36,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.plan import codec
 from bot.plan.edits import Change
@@ -56,6 +56,14 @@ BOT_COMMITTER = "batchbot <batchbot@localhost>"
 # one): half a second inside someone's write. The sync loop does that housekeeping instead.
 NO_AUTO_GC = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
 HOUSEKEEPING_SECONDS = 600.0
+
+
+class Turns(Protocol):
+    """Orders the writes of several instances, so they take turns instead of racing pushes."""
+
+    def take(self) -> Callable[[], None]:
+        """Wait for our turn; the function that ends it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -178,8 +186,10 @@ class RemotePlanStore(PlanStore):
         self._state = PlanState()
         self._state_lock = threading.Lock()
         self._pending: list[_Pending] = []
-        self._pending_lock = threading.Lock()
-        self._leader = threading.Lock()
+        self._writers = threading.Condition()  # guards _pending and _leading
+        self._leading = False
+        # Turns at writing across instances sharing this remote (see bot/writeturns.py).
+        self.turns: Turns | None = None
         self._fetch_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -482,32 +492,61 @@ class RemotePlanStore(PlanStore):
         return saved.commit
 
     def _submit(self, item: _Pending) -> Saved:
-        with self._pending_lock:
+        """Queue the write; lead a round of commits only while our own write is still waiting.
+
+        Each writer leads at most the one round that carries its own edit, then hands over:
+        a leader that kept leading while others queued would keep its own caller waiting for
+        as long as the queue never empties (under steady load: seconds).
+        """
+        with self._writers:
             self._pending.append(item)
-        self._drain()
+            while self._leading and not item.future.done():
+                self._writers.wait()
+            if item.future.done():
+                return item.future.result()
+            self._leading = True
+        end_turn: Callable[[], None] = _nothing
+        try:
+            end_turn = self._take_turn()
+            with self._writers:  # everything queued while we waited for our turn rides along
+                batch, self._pending = self._pending, []
+            self._commit_batch(batch, landed=end_turn)
+        finally:
+            end_turn()
+            with self._writers:
+                self._leading = False
+                self._writers.notify_all()
+            if not item.future.done():  # never leave a caller waiting forever
+                item.future.set_exception(NotSaved("not saved: the write was interrupted"))
         return item.future.result()
 
-    def _drain(self) -> None:
-        """Lead a round of commits unless someone else is leading (they will take ours)."""
-        while True:
-            if not self._leader.acquire(blocking=False):
-                return
+    def _take_turn(self) -> Callable[[], None]:
+        """Wait for our turn among the instances, if they share one; the function ending it
+        (safe to call twice). A broken queue only makes writes slower, never refused."""
+        end: Callable[[], None] | None = None
+        if self.turns is not None:
             try:
-                with self._pending_lock:
-                    batch, self._pending = self._pending, []
-                if batch:
-                    self._commit_batch(batch)
-            finally:
-                self._leader.release()
-            with self._pending_lock:
-                if not self._pending:
-                    return
+                end = self.turns.take()
+            except Exception:
+                log.exception("waiting for a write turn failed; writing without one")
+        ended = threading.Event()
 
-    def _commit_batch(self, batch: list[_Pending]) -> None:
+        def end_once() -> None:
+            if end is None or ended.is_set():
+                return
+            ended.set()
+            try:
+                end()
+            except Exception:
+                log.exception("ending a write turn failed (its lease will end it)")
+
+        return end_once
+
+    def _commit_batch(self, batch: list[_Pending], landed: Callable[[], None]) -> None:
         try:
             # The sync loop fetches into the same ref: one git at a time moves it.
             with self._file_lock(), self._fetch_lock:
-                self._commit_batch_locked(batch)
+                self._commit_batch_locked(batch, landed)
         except BaseException as exc:
             if isinstance(exc, NotSaved):
                 failure: BaseException = exc
@@ -520,11 +559,15 @@ class RemotePlanStore(PlanStore):
             if not isinstance(exc, Exception):
                 raise
 
-    def _commit_batch_locked(self, batch: list[_Pending]) -> None:
+    def _commit_batch_locked(self, batch: list[_Pending], landed: Callable[[], None]) -> None:
+        """Fetch, re-apply, commit, push; `landed()` runs the moment the push is in (the next
+        instance's turn need not wait for our bookkeeping)."""
         reason = "someone else kept changing the plan"
+        began = time.monotonic()
         for attempt in range(self.config.max_attempts):
             if attempt:
-                time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter so writers interleave
+                time.sleep(random.uniform(0, 0.02) * (attempt - 1))  # jitter so writers interleave
+            t0 = time.monotonic()
             try:
                 tip = self._fetch()
             except NotSaved as exc:
@@ -537,15 +580,25 @@ class RemotePlanStore(PlanStore):
                     f"not saved: the plan at {tip[:7]} on the remote is invalid ({why}); "
                     "fix it there first"
                 ) from None
+            t1 = time.monotonic()
             results, head, plan = self._apply_all(batch, tip, start)
             if head == tip:
                 self._finish(batch, results)
                 return
             self.push_attempts += 1
+            t2 = time.monotonic()
             proc = self._git.run(
                 "push", "--porcelain", "origin", f"{head}:refs/heads/{self.branch}", check=False
             )
+            log.debug(
+                "batch of %d, attempt %d: fetch %.0f ms, commit %.0f ms, push %.0f ms (%s), "
+                "%.0f ms since the lock",
+                len(batch), attempt + 1, (t1 - t0) * 1000, (t2 - t1) * 1000,
+                (time.monotonic() - t2) * 1000, "landed" if proc.returncode == 0 else "refused",
+                (time.monotonic() - began) * 1000,
+            )  # fmt: skip
             if proc.returncode == 0:
+                landed()
                 self._pushed(batch, results, head, plan)
                 return
             output = redact(proc.stderr + proc.stdout, self.config.token)
@@ -647,8 +700,19 @@ class RemotePlanStore(PlanStore):
                 item.future.set_result(result)
 
 
+def _nothing() -> None:
+    return None
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-__all__ = ["NotSaved", "PlanState", "RemoteConfig", "RemotePlanStore", "classify_push_failure"]
+__all__ = [
+    "NotSaved",
+    "PlanState",
+    "RemoteConfig",
+    "RemotePlanStore",
+    "Turns",
+    "classify_push_failure",
+]

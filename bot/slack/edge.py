@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -155,8 +156,10 @@ class Edge:
                 ServerErrorRetryHandler(max_retry_count=2),
             ],
         )
+        started = time.monotonic()
         try:
             resp = hook.send_dict(payload)
+            log.debug("response_url answered in %.0f ms", (time.monotonic() - started) * 1000)
             if resp.status_code != 200:
                 log.error("response_url answered %s: %s", resp.status_code, resp.body[:200])
         except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -17,6 +18,7 @@ log = logging.getLogger("batchbot.slack")
 
 
 def on_batch(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
+    body["_batchbot_queued"] = time.monotonic()
     if edge.work.submit(run_batch, edge, body):
         ack()
     else:
@@ -24,8 +26,15 @@ def on_batch(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
 
 
 def run_batch(edge: Edge, body: dict[str, Any]) -> None:
+    started = time.monotonic()
     cmd = edge.command_from(body)
     reply = cmd if isinstance(cmd, Reply) else edge.run(cmd)
+    log.debug(
+        "/batch %s: queued %.0f ms, ran %.0f ms",
+        str(body.get("text") or "").split(" ", 1)[0][:20],
+        (started - body.get("_batchbot_queued", started)) * 1000,
+        (time.monotonic() - started) * 1000,
+    )
     if reply.modal is not None and isinstance(cmd, Command):
         opened = open_modal(edge, body, reply)
         if opened is None:
