@@ -56,7 +56,6 @@ class DatabaseTurns:
         self.lease = lease
         self.max_wait = max_wait
         self.poll = poll
-        self.waited = 0.0  # seconds spent waiting for turns, for /healthz and the bench
         self._warned = threading.Event()
 
     def take(self) -> Callable[[], None]:
@@ -100,8 +99,6 @@ class DatabaseTurns:
                 self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease))
         except StorageUnavailable as exc:
             self._degrade(exc)
-        finally:
-            self.waited += time.monotonic() - started
 
     def _end(self, turn: int) -> None:
         try:

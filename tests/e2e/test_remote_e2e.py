@@ -68,6 +68,10 @@ def test_forty_updates_over_two_instances_land_exactly_once(
         for n in range(40):
             assert bodies.count(f'"new": "change-{n}"') == 1
         git(remote, "fsck", "--no-progress")
+        healths = [bot.health()[1] for bot in (a, b)]
+        attempts = sum(h["push_attempts"] for h in healths)
+        pushes = sum(h["pushes"] for h in healths)
+        assert attempts == pushes, "the instances raced their pushes instead of taking turns"
         tip = remote_sha(remote)
         for bot in (a, b):
             bot.wait_sha(tip)
