@@ -104,6 +104,57 @@ def test_hand_edit_is_never_overwritten_or_swept_in(plan_file: Path) -> None:
     assert _count(repo) == before
 
 
+def test_writers_queued_behind_a_commit_share_one_round_one_commit_each(plan_file: Path) -> None:
+    """Group commit: writes that wait while the plan is locked are applied together, each on
+    the plan the one before left, one commit each by its own author; a write whose edit fails
+    is refused alone and the others still land."""
+    import threading
+
+    from bot.plan.edits import EditError
+    from bot.plan.store import _process_lock
+
+    repo = plan_file.parent.parent
+    store = PlanStore(plan_file)
+    before = _count(repo)
+    start = git(repo, "rev-parse", "HEAD").strip()
+    results: dict[str, object] = {}
+
+    def write(name: str, batch: str, value: str) -> None:
+        def edit(plan):  # type: ignore[no-untyped-def]
+            if value == "bad":
+                raise EditError("progress must be a whole number from 0 to 100")
+            return update_batch(plan, batch, [("progress", value)])
+
+        try:
+            results[name] = store.change(Actor(name, f"{name.lower()}@example.com"), edit)
+        except Exception as exc:
+            results[name] = exc
+
+    held = _process_lock(plan_file)  # a commit in progress: everyone below has to queue
+    held.acquire()
+    threads = [
+        threading.Thread(target=write, args=args)
+        for args in (("Ana", "batch-1", "10"), ("Bo", "batch-2", "bad"), ("Cy", "batch-1", "30"))
+    ]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)
+    held.release()
+    for t in threads:
+        t.join(10)
+    assert isinstance(results["Bo"], EditError)
+    assert _count(repo) == before + 2
+    authors = git(repo, "log", "-2", "--format=%an %s").splitlines()
+    assert authors[0].startswith("Cy ") and "progress 10 → 30" in authors[0]
+    assert authors[1].startswith("Ana ") and "progress 0 → 10" in authors[1]
+    ana, cy = results["Ana"], results["Cy"]
+    assert ana.commit != cy.commit  # type: ignore[union-attr]
+    assert git(repo, "rev-parse", "HEAD").strip() == cy.commit  # type: ignore[union-attr]
+    assert git(repo, "rev-parse", "HEAD@{1}").strip() == start, "one branch move per round"
+    assert "progress = 30" in plan_file.read_text()
+    assert git(repo, "status", "--porcelain").strip() == ""
+
+
 def test_eight_concurrent_updaters_make_eight_commits_and_lose_nothing(plan_file: Path) -> None:
     repo = plan_file.parent.parent
     before = _count(repo)

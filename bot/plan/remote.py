@@ -43,6 +43,7 @@ from bot.plan.edits import Change
 from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Plan, PlanInvalid, Problem
 from bot.plan.store import Actor, PlanConflict, PlanStore, Saved, commit_message
+from bot.plan.writequeue import WriteQueue
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -185,9 +186,9 @@ class RemotePlanStore(PlanStore):
         self.on_invalid = on_invalid
         self._state = PlanState()
         self._state_lock = threading.Lock()
-        self._pending: list[_Pending] = []
-        self._writers = threading.Condition()  # guards _pending and _leading
-        self._leading = False
+        self._push_queue: WriteQueue[_Pending] = WriteQueue(
+            lambda: NotSaved("not saved: the write was interrupted; nothing was changed")
+        )
         # Turns at writing across instances sharing this remote (see bot/writeturns.py).
         self.turns: Turns | None = None
         self._fetch_lock = threading.Lock()
@@ -492,33 +493,14 @@ class RemotePlanStore(PlanStore):
         return saved.commit
 
     def _submit(self, item: _Pending) -> Saved:
-        """Queue the write; lead a round of commits only while our own write is still waiting.
+        return self._push_queue.submit(item, self._lead_push_round)
 
-        Each writer leads at most the one round that carries its own edit, then hands over:
-        a leader that kept leading while others queued would keep its own caller waiting for
-        as long as the queue never empties (under steady load: seconds).
-        """
-        with self._writers:
-            self._pending.append(item)
-            while self._leading and not item.future.done():
-                self._writers.wait()
-            if item.future.done():
-                return item.future.result()
-            self._leading = True
-        end_turn: Callable[[], None] = _nothing
+    def _lead_push_round(self, take: Callable[[], list[_Pending]]) -> None:
+        end_turn = self._take_turn()
         try:
-            end_turn = self._take_turn()
-            with self._writers:  # everything queued while we waited for our turn rides along
-                batch, self._pending = self._pending, []
-            self._commit_batch(batch, landed=end_turn)
+            self._commit_batch(take(), landed=end_turn)  # all who queued while we waited
         finally:
             end_turn()
-            with self._writers:
-                self._leading = False
-                self._writers.notify_all()
-            if not item.future.done():  # never leave a caller waiting forever
-                item.future.set_exception(NotSaved("not saved: the write was interrupted"))
-        return item.future.result()
 
     def _take_turn(self) -> Callable[[], None]:
         """Wait for our turn among the instances, if they share one; the function ending it
@@ -698,10 +680,6 @@ class RemotePlanStore(PlanStore):
                 item.future.set_exception(result)
             elif result is not None:
                 item.future.set_result(result)
-
-
-def _nothing() -> None:
-    return None
 
 
 def _now() -> dt.datetime:

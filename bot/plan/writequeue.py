@@ -1,0 +1,73 @@
+"""Group commit: writers that arrive while a commit is being made ride along in the next one.
+
+Why: a commit costs the same whether it carries one change or eight (locks, a git process,
+fsyncs, in remote mode a fetch and a push). When eight people update at once, committing
+them one after another makes the last one wait for seven commits; committing everyone who
+is waiting together makes nobody wait for more than two rounds.
+
+Why each writer leads at most once: the first version let a leader keep leading while
+anyone was queued, so under steady load its own caller waited for seconds (a queue that
+never empties). Here a writer leads only the round that carries its own write; when it is
+done, the next waiting writer whose write is still pending takes over.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from bot.plan.store import Saved
+
+__all__ = ["Queued", "WriteQueue"]
+
+
+class Queued(Protocol):
+    """A queued write: whoever leads its round sets its future (a result or the refusal)."""
+
+    @property
+    def future(self) -> Future[Saved]: ...
+
+
+W = TypeVar("W", bound=Queued)
+Take = Callable[[], "list[W]"]
+
+
+class WriteQueue(Generic[W]):
+    def __init__(self, interrupted: Callable[[], BaseException]) -> None:
+        self._cond = threading.Condition()  # guards _pending and _leading
+        self._pending: list[W] = []
+        self._leading = False
+        self._interrupted = interrupted  # what a writer hears if its round ended without it
+
+    def submit(self, item: W, lead: Callable[[Callable[[], list[W]]], None]) -> Saved:
+        """Queue `item` and wait for its result, leading one round if nobody else is.
+
+        `lead(take)` runs a round: it calls `take()` when it is ready to commit (after its
+        locks, so everyone who queued meanwhile rides along) and must set the future of
+        every item `take()` returned.
+        """
+        with self._cond:
+            self._pending.append(item)
+            while self._leading and not item.future.done():
+                self._cond.wait()
+            if item.future.done():
+                return item.future.result()
+            self._leading = True
+        try:
+            lead(self._take)
+        finally:
+            with self._cond:
+                self._leading = False
+                if not item.future.done():  # the round failed before it took us: never hang
+                    self._pending = [p for p in self._pending if p is not item]
+                    item.future.set_exception(self._interrupted())
+                self._cond.notify_all()
+        return item.future.result()
+
+    def _take(self) -> list[W]:
+        with self._cond:
+            batch, self._pending = self._pending, []
+        return batch
