@@ -155,6 +155,53 @@ def test_writers_queued_behind_a_commit_share_one_round_one_commit_each(plan_fil
     assert git(repo, "status", "--porcelain").strip() == ""
 
 
+def test_archiving_a_report_while_the_plan_changes_collides_with_nothing(plan_file: Path) -> None:
+    import threading
+
+    repo = plan_file.parent.parent
+    store = PlanStore(plan_file)
+    before = _count(repo)
+    errors: list[BaseException] = []
+
+    def updater(n: int) -> None:
+        for k in range(5):
+            try:
+                store.change(
+                    Actor(f"Dev{n}", f"dev{n}@example.com"),
+                    lambda p, v=str(n * 10 + k + 1): update_batch(
+                        p, f"batch-{n + 1}", [("progress", v)]
+                    ),
+                )
+            except BaseException as exc:
+                errors.append(exc)
+
+    def archiver() -> None:
+        for week in range(5):
+            try:
+                sha = store.commit_file(
+                    f"plan/reports/2026-W{week + 40}.md",
+                    f"# week {week}\n",
+                    Actor("bot"),
+                    "archive",
+                )
+                assert sha is not None
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=updater, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=archiver))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert _count(repo) == before + 25
+    assert git(repo, "status", "--porcelain").strip() == ""
+    assert (
+        store.commit_file("plan/reports/2026-W40.md", "# week 0\n", Actor("bot"), "again") is None
+    )
+
+
 def test_eight_concurrent_updaters_make_eight_commits_and_lose_nothing(plan_file: Path) -> None:
     repo = plan_file.parent.parent
     before = _count(repo)

@@ -485,33 +485,15 @@ class PlanStore:
             )
 
     def _atomic_write(self, text: str) -> None:
-        # Through a symlink, replace its target: renaming over the link itself would turn it
-        # into a regular file and leave the real plan behind (issue 12 item 10).
-        path = Path(os.path.realpath(self.path))
-        folder = path.parent
-        import tempfile  # writes only: reading the plan (the dashboard) does not need it
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _atomic_write_file(self.path, text)
         self._cache = None
 
     def _idents(self, repo: GitRepo, actor: Actor | None) -> tuple[str, str]:
-        """(author, committer) as `Name <email>`, the way `_commit_env` decides them."""
+        """(author, committer) as `Name <email>` for a commit by `actor`.
+
+        A machine with no git identity (a fresh server, CI) still commits: the committer
+        becomes batchbot, the author stays the person who made the change.
+        """
         if self._committer is None:
             if self._identity is None:
                 self._identity = repo.has_identity()
@@ -528,29 +510,6 @@ class PlanStore:
         else:
             author = f"{_clean(actor.name) if actor else FALLBACK_NAME} <{FALLBACK_EMAIL}>"
         return author, self._committer
-
-    def _commit_env(self, repo: GitRepo, actor: Actor | None) -> tuple[dict[str, str], list[str]]:
-        """Environment and author flag for a commit by `actor` at the injected clock's time.
-
-        A machine with no git identity (a fresh server, CI) still commits: the committer
-        becomes batchbot, the author stays the person who made the change.
-        """
-        env: dict[str, str] = {}
-        explicit = actor is not None and bool(actor.email or actor.slack_id)
-        if self._identity is None:
-            self._identity = repo.has_identity()
-        if not self._identity:
-            env |= {"GIT_COMMITTER_NAME": FALLBACK_NAME, "GIT_COMMITTER_EMAIL": FALLBACK_EMAIL}
-            if not explicit:
-                env |= {
-                    "GIT_AUTHOR_NAME": actor.name if actor else FALLBACK_NAME,
-                    "GIT_AUTHOR_EMAIL": FALLBACK_EMAIL,
-                }
-        if self.clock is not None:
-            stamp = self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-            env |= {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-        author = [f"--author={actor.git_author()}"] if explicit and actor else []
-        return env, author
 
     def _push(self, repo: GitRepo) -> str | None:
         """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""
@@ -652,33 +611,38 @@ class PlanStore:
         return self._plan_at(repo, rel, sha.stdout.strip())
 
     def commit_file(self, rel_path: str, text: str, actor: Actor, message: str) -> str | None:
-        """Write and commit another file of the plan repo (the weekly report archive)."""
+        """Write and commit another file of the plan repo (the weekly report archive).
+
+        Under the plan's locks and the same way as a plan change: objects first, then the
+        branch (compare-and-swap), the index entry and the file, so an archive written while
+        someone updates the plan never collides with their commit. None when nothing changed.
+        """
         repo = self.repo
         target = (repo.root if repo else self.path.parent) / rel_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
         if repo is None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write_file(target, text)
             return None
-        rel = repo.relative(target)
-        if not repo.run("status", "--porcelain", "--", rel).stdout.strip():
-            return None
-        repo.run("add", "--", rel)
-        env, author = self._commit_env(repo, actor)
-        repo.run(
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-m",
-            message,
-            *author,
-            "--only",
-            "--",
-            rel,
-            env=env,
-        )
-        if self.push:
-            self._push(repo)
-        return repo.run("rev-parse", "HEAD").stdout.strip()
+        with self._locked():
+            rel = repo.relative(target)
+            committed = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
+            on_disk = target.read_text(encoding="utf-8") if target.exists() else None
+            if committed.returncode == 0 and committed.stdout == text == on_disk:
+                return None
+            parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
+            author, committer = self._idents(repo, actor)
+            stamp = int((self.clock() if self.clock else dt.datetime.now(dt.UTC)).timestamp())
+            [sha], blobs = write_commits(
+                repo, parent, [NewCommit({rel: text}, message, author, committer)], stamp
+            )
+            subject = message.splitlines()[0] if message else "batchbot"
+            repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
+            repo.run("update-index", "--add", "--cacheinfo", f"100644,{blobs[rel]},{rel}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write_file(target, text)
+            if self.push:
+                self._push(repo)
+            return sha
 
 
 @dataclass
@@ -691,6 +655,33 @@ class _LocalWrite:
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+def _atomic_write_file(target: Path, text: str) -> None:
+    """Replace `target` with `text` whole: a temp file, fsync, rename, fsync the folder."""
+    # Through a symlink, replace its target: renaming over the link itself would turn it
+    # into a regular file and leave the real plan behind (issue 12 item 10).
+    path = Path(os.path.realpath(target))
+    folder = path.parent
+    import tempfile  # writes only: reading the plan (the dashboard) does not need it
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _process_lock(path: Path) -> threading.Lock:
