@@ -418,7 +418,14 @@ def _serve_parser() -> _Parser:
 def _run_serve(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.slack.server import main as serve_main
 
-    return serve_main({"socket-mode": ns.socket_mode, "no-scheduler": ns.no_scheduler})
+    return serve_main(
+        {
+            "socket-mode": ns.socket_mode,
+            "no-scheduler": ns.no_scheduler,
+            "plan": ns.plan,  # --plan and --push apply to the bot as to every other command
+            "push": ns.push,
+        }
+    )
 
 
 def _jobs_parser() -> _Parser:

@@ -95,7 +95,12 @@ def main(opts: dict[str, Any]) -> int:
     from bot.settings import SettingsError, load_settings
 
     try:
-        settings = load_settings()
+        overrides: dict[str, Any] = {}
+        if opts.get("plan"):
+            overrides["execution_plan_path"] = opts["plan"]
+        if opts.get("push"):
+            overrides["git_push"] = True
+        settings = load_settings(**overrides)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1

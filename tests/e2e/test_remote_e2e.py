@@ -237,6 +237,14 @@ def test_serve_refuses_local_mode_outside_a_git_checkout(tmp_path: Path, fake: F
     assert proc.returncode == 1
     assert "not in a git repository" in proc.stderr and "BATCHBOT_GIT_URL" in proc.stderr
     assert "Traceback" not in proc.stderr
+    # --plan names the plan for `serve` as for every other command (it used to be ignored)
+    env.pop("EXECUTION_PLAN_PATH")
+    for args in (["serve", "--plan", str(plan)], ["--plan", str(plan), "serve"]):
+        proc = subprocess.run(
+            [str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
+        )
+        assert proc.returncode == 1
+        assert f"{plan} is not in a git repository" in proc.stderr
 
 
 def test_the_friday_job_in_remote_mode_archives_the_report_on_the_remote(
