@@ -325,16 +325,20 @@ def _store(ns: argparse.Namespace, env: Mapping[str, str]) -> PlanStore:
     )
 
 
-def _remote_store(env: Mapping[str, str]) -> PlanStore:
+def _remote_store(env: Mapping[str, str], *, creating: bool = False) -> PlanStore:
     """BATCHBOT_GIT_URL set (and no --plan): the CLI reads and writes the team's remote too,
     through the same clone cache and push path as the bot."""
+    import logging
+
     from bot.plan.store import PlanConflict
     from bot.runtime import build_store, system_clock
     from bot.settings import SettingsError, load_settings
 
+    # The CLI says what went wrong itself, once; the store's log lines are for a server's log.
+    logging.getLogger("batchbot.remote").setLevel(logging.ERROR)
     try:
         store = build_store(load_settings(), system_clock)
-        store.start()  # type: ignore[attr-defined]
+        store.start(creating=creating)  # type: ignore[attr-defined]
     except SettingsError as exc:
         raise CliFailure(str(exc)) from None
     except PlanConflict as exc:
@@ -366,7 +370,7 @@ def _run_import(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
         plan = codec.read(source)
         # BATCHBOT_GIT_URL set: the import is pushed to the team's repository like any write.
-        store = _remote_store(env) if remote else PlanStore(target)
+        store = _remote_store(env, creating=True) if remote else PlanStore(target)
         if remote:
             target = Path(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
         saved = store.replace(plan, _actor(ns, store), f"Import plan from {source.name}")

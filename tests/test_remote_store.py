@@ -356,3 +356,26 @@ def test_refused_credentials_are_not_saved_and_say_why(tmp_path: Path):
         assert "ghp_badtoken" not in str(caught.value)
     finally:
         server.shutdown()
+
+
+def test_an_empty_repository_is_started_by_an_import_and_refuses_other_writes(
+    plan_repo: Path, tmp_path: Path
+):
+    from bot.plan import codec
+
+    empty = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(empty))
+    with pytest.raises(NotSaved, match="no branch 'main'.*batchbot import"):
+        make_store(empty, tmp_path / "w0")
+    store = RemotePlanStore(
+        RemoteConfig(url=str(empty), plan_file=PLAN, workdir=tmp_path / "w1", sync_seconds=0.2)
+    )
+    store.start(creating=True)
+    with pytest.raises(NotSaved, match="no branch 'main' yet"):
+        set_progress(store, 5)
+    plan = codec.read(plan_repo / PLAN)
+    saved = store.replace(plan, ANA, "Import plan from old.json")
+    assert saved.commit == git(empty, "rev-parse", "main").strip()
+    assert git(empty, "rev-list", "--count", "main").strip() == "1"
+    set_progress(store, 5)
+    assert progress(make_store(empty, tmp_path / "w2")) == 5

@@ -78,6 +78,10 @@ class NotSaved(PlanConflict):
     """A write that did not reach the remote; the message says why, in the person's words."""
 
 
+class NoBranch(NotSaved):
+    """The remote has no such branch yet (a new, empty repository): only an import may start it."""
+
+
 @dataclass(frozen=True)
 class RemoteConfig:
     url: str
@@ -197,6 +201,7 @@ class RemotePlanStore(PlanStore):
         self._thread: threading.Thread | None = None
         self._branch: str | None = config.branch
         self._told_invalid: set[str] = set()
+        self._no_branch = False  # the last fetch found no branch (an empty repository)
         self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
         self.pushes = 0
         self._git = GitRepo(self.clone_dir, env=self._auth_env())
@@ -241,7 +246,7 @@ class RemotePlanStore(PlanStore):
         return self.tracking_ref
 
     # -- start -----------------------------------------------------------------------------
-    def start(self) -> PlanState:
+    def start(self, *, creating: bool = False) -> PlanState:
         """Clone into an empty workdir or reuse the one there; then fetch the tip.
 
         Anything odd in the clone (a broken repository, another URL, a stale lock left by a
@@ -257,7 +262,7 @@ class RemotePlanStore(PlanStore):
             if self._branch is None:
                 self._branch = self._default_branch()
         state = self.sync()
-        if state.plan is None and state.error:
+        if state.plan is None and state.error and not (creating and self._no_branch):
             raise NotSaved(state.error)
         return state
 
@@ -341,10 +346,14 @@ class RemotePlanStore(PlanStore):
                 self._run(*NO_AUTO_GC, "fetch", "--quiet", "--no-tags", "origin", refspec)
             else:
                 kind, why = classify_push_failure(exc.output)
-                if kind == "other":
+                missing = "couldn't find remote ref" in exc.output.lower()
+                if kind == "other" and not missing:
                     log.warning("git fetch failed: %s", exc.output[-300:])
-                if "couldn't find remote ref" in exc.output.lower():
-                    why = f"the remote has no branch {self.branch!r}"
+                if missing:
+                    raise NoBranch(
+                        f"the remote has no branch {self.branch!r} (an empty repository? "
+                        "`batchbot import PLAN` makes its first commit)"
+                    ) from None
                 raise NotSaved(why) from None
         except FileNotFoundError:
             raise NotSaved("git is not installed (it must be on PATH)") from None
@@ -370,6 +379,7 @@ class RemotePlanStore(PlanStore):
             try:
                 tip = self._fetch()
             except (NotSaved, GitError) as exc:
+                self._no_branch = isinstance(exc, NoBranch)
                 msg = str(exc) if isinstance(exc, NotSaved) else "git fetch failed"
                 if before.error != msg:
                     log.warning("plan sync failed: %s", msg)
@@ -552,10 +562,17 @@ class RemotePlanStore(PlanStore):
             t0 = time.monotonic()
             try:
                 tip = self._fetch()
+            except NoBranch:
+                if not all(item.creates for item in batch):
+                    raise NotSaved(
+                        f"not saved: the remote has no branch {self.branch!r} yet; "
+                        "`batchbot import PLAN` makes its first commit"
+                    ) from None
+                tip = ""  # an empty repository: the import is its first commit
             except NotSaved as exc:
                 raise NotSaved(f"not saved: {exc}; nothing was changed, try again") from None
             try:
-                start = self._plan_at_sha(tip)
+                start = self._plan_at_sha(tip) if tip else None
             except PlanInvalid as exc:
                 why = "; ".join(str(p) for p in exc.problems)[:300]
                 raise NotSaved(

@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +24,11 @@ from bot.plan.edits import Change, EditError
 from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Batch, Metrics, Plan, PlanInvalid, field_names
 from bot.plan.values import printable
-from bot.plan.writequeue import WriteQueue
 
 if TYPE_CHECKING:
     import logging
+
+    from bot.plan.writequeue import LocalWrite, WriteQueue
 
 Clock = Callable[[], dt.datetime]
 
@@ -133,7 +133,7 @@ class PlanStore:
         self._identity: bool | None = None  # does git know who commits on this machine?
         self._gitdir: Path | None = None
         self._committer: str | None = None
-        self._queue: WriteQueue[_LocalWrite] | None = None
+        self._queue: WriteQueue[LocalWrite] | None = None  # made on the first write
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -198,10 +198,14 @@ class PlanStore:
         process (see writequeue.py): eight people updating at once wait for two rounds, not
         for eight commits.
         """
-        return self._writes.submit(_LocalWrite(actor, edit, via), self._lead_round)
+        from bot.plan.writequeue import LocalWrite  # writes only: the dashboard never waits
+
+        return self._writes.submit(LocalWrite(actor, edit, via), self._lead_round)
 
     @property
-    def _writes(self) -> WriteQueue[_LocalWrite]:
+    def _writes(self) -> WriteQueue[LocalWrite]:
+        from bot.plan.writequeue import WriteQueue
+
         with _LOCKS_GUARD:
             if self._queue is None:
                 self._queue = WriteQueue(
@@ -209,14 +213,14 @@ class PlanStore:
                 )
             return self._queue
 
-    def _lead_round(self, take: Callable[[], list[_LocalWrite]]) -> None:
+    def _lead_round(self, take: Callable[[], list[LocalWrite]]) -> None:
         """One round: take the locks, then everyone queued by then, then one commit chain.
 
         Two locks: threads of one process queue on a plain (fair enough, no polling) lock
         first, so the file lock — which polls and serves no one in order — only arbitrates
         between processes. Without it, 8 concurrent Slack updates starved for over a second.
         """
-        batch: list[_LocalWrite] = []
+        batch: list[LocalWrite] = []
         try:
             with self._locked():
                 batch = take()
@@ -273,7 +277,7 @@ class PlanStore:
             lock.release()
             in_process.release()
 
-    def _commit_round(self, batch: list[_LocalWrite]) -> None:
+    def _commit_round(self, batch: list[LocalWrite]) -> None:
         """Apply every write in order (a failing edit fails alone), then commit them all."""
         repo = self.repo
         if repo:
@@ -281,7 +285,7 @@ class PlanStore:
             self._refuse_unsafe_state(repo)
             self._refuse_hand_edits(repo)
         plan = codec.read(self.path)
-        done: list[tuple[_LocalWrite, Plan, list[Change]]] = []
+        done: list[tuple[LocalWrite, Plan, list[Change]]] = []
         for item in batch:
             try:
                 new_plan, changes = item.edit(plan)
@@ -332,7 +336,7 @@ class PlanStore:
         return False
 
     def _write_and_commit(
-        self, repo: GitRepo | None, done: list[tuple[_LocalWrite, Plan, list[Change]]]
+        self, repo: GitRepo | None, done: list[tuple[LocalWrite, Plan, list[Change]]]
     ) -> list[Saved]:
         """Write the last plan of the round and commit the round's changes, one commit each."""
         as_json = codec.is_json(self.path)
@@ -643,14 +647,6 @@ class PlanStore:
             if self.push:
                 self._push(repo)
             return sha
-
-
-@dataclass
-class _LocalWrite:
-    actor: Actor
-    edit: Callable[[Plan], tuple[Plan, list[Change]]]
-    via: str
-    future: Future[Saved] = field(default_factory=Future)
 
 
 _LOCKS: dict[Path, threading.Lock] = {}

@@ -16,12 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from bot.plan.store import Saved
+    from bot.plan.edits import Change
+    from bot.plan.model import Plan
+    from bot.plan.store import Actor, Saved
 
-__all__ = ["Queued", "WriteQueue"]
+__all__ = ["LocalWrite", "Queued", "WriteQueue"]
 
 
 class Queued(Protocol):
@@ -29,6 +32,16 @@ class Queued(Protocol):
 
     @property
     def future(self) -> Future[Saved]: ...
+
+
+@dataclass
+class LocalWrite:
+    """A change waiting for the local store's next commit round."""
+
+    actor: Actor
+    edit: Callable[[Plan], tuple[Plan, list[Change]]]
+    via: str
+    future: Future[Saved] = field(default_factory=Future)
 
 
 W = TypeVar("W", bound=Queued)
