@@ -244,7 +244,34 @@ class Settings(BaseSettings):
     @field_validator("git_url", "git_branch", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str):
+            return value.strip() or None  # a value pasted with a newline or spaces around it
+        return value
+
+    @field_validator("git_url")
+    @classmethod
+    def _url_without_secrets(cls, value: str | None) -> str | None:
+        # git would keep `https://user:secret@host/…` in the clone's .git/config, on disk.
+        if value is not None and re.match(r"^[a-zA-Z][\w+.-]*://[^/@\s]*:[^/@\s]*@", value):
+            raise ValueError(
+                "BATCHBOT_GIT_URL must not carry a password or token (git would write it to "
+                "disk); put the token in BATCHBOT_GIT_TOKEN and use https://host/owner/repo.git"
+            )
+        return value
+
+    @field_validator("git_branch")
+    @classmethod
+    def _branch_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.removeprefix("refs/heads/")
+        if (
+            re.search(r"[\s~^:?*\[\\]|\.\.|@\{|//", value)
+            or value.startswith(("-", "/", "."))
+            or value.endswith(("/", ".", ".lock"))
+        ):
+            raise ValueError(f"BATCHBOT_GIT_BRANCH {value!r} is not a git branch name (e.g. main)")
+        return value
 
     @property
     def remote_mode(self) -> bool:

@@ -365,7 +365,7 @@ def test_an_empty_repository_is_started_by_an_import_and_refuses_other_writes(
 
     empty = tmp_path / "empty.git"
     git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(empty))
-    with pytest.raises(NotSaved, match="no branch 'main'.*batchbot import"):
+    with pytest.raises(NotSaved, match=r"no branch 'main'.*batchbot import"):
         make_store(empty, tmp_path / "w0")
     store = RemotePlanStore(
         RemoteConfig(url=str(empty), plan_file=PLAN, workdir=tmp_path / "w1", sync_seconds=0.2)
@@ -379,3 +379,42 @@ def test_an_empty_repository_is_started_by_an_import_and_refuses_other_writes(
     assert git(empty, "rev-list", "--count", "main").strip() == "1"
     set_progress(store, 5)
     assert progress(make_store(empty, tmp_path / "w2")) == 5
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"BATCHBOT_GIT_URL": "https://ana:ghp_x1@github.com/o/r.git"}, "must not carry"),
+        ({"BATCHBOT_GIT_URL": "x", "BATCHBOT_GIT_BRANCH": "my branch"}, "not a git branch"),
+        ({"BATCHBOT_GIT_URL": "x", "BATCHBOT_GIT_BRANCH": "../main"}, "not a git branch"),
+    ],
+)
+def test_remote_settings_that_would_leak_or_cannot_work_are_refused(
+    env: dict[str, str], said: str, monkeypatch: pytest.MonkeyPatch
+):
+    from bot.settings import SettingsError, load_settings
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError, match=said) as caught:
+        load_settings()
+    assert "ghp_x1" not in str(caught.value)
+
+
+def test_remote_settings_are_forgiving_about_pasted_whitespace_and_full_ref_names(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("BATCHBOT_GIT_URL", " git@github.com:o/r.git\n")
+    monkeypatch.setenv("BATCHBOT_GIT_BRANCH", "refs/heads/release/2026 ")
+    settings = load_settings()
+    assert settings.git_url == "git@github.com:o/r.git"
+    assert settings.git_branch == "release/2026"
+
+
+def test_a_remote_that_does_not_exist_says_it_cannot_be_reached(tmp_path: Path):
+    store = RemotePlanStore(RemoteConfig(url=str(tmp_path / "gone.git"), workdir=tmp_path / "w"))
+    with pytest.raises(NotSaved, match="could not be reached") as caught:
+        store.start()
+    assert "warning:" not in str(caught.value)

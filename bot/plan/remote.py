@@ -164,6 +164,7 @@ def classify_push_failure(output: str) -> tuple[str, str]:
             "connection refused",
             "timed out",
             "no such file or directory",
+            "does not exist",
             "not found",
         )
     ):
@@ -276,17 +277,22 @@ class RemotePlanStore(PlanStore):
         return self._git.run("rev-parse", "--git-dir", check=False).returncode == 0
 
     def _clone(self) -> None:
+        # No --branch: a configured branch that does not exist yet (an empty repository
+        # waiting for its first import) must not stop the clone; the fetch names the branch.
         args = ["clone", "--bare", "--quiet", "--filter=blob:none"]
-        if self._branch:
-            args += ["--branch", self._branch]
         try:
             GitRepo(self.clone_dir.parent, env=self._git.env).run(
                 *args, "--", self.config.url, str(self.clone_dir)
             )
         except GitError as exc:
             shutil.rmtree(self.clone_dir, ignore_errors=True)
-            _, why = classify_push_failure(exc.output)
-            raise NotSaved(f"{why}: {redact(exc.output, self.config.token)[-300:]}") from None
+            kind, why = classify_push_failure(exc.output)
+            if kind == "other":
+                why = "could not clone the plan's repository"
+            said = "\n".join(
+                line for line in exc.output.splitlines() if not line.startswith("warning:")
+            )
+            raise NotSaved(f"{why}: {redact(said, self.config.token).strip()[-300:]}") from None
         except FileNotFoundError:
             raise NotSaved("git is not installed (it must be on PATH)") from None
 
