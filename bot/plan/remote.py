@@ -564,7 +564,10 @@ class RemotePlanStore(PlanStore):
         began = time.monotonic()
         for attempt in range(self.config.max_attempts):
             if attempt:
-                time.sleep(random.uniform(0, 0.02) * (attempt - 1))  # jitter so writers interleave
+                # The winner has just landed, so try again at once; if we keep losing (instances
+                # without a shared database to take turns in), back off exponentially, with
+                # full jitter so the losers spread out.
+                time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)) if attempt > 1 else 0)
             t0 = time.monotonic()
             try:
                 tip = self._fetch()
