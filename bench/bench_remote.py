@@ -38,6 +38,16 @@ from tests.e2e.remote_harness import (
 from tests.fakeslack import FakeSlack
 
 
+def loop_seconds() -> float:
+    """A reference figure for the host: on a shared 2-core VM the same run varies by 2x with
+    the neighbours, so the figures below are read next to this one."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
@@ -123,6 +133,7 @@ def main() -> int:
     ap.add_argument("--sections", default="1,2,3", help="which figures to measure, e.g. 1,3")
     ap.add_argument("--instances", type=int, default=2, choices=(1, 2, 3, 4))
     args = ap.parse_args()
+    print(f"host speed: a 10M-step Python loop takes {loop_seconds():.2f} s (lower is faster)")
     with tempfile.TemporaryDirectory() as d, FakeSlack(token=TOKEN, users=USERS) as fake:
         tmp = Path(d)
         sections = {int(x) for x in args.sections.split(",") if x.strip()}
