@@ -418,3 +418,44 @@ def test_a_remote_that_does_not_exist_says_it_cannot_be_reached(tmp_path: Path):
     with pytest.raises(NotSaved, match="could not be reached") as caught:
         store.start()
     assert "warning:" not in str(caught.value)
+
+
+def test_a_remote_that_stops_answering_is_given_up_on_not_waited_for(tmp_path: Path):
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/team/plan.git"
+    store = RemotePlanStore(RemoteConfig(url=url, workdir=tmp_path / "w", git_timeout=1.5))
+    started = time.monotonic()
+    with pytest.raises(NotSaved, match=r"could not be reached.*timed out"):
+        store.start()
+    assert time.monotonic() - started < 10
+    silent.close()
+
+
+def test_a_push_that_times_out_but_landed_is_reported_saved(remote: Path, tmp_path: Path):
+    store = RemotePlanStore(
+        RemoteConfig(url=str(remote), plan_file=PLAN, workdir=tmp_path / "work", git_timeout=1.0)
+    )
+    store.start()
+    hook = remote / "hooks" / "post-receive"  # runs after the branch moved; the push waits
+    hook.write_text("#!/bin/sh\nsleep 3\n")
+    hook.chmod(0o755)
+    saved = set_progress(store, 61)
+    assert saved.commit == git(remote, "rev-parse", "main").strip()
+    assert progress(store) == 61
+
+
+def test_a_push_that_times_out_before_landing_is_not_reported_saved(remote: Path, tmp_path: Path):
+    store = RemotePlanStore(
+        RemoteConfig(url=str(remote), plan_file=PLAN, workdir=tmp_path / "work", git_timeout=1.0)
+    )
+    store.start()
+    hook = remote / "hooks" / "pre-receive"  # the remote sits on the push before deciding
+    hook.write_text("#!/bin/sh\nsleep 3\nexit 1\n")
+    hook.chmod(0o755)
+    with pytest.raises(NotSaved, match=r"stopped answering during the push.*check /batch status"):
+        set_progress(store, 62)
+    assert progress(store) != 62

@@ -29,6 +29,9 @@ _BASE_ENV = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0
 class GitRepo:
     root: Path
     env: tuple[tuple[str, str], ...] = ()  # per-repository settings, e.g. a remote's auth
+    # Seconds any one git command may take; None: no limit. A network remote that stops
+    # answering mid-fetch would otherwise hold the write path (and every writer behind it).
+    timeout: float | None = None
 
     @staticmethod
     def find(path: Path) -> GitRepo | None:
@@ -63,15 +66,21 @@ class GitRepo:
         import subprocess
 
         full_env = {**os.environ, **_BASE_ENV, **dict(self.env), **(env or {})}
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            env=full_env,
-            input=input_text,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                ["git", *args],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                env=full_env,
+                input=input_text,
+                check=False,
+                timeout=self.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise GitError(
+                list(args), -1, f"timed out after {self.timeout:g} s (the remote stopped answering)"
+            ) from None
         if check and proc.returncode != 0:
             raise GitError(list(args), proc.returncode, proc.stderr or proc.stdout)
         return proc

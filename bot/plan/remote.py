@@ -91,6 +91,7 @@ class RemoteConfig:
     token: str | None = None
     sync_seconds: float = 30.0
     max_attempts: int = 12
+    git_timeout: float = 120.0  # the longest one fetch, push or clone may take
 
     def __post_init__(self) -> None:
         rel = PurePosixPath(self.plan_file)
@@ -205,11 +206,21 @@ class RemotePlanStore(PlanStore):
         self._no_branch = False  # the last fetch found no branch (an empty repository)
         self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
         self.pushes = 0
-        self._git = GitRepo(self.clone_dir, env=self._auth_env())
+        self._git = GitRepo(self.clone_dir, env=self._auth_env(), timeout=config.git_timeout)
 
     # -- git plumbing ----------------------------------------------------------------------
     def _auth_env(self) -> tuple[tuple[str, str], ...]:
-        env = [("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")]
+        # A stalled connection is dropped, not waited on: https below 1 KB/s for 30 s, ssh
+        # after a minute without an answer (git_timeout is the backstop for everything).
+        env = [
+            (
+                "GIT_SSH_COMMAND",
+                "ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 "
+                "-o ServerAliveCountMax=4",
+            ),
+            ("GIT_HTTP_LOW_SPEED_LIMIT", "1000"),
+            ("GIT_HTTP_LOW_SPEED_TIME", "30"),
+        ]
         token = self.config.token
         if token and self.config.url.startswith(("https://", "http://")):
             basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
@@ -281,7 +292,7 @@ class RemotePlanStore(PlanStore):
         # waiting for its first import) must not stop the clone; the fetch names the branch.
         args = ["clone", "--bare", "--quiet", "--filter=blob:none"]
         try:
-            GitRepo(self.clone_dir.parent, env=self._git.env).run(
+            GitRepo(self.clone_dir.parent, env=self._git.env, timeout=self._git.timeout).run(
                 *args, "--", self.config.url, str(self.clone_dir)
             )
         except GitError as exc:
@@ -367,7 +378,10 @@ class RemotePlanStore(PlanStore):
 
     def _plan_at_sha(self, sha: str) -> Plan | None:
         """The plan committed at `sha`; None when the file is not there; PlanInvalid if bad."""
-        proc = self._git.run("cat-file", "blob", f"{sha}:{self.config.plan_file}", check=False)
+        try:  # a blobless clone may have to fetch the blob: that can time out
+            proc = self._git.run("cat-file", "blob", f"{sha}:{self.config.plan_file}", check=False)
+        except GitError as exc:
+            raise NotSaved(f"could not read the plan at {sha[:7]}: {exc.output[-200:]}") from None
         if proc.returncode != 0:
             if "does not exist" in proc.stderr or "not a valid object" in proc.stderr.lower():
                 return None
@@ -480,10 +494,13 @@ class RemotePlanStore(PlanStore):
             self._wake.clear()
             if self._stop.is_set():
                 return
-            self.sync()
-            if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
-                tidied = time.monotonic()
-                self.housekeeping()
+            try:
+                self.sync()
+                if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
+                    tidied = time.monotonic()
+                    self.housekeeping()
+            except Exception:  # the loop must outlive any one bad sync
+                log.exception("plan sync failed unexpectedly; trying again later")
 
     def housekeeping(self) -> None:
         """Repack the clone when git thinks it is due, off the write path (see NO_AUTO_GC)."""
@@ -595,9 +612,19 @@ class RemotePlanStore(PlanStore):
                 return
             self.push_attempts += 1
             t2 = time.monotonic()
-            proc = self._git.run(
-                "push", "--porcelain", "origin", f"{head}:refs/heads/{self.branch}", check=False
-            )
+            try:
+                proc = self._git.run(
+                    "push", "--porcelain", "origin", f"{head}:refs/heads/{self.branch}", check=False
+                )
+            except GitError:  # timed out: the push may or may not have landed; ask the remote
+                if self._landed_anyway(head):
+                    landed()
+                    self._pushed(batch, results, head, plan)
+                    return
+                raise NotSaved(
+                    "not saved as far as the remote shows: it stopped answering during the push; "
+                    "check /batch status in a minute before trying again"
+                ) from None
             log.debug(
                 "batch of %d, attempt %d: fetch %.0f ms, commit %.0f ms, push %.0f ms (%s), "
                 "%.0f ms since the lock",
@@ -616,6 +643,18 @@ class RemotePlanStore(PlanStore):
                 raise NotSaved(f"not saved: {why}; nothing was changed")
             reason = why
         raise NotSaved(f"not saved: {reason} {self.config.max_attempts} times; try again")
+
+    def _landed_anyway(self, head: str) -> bool:
+        """After a push that timed out: is `head` on the remote branch after all?"""
+        try:
+            tip = self._fetch()
+        except NotSaved:
+            raise NotSaved(
+                "not saved? the plan's git remote stopped answering during the push and cannot "
+                "be asked whether it landed; check /batch status in a minute"
+            ) from None
+        merged = self._git.run("merge-base", "--is-ancestor", head, tip, check=False)
+        return merged.returncode == 0
 
     def _pushed(
         self,
