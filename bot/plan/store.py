@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.plan.writequeue import LocalWrite, WriteQueue
 
 Clock = Callable[[], dt.datetime]
+PUSH_TIMEOUT = 120.0  # seconds a BATCHBOT_GIT_PUSH push (or its pull) may take
 
 
 def _log() -> logging.Logger:
@@ -517,20 +518,27 @@ class PlanStore:
 
     def _push(self, repo: GitRepo) -> str | None:
         """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""
+        import dataclasses
+
         reason = ""
         branch = repo.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
-        for _ in range(3):
-            proc = repo.run("push", "--quiet", self.remote, "HEAD", check=False)
-            if proc.returncode == 0:
-                return None
-            reason = _last_line(proc)
-            pulled = repo.run(
-                "pull", "--rebase", "--autostash", "--quiet", self.remote, branch, check=False
-            )
-            if pulled.returncode != 0:
-                repo.run("rebase", "--abort", check=False)
-                reason = _last_line(pulled) or reason
-                break
+        net = dataclasses.replace(repo, timeout=PUSH_TIMEOUT)  # a stalled remote is given up on
+        try:
+            for _ in range(3):
+                proc = net.run("push", "--quiet", self.remote, "HEAD", check=False)
+                if proc.returncode == 0:
+                    return None
+                reason = _last_line(proc)
+                pulled = net.run(
+                    "pull", "--rebase", "--autostash", "--quiet", self.remote, branch, check=False
+                )
+                if pulled.returncode != 0:
+                    repo.run("rebase", "--abort", check=False)
+                    reason = _last_line(pulled) or reason
+                    break
+        except GitError as exc:  # timed out
+            repo.run("rebase", "--abort", check=False)
+            reason = exc.output
         return f"committed locally but could not push to {self.remote}: {reason}"
 
     # -- history ---------------------------------------------------------------------------
