@@ -24,7 +24,7 @@ import logging
 import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.jobresult import JobResult
@@ -48,6 +48,10 @@ from bot.report.publish import GitHubService, GitHubUnavailable, issue_body, iss
 from bot.report.timing import FRIDAY, aware, local_at, when_text
 from bot.report.weekly import WeeklyReport, collect_week, report_for
 
+if TYPE_CHECKING:  # type names only: the jobs are handed these, they never build them
+    from bot.db import Database
+    from bot.settings import Settings
+
 JOB = "weekly-report"
 
 BOT_ACTOR = Actor(FALLBACK_NAME, FALLBACK_EMAIL)
@@ -58,7 +62,7 @@ class JobRuntime(Protocol):
 
     # Read-only members: the jobs only read them, and a frozen runtime must satisfy this too.
     @property
-    def settings(self) -> Any: ...  # bot.settings.Settings
+    def settings(self) -> Settings: ...
     @property
     def store(self) -> PlanStore: ...
     @property
@@ -66,7 +70,7 @@ class JobRuntime(Protocol):
     @property
     def messenger(self) -> Messenger: ...
     @property
-    def db(self) -> Any: ...  # bot.db.Database
+    def db(self) -> Database: ...
     @property
     def log(self) -> logging.Logger: ...
     @property
