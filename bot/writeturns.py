@@ -92,9 +92,11 @@ class DatabaseTurns:
                 if now - renewed > self.lease / 3:
                     self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease))
                     renewed = now
-                # A turn on a local remote takes tens of ms: poll often. A long wait means a
-                # slow remote (GitHub takes seconds per push): poll less.
-                time.sleep(self.poll if now - started < 1.0 else 0.05)
+                # A turn on a nearby remote takes tens of ms: poll often. A longer wait means a
+                # slow remote (GitHub takes a second or more per push), where 20–50 ms more per
+                # hand-over is noise and a query every 4 ms would only load the database.
+                waited = now - started
+                time.sleep(self.poll if waited < 0.2 else 0.02 if waited < 1.0 else 0.05)
             if time.monotonic() - renewed > self.lease / 3:
                 self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease))
         except StorageUnavailable as exc:
