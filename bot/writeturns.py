@@ -11,8 +11,9 @@ then fetches, commits and pushes once.
 The queue is only about speed, never about correctness — the push is still a compare-and-swap
 on the remote and a rejected push is still fetched and re-applied. So anything wrong with
 the queue (the database down, a turn that was never ended) degrades to the race, never to a
-lost or a refused write: a turn expires after `lease` seconds unless renewed, and a leader
-never waits longer than `max_wait`.
+lost or a refused write: a turn expires after `lease` seconds unless renewed (its holder
+renews it while it works, a waiter while it waits), and a leader never waits longer than
+`max_wait`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class DatabaseTurns:
         db: Database,
         holder: str,
         *,
-        lease: float = 15.0,
+        lease: float = 6.0,
         max_wait: float = 30.0,
         poll: float = 0.004,
     ) -> None:
@@ -68,7 +69,27 @@ class DatabaseTurns:
         except BaseException:
             self._end(turn)
             raise
-        return lambda: self._end(turn)
+        done = threading.Event()
+        threading.Thread(
+            target=self._keep_alive, args=(turn, done), name="batchbot-turn", daemon=True
+        ).start()
+
+        def end() -> None:
+            done.set()
+            self._end(turn)
+
+        return end
+
+    def _keep_alive(self, turn: int, done: threading.Event) -> None:
+        """Renew the held turn while its holder works (a push to a slow remote can outlast a
+        lease); a holder killed with kill -9 stops renewing, so its turn lapses in one lease."""
+        while not done.wait(self.lease / 3):
+            try:
+                if not self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease)):
+                    return
+            except StorageUnavailable as exc:
+                self._degrade(exc)
+                return
 
     def _queue(self) -> int | None:
         try:

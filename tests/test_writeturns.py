@@ -88,3 +88,15 @@ def test_a_database_that_is_gone_lets_writes_through(tmp_path) -> None:  # type:
     DatabaseTurns(db, "a:1").take()()  # no table: degrade to racing, at once
     assert time.monotonic() - started < 1
     db.close()
+
+
+def test_a_turn_held_longer_than_its_lease_is_kept_by_its_holder(database: Database) -> None:
+    a, b = DatabaseTurns(database, "a:1", lease=0.6), DatabaseTurns(database, "b:2", lease=0.6)
+    end_a = a.take()
+    got_b = threading.Event()
+    thread = threading.Thread(target=lambda: (b.take()(), got_b.set()))
+    thread.start()
+    assert not got_b.wait(1.5), "b went ahead while a still held (and renewed) its turn"
+    end_a()
+    assert got_b.wait(5)
+    thread.join(5)
