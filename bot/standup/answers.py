@@ -25,7 +25,8 @@ from bot.render.standup_blocks import (
     standup_reply_text,
 )
 from bot.replies import ErrorView, Reply, TextView
-from bot.standup.config import StandupConfig, as_utc
+from bot.standup.config import StandupConfig
+from bot.standup.part import StandupPart
 from bot.standup.people import People
 from bot.standup.prompts import process_owner
 from bot.standup.schedule import day_label
@@ -43,7 +44,7 @@ class DayThreadBusy(MessengerError):
     """Another process holds the day-thread claim and did not finish in time."""
 
 
-class Answers:
+class Answers(StandupPart):
     """Takes answers and posts them, once, in the day's thread. Thread-safe."""
 
     #: How long a process that lost the day-thread claim waits for the winner's ts.
@@ -61,15 +62,9 @@ class Answers:
         people: People,
         owner: str | None = None,
     ) -> None:
-        self.db = db
-        self.messenger = messenger
-        self.config = config
-        self.clock = clock
+        super().__init__(db=db, messenger=messenger, config=config, clock=clock)
         self.people = people
         self.owner = owner or process_owner()
-
-    def _now(self) -> datetime:
-        return as_utc(self.clock(), "clock()")
 
     def submit(
         self,

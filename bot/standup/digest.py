@@ -20,6 +20,7 @@ from bot.render.digest_blocks import DigestFacts, digest_blocks, digest_text
 from bot.standup.answers import Answers
 from bot.standup.config import StandupConfig, as_utc, fmt_utc
 from bot.standup.days import Days
+from bot.standup.part import StandupPart
 from bot.standup.people import People
 from bot.standup.prompts import process_owner
 from bot.standup.schedule import prompt_instant, to_zone
@@ -34,7 +35,7 @@ DIGEST_JOB_NAME = "standup-digest"
 DIGEST_CLAIM = "standup-digest"
 
 
-class Digest:
+class Digest(StandupPart):
     """Composes and posts the day's digest, once."""
 
     def __init__(
@@ -49,10 +50,7 @@ class Digest:
         answers: Answers,
         owner: str | None = None,
     ) -> None:
-        self.db = db
-        self.messenger = messenger
-        self.config = config
-        self.clock = clock
+        super().__init__(db=db, messenger=messenger, config=config, clock=clock)
         self.people = people
         self.days = days
         self.answers = answers
@@ -95,7 +93,7 @@ class Digest:
         key = day.isoformat()
         if force:
             self.db.release(DIGEST_CLAIM, key)
-        now = as_utc(self.clock(), "clock()")
+        now = self._now()
         if not self.db.claim(DIGEST_CLAIM, key, due, now, self.owner):
             return JobResult(DIGEST_JOB_NAME, f"{day}: already posted", skipped=1)
         try:

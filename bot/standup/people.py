@@ -16,7 +16,8 @@ from bot.db import Database, UserRecord
 from bot.errors import StorageUnavailable
 from bot.messenger import Messenger, MessengerError
 from bot.slackids import is_user_id
-from bot.standup.config import StandupConfig, as_utc
+from bot.standup.config import StandupConfig
+from bot.standup.part import StandupPart
 from bot.standup.schedule import to_zone
 
 __all__ = ["People"]
@@ -24,7 +25,7 @@ __all__ = ["People"]
 log = logging.getLogger("batchbot.standup")
 
 
-class People:
+class People(StandupPart):
     """Profiles (time zones), display names and team membership. Thread-safe."""
 
     #: Cached Slack profiles (time zones) are refreshed when older than this.
@@ -42,17 +43,11 @@ class People:
         config: StandupConfig,
         clock: Callable[[], datetime],
     ) -> None:
-        self.db = db
-        self.messenger = messenger
-        self.config = config
-        self.clock = clock
+        super().__init__(db=db, messenger=messenger, config=config, clock=clock)
         self._lock = threading.Lock()
         self._members: tuple[datetime, list[str]] | None = None
         self._profiles: dict[str, UserRecord] = {}
         self._lookup_failed: dict[str, datetime] = {}
-
-    def _now(self) -> datetime:
-        return as_utc(self.clock(), "clock()")
 
     def display_name(self, user_id: str) -> str:
         """A person's name from the users cache (real name first), else the id itself.

@@ -31,6 +31,7 @@ from bot.messenger import Messenger
 from bot.render.standup_blocks import prompt_blocks, prompt_text, reminder_blocks, reminder_text
 from bot.standup.config import StandupConfig, as_utc, fmt_utc
 from bot.standup.days import Days
+from bot.standup.part import StandupPart
 from bot.standup.people import People
 from bot.standup.schedule import MIN_WINDOW, prompt_instant, prompt_window, to_zone
 
@@ -52,7 +53,7 @@ def process_owner() -> str:
 _Due = list[tuple[str, date, str]]
 
 
-class Prompts:
+class Prompts(StandupPart):
     """Sends each due prompt and reminder exactly once. Thread-safe."""
 
     def _team_days(self, at: datetime) -> Iterator[tuple[str, tzinfo, date, date]]:
@@ -85,10 +86,7 @@ class Prompts:
         days: Days,
         owner: str | None = None,
     ) -> None:
-        self.db = db
-        self.messenger = messenger
-        self.config = config
-        self.clock = clock
+        super().__init__(db=db, messenger=messenger, config=config, clock=clock)
         self.people = people
         self.days = days
         self.owner = owner or process_owner()
@@ -96,9 +94,6 @@ class Prompts:
         # Facts that never revert, remembered so a tick every minute stays a handful of
         # queries: (job, key) whose claim is done or missed, ("answered", key).
         self._settled: set[tuple[str, str]] = set()
-
-    def _now(self) -> datetime:
-        return as_utc(self.clock(), "clock()")
 
     # ------------------------------------------------------------------ settled facts
 

@@ -1,0 +1,39 @@
+"""What every standup part is handed, in one place: the database, the messenger, the rules,
+the clock — and "now" in UTC from that clock.
+
+Why a base class: people, prompts, answers and the digest each took these four the same way
+and each turned the clock into UTC the same way; one copy keeps them from drifting apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.standup.config import as_utc
+
+if TYPE_CHECKING:
+    from bot.db import Database
+    from bot.messenger import Messenger
+    from bot.standup.config import StandupConfig
+
+__all__ = ["StandupPart"]
+
+
+class StandupPart:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        messenger: Messenger,
+        config: StandupConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.messenger = messenger
+        self.config = config
+        self.clock = clock
+
+    def _now(self) -> datetime:
+        return as_utc(self.clock(), "clock()")
