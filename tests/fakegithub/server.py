@@ -27,10 +27,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.loopback import LoopbackFake
 
 JsonDict = dict[str, Any]
 
@@ -181,7 +182,7 @@ def _within(value: str | None, lo: dt.datetime | None, hi: dt.datetime | None) -
     return (lo is None or moment >= lo) and (hi is None or moment <= hi)
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackFake):
     """The fake server plus the data it serves. Use as a context manager or start()/stop().
 
     ``tokens`` maps each accepted token to its permissions (``{"issues:write"}`` or empty);
@@ -207,45 +208,17 @@ class FakeGitHub:
         self._planned: list[_Planned] = []
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> FakeGitHub:
-        """Bind a free loopback port and serve on a daemon thread."""
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=lambda: self._server.serve_forever(poll_interval=0.05),  # type: ignore[union-attr]
-            name="fakegithub",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    # start, stop, `with` and port: tests/loopback.py
+    thread_name = "fakegithub"
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"fake": self})
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     # ------------------------------------------------------------------ scripting
     def add_repo(self, full_name: str, default_branch: str = "main") -> Repo:

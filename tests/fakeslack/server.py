@@ -19,10 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackFake
 
 JsonDict = dict[str, Any]
 
@@ -327,13 +328,7 @@ def validate_view(view: Any, *, expected_types: tuple[str, ...]) -> list[str]:
 # --- the fake ---------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    # Slack's edge never drops a connection for want of a listen backlog; the stdlib default
-    # of 5 does, and a dropped SYN costs the bot a 1 s retransmit that Slack would not.
-    request_queue_size = 128
-
-
-class FakeSlack:
+class FakeSlack(LoopbackFake):
     """A real HTTP server on 127.0.0.1 that answers Slack Web API calls like Slack does.
 
     Point ``WebClient(base_url=fake.url)`` (or the bot's ``SLACK_API_URL``) at it. All
@@ -391,8 +386,6 @@ class FakeSlack:
         self._post_times: dict[str, list[float]] = {}
         self._ts_counter = itertools.count(0)
         self._id_counter = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._handlers: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -411,52 +404,12 @@ class FakeSlack:
             "apps.connections.open": self._apps_connections_open,
         }
 
-    # --- lifecycle ---------------------------------------------------------------------
+    # --- lifecycle (start, stop, `with`, port: tests/loopback.py) ------------------------
 
-    def start(self) -> FakeSlack:
-        """Bind a free port and serve on a daemon thread (so a stuck test can't hang exit)."""
-        if self._server is not None:
-            return self
-        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            # A short poll interval keeps stop() fast (shutdown waits for the next poll).
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="fakeslack",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    thread_name = "fakeslack"
 
-    def stop(self) -> None:
-        """Shut the server down and free the port; safe to call twice."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port; only valid while started."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not running; call start() first")
-        return int(self._server.server_address[1])
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     @property
     def base(self) -> str:
