@@ -184,21 +184,11 @@ def _remote_reachable(remote: str, root: Path | None, env: dict[str, str] | None
 
 def remote_mode_checks(settings: Settings) -> Iterator[Check]:
     """Remote mode: the bot keeps its own clone; only the remote itself can be checked."""
-    from bot.plan.remote import redact
+    from bot.plan.remote import git_env, redact
 
-    env: dict[str, str] = {}
     token = settings.git_token.get_secret_value() if settings.git_token else None
     url = settings.git_url or ""
-    if token and url.startswith(("https://", "http://")):
-        import base64
-
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env = {
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": "http.extraHeader",
-            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
-        }
-    check = _remote_reachable(url, None, env)
+    check = _remote_reachable(url, None, dict(git_env(url, token)))
     yield Check(check.name, check.status, redact(check.detail, token), check.fix)
 
 

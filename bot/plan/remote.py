@@ -173,6 +173,32 @@ def classify_push_failure(output: str) -> tuple[str, str]:
     return "other", "git refused the change"
 
 
+def git_env(url: str, token: str | None) -> tuple[tuple[str, str], ...]:
+    """The environment every git command against the plan's remote runs with (the bot's and
+    `batchbot doctor`'s): never a prompt, a stalled connection dropped, the token as a header.
+
+    A stalled connection is dropped, not waited on: https below 1 KB/s for 30 s, ssh after a
+    minute without an answer (RemoteConfig.git_timeout is the backstop for everything).
+    """
+    env = [
+        (
+            "GIT_SSH_COMMAND",
+            "ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 "
+            "-o ServerAliveCountMax=4",
+        ),
+        ("GIT_HTTP_LOW_SPEED_LIMIT", "1000"),
+        ("GIT_HTTP_LOW_SPEED_TIME", "30"),
+    ]
+    if token and url.startswith(("https://", "http://")):
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        env += [
+            ("GIT_CONFIG_COUNT", "1"),
+            ("GIT_CONFIG_KEY_0", "http.extraHeader"),
+            ("GIT_CONFIG_VALUE_0", f"Authorization: Basic {basic}"),
+        ]
+    return tuple(env)
+
+
 class RemotePlanStore(PlanStore):
     """A PlanStore whose reads come from memory and whose writes go to the remote first."""
 
@@ -206,31 +232,11 @@ class RemotePlanStore(PlanStore):
         self._no_branch = False  # the last fetch found no branch (an empty repository)
         self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
         self.pushes = 0
-        self._git = GitRepo(self.clone_dir, env=self._auth_env(), timeout=config.git_timeout)
+        self._git = GitRepo(
+            self.clone_dir, env=git_env(config.url, config.token), timeout=config.git_timeout
+        )
 
     # -- git plumbing ----------------------------------------------------------------------
-    def _auth_env(self) -> tuple[tuple[str, str], ...]:
-        # A stalled connection is dropped, not waited on: https below 1 KB/s for 30 s, ssh
-        # after a minute without an answer (git_timeout is the backstop for everything).
-        env = [
-            (
-                "GIT_SSH_COMMAND",
-                "ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 "
-                "-o ServerAliveCountMax=4",
-            ),
-            ("GIT_HTTP_LOW_SPEED_LIMIT", "1000"),
-            ("GIT_HTTP_LOW_SPEED_TIME", "30"),
-        ]
-        token = self.config.token
-        if token and self.config.url.startswith(("https://", "http://")):
-            basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-            env += [
-                ("GIT_CONFIG_COUNT", "1"),
-                ("GIT_CONFIG_KEY_0", "http.extraHeader"),
-                ("GIT_CONFIG_VALUE_0", f"Authorization: Basic {basic}"),
-            ]
-        return tuple(env)
-
     def _run(self, *args: str, **kw: object) -> str:
         try:
             return self._git.run(*args, **kw).stdout  # type: ignore[arg-type]
@@ -758,4 +764,5 @@ __all__ = [
     "RemotePlanStore",
     "Turns",
     "classify_push_failure",
+    "git_env",
 ]
