@@ -12,7 +12,7 @@ The queue is only about speed, never about correctness — the push is still a c
 on the remote and a rejected push is still fetched and re-applied. So anything wrong with
 the queue (the database down, a turn that was never ended) degrades to the race, never to a
 lost or a refused write: a turn expires after `lease` seconds unless renewed (its holder
-renews it while it works, a waiter while it waits), and a leader never waits longer than
+renews it from the moment it is queued until it ends), and a leader never waits longer than
 `max_wait`.
 """
 
@@ -64,11 +64,6 @@ class DatabaseTurns:
         turn = self._queue()
         if turn is None:
             return lambda: None
-        try:
-            self._wait(turn)
-        except BaseException:
-            self._end(turn)
-            raise
         done = threading.Event()
         threading.Thread(
             target=self._keep_alive, args=(turn, done), name="batchbot-turn", daemon=True
@@ -78,11 +73,17 @@ class DatabaseTurns:
             done.set()
             self._end(turn)
 
+        try:
+            self._wait(turn)
+        except BaseException:
+            end()
+            raise
         return end
 
     def _keep_alive(self, turn: int, done: threading.Event) -> None:
-        """Renew the held turn while its holder works (a push to a slow remote can outlast a
-        lease); a holder killed with kill -9 stops renewing, so its turn lapses in one lease."""
+        """Renew our turn from the moment it is queued until it ends (a long queue or a push
+        to a slow remote can outlast a lease); a process killed with kill -9 stops renewing,
+        so its turn lapses in one lease."""
         while not done.wait(self.lease / 3):
             try:
                 if not self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease)):
@@ -100,26 +101,18 @@ class DatabaseTurns:
 
     def _wait(self, turn: int) -> None:
         started = time.monotonic()
-        renewed = started
         try:
             while self.db.turns_ahead(turn, _now()):
-                now = time.monotonic()
-                if now - started > self.max_wait:
+                waited = time.monotonic() - started
+                if waited > self.max_wait:
                     log.warning(
-                        "waited %.0f s for a turn to write the plan; writing anyway",
-                        now - started,
+                        "waited %.0f s for a turn to write the plan; writing anyway", waited
                     )
-                    break
-                if now - renewed > self.lease / 3:
-                    self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease))
-                    renewed = now
+                    return
                 # A turn on a nearby remote takes tens of ms: poll often. A longer wait means a
                 # slow remote (GitHub takes a second or more per push), where 20–50 ms more per
                 # hand-over is noise and a query every 4 ms would only load the database.
-                waited = now - started
                 time.sleep(self.poll if waited < 0.2 else 0.02 if waited < 1.0 else 0.05)
-            if time.monotonic() - renewed > self.lease / 3:
-                self.db.renew_turn(turn, _now() + dt.timedelta(seconds=self.lease))
         except StorageUnavailable as exc:
             self._degrade(exc)
 
