@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
-from bot.plan import codec
+from bot.plan import archive, codec
 from bot.plan.edits import Change
 from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Plan, PlanInvalid, Problem
@@ -595,6 +595,7 @@ class RemotePlanStore(PlanStore):
         return self._submit(_Pending(actor, edit, "import", creates=True))
 
     def commit_file(self, rel_path: str, text: str, actor: Actor, message: str) -> str | None:
+        archive.check_path(rel_path)  # and against the tip it lands on, in _apply_all
         saved = self._submit(_Pending(actor, None, "report", {rel_path: text}, message))
         return saved.commit
 
@@ -768,6 +769,8 @@ class RemotePlanStore(PlanStore):
                 continue
             try:
                 if item.edit is None:
+                    for rel in item.files:  # never replace a link someone committed there
+                        archive.check_write(self._git, tip, rel)
                     planned.append((i, plan, [], _Commit(item.files, item.actor, item.message)))
                     continue
                 if plan is None and not item.creates:
