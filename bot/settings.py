@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.slackids import is_user_id
@@ -149,6 +149,15 @@ class Settings(BaseSettings):
     )
     github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """`BATCHBOT_GITHUB_REPO=` (a line of `.env.example` uncommented, a variable exported
+        empty) means "not set": the default applies, as if the line were not there."""
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        return values
+
     @field_validator("github_repo")
     @classmethod
     def _github_repo(cls, value: str | None) -> str | None:
@@ -271,6 +280,22 @@ class Settings(BaseSettings):
                 "BATCHBOT_GIT_URL must not carry a password or token (git would write it to "
                 "disk); put the token in BATCHBOT_GIT_TOKEN and use https://host/owner/repo.git"
             )
+        if value is not None and value.startswith("-"):
+            # git reads a leading dash as an option: `--upload-pack=…` would run a command.
+            raise ValueError(
+                f"BATCHBOT_GIT_URL {value!r} starts with '-'; give a URL or a path "
+                "(https://host/owner/repo.git, git@host:owner/repo.git, /srv/plan.git)"
+            )
+        return value
+
+    @field_validator("git_remote")
+    @classmethod
+    def _remote_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or value.startswith("-"):
+            raise ValueError(
+                f"BATCHBOT_GIT_REMOTE {value!r} is not a remote name or URL (e.g. origin)"
+            )
         return value
 
     @field_validator("git_branch")
@@ -342,23 +367,59 @@ class Settings(BaseSettings):
 class SettingsError(Exception):
     """Every problem with the settings, one per line, naming the environment variable."""
 
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
 
 _ENV_NAMES = {
     name: (field.validation_alias if isinstance(field.validation_alias, str) else name.upper())
     for name, field in Settings.model_fields.items()
 }
 
+_FIELD_NAMES = {env.upper(): name for name, env in _ENV_NAMES.items()}
+
+
+def _problems(exc: ValidationError) -> tuple[list[str], set[str]]:
+    """('ENV_NAME: what is wrong' lines, the fields they are about)."""
+    lines: list[str] = []
+    fields: set[str] = set()
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        field = _FIELD_NAMES.get(field.upper(), field)  # errors name the alias when there is one
+        fields.add(field)
+        env = _ENV_NAMES.get(field, field.upper())
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{env}: {msg}")
+    return lines, fields
+
 
 def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else ""
-            env = _ENV_NAMES.get(field, field.upper())
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"- {env}: {msg}")
+        lines, _ = _problems(exc)
         raise SettingsError(
-            "batchbot cannot start; fix these settings:\n" + "\n".join(lines)
+            "batchbot cannot start; fix these settings:\n" + "\n".join(f"- {x}" for x in lines),
+            lines,
         ) from None
+
+
+def load_settings_leniently(**overrides: Any) -> tuple[Settings, list[str]]:
+    """Settings with every invalid value replaced by its default, and what was wrong.
+
+    For `batchbot doctor`, which reports a bad setting and still checks everything else
+    (git, the plan, the database, Slack, GitHub) instead of stopping at the first problem.
+    """
+    problems: list[str] = []
+    for _ in range(3):  # a default never fails validation; the loop is only a bound
+        try:
+            return Settings(**overrides), problems
+        except ValidationError as exc:
+            lines, fields = _problems(exc)
+            problems += lines
+            for field in fields:
+                if field in Settings.model_fields:
+                    # by its environment name: that is the key the value arrived under
+                    overrides[_ENV_NAMES[field]] = Settings.model_fields[field].get_default()
+    return Settings(**overrides), problems

@@ -51,7 +51,7 @@ from bot.report.measurements import (
     production_incidents,
     prs_merged,
 )
-from bot.report.publish import IssueRef
+from bot.report.publish import IssueRef, ends_with_marker
 
 log = logging.getLogger("batchbot.github")
 
@@ -147,6 +147,9 @@ class GitHubAdapter:
             max_rate_limit_wait=config.max_wait,
             secondary_rate_wait=min(60.0, config.max_wait),
             raise_on_status=False,  # the last 5xx comes back as a GithubException, not a trace
+            # Never POST twice: a 502 or a read timeout may follow a created issue. publish()
+            # looks the issue up before it tries again (GithubRetry adds POST by default).
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS - {"POST", "PATCH"},
         )
         self.gh = Github(
             auth=auth,
@@ -404,7 +407,7 @@ class GitHubAdapter:
         repo = self.repo()
         issues = repo.get_issues(state="all", labels=[label] if label else [])
         for n, issue in enumerate(issues):
-            if not _is_pull(issue) and marker in (issue.body or ""):
+            if not _is_pull(issue) and ends_with_marker(issue.body, marker):
                 return IssueRef(issue.number, issue.html_url)
             if n >= 500 and not label:
                 break

@@ -629,17 +629,17 @@ class PlanStore:
         branch (compare-and-swap), the index entry and the file, so an archive written while
         someone updates the plan never collides with their commit. None when nothing changed.
         """
+        from bot.plan import archive  # links and paths outside plan/reports/ are refused
+
+        rel = archive.check_path(rel_path)
         repo = self.repo
-        target = (repo.root if repo else self.path.parent) / rel_path
         if repo is None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_file(target, text)
+            archive.write_disk(self.path.parent, rel, text)
             return None
         with self._locked():
-            rel = repo.relative(target)
-            committed = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
-            on_disk = target.read_text(encoding="utf-8") if target.exists() else None
-            if committed.returncode == 0 and committed.stdout == text == on_disk:
+            committed = archive.read_committed(repo, "HEAD", rel)
+            on_disk = archive.read_disk(repo.root, rel)
+            if committed == text == on_disk:
                 return None
             parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
             author, committer = self._idents(repo, actor)
@@ -650,8 +650,7 @@ class PlanStore:
             subject = message.splitlines()[0] if message else "batchbot"
             repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blobs[rel]},{rel}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_file(target, text)
+            archive.write_disk(repo.root, rel, text)
             if self.push:
                 self._push(repo)
             return sha

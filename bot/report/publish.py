@@ -107,6 +107,16 @@ def marker(week: str) -> str:
     return f"<!-- batchbot:weekly-report:{week} -->"
 
 
+def ends_with_marker(body: str | None, mark: str) -> bool:
+    """Is `mark` where the bot writes it: alone on the body's last non-blank line?
+
+    Anywhere else it is someone's text (a goal quoting last week's marker must not make
+    this week's publish answer "already published" with the wrong issue).
+    """
+    lines = [line.strip() for line in (body or "").splitlines() if line.strip()]
+    return bool(lines) and lines[-1] == mark
+
+
 def issue_title(week_label: str, week: str) -> str:
     """`Weekly Progress Report - Week 5 (2026-W48)`."""
     return f"Weekly Progress Report - {week_label} ({week})"
@@ -173,12 +183,42 @@ def publish(
             claims.finish(JOB, week, "done", found.url)
             return Published(found, False, f"already published for {week}: {found.url}")
     try:
-        ref = tracker.create_issue(title, body, tuple(labels))
+        ref = _create_once(tracker, title, body, tuple(labels), mark, label)
     except BaseException:
         claims.release(JOB, week)
         raise
     claims.finish(JOB, week, "done", ref.url)
     return Published(ref, True, f"published {title}: {ref.url}")
+
+
+def _create_once(
+    tracker: IssueTracker,
+    title: str,
+    body: str,
+    labels: tuple[str, ...],
+    mark: str,
+    label: str | None,
+) -> IssueRef:
+    """Create the issue; after any failure look for it first, and only then try again.
+
+    A 502 or a read timeout may arrive after GitHub created the issue, so a blind retry
+    (PyGithub's, which the adapter turns off for POST) files a second one. Two tries at most;
+    the first failure is what the caller sees.
+    """
+    failure: Exception | None = None
+    for _ in range(2):
+        try:
+            return tracker.create_issue(title, body, labels)
+        except Exception as exc:
+            failure = failure or exc
+        try:
+            found = tracker.find_issue(mark, label)
+        except Exception:
+            break  # cannot tell: never create blind; the marker is looked up next time
+        if found is not None:
+            return found
+    assert failure is not None
+    raise failure
 
 
 def _ref_from_url(url: str) -> IssueRef | None:
