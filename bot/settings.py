@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.slackids import is_user_id
@@ -139,6 +139,24 @@ class Settings(BaseSettings):
         default=("weekly-report",), validation_alias="BATCHBOT_GITHUB_REPORT_LABELS"
     )
     github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
+    #: Let a token travel over plain http:// to a host other than this machine (bot/redact.py).
+    allow_insecure_http: bool = Field(
+        default=False, validation_alias="BATCHBOT_ALLOW_INSECURE_HTTP"
+    )
+
+    @model_validator(mode="after")
+    def _no_token_in_the_clear(self) -> Settings:
+        from bot.redact import cleartext_refusal
+
+        gh_secret = self.github_token or self.github_private_key
+        for setting, url, secret in (
+            ("BATCHBOT_GIT_URL", self.git_url, self.git_token),
+            ("BATCHBOT_GITHUB_API_URL", self.github_api_url, gh_secret),
+        ):
+            why = secret and cleartext_refusal(url, setting, self.allow_insecure_http)
+            if why:
+                raise ValueError(why)
+        return self
 
     @field_validator("github_repo")
     @classmethod
@@ -344,7 +362,7 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(err["loc"][0]) if err["loc"] else ""
             env = _ENV_NAMES.get(field, field.upper())
             msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"- {env}: {msg}")
+            lines.append(f"- {env}: {msg}" if env else f"- {msg}")
         raise SettingsError(
             "batchbot cannot start; fix these settings:\n" + "\n".join(lines)
         ) from None
