@@ -45,7 +45,7 @@ Running the bot:
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
-  batchbot doctor                 check settings, git, the plan, the database and Slack
+  batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -488,19 +488,33 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _doctor_parser() -> _Parser:
-    return _parser(
+    parser = _parser(
         "doctor",
-        "batchbot doctor",
-        "Check the installation: settings, git (present, identity, repository state, remote),\n"
-        "the plan, the database and Slack (auth.test, scopes against manifest.yml). One line\n"
-        "per check with what to do when it fails; exit 1 when any check failed.",
+        "batchbot doctor [--http | --socket-mode]",
+        "Check the installation: settings, what `serve` needs for the Slack mode, git (present,\n"
+        "identity, repository state, remote), the plan, the database, Slack (auth.test, scopes\n"
+        "against manifest.yml) and GitHub (token, repository, issues write). One line per\n"
+        "check with what to do when it fails; every check runs; exit 1 when any failed.\n"
+        "The Slack mode: --http or --socket-mode, else manifest.yml's socket_mode_enabled.",
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--socket-mode",
+        dest="socket_mode",
+        action="store_true",
+        default=None,
+        help="check for `serve --socket-mode`",
+    )
+    mode.add_argument(
+        "--http", dest="socket_mode", action="store_false", help="check for HTTP `serve`"
+    )
+    return parser
 
 
 def _run_doctor(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.doctor import main as doctor_main
 
-    return doctor_main({"plan": ns.plan})
+    return doctor_main({"plan": ns.plan, "socket_mode": ns.socket_mode})
 
 
 def _help_parser() -> _Parser:
