@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     blocker_escalate_days: int = Field(
         default=3, ge=1, le=90, validation_alias="BATCHBOT_BLOCKER_ESCALATE_DAYS"
     )
+    # Nudges before a slip (bot/report/nudge_job.py): when the daily job speaks, after how many
+    # workdays without a move a batch counts as stalled, and how long before the lead hears.
+    nudge_time: dt.time = Field(default=dt.time(10, 0), validation_alias="BATCHBOT_NUDGE_TIME")
+    nudge_stall_days: int = Field(
+        default=5, ge=1, le=60, validation_alias="BATCHBOT_NUDGE_STALL_DAYS"
+    )
+    nudge_lead_after_days: int = Field(
+        default=1, ge=1, le=30, validation_alias="BATCHBOT_NUDGE_LEAD_AFTER_DAYS"
+    )
     log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="BATCHBOT_LOG_FORMAT"
@@ -225,6 +234,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone (like Europe/Berlin)") from None
         return value
+
+    @field_validator("nudge_time", mode="before")
+    @classmethod
+    def _nudge_time(cls, value: Any) -> dt.time:
+        return _clock_time(value, "BATCHBOT_NUDGE_TIME")
 
     @field_validator("standup_time", mode="before")
     @classmethod

@@ -78,11 +78,12 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
             )
         return next()
 
-    from bot.slack.listeners import actions, commands, events, lead, views
+    from bot.slack.listeners import actions, commands, events, lead, nudges, views
 
     commands.register(app, edge)
     events.register(app, edge)
     actions.register(app, edge)
     views.register(app, edge)
     lead.register(app, edge)
+    nudges.register(app, edge)
     return app, edge
