@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], dt.datetime]
 PUSH_TIMEOUT = 120.0  # seconds a BATCHBOT_GIT_PUSH push (or its pull) may take
+OUR_LOCK_SECONDS = 5.0  # a git lock taken this soon after a killed commit's journal was its own
 
 
 def _log() -> logging.Logger:
@@ -273,6 +274,9 @@ class PlanStore:
                 f"another change to {self.path.name} is still in progress; try again"
             ) from None
         try:
+            if repo:  # our locks held; git's must be free too, as for any git command
+                self._recover(repo)
+                self._refuse_git_busy(repo)
             yield
         finally:
             lock.release()
@@ -282,7 +286,6 @@ class PlanStore:
         """Apply every write in order (a failing edit fails alone), then commit them all."""
         repo = self.repo
         if repo:
-            self._recover(repo)
             self._refuse_unsafe_state(repo)
             self._refuse_hand_edits(repo)
         plan = codec.read(self.path)
@@ -402,25 +405,117 @@ class PlanStore:
             chain.append(NewCommit({rel: text}, message, author, committer))
         shas, blobs = write_commits(repo, parent, chain, stamp)
         sha, blob = shas[-1], blobs[rel]
-        import json
-
-        journal = self._journal(repo)
-        journal.write_text(
-            json.dumps({"commit": sha, "parent": parent, "path": rel, "blob": blob}),
-            encoding="utf-8",
-        )
-        message = commits[-1][2]
-        subject = message.splitlines()[0] if message else "batchbot"
+        staged = self._stage(commits[-1][0])  # the file can be written, or nothing moves
         try:
-            repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
-        except GitError:
+            import json
+
+            journal = self._journal(repo)
+            journal.write_text(
+                json.dumps({"commit": sha, "parent": parent, "path": rel, "blob": blob}),
+                encoding="utf-8",
+            )
+            message = commits[-1][2]
+            subject = message.splitlines()[0] if message else "batchbot"
+            try:
+                repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
+            except GitError as exc:
+                journal.unlink(missing_ok=True)
+                raise self._busy_or(exc) from None
+            try:
+                repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
+                indexed = True
+                _install(staged, self.path)
+            except (GitError, OSError) as exc:
+                indexed = not isinstance(exc, GitError)
+                if not self._undo(repo, rel, sha, parent, indexed):
+                    _log().error("committed, but the plan file could not be rewritten: %s", exc)
+                    return shas, (
+                        "committed to git, but the plan file on disk could not be rewritten "
+                        f"({getattr(exc, 'strerror', None) or exc}); the next change repairs it"
+                    )
+                journal.unlink(missing_ok=True)
+                raise self._busy_or(exc) from None
+            self._cache = None
             journal.unlink(missing_ok=True)
-            raise
-        warning = self._finish_commit(repo, rel, blob, commits[-1][0])
-        return shas, warning
+            return shas, None
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _stage(self, text: str) -> Path:
+        """The new file's text, written and flushed beside the plan, before any commit moves:
+        a folder we cannot write (read-only, immutable, full) refuses the change whole."""
+        try:
+            return _stage_file(self.path, text)
+        except OSError as exc:
+            raise PlanConflict(
+                f"could not write {self.path.name} ({exc.strerror or exc}); nothing was changed"
+            ) from None
+
+    def _undo(self, repo: GitRepo, rel: str, sha: str, parent: str, indexed: bool) -> bool:
+        """Put the branch (and the index entry, if we wrote it) back where they were after the
+        file could not follow; True when nothing of the commit is left."""
+        try:
+            if indexed:
+                old = repo.run("rev-parse", "--verify", "-q", f"{parent}:{rel}", check=False)
+                if parent and old.returncode == 0:
+                    info = f"100644,{old.stdout.strip()},{rel}"
+                    repo.run("update-index", "--cacheinfo", info)
+                else:
+                    repo.run("update-index", "--force-remove", "--", rel)
+            if parent:
+                repo.run("update-ref", "-m", "batchbot: undo", "HEAD", parent, sha)
+            else:
+                repo.run("update-ref", "-d", "HEAD", sha)
+        except GitError as exc:
+            _log().error("could not undo commit %s: %s", sha[:10], exc)
+            return False
+        return True
+
+    def _busy_or(self, exc: Exception) -> PlanConflict:
+        """What a person is told when a commit step failed: git busy, or what went wrong."""
+        if isinstance(exc, GitError) and ".lock" in exc.output and "exists" in exc.output:
+            for lock in self._git_locks(self.repo) if self.repo else []:
+                if lock.exists():
+                    return PlanConflict(self._busy_line(lock))
+            return PlanConflict(
+                "git is busy in this repository (a .lock file exists): finish or remove it, "
+                "then retry; nothing was changed"
+            )
+        if isinstance(exc, OSError):
+            return PlanConflict(
+                f"could not write {self.path.name} ({exc.strerror or exc}); nothing was changed"
+            )
+        return PlanConflict(f"could not commit the change, nothing was changed: {exc}")
+
+    def _git_locks(self, repo: GitRepo) -> list[Path]:
+        """The lock files git takes for what a commit changes: the index, HEAD, the branch."""
+        gd = self._git_dir(repo)
+        locks = [gd / "index.lock", gd / "HEAD.lock"]
+        branch = repo.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+        if branch:
+            locks.append(gd / f"{branch}.lock")
+        return locks
+
+    def _busy_line(self, lock: Path) -> str:
+        repo = self.repo
+        shown = lock.as_posix()
+        if repo is not None and lock.is_relative_to(repo.root):
+            shown = lock.relative_to(repo.root).as_posix()
+        return (
+            f"git is busy in this repository ({shown} exists): finish or remove it, then retry; "
+            "nothing was changed"
+        )
+
+    def _refuse_git_busy(self, repo: GitRepo) -> None:
+        """Refuse, as git itself would, while git holds a lock on what a commit changes (a
+        person's `git commit` waiting in an editor, a rebase step): never commit behind it."""
+        for lock in self._git_locks(repo):
+            if lock.exists():
+                raise PlanConflict(self._busy_line(lock))
 
     def _finish_commit(self, repo: GitRepo, rel: str, blob: str, text: str) -> str | None:
-        """Index and file after the branch moved; the journal goes only when both are done."""
+        """Index and file after the branch moved (an interrupted commit, `_recover`); the
+        journal goes only when both are done."""
         try:
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
             self._atomic_write(text)
@@ -437,6 +532,9 @@ class PlanStore:
         """Finish a commit that a kill (or a full disk) interrupted; see `_commit_text`."""
         import json
 
+        real = Path(os.path.realpath(self.path))
+        for tmp in real.parent.glob(f".{real.name}.*.tmp"):  # staged by a killed writer
+            tmp.unlink(missing_ok=True)
         journal = self._journal(repo)
         if not journal.exists():
             return
@@ -445,12 +543,15 @@ class PlanStore:
         except (OSError, ValueError):
             journal.unlink(missing_ok=True)
             return
-        gd = self._git_dir(repo)
-        for stale in ("index.lock", "HEAD.lock"):  # left by the killed git, under our lock
-            (gd / stale).unlink(missing_ok=True)
-        branch = repo.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
-        if branch:
-            (gd / f"{branch}.lock").unlink(missing_ok=True)
+        # A lock the killed commit's own git left (taken within seconds of the journal) is
+        # ours to remove; any other belongs to a person's git, and `_refuse_git_busy` waits.
+        written = journal.stat().st_mtime
+        for lock in self._git_locks(repo):
+            try:
+                if written - 1 <= lock.stat().st_mtime <= written + OUR_LOCK_SECONDS:
+                    lock.unlink()
+            except FileNotFoundError:
+                continue
         head = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
         if head == data.get("commit"):
             text = repo.run("cat-file", "blob", data["blob"]).stdout
@@ -662,13 +763,21 @@ _LOCKS_GUARD = threading.Lock()
 
 def _atomic_write_file(target: Path, text: str) -> None:
     """Replace `target` with `text` whole: a temp file, fsync, rename, fsync the folder."""
+    tmp = _stage_file(target, text)
+    try:
+        _install(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stage_file(target: Path, text: str) -> Path:
+    """`text` in a flushed temp file beside `target`, ready for `_install`."""
     # Through a symlink, replace its target: renaming over the link itself would turn it
     # into a regular file and leave the real plan behind (issue 12 item 10).
     path = Path(os.path.realpath(target))
-    folder = path.parent
     import tempfile  # writes only: reading the plan (the dashboard) does not need it
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -676,11 +785,17 @@ def _atomic_write_file(target: Path, text: str) -> None:
             os.fsync(fh.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(folder, os.O_RDONLY)
+    return Path(tmp)
+
+
+def _install(tmp: Path, target: Path) -> None:
+    """Rename a staged file over `target` (its real path) and make the rename durable."""
+    path = Path(os.path.realpath(target))
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
