@@ -40,8 +40,7 @@ Running the bot:
   batchbot shell [--demo]         talk to the bot in a terminal, as in Slack (no Slack needed)
   batchbot serve [--socket-mode]  run the Slack app (HTTP on $PORT, or Socket Mode)
   batchbot jobs list | jobs run NAME [--at ISO-8601] [--force]
-                                  scheduled jobs: standup-prompts, standup-reminders,
-                                  standup-digest, weekly-report
+{jobs}
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
@@ -433,12 +432,15 @@ def _run_serve(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _jobs_parser() -> _Parser:
+    from bot.jobs import JOBS
+
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
-        "cadence-reminders, blocker-escalation, risk-review.\n"
-        "`list` shows when each runs next; `run` runs one now (or as if at --at).",
+        "The scheduled jobs:\n"
+        + "\n".join(f"  {name:<19} {about}" for name, (_, about) in JOBS.items())
+        + "\n`list` shows when each runs next; `run` runs one now (or as if at --at);\n"
+        "`--force` sends again what was already sent, or what an outage missed today.",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
     parser.add_argument("job", nargs="?", help=argparse.SUPPRESS)
@@ -566,6 +568,21 @@ def _unknown_command_check(command: str) -> None:
         raise CliUsage(f"unknown command {command!r}{hint}. Run `batchbot help` for the commands.")
 
 
+def _job_lines(indent: int) -> str:
+    """The scheduled jobs, named from `bot.jobs.JOBS` (the one list the scheduler runs)."""
+    import textwrap
+
+    from bot.jobs import JOBS
+
+    return textwrap.fill(
+        "scheduled jobs: " + ", ".join(JOBS),
+        100,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    )
+
+
 def full_help() -> str:
     import textwrap
 
@@ -579,7 +596,7 @@ def full_help() -> str:
         head = head.replace("/batch ", "batchbot ", 1)
         note = textwrap.fill(note, 100, initial_indent=" " * 34, subsequent_indent=" " * 34)
         lines.append(f"  {head:<31} {note[34:]}" if len(head) <= 31 else f"  {head}\n{note}")
-    return "\n".join([*lines, "", RUNNING])
+    return "\n".join([*lines, "", RUNNING.format(jobs=_job_lines(34))])
 
 
 def _top_parser() -> _Parser:
@@ -591,7 +608,7 @@ def _top_parser() -> _Parser:
         formatter_class=_Formatter,
     )
     parser.add_argument("-h", "--help", action="store_true")
-    parser.add_argument("--version", action=_Version)
+    parser.add_argument("-V", "--version", action=_Version)
     _global_options(parser, top=True)
     parser.add_argument("command", nargs="?")
     parser.add_argument("rest", nargs=argparse.REMAINDER)

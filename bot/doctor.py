@@ -193,7 +193,8 @@ def _remote_reachable(remote: str, root: Path | None, env: dict[str, str] | None
 
 def remote_mode_checks(settings: Settings) -> Iterator[Check]:
     """Remote mode: the bot keeps its own clone; only the remote itself can be checked."""
-    from bot.plan.remote import git_env, redact
+    from bot.plan.remote import git_env
+    from bot.redact import redact
 
     token = settings.git_token.get_secret_value() if settings.git_token else None
     url = settings.git_url or ""

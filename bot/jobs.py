@@ -210,14 +210,12 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
         )
     )
     if s.demo_every_weeks or s.retro_monthly:
-        rows.append(
-            (
-                "cadence-reminders",
-                None,
-                f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}",
-            )
-        )
-    return rows
+        cadence = f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}"
+    else:
+        cadence = "off: set BATCHBOT_DEMO_EVERY_WEEKS or BATCHBOT_RETRO_MONTHLY to turn it on"
+    rows.append(("cadence-reminders", None, cadence))
+    order = list(JOBS)  # the one list of jobs: rows in its order, none left out
+    return sorted(rows, key=lambda row: order.index(row[0]))
 
 
 def cli(opts: dict[str, Any], words: list[str]) -> int:

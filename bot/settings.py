@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.redact import cleartext_refusal
 from bot.slackids import is_user_id
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
     git_push: bool = Field(default=False, validation_alias="BATCHBOT_GIT_PUSH")
     git_remote: str = Field(default="origin", validation_alias="BATCHBOT_GIT_REMOTE")
     # Remote mode: the plan lives in the team's repository; the bot's clone is only a cache.
+    #: Let a token travel over plain http:// to a host other than this machine (bot/redact.py).
+    #: Declared before the URLs and tokens: their checks read it.
+    allow_insecure_http: bool = Field(
+        default=False, validation_alias="BATCHBOT_ALLOW_INSECURE_HTTP"
+    )
     git_url: str | None = Field(default=None, validation_alias="BATCHBOT_GIT_URL")
     git_branch: str | None = Field(default=None, validation_alias="BATCHBOT_GIT_BRANCH")
     plan_file: str = Field(
@@ -149,14 +155,16 @@ class Settings(BaseSettings):
     )
     github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
 
-    @model_validator(mode="before")
+    @field_validator("git_token")
     @classmethod
-    def _blank_is_unset(cls, values: Any) -> Any:
-        """`BATCHBOT_GITHUB_REPO=` (a line of `.env.example` uncommented, a variable exported
-        empty) means "not set": the default applies, as if the line were not there."""
-        if isinstance(values, dict):
-            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
-        return values
+    def _git_token_not_in_the_clear(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        url = info.data.get("git_url")
+        why = value and cleartext_refusal(url, "BATCHBOT_GIT_URL", _allowed(info))
+        if why:
+            raise ValueError(why)  # on the token: doctor drops it and checks the rest
+        return value
 
     @field_validator("github_repo")
     @classmethod
@@ -167,9 +175,13 @@ class Settings(BaseSettings):
 
     @field_validator("github_api_url")
     @classmethod
-    def _github_api_url(cls, value: str) -> str:
+    def _github_api_url(cls, value: str, info: ValidationInfo) -> str:
         if not re.match(r"^https?://", value):
             raise ValueError("must be an http(s) URL (like https://api.github.com)")
+        secret = info.data.get("github_token") or info.data.get("github_private_key")
+        why = secret and cleartext_refusal(value, "BATCHBOT_GITHUB_API_URL", _allowed(info))
+        if why:
+            raise ValueError(why)
         return value.rstrip("/")
 
     @field_validator("github_report_labels", mode="before")
@@ -362,6 +374,10 @@ class Settings(BaseSettings):
         if socket_mode and app and not app.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must be an app-level token (starts with xapp-)")
         return problems
+
+
+def _allowed(info: ValidationInfo) -> bool:
+    return bool(info.data.get("allow_insecure_http"))
 
 
 class SettingsError(Exception):

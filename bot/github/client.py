@@ -35,6 +35,7 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from bot.github import GitHubConfig
+from bot.redact import cleartext_refusal, redact
 from bot.report.measurements import (
     Alert,
     Collection,
@@ -125,7 +126,7 @@ def explain(exc: BaseException, config: GitHubConfig, what: str = "") -> str:
             return f"GitHub refused (403 {message}): the token lacks a permission{where}"
         return f"GitHub answered {exc.status} {message}{where}".rstrip()
     name = type(exc).__name__
-    text = str(exc).replace(config.token or "\0", "***") if config.token else str(exc)
+    text = redact(str(exc), config.token, config.private_key)
     text = re.sub(r"\s+", " ", text)[:200]
     return f"could not reach GitHub at {config.api_url}: {name}: {text}{where}"
 
@@ -134,6 +135,9 @@ class GitHubAdapter:
     """Implements `MetricsSource` and `IssueTracker` (bot/report/publish.py) over PyGithub."""
 
     def __init__(self, config: GitHubConfig, *, per_page: int = 100) -> None:
+        why = cleartext_refusal(config.api_url, "the GitHub API URL", config.allow_insecure_http)
+        if why:
+            raise ValueError(why)  # never an Authorization header over plain http
         self.config = config
         if config.token:
             auth: Auth.Auth = Auth.Token(config.token)

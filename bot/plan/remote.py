@@ -28,7 +28,6 @@ import base64
 import datetime as dt
 import logging
 import random
-import re
 import shutil
 import threading
 import time
@@ -45,6 +44,7 @@ from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Plan, PlanInvalid, Problem
 from bot.plan.store import Actor, PlanConflict, PlanStore, Saved, commit_message
 from bot.plan.writequeue import WriteQueue
+from bot.redact import redact
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -132,14 +132,6 @@ class _Pending:
 def _lock_trouble(output: str) -> bool:
     """Did git fail because a lock file exists ("Unable to create '….lock': File exists")?"""
     return ".lock" in output and "exists" in output
-
-
-def redact(text: str, token: str | None = None) -> str:
-    """Strip credentials from git's words: `https://user:pw@host` and the token itself."""
-    text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
-    if token:
-        text = text.replace(token, "***")
-    return text
 
 
 def classify_push_failure(output: str) -> tuple[str, str]:
