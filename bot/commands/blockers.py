@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.commands.base import Command, Context, change_plan, find_batch, owner_id
-from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
+from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
 from bot.plan.register import Blocker
@@ -59,7 +59,7 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if action == "resolve":
         if not rest:
             raise UsageError("which blocker? /batch blocker resolve <n> [note]")
-        number, note = rest[0], " ".join(rest[1:])
+        number, note = str(number_of(rest[0], "blocker")), " ".join(rest[1:])
         target = nth(plan.blockers, number)
         of = plan.batch(target.batch) if target else None
         owner = of.owner if of else None
@@ -74,7 +74,7 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             what="this blocker",
             owner=owner,
         )
-        return saved_reply(saved, f"Blocker #{number.lstrip('#')} resolved")
+        return saved_reply(saved, f"Blocker #{number} resolved")
     raise UsageError(f"blocker {action!r}: use blocker add or blocker resolve")
 
 
