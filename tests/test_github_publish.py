@@ -289,3 +289,44 @@ def test_the_marker_is_the_last_line_of_the_body() -> None:
     body = issue_body("## report\n\n<!-- batchbot:weekly-report:2026-W49 -->\n", Plan(), WEEK)
     assert ends_with_marker(body, marker(WEEK))
     assert not ends_with_marker(body, marker("2026-W49"))
+
+
+# -- issue 18 item 7: a body GitHub would refuse is clipped, with a note -----------------------
+def test_a_report_longer_than_github_allows_is_clipped_with_a_note_and_published(
+    fake: FakeGitHub, db_url: str
+) -> None:
+    from bot.report.publish import MAX_BODY
+
+    plan = Plan(
+        batches=(Batch(id="batch-1", name="One", owner="<@U0ANA>"),), people={"U0ANA": "ana-gh"}
+    )
+    rows = "".join(f"| batch-{n} | {'x' * 60} |\n" for n in range(1200))  # ~80,000 characters
+    body = issue_body(f"## Weekly Progress Report - Week 5\n\n```\n{rows}```\n", plan, WEEK)
+    assert len(body) > MAX_BODY
+    svc = GitHubService(
+        lambda: adapter(fake.url),
+        lambda: Database(db_url),
+        ("weekly-report",),
+        "p1",
+        lambda week: f"https://github.com/acme/plan/blob/HEAD/plan/reports/{week}.md",
+    )
+    published = svc.publish_week(WEEK, TITLE, body, NOW)
+    assert published.created, published.message
+    [issue] = reports(fake)
+    text = issue["body"]
+    assert len(text) <= MAX_BODY
+    assert "clipped here; the whole report is [`plan/reports/2026-W48.md`]" in text
+    assert "(https://github.com/acme/plan/blob/HEAD/plan/reports/2026-W48.md)" in text
+    assert text.count("```") % 2 == 0  # the cut code block is closed
+    assert "**Owners:** @ana-gh (One)" in text
+    assert text.rstrip().endswith(marker(WEEK))
+    again = svc.publish_week(WEEK, TITLE, body, NOW)  # and it is found again by its marker
+    assert not again.created and len(reports(fake)) == 1
+
+
+def test_the_fake_github_refuses_a_body_over_65536_characters_like_github(
+    fake: FakeGitHub,
+) -> None:
+    with pytest.raises(Exception, match="422"):
+        adapter(fake.url).create_issue("t", "x" * 65_537, ())
+    assert reports(fake) == []

@@ -17,13 +17,15 @@ import pytest
 from bot.commands import Context
 from bot.db import Database
 from bot.plan.store import PlanStore
+from bot.render.report_markdown import to_markdown
 from bot.report.nudge_job import acknowledge, run_nudges, snooze
 from bot.report.nudges import find_nudges, last_moves, workdays_between
 from bot.report.schedule import progress_samples
+from bot.report.weekly import collect_week, report_for
 from tests.fakeslack import FakeSlack, validate_blocks
 from tests.test_blockers_risks import LEAD, say
 from tests.test_report_job import ADMIN, TOKEN, Rt, WebMessenger, make_client, settings
-from tests.test_weekly_report import Clock, at
+from tests.test_weekly_report import Clock, at, section_lines
 
 BEN = "UBEN00001"
 CAT = "UCAT00001"
@@ -214,3 +216,19 @@ def test_a_blocker_due_day_must_be_a_real_day_not_in_the_past(
         code, text, _ = say(ctx, f"/batch blocker add batch-2 Vendor {bad}")
         assert code != 0 and says in text, text
     assert store.load() == before
+
+
+def test_the_friday_report_lists_at_risk_batches_by_the_nudges_own_rule(
+    world: tuple[PlanStore, Clock, Context],
+) -> None:
+    store, clock, _ = world
+    clock.now = at(4, 15)
+    data = collect_week(store, store.load(), "Week 2", clock())
+    md = to_markdown(report_for(data, clock(), standups_between=None))
+    assert section_lines(md, "At risk") == [
+        "- Infrastructure: at this pace: Week 5, 1 week late (15% now, due Week 3–4) — ben"
+    ]
+    # A report with nothing at risk has no such section (the Schedule speaks for the rest).
+    clock.now = at(27, 15, month=11)
+    quiet = collect_week(store, store.load(), "Week 1", clock())
+    assert "At risk" not in to_markdown(report_for(quiet, clock(), standups_between=None))

@@ -144,6 +144,39 @@ def issue_body(markdown: str, plan: Plan, week: str) -> str:
     return body + "\n" + marker(week) + "\n"
 
 
+#: GitHub refuses an issue body longer than this (422 "body is too long").
+MAX_BODY = 65_536
+
+
+def clip_body(body: str, week: str, archive_url: str | None = None) -> str:
+    """`body` as GitHub accepts it: past MAX_BODY the report is cut at a line, a note says
+    where the whole report is (the archived file, linked when its URL is known), and the
+    owners line and the marker stay last."""
+    if len(body) <= MAX_BODY:
+        return body
+    mark = marker(week)
+    head = body.rstrip("\n")
+    head = head.removesuffix(mark).rstrip("\n") if head.endswith(mark) else head
+    tail = ""
+    owners = head.rfind("\n**Owners:** ")
+    if owners != -1 and "\n" not in head[owners + 1 :]:
+        head, tail = head[:owners], head[owners:] + "\n"
+    path = f"plan/reports/{week}.md"
+    where = f"[`{path}`]({archive_url})" if archive_url else f"`{path}` in the plan repository"
+    note = (
+        f"\n---\n*This report is longer than a GitHub issue allows, so it is clipped here; "
+        f"the whole report is {where}.*\n"
+    )
+    end = tail + "\n" + mark + "\n"
+    room = MAX_BODY - len(note) - len(end) - len("```\n")
+    cut = head[:room]
+    if "\n" in cut:
+        cut = cut[: cut.rfind("\n") + 1]
+    if cut.count("```") % 2:
+        cut += "```\n"  # close a code block cut in half
+    return cut + note + end
+
+
 def publish(
     tracker: IssueTracker,
     claims: Claims,
