@@ -53,6 +53,8 @@ class Blocker:
     status: BlockerStatus = "open"
     resolvedOn: dt.date | None = None
     note: Annotated[str, MaxLen(1000)] = ""
+    #: The day it is to be resolved by (`due=`): the nudge job tells the owner once it passes.
+    due: dt.date | None = None
 
 
 # --------------------------------------------------------------------------- weeks

@@ -95,12 +95,19 @@ def add_blocker(
     owner: str,
     by: str,
     today: dt.date,
+    due: dt.date | None = None,
 ) -> tuple[Plan, list[Change]]:
     text = " ".join(text.split())
     if not text:
         raise UsageError("what is blocking? /batch blocker add <batch-id> <text>")
+    if due is not None and due < today:
+        raise UsageError(
+            f"due={due.isoformat()} is already past: give the day it is to be resolved by"
+        )
     batch_id = _batch_id(plan, batch)
-    blocker = Blocker(batch_id, text[:500], today, owner[:100], resolution[:1000], by[:100])
+    blocker = Blocker(
+        batch_id, text[:500], today, owner[:100], resolution[:1000], by[:100], due=due
+    )
     n = len(plan.blockers) + 1
     changes = [Change(f"blocker-{n}", "blocker", None, f"{batch_id}: {blocker.text}")]
     return dataclasses.replace(plan, blockers=(*plan.blockers, blocker)), changes
