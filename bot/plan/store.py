@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], dt.datetime]
 PUSH_TIMEOUT = 120.0  # seconds a BATCHBOT_GIT_PUSH push (or its pull) may take
+JOURNAL = "batchbot-journal.json"  # in the git dir while a commit's file may lag its branch
+CATCH_UP_SECONDS = 0.5  # how long a reader waits to finish an interrupted commit itself
 OUR_LOCK_SECONDS = 5.0  # a git lock taken this soon after a killed commit's journal was its own
 
 
@@ -136,6 +138,7 @@ class PlanStore:
         self._gitdir: Path | None = None
         self._committer: str | None = None
         self._queue: WriteQueue[LocalWrite] | None = None  # made on the first write
+        self._journal_at: Path | bool | None = False  # False: not looked up yet
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -157,7 +160,18 @@ class PlanStore:
         return None
 
     def load(self) -> Plan:
-        """The current plan; re-parsed only when the file changed on disk."""
+        """The current plan; re-parsed only when the file changed on disk.
+
+        The file is the committed plan, except after a kill between moving the branch and
+        rewriting the file: then its journal is there, and the read finishes that commit first
+        (or, if it may not — another writer, git busy — reads the plan HEAD holds). Checking
+        costs one stat: the dashboard never starts git for it.
+        """
+        journal = self._journal_hint()
+        if journal is not None and journal.exists():
+            committed = self._catch_up()
+            if committed is not None:
+                return committed
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -168,6 +182,46 @@ class PlanStore:
         plan = codec.read(self.path)
         self._cache = (key, plan)
         return plan
+
+    def _journal_hint(self) -> Path | None:
+        """Where an interrupted commit's journal would be, found without running git (the
+        `.git` folder, or the file a worktree has, above the plan); None outside a repo."""
+        if self._journal_at is False:
+            self._journal_at = None
+            for folder in self.path.parents:
+                dotgit = folder / ".git"
+                if dotgit.is_dir():
+                    self._journal_at = dotgit / JOURNAL
+                elif dotgit.is_file():
+                    line = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+                    if line.startswith("gitdir:"):
+                        gitdir = Path(line.removeprefix("gitdir:").strip())
+                        self._journal_at = (folder / gitdir).resolve() / JOURNAL
+                else:
+                    continue
+                break
+        return self._journal_at  # type: ignore[return-value]
+
+    def _catch_up(self) -> Plan | None:
+        """Finish an interrupted commit for a reader; the committed plan when that could not
+        be done, None when the file is current again."""
+        try:
+            with self._locked(timeout=CATCH_UP_SECONDS):  # `_locked` runs `_recover`
+                pass
+            return None
+        except (PlanConflict, OSError):
+            pass
+        repo = self.repo
+        if repo is None:
+            return None
+        rel = self._rel(repo)
+        try:
+            proc = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
+        except (GitError, OSError):
+            return None
+        if proc.returncode != 0:
+            return None
+        return codec.loads(proc.stdout, f"HEAD:{rel}", codec.is_json(self.path))
 
     def local_actor(self) -> Actor:
         """Who is at this terminal: the git identity, else the OS user."""
@@ -241,7 +295,7 @@ class PlanStore:
                 raise
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, timeout: float | None = None) -> Iterator[None]:
         import shutil
 
         from filelock import FileLock, Timeout
@@ -260,19 +314,22 @@ class PlanStore:
                 if repo
                 else self.path.with_name(f".{self.path.name}.lock")
             )
+        wait = self.lock_timeout if timeout is None else timeout
         in_process = _process_lock(self.path)
-        if not in_process.acquire(timeout=self.lock_timeout):
+        if not in_process.acquire(timeout=wait):
             raise PlanConflict(
                 f"another change to {self.path.name} is still in progress; try again"
             )
         try:
             lock = FileLock(str(self._lock_path))
-            lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
-        except Timeout:
+            lock.acquire(timeout=wait, poll_interval=0.01)
+        except BaseException as exc:  # a timeout, or a folder this user may not write
             in_process.release()
-            raise PlanConflict(
-                f"another change to {self.path.name} is still in progress; try again"
-            ) from None
+            if isinstance(exc, Timeout):
+                raise PlanConflict(
+                    f"another change to {self.path.name} is still in progress; try again"
+                ) from None
+            raise
         try:
             if repo:  # our locks held; git's must be free too, as for any git command
                 self._recover(repo)
@@ -376,7 +433,7 @@ class PlanStore:
         return self._gitdir
 
     def _journal(self, repo: GitRepo) -> Path:
-        return self._git_dir(repo) / "batchbot-journal.json"
+        return self._git_dir(repo) / JOURNAL
 
     def _commit_text(
         self, repo: GitRepo, text: str, actor: Actor | None, message: str
@@ -552,6 +609,8 @@ class PlanStore:
                     lock.unlink()
             except FileNotFoundError:
                 continue
+        if any(lock.exists() for lock in self._git_locks(repo)):
+            return  # a person's git is at work: finish later (`_refuse_git_busy` says so)
         head = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
         if head == data.get("commit"):
             text = repo.run("cat-file", "blob", data["blob"]).stdout

@@ -221,3 +221,32 @@ def test_an_update_into_an_immutable_plan_folder_is_refused_and_changes_nothing(
     assert "committed" not in proc.stdout + proc.stderr
     assert head_and_file(plan_file) == before
     assert update(plan_file, "progress=64").returncode == 0
+
+
+# -- issue 19 item 8: after a kill -9 mid-commit, reads show what was committed -----------------
+def test_after_a_kill_between_the_branch_and_the_file_reads_show_the_committed_plan(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    repo = plan_file.parent.parent
+    kill_at(plan_file, tmp_path, "update-index", "landed before the kill")
+    assert "landed before the kill" not in plan_file.read_text()  # the file lags HEAD
+    proc = run_cli("--plan", str(plan_file), "status", "batch-1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Notes: landed before the kill" in proc.stdout
+    # the read finished the interrupted commit: file, index and HEAD agree again
+    assert 'notes = "landed before the kill"' in plan_file.read_text()
+    assert git(repo, "status", "--porcelain").strip() == ""
+
+
+def test_a_read_while_the_interrupted_commit_cannot_be_finished_still_shows_it(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    """A reader that may not finish the commit (git busy) reads HEAD's blob instead."""
+    repo = plan_file.parent.parent
+    kill_at(plan_file, tmp_path, "update-index", "committed text")
+    (repo / ".git" / "index.lock").write_text("")  # a person's git, long after the kill
+    old = time.time() - 600
+    os.utime(repo / ".git" / "index.lock", (old, old))
+    proc = run_cli("--plan", str(plan_file), "status", "batch-1")
+    assert proc.returncode == 0 and "Notes: committed text" in proc.stdout, proc.stderr
+    assert (repo / ".git" / "index.lock").exists()
