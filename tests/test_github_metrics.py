@@ -463,3 +463,23 @@ def test_publishing_with_a_looping_issue_list_ends_in_one_line(fake: FakeGitHub)
     gh = adapter(fake)
     with pytest.raises(Exception, match="paging looped"):
         _finishes(lambda: gh.find_issue(marker("2026-W48"), "weekly-report"))
+
+
+# -- issue 18 item 12: the flake rate's label counts what the rate divides by ----------------
+def test_the_flake_rate_label_counts_only_the_commits_the_rate_divides_by() -> None:
+    with FakeGitHub({TOKEN: set()}) as gh:
+        gh.add_repo(REPO)
+        start = WEEK_START + dt.timedelta(hours=2)
+        gh.add_run(REPO, "ci.yml", created=start, sha="a" * 40)
+        gh.add_run(REPO, "ci.yml", created=start, sha="b" * 40, attempts=("failure",))
+        gh.add_run(
+            REPO, "ci.yml", created=start, sha="c" * 40, status="in_progress", conclusion=None
+        )
+        collection = GitHubAdapter(
+            GitHubConfig(repo=REPO, token=TOKEN, api_url=gh.url, ci_workflow="ci.yml")
+        ).collect(week_window(AT, BERLIN), AT)
+    flake = next(m for m in collection.measured if m.name == "ciFlakeRate")
+    assert flake.value == 50.0  # 1 flaky of 2 commits with a finished run
+    assert flake.source == (
+        "GitHub Actions ci.yml: 2 commits with a finished run this week, every branch"
+    )

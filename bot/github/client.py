@@ -50,6 +50,7 @@ from bot.report.measurements import (
     Window,
     ci_flake_rate,
     ci_pass_rate,
+    flake_commits,
     median_minutes,
     open_critical_vulns,
     production_incidents,
@@ -331,7 +332,6 @@ class GitHubAdapter:
         runs += self._earlier_attempts(repo, runs, window)
         branch = repo.default_branch
         latest = [r for r in runs if r.latest]
-        shas = {r.head_sha for r in latest}
         ok = [r for r in latest if r.conclusion == "success"]
         name = cfg.ci_workflow
         return [
@@ -343,7 +343,8 @@ class GitHubAdapter:
             Measured(
                 "ciFlakeRate",
                 ci_flake_rate(runs, window),
-                f"GitHub Actions {name}: {len(shas)} commits run this week",
+                f"GitHub Actions {name}: {flake_commits(runs, window)} commits with a finished "
+                "run this week, every branch",
             ),
             Measured(
                 "workflowMinutes",
