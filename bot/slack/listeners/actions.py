@@ -52,10 +52,14 @@ def publish_report(edge: Edge, body: dict[str, Any]) -> None:
     if ref is not None and channel and ts:
         message = body.get("message") or {}
         blocks = with_issue_link(message.get("blocks") or [], ref.url, ref.number)
-        try:
-            edge.slack.update(channel, ts, message.get("text") or "Weekly report", blocks)
-        except Exception as exc:
-            log.error("chat.update with the issue link failed: %s", exc)
+        edge.outbox.call(
+            "chat.update",
+            "the report draft's issue link",
+            channel=channel,
+            ts=ts,
+            text=message.get("text") or "Weekly report",
+            blocks=blocks,
+        )
     edge.respond(body.get("response_url"), reply)
 
 

@@ -43,7 +43,7 @@ def run_batch(edge: Edge, body: dict[str, Any]) -> None:
     edge.respond(body.get("response_url"), reply)
     edge.tell(reply)
     if isinstance(reply.view, ChartView):
-        edge.replies.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
+        edge.work.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
     if reply.plan_changed:
         edge.after_change()
 
@@ -54,7 +54,7 @@ def upload_chart(edge: Edge, channel: str, view: ChartView) -> None:
 
     try:
         png = burnup_png(view.chart)
-        edge.slack.upload(channel, "burnup.png", png, f"{view.chart.title} — burn-up")
+        edge.outbox.upload(channel, "burnup.png", png, f"{view.chart.title} — burn-up")
     except Exception as exc:
         log.error("could not upload the burn-up chart to %s: %s", channel, exc)
 
