@@ -43,12 +43,24 @@ def rules(rt: JobRuntime) -> NudgeRules:
 def nudge_blocks(nudge: Nudge, *, lead_note: str = "") -> tuple[str, list[dict[str, Any]]]:
     """The DM: what and why; the owner gets three buttons (update, on track, snooze), the lead
     a line saying why the lead hears of it."""
-    icon = {"late": ":hourglass_flowing_sand:", "stalled": ":zzz:", "blocker": ":construction:"}
+    icon = {
+        "late": ":hourglass_flowing_sand:",
+        "stalled": ":zzz:",
+        "blocker": ":construction:",
+        "complete": ":white_check_mark:",
+    }
     who = f" (owner {person(nudge.owner, 'none')})" if lead_note else ""
     text = f"{icon[nudge.kind]} *{esc(nudge.headline)}*{who}\n{esc(nudge.detail)}"
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     if lead_note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": lead_note}]})
+        return f"{nudge.headline} — {nudge.detail}", blocks
+    if nudge.kind == "complete":  # the owner confirms; "not yet" keeps the lead out of it
+        buttons = [
+            _button("Mark done", "nudge_done", nudge.batch, primary=True),
+            _button("Not yet", "nudge_ontrack", nudge.key),
+        ]
+        blocks.append({"type": "actions", "elements": buttons})
         return f"{nudge.headline} — {nudge.detail}", blocks
     blocks.append(
         {
