@@ -291,3 +291,21 @@ def test_without_github_settings_the_job_is_as_before(
     assert run(rt).sent == 1
     blocks = posts(slack)[0].args["blocks"]
     assert not [b for b in blocks if b["type"] == "actions"]
+
+
+def test_the_friday_job_measures_linked_batches_before_the_draft(
+    scripted: Clock, plan_file: Path, slack: FakeSlack, tmp_path: Path, github: FakeGitHub
+) -> None:
+    github.add_milestone(REPO, "Infra v1")
+    for state in ("closed", "closed", "closed", "open"):
+        github.add_issue(REPO, created=MONDAY, state=state, milestone="Infra v1")
+    rt = gh_runtime(plan_file, slack, tmp_path / "b.db", scripted, github)
+    from bot.plan.link_edits import link_batch
+    from bot.plan.store import Actor
+
+    rt.store.change(Actor("Lea"), lambda p: link_batch(p, "batch-2", "Infra v1", ""))
+    assert run(rt).sent == 1
+    plan = rt.store.load()
+    assert plan.batch("batch-2").progress == 75  # type: ignore[union-attr]
+    assert (plan.links["batch-2"].done, plan.links["batch-2"].total) == (3, 4)
+    assert "Infrastructure" in draft_text(slack) and "75%" in draft_text(slack)
