@@ -19,7 +19,7 @@ Design:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -194,6 +194,8 @@ users = Table(
     Column("real_name", String(200), nullable=False, server_default=""),
     Column("tz", String(64), nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
+    # What Slack shows first (profile.display_name); empty for people who never set one.
+    Column("display_name", String(200), nullable=False, server_default=""),
 )
 
 day_threads = Table(
@@ -244,14 +246,24 @@ def _write_turns(conn: Connection) -> None:
     write_turns.create(conn, checkfirst=True)
 
 
+def _display_names(conn: Connection) -> None:
+    """Version 3: the users cache keeps the display name apart from the user name, so names
+    follow Slack's order (display name, real name, user name) in every reply."""
+    if "display_name" not in {c["name"] for c in inspect(conn).get_columns(users.name)}:
+        conn.execute(
+            text("ALTER TABLE users ADD COLUMN display_name VARCHAR(200) NOT NULL DEFAULT ''")
+        )
+
+
 def _plan_tips(conn: Connection) -> None:
-    """Version 3: the plan's tip, so a read on any instance sees a write acked on another."""
+    """Version 4: the plan's tip, so a read on any instance sees a write acked on another."""
     plan_tips.create(conn, checkfirst=True)
 
 
 MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (
     _baseline,
     _write_turns,
+    _display_names,
     _plan_tips,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -315,6 +327,12 @@ class UserRecord:
     real_name: str
     tz: str
     fetched_at: datetime
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """Slack's order: the display name, else the real name, else the user name."""
+        return self.display_name or self.real_name or self.name
 
 
 _R = TypeVar("_R")
@@ -650,10 +668,22 @@ class Database:
     # -- users cache -------------------------------------------------------------
 
     def upsert_user(
-        self, user_id: str, name: str, real_name: str, tz: str, fetched_at: datetime
+        self,
+        user_id: str,
+        name: str,
+        real_name: str,
+        tz: str,
+        fetched_at: datetime,
+        display_name: str = "",
     ) -> UserRecord:
-        """Cache a Slack profile so prompts need no users.info call per person."""
-        values = {"name": name, "real_name": real_name, "tz": tz, "fetched_at": fetched_at}
+        """Cache a Slack profile so prompts and names need no users.info call per person."""
+        values = {
+            "name": name,
+            "real_name": real_name,
+            "tz": tz,
+            "fetched_at": fetched_at,
+            "display_name": display_name,
+        }
         with self._write() as conn:
             try:
                 with conn.begin_nested():
@@ -668,6 +698,15 @@ class Database:
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.user_id == user_id)).one_or_none()
         return None if row is None else _record(UserRecord, row)
+
+    def get_users(self, user_ids: Iterable[str]) -> dict[str, UserRecord]:
+        """Cached profiles of several people in one query (a reply names them all at once)."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(select(users).where(users.c.user_id.in_(wanted)))
+            return {row.user_id: _record(UserRecord, row) for row in rows}
 
     # -- day threads -------------------------------------------------------------
 
