@@ -433,6 +433,28 @@ def test_a_version_1_database_gains_the_write_turn_queue(database: Database) -> 
         assert upgraded.turns_ahead(turn, NOW) == 0
 
 
+def test_a_sqlite_file_replaced_under_a_running_process_refuses_every_statement(
+    tmp_path: Path,
+) -> None:
+    """Issue 19 item 7: writes went on into the replaced file's inode, lost at the restart."""
+    from bot.db import DatabaseGone
+
+    path = tmp_path / "bot.db"
+    db = Database(f"sqlite:///{path}")
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    db.save_standup("U1", "Ann", date(2026, 12, 1), "Did a thing.", now, "dm")
+    assert db.gone() is None
+    other = tmp_path / "other.db"
+    Database(f"sqlite:///{other}").close()
+    other.replace(path)
+    assert "was replaced" in (db.gone() or "")
+    with pytest.raises(DatabaseGone, match="restart batchbot"):
+        db.save_standup("U1", "Ann", date(2026, 12, 2), "Did another.", now, "dm")
+    with pytest.raises(DatabaseGone):
+        db.get_standup("U1", date(2026, 12, 1))
+    db.close()
+
+
 def test_a_version_2_database_keeps_its_users_and_gains_display_names(database: Database) -> None:
     database.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW)
     url = database.url
