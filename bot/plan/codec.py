@@ -26,6 +26,7 @@ from bot.plan.model import (
     parse_plan,
     plan_from_trusted,
 )
+from bot.plan.team import table_data
 from bot.plan.values import value_problems
 
 BATCH_KEYS = (
@@ -154,6 +155,7 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             legacy_data["measured"] = {
                 k: {"source": m.source, "at": m.at.isoformat()} for k, m in plan.measured.items()
             }
+        legacy_data.update(table_data(plan.team))
         return legacy_data
     data: dict[str, Any] = {}
     program = as_dict(plan.program, drop_none=True)
@@ -171,6 +173,7 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         data["people"] = dict(plan.people)
     if plan.measured:
         data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
+    data.update(table_data(plan.team))  # only the tables in use: older plans stay byte-equal
     return data
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic nee
 
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.register import Blocker, Goal, check_registers
+from bot.plan.team import parse_tables, tables_from_trusted
 from bot.plan.values import value_problems
 from bot.slackids import is_user_id
 
@@ -176,6 +177,9 @@ class Plan:
     people: dict[str, str] = field(default_factory=dict, hash=False)
     #: metric name → where its current value came from (`[measured.NAME]`).
     measured: dict[str, Measurement] = field(default_factory=dict, hash=False)
+    #: the team's own settings (`[team]`, `[schedule]`): only the keys the plan sets
+    #: (bot/plan/team.py; `effective` fills the rest from the environment).
+    team: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -284,6 +288,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         "calendar",
         "people",
         "measured",
+        "team",
+        "schedule",
     )
     for key in data:
         if key not in known:
@@ -353,6 +359,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
     if calendar is not None:
         problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
+    team, team_problems = parse_tables(data)
+    problems.extend(Problem(where, message) for where, message in team_problems)
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -366,6 +374,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         calendar=calendar,
         people=people,
         measured=measured,
+        team=team,
     )
 
 
@@ -439,6 +448,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
             )
             for name, m in data.get("measured", {}).items()
         },
+        team=tables_from_trusted(data),
     )
 
 
