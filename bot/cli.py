@@ -40,12 +40,11 @@ Running the bot:
   batchbot shell [--demo]         talk to the bot in a terminal, as in Slack (no Slack needed)
   batchbot serve [--socket-mode]  run the Slack app (HTTP on $PORT, or Socket Mode)
   batchbot jobs list | jobs run NAME [--at ISO-8601] [--force]
-                                  scheduled jobs: standup-prompts, standup-reminders,
-                                  standup-digest, weekly-report
+{jobs}
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
-  batchbot doctor                 check settings, git, the plan, the database and Slack
+  batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -432,12 +431,15 @@ def _run_serve(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _jobs_parser() -> _Parser:
+    from bot.jobs import JOBS
+
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
-        "cadence-reminders, blocker-escalation, risk-review.\n"
-        "`list` shows when each runs next; `run` runs one now (or as if at --at).",
+        "The scheduled jobs:\n"
+        + "\n".join(f"  {name:<19} {about}" for name, (_, about) in JOBS.items())
+        + "\n`list` shows when each runs next; `run` runs one now (or as if at --at);\n"
+        "`--force` sends again what was already sent, or what an outage missed today.",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
     parser.add_argument("job", nargs="?", help=argparse.SUPPRESS)
@@ -487,19 +489,33 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _doctor_parser() -> _Parser:
-    return _parser(
+    parser = _parser(
         "doctor",
-        "batchbot doctor",
-        "Check the installation: settings, git (present, identity, repository state, remote),\n"
-        "the plan, the database and Slack (auth.test, scopes against manifest.yml). One line\n"
-        "per check with what to do when it fails; exit 1 when any check failed.",
+        "batchbot doctor [--http | --socket-mode]",
+        "Check the installation: settings, what `serve` needs for the Slack mode, git (present,\n"
+        "identity, repository state, remote), the plan, the database, Slack (auth.test, scopes\n"
+        "against manifest.yml) and GitHub (token, repository, issues write). One line per\n"
+        "check with what to do when it fails; every check runs; exit 1 when any failed.\n"
+        "The Slack mode: --http or --socket-mode, else manifest.yml's socket_mode_enabled.",
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--socket-mode",
+        dest="socket_mode",
+        action="store_true",
+        default=None,
+        help="check for `serve --socket-mode`",
+    )
+    mode.add_argument(
+        "--http", dest="socket_mode", action="store_false", help="check for HTTP `serve`"
+    )
+    return parser
 
 
 def _run_doctor(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.doctor import main as doctor_main
 
-    return doctor_main({"plan": ns.plan})
+    return doctor_main({"plan": ns.plan, "socket_mode": ns.socket_mode})
 
 
 def _help_parser() -> _Parser:
@@ -551,6 +567,21 @@ def _unknown_command_check(command: str) -> None:
         raise CliUsage(f"unknown command {command!r}{hint}. Run `batchbot help` for the commands.")
 
 
+def _job_lines(indent: int) -> str:
+    """The scheduled jobs, named from `bot.jobs.JOBS` (the one list the scheduler runs)."""
+    import textwrap
+
+    from bot.jobs import JOBS
+
+    return textwrap.fill(
+        "scheduled jobs: " + ", ".join(JOBS),
+        100,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    )
+
+
 def full_help() -> str:
     import textwrap
 
@@ -564,7 +595,7 @@ def full_help() -> str:
         head = head.replace("/batch ", "batchbot ", 1)
         note = textwrap.fill(note, 100, initial_indent=" " * 34, subsequent_indent=" " * 34)
         lines.append(f"  {head:<31} {note[34:]}" if len(head) <= 31 else f"  {head}\n{note}")
-    return "\n".join([*lines, "", RUNNING])
+    return "\n".join([*lines, "", RUNNING.format(jobs=_job_lines(34))])
 
 
 def _top_parser() -> _Parser:
@@ -576,7 +607,7 @@ def _top_parser() -> _Parser:
         formatter_class=_Formatter,
     )
     parser.add_argument("-h", "--help", action="store_true")
-    parser.add_argument("--version", action=_Version)
+    parser.add_argument("-V", "--version", action=_Version)
     _global_options(parser, top=True)
     parser.add_argument("command", nargs="?")
     parser.add_argument("rest", nargs=argparse.REMAINDER)

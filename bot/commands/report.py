@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from bot.commands.base import Command, Context, change_plan, may_edit, refuse
+from bot.plan.archive import ArchiveRefused
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.replies import Reply, TextView, error
@@ -128,7 +129,10 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
     if not may_edit(ctx, actor, None):
         return refuse("the weekly report"), None
     plan = ctx.store.load()
-    markdown = archived_report(ctx, week)
+    try:
+        markdown = archived_report(ctx, week)
+    except ArchiveRefused as exc:
+        return error(f"the {week} report was not published: {exc}"), None
     from bot.report.weekly import week_of
 
     label = week_of(plan, week_monday(week)).label
@@ -153,26 +157,23 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
 
 
 def archived_report(ctx: Context, week: str) -> str | None:
-    """`plan/reports/YYYY-Www.md` (the Friday draft, as edited), if it exists.
+    """`plan/reports/YYYY-Www.md` (the Friday draft, as edited), as committed; None if absent.
 
-    Local mode: the committed file in the checkout. Remote mode keeps no work tree, so the
-    file is read from the branch the store tracks.
+    Read from git objects, never through the working tree (the checkout in local mode, the
+    tracked branch in remote mode): a link committed there is refused, not followed
+    (ArchiveRefused, one line). A plan outside git reads the file itself, links refused too.
     """
-    rel = f"plan/reports/{week}.md"
+    from bot.plan import archive
+
+    rel = f"{archive.REPORTS}/{week}.md"
     repo = ctx.store.repo
-    root = repo.root if repo else Path(ctx.store.path).parent
+    if repo is None:
+        return archive.read_disk(Path(ctx.store.path).parent, rel)
     try:
-        return (Path(root) / rel).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    try:
-        ref = getattr(ctx.store, "tracking_ref", None)  # RuntimeError before the first sync
-        if repo is None or not ref:
-            return None
-        shown = repo.run("show", f"{ref}:{rel}", check=False)
-    except (OSError, RuntimeError):
+        rev = getattr(ctx.store, "tracking_ref", None) or "HEAD"
+    except RuntimeError:  # remote mode before the first sync
         return None
-    return shown.stdout if shown.returncode == 0 else None
+    return archive.read_committed(repo, rev, rel)
 
 
 def report(cmd: Command, ctx: Context, args: list[str]) -> Reply:

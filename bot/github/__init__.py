@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.redact import cleartext_refusal
+
 if TYPE_CHECKING:
     from bot.github.client import GitHubAdapter
 
@@ -38,6 +40,7 @@ class GitHubConfig:
     retries: int = 3
     max_wait: float = 60.0  # seconds we may sleep for a rate limit before giving up
     backoff: float = 0.5
+    allow_insecure_http: bool = False  # a token to a non-loopback http:// API (bot/redact.py)
 
 
 _GITHUB_URL = re.compile(
@@ -92,7 +95,12 @@ def config_from_settings(settings: Any, repo: str | None = None) -> GitHubConfig
             "GitHub repository unknown: set BATCHBOT_GITHUB_REPO=owner/name "
             "(the plan's git remote is not on github.com)"
         )
+    allow = bool(getattr(settings, "allow_insecure_http", False))
+    why = cleartext_refusal(settings.github_api_url, "BATCHBOT_GITHUB_API_URL", allow)
+    if why:
+        raise GitHubNotConfigured(why)
     return GitHubConfig(
+        allow_insecure_http=allow,
         repo=repo,
         token=token,
         api_url=settings.github_api_url,

@@ -35,6 +35,7 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from bot.github import GitHubConfig
+from bot.redact import cleartext_refusal, redact
 from bot.report.measurements import (
     Alert,
     Collection,
@@ -51,7 +52,7 @@ from bot.report.measurements import (
     production_incidents,
     prs_merged,
 )
-from bot.report.publish import IssueRef
+from bot.report.publish import IssueRef, ends_with_marker
 
 log = logging.getLogger("batchbot.github")
 
@@ -125,7 +126,7 @@ def explain(exc: BaseException, config: GitHubConfig, what: str = "") -> str:
             return f"GitHub refused (403 {message}): the token lacks a permission{where}"
         return f"GitHub answered {exc.status} {message}{where}".rstrip()
     name = type(exc).__name__
-    text = str(exc).replace(config.token or "\0", "***") if config.token else str(exc)
+    text = redact(str(exc), config.token, config.private_key)
     text = re.sub(r"\s+", " ", text)[:200]
     return f"could not reach GitHub at {config.api_url}: {name}: {text}{where}"
 
@@ -134,6 +135,9 @@ class GitHubAdapter:
     """Implements `MetricsSource` and `IssueTracker` (bot/report/publish.py) over PyGithub."""
 
     def __init__(self, config: GitHubConfig, *, per_page: int = 100) -> None:
+        why = cleartext_refusal(config.api_url, "the GitHub API URL", config.allow_insecure_http)
+        if why:
+            raise ValueError(why)  # never an Authorization header over plain http
         self.config = config
         if config.token:
             auth: Auth.Auth = Auth.Token(config.token)
@@ -147,6 +151,9 @@ class GitHubAdapter:
             max_rate_limit_wait=config.max_wait,
             secondary_rate_wait=min(60.0, config.max_wait),
             raise_on_status=False,  # the last 5xx comes back as a GithubException, not a trace
+            # Never POST twice: a 502 or a read timeout may follow a created issue. publish()
+            # looks the issue up before it tries again (GithubRetry adds POST by default).
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS - {"POST", "PATCH"},
         )
         self.gh = Github(
             auth=auth,
@@ -404,7 +411,7 @@ class GitHubAdapter:
         repo = self.repo()
         issues = repo.get_issues(state="all", labels=[label] if label else [])
         for n, issue in enumerate(issues):
-            if not _is_pull(issue) and marker in (issue.body or ""):
+            if not _is_pull(issue) and ends_with_marker(issue.body, marker):
                 return IssueRef(issue.number, issue.html_url)
             if n >= 500 and not label:
                 break

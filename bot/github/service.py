@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.github import GitHubNotConfigured, build_adapter
+from bot.github import GitHubNotConfigured, build_adapter, repo_from_url
 from bot.report.measurements import COLLECTED, Collection, NotCollected, Window
-from bot.report.publish import Claims, GitHubUnavailable, Published, publish
+from bot.report.publish import Claims, GitHubUnavailable, Published, clip_body, publish
 
 if TYPE_CHECKING:
     from bot.github.client import GitHubAdapter
@@ -26,6 +26,7 @@ class GitHubService:
         claims: Callable[[], Claims],
         labels: tuple[str, ...] | Callable[[], tuple[str, ...]],
         owner: str,
+        archive_url: Callable[[str], str | None] = lambda week: None,
         repo: Callable[[], str | None] | None = None,
     ) -> None:
         self._build = build
@@ -33,6 +34,7 @@ class GitHubService:
         self._claims: Claims | None = None
         self._labels = labels
         self.owner = owner
+        self.archive_url = archive_url
         # The team's repository as the plan says now (`[team] github_repo`); None = the
         # environment's. The adapter is rebuilt when it changes.
         self._repo = repo
@@ -73,7 +75,7 @@ class GitHubService:
                 self._claims,
                 week=week,
                 title=title,
-                body=body,
+                body=clip_body(body, week, self.archive_url(week)),
                 labels=self.labels,
                 now=now,
                 owner=self.owner,
@@ -94,12 +96,26 @@ def from_settings(
     win over BATCHBOT_GITHUB_REPO and BATCHBOT_GITHUB_REPORT_LABELS)."""
     if team is None:
         return GitHubService(
-            lambda: build_adapter(settings), claims, tuple(settings.github_report_labels), owner
+            lambda: build_adapter(settings),
+            claims,
+            tuple(settings.github_report_labels),
+            owner,
+            lambda week: archive_url(settings, week),
         )
     return GitHubService(
         lambda repo: build_adapter(settings, repo),
         claims,
         lambda: tuple(team().github_labels),
         owner,
+        lambda week: archive_url(settings, week),
         repo=lambda: team().github_repo,
     )
+
+
+def archive_url(settings: Any, week: str) -> str | None:
+    """The archived report on github.com, when the plan's remote is there (remote mode)."""
+    repo = repo_from_url(getattr(settings, "git_url", None))
+    if repo is None:
+        return None
+    branch = getattr(settings, "git_branch", None) or "HEAD"  # HEAD: the default branch
+    return f"https://github.com/{repo}/blob/{branch}/plan/reports/{week}.md"

@@ -21,7 +21,7 @@ from bot.plan.model import (
     field_names,
 )
 from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
-from bot.text import clip
+from bot.text import clip, is_ascii_number
 
 
 class EditError(Exception):
@@ -163,7 +163,7 @@ def _status(value: str) -> str:
 
 def _int(key: str, value: str, low: int, high: int | None) -> int:
     text = value.strip().rstrip("%").strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII only: int() also reads "١٢"
         span = f"{low}–{high}" if high is not None else f"{low} or more"
         raise EditError(f"{key} must be a whole number {span}, got {value!r}")
     if len(text.lstrip("+-").lstrip("0")) > len(str(MAX_INT)):  # before int(): 10**5000 digits
@@ -180,10 +180,8 @@ def _int(key: str, value: str, low: int, high: int | None) -> int:
 def _number(key: str, value: str, low: float, high: float | None) -> float:
     text = value.strip().rstrip("%").strip()
     text = re.sub(r"\s*(min|mins|minutes|m)$", "", text)
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
+    # ASCII only: float() also reads "١٢", "1_000" and "infinity"
+    number = float(text) if is_ascii_number(text) else float("nan")
     if number != number or number in (float("inf"), float("-inf")):
         raise EditError(f"{key} must be a number, got {value!r}")
     if high is None and abs(number) > MAX_FLOAT:

@@ -437,7 +437,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         risks=tuple(Risk(**_dates(r, "reviewed")) for r in data.get("risks", [])),
         goals=tuple(Goal(**_dates(g, "setOn", "closedOn")) for g in data.get("goals", [])),
         blockers=tuple(
-            Blocker(**_dates(b, "raised", "resolvedOn")) for b in data.get("blockers", [])
+            Blocker(**_dates(b, "raised", "resolvedOn", "due")) for b in data.get("blockers", [])
         ),
         calendar=calendar_from_trusted(data.get("calendar", {})),
         people=dict(data.get("people", {})),

@@ -266,7 +266,7 @@ def _remote_store(rt: Any) -> Any:
 
 
 def _safe_url(url: str | None) -> str:
-    from bot.plan.remote import redact
+    from bot.redact import redact
 
     return redact(url or "")
 

@@ -206,6 +206,11 @@ class FakeGitHub(LoopbackFake):
         self.reset_at = int(time.time()) + 3600
         self._search_times: list[float] = []
         self._planned: list[_Planned] = []
+        #: After creating an issue for real, answer this instead (status, seconds to stall first).
+        self._after_create: list[tuple[int, float]] = []
+        self.delay = 0.0  # seconds every answer takes (a slow GitHub)
+        self.delay_match = ""
+        self.looping: str = ""  # paths containing this get a `Link: rel=next` back to themselves
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
 
@@ -343,6 +348,25 @@ class FakeGitHub(LoopbackFake):
         assert kind in ("primary", "secondary")
         with self._lock:
             self._planned.append(_Planned(status, kind, match, times, retry_after))
+
+    def after_create(self, status: int = 502, *, hang: float = 0.0, times: int = 1) -> None:
+        """Create the next ``times`` issues for real, then lose the answer: stall ``hang``
+        seconds (a client read timeout) and answer ``status`` (0: the real 201 after all).
+
+        What GitHub's edge does when the backend is slow: the issue exists, the caller
+        sees a 502 or a timeout, and a blind retry files a second one.
+        """
+        with self._lock:
+            self._after_create.extend([(status, hang)] * times)
+
+    def slow(self, seconds: float, match: str = "") -> None:
+        """Every answer to a path containing ``match`` takes ``seconds`` (0: back to normal)."""
+        self.delay, self.delay_match = seconds, match
+
+    def loop_links(self, match: str) -> None:
+        """Paged answers to paths containing ``match`` link ``rel=next`` to the same page, so
+        a client that trusts ``Link`` pages forever ("" stops it)."""
+        self.looping = match
 
     def clear_failures(self) -> None:
         """Forget every planned failure and rate limit not yet answered."""
@@ -598,8 +622,17 @@ class FakeGitHub(LoopbackFake):
                     if len(self._search_times) >= SEARCH_PER_MINUTE:
                         raise self._primary_error("search")
                     self._search_times.append(now)
+            if self.delay and self.delay_match in path:
+                time.sleep(self.delay)
             status, payload, extra = self._route(method, path, query, body, token)
             out_headers.update(extra)
+            if method == "POST" and status == 201 and path.endswith("/issues"):
+                with self._lock:
+                    lost = self._after_create.pop(0) if self._after_create else None
+                if lost is not None:
+                    time.sleep(lost[1])
+                    if lost[0]:
+                        raise GitHubError(lost[0], "Server Error")
         except GitHubError as exc:
             status, payload = exc.status, exc.body()
             out_headers.update(exc.headers)
@@ -789,7 +822,9 @@ class FakeGitHub(LoopbackFake):
             q = {**query, "per_page": str(per_page), "page": str(n)}
             return f'<{self.url}{path}?{urlencode(q)}>; rel="{rel}"'
 
-        if page < last:
+        if self.looping and self.looping in path:
+            links += [link(page, "next")]  # back to this very page, forever
+        elif page < last:
             links += [link(page + 1, "next"), link(last, "last")]
         if page > 1:
             links += [link(1, "first"), link(page - 1, "prev")]
