@@ -216,7 +216,10 @@ def main(opts: dict[str, Any]) -> int:
             log.info("batchbot connected over Socket Mode")
         else:
             log.warning("Socket Mode connection not up yet; slack_sdk keeps retrying")
+        side = _side_server(settings, health, webhook)
         stop.wait()
+        if side is not None:
+            side.close()
         handler.close()
     else:
         from waitress.server import create_server
@@ -245,6 +248,30 @@ def main(opts: dict[str, Any]) -> int:
     _close(rt, edge, scheduler)
     log.info("batchbot stopped")
     return 0
+
+
+def _side_server(settings: Any, health: Health, webhook: Webhook | None) -> Any:
+    """Socket Mode with PORT set (a host that routes HTTP and checks health, like Heroku):
+    serve /healthz and /github/webhook there too; Slack's own traffic stays on the socket."""
+    if "port" not in settings.model_fields_set:
+        return None
+    from waitress.server import create_server
+
+    def no_events(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        return _json_response(
+            start_response, "404 Not Found", {"ok": False, "error": "this bot uses Socket Mode"}
+        )
+
+    server = create_server(
+        wsgi_app(no_events, health, webhook),
+        host=settings.host,
+        port=settings.port,
+        threads=2,
+        ident="batchbot",
+    )
+    threading.Thread(target=server.run, name="healthz", daemon=True).start()
+    log.info("health check on http://%s:%s/healthz", settings.host, settings.port)
+    return server
 
 
 def _close(rt: Any, edge: Any, scheduler: Any) -> None:
