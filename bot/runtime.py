@@ -20,6 +20,7 @@ from bot.settings import Settings, team_defaults
 
 if TYPE_CHECKING:
     from bot.db import Database
+    from bot.people.directory import Directory
     from bot.standup.config import StandupConfig
     from bot.standup.service import Standups
 
@@ -39,6 +40,7 @@ class Runtime:
     db: Database
     ctx: Context
     standups: Standups
+    names: Directory
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("batchbot"))
     owner: str = "batchbot"  # identifies this process in once-only claims
 
@@ -58,6 +60,7 @@ def build_runtime(
 
     from bot.db import Database
     from bot.github.service import from_settings
+    from bot.people.directory import Directory
     from bot.standup.service import build_standups
 
     clock = clock or system_clock
@@ -71,12 +74,16 @@ def build_runtime(
         if isinstance(store, RemotePlanStore):  # instances sharing DATABASE_URL take turns
             store.turns = DatabaseTurns(database, owner)
     team = TeamSource(store.load, team_defaults(settings))
+    names = Directory(
+        db=database, clock=clock, lookup=messenger.user_info, default_tz=settings.timezone
+    )
     standups = build_standups(
         db=database,
         messenger=messenger,
         config=live_standup_config(settings, team),
         clock=clock,
         calendar=lambda: store.load().calendar,
+        names=names,
     )
     ctx = Context(
         store=store,
@@ -85,7 +92,8 @@ def build_runtime(
         standups=standups,
         standups_between=standups.standups_between,
         workdays=settings.workday_numbers,
-        name_of=standups.display_name,
+        name_of=names.name,
+        names=names,
         expected_on=standups.expected,
         github=from_settings(settings, lambda: database, owner, team.current),
         local_access=local_access,
@@ -98,6 +106,7 @@ def build_runtime(
         db=database,
         ctx=ctx,
         standups=standups,
+        names=names,
         owner=owner,
     )
 

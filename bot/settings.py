@@ -157,6 +157,9 @@ class Settings(BaseSettings):
         default=("weekly-report",), validation_alias="BATCHBOT_GITHUB_REPORT_LABELS"
     )
     github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
+    github_deadline: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="BATCHBOT_GITHUB_DEADLINE"
+    )
 
     @field_validator("git_token")
     @classmethod

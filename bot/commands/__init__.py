@@ -37,7 +37,7 @@ from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
-from bot.replies import Reply, TextView, error
+from bot.replies import Reply, TextView, error, with_names
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
@@ -94,7 +94,7 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         hint = did_you_mean(verb, SUBCOMMANDS)
         return Reply(help_reply(f"Unknown command {verb!r}{hint}.").view, exit_code=2)
     try:
-        return handler(cmd, ctx, args)
+        return with_names(handler(cmd, ctx, args), ctx.names)
     except UsageError as exc:
         usage = usage_for(verb)
         if cmd.origin == "cli":

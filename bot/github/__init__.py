@@ -40,6 +40,7 @@ class GitHubConfig:
     retries: int = 3
     max_wait: float = 60.0  # seconds we may sleep for a rate limit before giving up
     backoff: float = 0.5
+    deadline: float = 60.0  # seconds for a whole metrics collection or publish (all calls)
     allow_insecure_http: bool = False  # a token to a non-loopback http:// API (bot/redact.py)
 
 
@@ -101,6 +102,7 @@ def config_from_settings(settings: Any, repo: str | None = None) -> GitHubConfig
         raise GitHubNotConfigured(why)
     return GitHubConfig(
         allow_insecure_http=allow,
+        deadline=float(getattr(settings, "github_deadline", 60.0)),
         repo=repo,
         token=token,
         api_url=settings.github_api_url,

@@ -70,16 +70,17 @@ class GitHubService:
         if self._claims is None:
             self._claims = self._claims_factory()
         try:
-            return publish(
-                adapter,
-                self._claims,
-                week=week,
-                title=title,
-                body=clip_body(body, week, self.archive_url(week)),
-                labels=self.labels,
-                now=now,
-                owner=self.owner,
-            )
+            with adapter.within(adapter.config.deadline):
+                return publish(
+                    adapter,
+                    self._claims,
+                    week=week,
+                    title=title,
+                    body=clip_body(body, week, self.archive_url(week)),
+                    labels=self.labels,
+                    now=now,
+                    owner=self.owner,
+                )
         except GitHubUnavailable:
             raise
         except Exception as exc:
