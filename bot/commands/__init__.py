@@ -14,6 +14,7 @@ from bot.commands import blockers as _blockers
 from bot.commands import calendar as _calendar
 from bot.commands import chart as _chart
 from bot.commands import goals as _goals
+from bot.commands import links as _links
 from bot.commands import plan as _plan
 from bot.commands import report as _report
 from bot.commands import risks as _risks
@@ -49,6 +50,7 @@ _MODULES = (
     _goals,
     _blockers,
     _risks,
+    _links,
     _chart,
     _report,
     _team,
