@@ -286,7 +286,10 @@ def check_database(url: str) -> Check:
         return fail(
             "database",
             f"{shown} needs the {exc.name or 'database'} driver, which is not installed",
-            "pip install 'batchbot[postgres]'" if not sqlite else "reinstall Python with sqlite3",
+            "install batchbot with its postgres extra (pip install './batchbot[postgres]' from "
+            "your clone), or just the driver: pip install 'psycopg[binary]>=3.1'"
+            if not sqlite
+            else "reinstall Python with sqlite3",
         )
     try:
         with engine.connect() as conn:
