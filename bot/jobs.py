@@ -242,6 +242,11 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1
+    try:  # before the database: a mistyped --at must not leave batchbot.db behind
+        at_given = parse_instant(str(opts["at"]), settings.zone) if opts.get("at") else None
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     if settings.slack_bot_token:
         from bot.slack.messenger import SlackMessenger, make_client
 
@@ -274,11 +279,7 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
                 f"{when.astimezone(zone):%a %Y-%m-%d %H:%M} {settings.timezone}  ({note})"
             )
         return 0
-    try:
-        at = parse_instant(str(opts["at"]), settings.zone) if opts.get("at") else now
-    except ValueError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 2
+    at = at_given or now
     if isinstance(messenger, ConsoleMessenger):
         print("(no SLACK_BOT_TOKEN: showing what would be sent instead of sending it)")
     result = run_job(rt, words[1], at, force=bool(opts.get("force")))

@@ -29,6 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.commands import Command, Context, handle
 from bot.db import PROMPT_JOB, REMINDER_JOB, Database, prompt_key
 from bot.messenger import MessengerError, Posted, UserInfo
+from bot.people.names import UNKNOWN
 from bot.plan.store import Actor, PlanStore
 from bot.render.standup_blocks import modal_date, standup_modal
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView
@@ -788,7 +789,7 @@ def test_week_standups_and_display_names_feed_the_report(
     week = service.standups_between(date(2026, 11, 23), date(2026, 11, 27))
     assert [r.local_date for r in week] == [date(2026, 11, 24), date(2026, 11, 26)]
     assert service.display_name(NY_USER) == "Alice Adams"
-    assert service.display_name("UNKNOWN1") == "UNKNOWN1"
+    assert service.display_name("UNKNOWN1") == UNKNOWN  # never the raw id
 
 
 def test_next_prompt_and_reminder_instants_for_the_known_zones() -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.github import GitHubNotConfigured, build_adapter, repo_from_url
+from bot.plan.links import BatchLink
+from bot.report.linked import LinkedCollection
 from bot.report.measurements import COLLECTED, Collection, NotCollected, Window
 from bot.report.publish import Claims, GitHubUnavailable, Published, clip_body, publish
 
@@ -53,6 +55,14 @@ class GitHubService:
             failed = tuple(NotCollected(name, str(exc)) for name in COLLECTED)
             return Collection(at, window, failed=failed)
         return adapter.collect(window, at)
+
+    def linked(self, links: Mapping[str, BatchLink], at: dt.datetime) -> LinkedCollection:
+        """Never raises for GitHub trouble: each batch not measured says why."""
+        try:
+            adapter = self.adapter()
+        except GitHubUnavailable as exc:
+            return LinkedCollection(at, failed={b: str(exc) for b in links})
+        return adapter.linked(links, at)
 
     def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published:
         adapter = self.adapter()

@@ -436,6 +436,13 @@ class RemotePlanStore(PlanStore):
 
     def _plan_at_sha(self, sha: str) -> Plan | None:
         """The plan committed at `sha`; None when the file is not there; PlanInvalid if bad."""
+        text = self._text_at_sha(sha)
+        if text is None:
+            return None
+        return codec.loads(text, f"{self.config.plan_file}@{sha[:7]}", self._as_json)
+
+    def _text_at_sha(self, sha: str) -> str | None:
+        """The plan file's text at `sha`; None when the file is not there."""
         try:  # a blobless clone may have to fetch the blob: that can time out
             proc = self._git.run("cat-file", "blob", f"{sha}:{self.config.plan_file}", check=False)
         except GitError as exc:
@@ -444,7 +451,7 @@ class RemotePlanStore(PlanStore):
             if "does not exist" in proc.stderr or "not a valid object" in proc.stderr.lower():
                 return None
             raise NotSaved(f"could not read the plan at {sha[:7]}: {proc.stderr.strip()[-200:]}")
-        return codec.loads(proc.stdout, f"{self.config.plan_file}@{sha[:7]}", self._as_json)
+        return proc.stdout
 
     @property
     def _as_json(self) -> bool:
@@ -664,7 +671,9 @@ class RemotePlanStore(PlanStore):
             except NotSaved as exc:
                 raise NotSaved(f"not saved: {exc}; nothing was changed, try again") from None
             try:
-                start = self._plan_at_sha(tip) if tip else None
+                text = self._text_at_sha(tip) if tip else None
+                source = f"{self.config.plan_file}@{tip[:7]}"
+                start = None if text is None else codec.loads(text, source, self._as_json)
             except PlanInvalid as exc:
                 why = "; ".join(str(p) for p in exc.problems)[:300]
                 raise NotSaved(
@@ -672,7 +681,7 @@ class RemotePlanStore(PlanStore):
                     "fix it there first"
                 ) from None
             t1 = time.monotonic()
-            results, head, plan = self._apply_all(batch, tip, start)
+            results, head, (text, plan) = self._apply_all(batch, tip, (text, start))
             if head == tip:
                 self._finish(batch, results)
                 return
@@ -685,7 +694,7 @@ class RemotePlanStore(PlanStore):
             except GitError:  # timed out: the push may or may not have landed; ask the remote
                 if self._landed_anyway(head):
                     landed()
-                    self._pushed(batch, results, head, plan)
+                    self._pushed(batch, results, head, plan, text)
                     return
                 raise NotSaved(
                     "not saved as far as the remote shows: it stopped answering during the push; "
@@ -700,7 +709,7 @@ class RemotePlanStore(PlanStore):
             )  # fmt: skip
             if proc.returncode == 0:
                 landed()
-                self._pushed(batch, results, head, plan)
+                self._pushed(batch, results, head, plan, text)
                 return
             output = redact(proc.stderr + proc.stdout, self.config.token)
             kind, why = classify_push_failure(output)
@@ -728,6 +737,7 @@ class RemotePlanStore(PlanStore):
         results: dict[int, Saved | BaseException],
         head: str,
         plan: Plan | None,
+        text: str | None,
     ) -> None:
         """The push landed: tell every writer first — nothing after this may say 'not saved'."""
         self._finish(batch, results)
@@ -736,8 +746,8 @@ class RemotePlanStore(PlanStore):
             self._run("update-ref", self.tracking_ref, head)
             before = self.state().sha
             self._set(sha=head, plan=plan, synced_at=_now(), error=None, invalid_sha=None)
-            if plan is not None:
-                codec.remember_valid(codec.dumps(plan, as_json=self._as_json), self._as_json)
+            if plan is not None and text is not None:
+                codec.remember_valid(text, self._as_json)
         except Exception:  # the next sync repairs the cache; the remote already has it all
             log.exception("bookkeeping after a successful push failed")
             return
@@ -745,8 +755,8 @@ class RemotePlanStore(PlanStore):
             self._safe(self.on_change, before, head)
 
     def _apply_all(
-        self, batch: list[_Pending], tip: str, start: Plan | None
-    ) -> tuple[dict[int, Saved | BaseException], str, Plan | None]:
+        self, batch: list[_Pending], tip: str, start: tuple[str | None, Plan | None]
+    ) -> tuple[dict[int, Saved | BaseException], str, tuple[str | None, Plan | None]]:
         """Apply every pending write onto `tip`, one commit each; a failing edit fails alone.
 
         The edits run first, in order, each on the plan the previous one left; then one
@@ -755,7 +765,7 @@ class RemotePlanStore(PlanStore):
         """
         failed: dict[int, BaseException] = {}
         planned: list[tuple[int, Plan | None, list[Change], _Commit]] = []
-        plan = start
+        before, plan = start  # the file's text and plan at the tip, then after each edit
         for i, item in enumerate(batch):
             if item.future.done():
                 continue
@@ -773,11 +783,11 @@ class RemotePlanStore(PlanStore):
                 if not changes:
                     planned.append((i, new_plan, [], _Commit({}, item.actor, "")))
                     continue
-                text = codec.dumps(new_plan, as_json=self._as_json)
+                text = codec.dumps_over(before, plan, new_plan, as_json=self._as_json)
                 message = commit_message(new_plan, changes, item.actor, item.via)
                 commit = _Commit({self.config.plan_file: text}, item.actor, message)
                 planned.append((i, new_plan, changes, commit))
-                plan = new_plan
+                before, plan = text, new_plan
             except Exception as exc:  # the command path turns it into a line for the person
                 failed[i] = exc
         shas = self._commit_chain(tip, [c for *_, c in planned if c.files])
@@ -787,7 +797,7 @@ class RemotePlanStore(PlanStore):
             sha = next(made) if commit.files else None
             head = sha or head
             results[i] = Saved(after, changes, sha)  # type: ignore[arg-type]
-        return results, head, plan
+        return results, head, (before, plan)
 
     def _commit_chain(self, parent: str, commits: list[_Commit]) -> list[str]:
         """Write `commits` as a chain on `parent`; their shas. The committer is batchbot,

@@ -162,6 +162,10 @@ def main(opts: dict[str, Any]) -> int:
             "uptime_s": round(time.time() - STARTED, 1),
             "scheduler": bool(scheduler and scheduler.running),
         }
+        gone = rt.db.gone()
+        if gone is not None:  # writes would be refused: take this instance out of service
+            data |= {"ok": False, "database": gone}
+            return False, data
         try:
             rt.store.load()
         except Exception as exc:  # no valid plan to serve: a host's health check must see it
