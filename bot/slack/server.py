@@ -307,8 +307,8 @@ def _close(rt: Any, edge: Any, scheduler: Any, stopping: float | None = None) ->
     if scheduler is not None:
         scheduler.shutdown(wait=False)
     started = stopping if stopping is not None else time.monotonic()
-    # one second is kept for stopping the sync and closing the database
-    edge.drain(started + max(0.5, rt.settings.shutdown_seconds - 1.0))
+    # two seconds are kept for stopping the sync, closing the database and exiting
+    edge.drain(started + max(0.5, rt.settings.shutdown_seconds - 2.0))
     remote = _remote_store(rt)
     if remote is not None:
         remote.stop_sync()

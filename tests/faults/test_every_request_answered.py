@@ -91,7 +91,42 @@ def test_sigterm_with_slow_replies_pending_exits_within_ten_seconds_writes_commi
         bot.proc.send_signal(signal.SIGTERM)
         assert bot.proc.wait(30) == 0
         took = time.monotonic() - started
-    assert took <= 10.5, took
-    assert bot.commits() == before + 4  # every acknowledged write landed
     log = bot.logs()
-    assert "not sent" in log and "Traceback" not in log
+    assert took <= 10.5, (took, log[-3000:])
+    assert bot.commits() == before + 4  # every acknowledged write landed
+    assert "not sent" in log and "Traceback" not in log, log[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("text", "failure", "said", "typed"),
+    [
+        (
+            "update batch-1",
+            {"status": 429, "retry_after": 30},
+            "ratelimited",
+            "/batch update batch-1 status=… progress=…",
+        ),
+        ("update batch-2", {"status": 500}, "internal_error", "/batch update batch-2 status="),
+        ("standup", {"error": "expired_trigger_id"}, "expired_trigger_id", "/batch standup <2–3"),
+    ],
+)
+def test_a_form_that_cannot_open_is_answered_at_once_with_the_typed_command(
+    tmp_path: Path,
+    fake: FakeSlack,
+    text: str,
+    failure: dict[str, object],
+    said: str,
+    typed: str,
+) -> None:
+    """Item 3: when views.open failed, `/batch update batch-1` and `/batch standup` got an ack
+    and then nothing for as long as the retries slept (a 429 with Retry-After: 30)."""
+    with running(start_bot(tmp_path, fake)) as bot:
+        fake.fail_next("views.open", times=5, **failure)  # type: ignore[arg-type]
+        acked = time.time()
+        assert bot.slash(text, key="form")[0] == 200
+        (reply,) = fake.wait_for_response("form", 1, timeout=30)
+        assert reply.time - acked < 3.0
+        shown = json.dumps(reply.body, ensure_ascii=False)
+        assert f"The form could not open (Slack said {said})" in shown
+        assert typed.replace("<", "&lt;") in shown
+        assert len(fake.calls_to("views.open")) == 1  # no retry: the trigger would be stale
