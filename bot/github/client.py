@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
@@ -38,7 +38,9 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from bot.github import GitHubConfig
+from bot.plan.links import BatchLink
 from bot.redact import cleartext_refusal, redact
+from bot.report.linked import Item, LinkedCollection, count
 from bot.report.measurements import (
     Alert,
     Collection,
@@ -231,6 +233,67 @@ class GitHubAdapter:
             _ = repo.default_branch  # one GET now, so a bad token or repo fails here
             self._repo = repo
         return self._repo
+
+    # ------------------------------------------------------------------ linked work
+    def linked(self, links: Mapping[str, BatchLink], at: dt.datetime) -> LinkedCollection:
+        """Each linked batch's (done, total) from its milestone's or label's issues and pull
+        requests: one listing of the milestones, then one paged listing per link
+        (`state=all`, 100 a page; the issues endpoint returns pull requests too, with
+        `pull_request.merged_at`). Same deadline and page cap as the metrics."""
+        result = LinkedCollection(at)
+        with self.within(self.config.deadline):
+            try:
+                _check_time()
+                repo = self.repo()
+                milestones: dict[str, Any] | None = None
+                for bid, link in links.items():
+                    try:
+                        _check_time()
+                        if link.milestone:
+                            if milestones is None:
+                                milestones = {
+                                    m.title: m
+                                    for m in paged(
+                                        repo.get_milestones(state="all"),
+                                        lambda m: m.number,
+                                        "milestones",
+                                        self.per_page,
+                                    )
+                                }
+                                result.calls += 1 + len(milestones) // self.per_page
+                            ms = milestones.get(link.milestone)
+                            if ms is None:
+                                result.failed[bid] = (
+                                    f'no milestone "{link.milestone}" in {self.config.repo}'
+                                )
+                                continue
+                            listing = repo.get_issues(milestone=ms, state="all")
+                        else:
+                            listing = repo.get_issues(labels=[link.label], state="all")
+                        # Only what the listing carries: `pull_request` on a plain issue (or
+                        # `raw_data`) makes PyGithub fetch the issue again, one call each.
+                        items = []
+                        for i in paged(listing, lambda i: i.number, link.what, self.per_page):
+                            pull = _is_pull(i)
+                            items.append(
+                                Item(
+                                    state=i.state,
+                                    pull=pull,
+                                    merged=pull
+                                    and getattr(i.pull_request, "merged_at", None) is not None,
+                                    not_planned=i.state_reason == "not_planned",
+                                )
+                            )
+                        result.calls += 1 + len(items) // self.per_page
+                        result.measured[bid] = count(items)
+                    except Exception as exc:
+                        result.failed[bid] = _late(exc) or explain(exc, self.config, link.what)
+            except Exception as exc:
+                why = _late(exc) or explain(exc, self.config, f"repository {self.config.repo}")
+                for bid in links:
+                    if bid not in result.measured:
+                        result.failed.setdefault(bid, why)
+        return result
 
     # ------------------------------------------------------------------ metrics
     def collect(self, window: Window, at: dt.datetime) -> Collection:

@@ -19,7 +19,7 @@ from bot.messenger import Messenger
 from bot.people.names import UNKNOWN
 from bot.render.digest_blocks import DigestFacts, digest_blocks, digest_text
 from bot.standup.answers import Answers
-from bot.standup.config import StandupConfig, as_utc, fmt_utc
+from bot.standup.config import ConfigSource, as_utc, fmt_utc
 from bot.standup.days import Days
 from bot.standup.part import StandupPart
 from bot.standup.people import People
@@ -44,7 +44,7 @@ class Digest(StandupPart):
         *,
         db: Database,
         messenger: Messenger,
-        config: StandupConfig,
+        config: ConfigSource,
         clock: Callable[[], datetime],
         people: People,
         days: Days,
