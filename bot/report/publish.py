@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.plan.model import Plan
+from bot.render.escape import gfm
 from bot.report.measurements import Collection, Window
 from bot.slackids import user_id_in
 
@@ -131,7 +132,7 @@ def mentions(plan: Plan) -> list[str]:
             continue
         login = plan.people.get(user)
         if login:
-            out.append(f"@{login} ({b.name})")
+            out.append(f"@{login} ({gfm(b.name)})")  # the login pings; the name never does
     return out
 
 
