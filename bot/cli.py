@@ -285,7 +285,7 @@ def _service_context(
         messenger = SlackMessenger(make_client(token, settings.slack_api_url))
     else:
         messenger = ConsoleMessenger(zone=settings.timezone)
-    rt = build_runtime(settings, messenger)
+    rt = build_runtime(settings, messenger, local_access=True)
     from bot.plan.store import PlanConflict
     from bot.runtime import start_store
 
@@ -293,7 +293,6 @@ def _service_context(
         start_store(rt)
     except PlanConflict as exc:
         raise CliFailure(f"Error: {exc}") from None
-    rt.ctx.editors = frozenset()  # local users act with the file system's permissions
     return rt.ctx, rt.db.close
 
 
@@ -461,30 +460,82 @@ def _run_jobs(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _init_parser() -> _Parser:
     parser = _parser(
         "init",
-        "batchbot init [DIR]",
-        "Start a folder for batchbot (default: this one): a starter plan in\n"
-        "plan/execution-plan.toml, the Slack app manifest.yml and .env.example, committed to a\n"
-        "new git repository. Existing files are never overwritten.",
+        "batchbot init [DIR] [--socket-mode | --http [--url https://HOST]] [--source PIP-URL]",
+        "Start a folder for batchbot (default: this one): a starter plan dated today in\n"
+        "plan/execution-plan.toml, the Slack app manifest.yml for the mode you run in,\n"
+        ".env.example, and what the deploy guides need (requirements.txt, .python-version,\n"
+        "Procfile, deploy/batchbot.service), committed to a new git repository. Existing\n"
+        "files are never overwritten. Without a mode, init asks (Socket Mode when it cannot).",
     )
     parser.add_argument("folder", nargs="?", default=".", metavar="DIR")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--socket-mode",
+        dest="socket_mode",
+        action="store_true",
+        default=None,
+        help="the app connects over Socket Mode (no public URL needed)",
+    )
+    mode.add_argument(
+        "--http",
+        dest="socket_mode",
+        action="store_false",
+        help="Slack sends requests to the bot's public URL",
+    )
+    parser.add_argument(
+        "--url", metavar="https://HOST", help="the bot's public URL (HTTP mode; implies --http)"
+    )
+    parser.add_argument(
+        "--source",
+        metavar="PIP-URL",
+        help="what requirements.txt installs batchbot from (default: where this copy came from)",
+    )
     return parser
+
+
+def _ask_mode(ns: argparse.Namespace) -> tuple[bool, str | None]:
+    """(socket mode?, URL) from the options, else asked on a terminal, else Socket Mode."""
+    if ns.url:
+        if ns.socket_mode:
+            raise CliUsage("--url is for HTTP mode; leave out --socket-mode")
+        return False, ns.url
+    if ns.socket_mode is not None:
+        return ns.socket_mode, None
+    if not sys.stdin.isatty():
+        return True, None
+    answer = input("Slack mode — Socket Mode (no public URL) or HTTP? [socket/http] ").strip()
+    if answer.lower() in ("", "s", "socket", "socket mode", "socket-mode"):
+        return True, None
+    if answer.lower() not in ("h", "http"):
+        raise CliUsage(f"{answer!r} is not a mode: say socket or http")
+    url = input("The bot's public URL (like https://bot.example.com; empty: later) ").strip()
+    return False, url or None
 
 
 def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from pathlib import Path
 
-    from bot.starter import InitError, init_folder
+    from bot.starter import InitError, SlackMode, init_folder
 
     target = Path(ns.folder)
+    socket, url = _ask_mode(ns)
     try:
-        written = init_folder(target)
+        started = init_folder(target, SlackMode(socket, url), source=ns.source)
     except InitError as exc:
         raise CliFailure(f"Error: {exc}") from None
-    for path in written:
+    for path in started.written:
         print(f"wrote {path}")
+    mode = "Socket Mode" if socket else "HTTP"
+    serve = "batchbot serve --socket-mode" if socket else "batchbot serve"
+    print(
+        f"manifest.yml and the Procfile are for {mode} (`{serve}`); "
+        f"{'--http --url https://HOST' if socket else '--socket-mode'} makes the other."
+    )
+    for note in started.notes:
+        print(f"to do: {note}")
     print(
         f"{target} is a git repository with a first commit. Next: cp .env.example .env, fill in\n"
-        "the Slack tokens (see manifest.yml), then `batchbot dashboard` or `batchbot serve`."
+        "the Slack tokens (see manifest.yml), then `batchbot doctor` and `batchbot dashboard`."
     )
     return 0
 

@@ -9,14 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.redact import cleartext_refusal
 from bot.slackids import is_user_id
+
+if TYPE_CHECKING:
+    from bot.plan.team import TeamSettings
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
 
@@ -154,6 +164,19 @@ class Settings(BaseSettings):
         default=("weekly-report",), validation_alias="BATCHBOT_GITHUB_REPORT_LABELS"
     )
     github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
+    github_deadline: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="BATCHBOT_GITHUB_DEADLINE"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """`BATCHBOT_GITHUB_REPO=` (a line of `.env.example` uncommented, a variable exported
+        empty) means "not set": the default applies, as if the line were not there.
+        (tests/test_settings.py)"""
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        return values
 
     @field_validator("git_token")
     @classmethod
@@ -419,6 +442,14 @@ def load_settings(**overrides: Any) -> Settings:
             "batchbot cannot start; fix these settings:\n" + "\n".join(f"- {x}" for x in lines),
             lines,
         ) from None
+
+
+def team_defaults(settings: Settings) -> TeamSettings:
+    """The environment's team settings: the defaults under the plan's `[team]`/`[schedule]`
+    (the one merge rule is `bot.plan.team.effective`)."""
+    from bot.plan.team import defaults_from
+
+    return defaults_from(settings)
 
 
 def load_settings_leniently(**overrides: Any) -> tuple[Settings, list[str]]:

@@ -12,6 +12,7 @@ import pytest
 from bot.commands import Command, Context, handle
 from bot.db import Database
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import TeamSettings
 from bot.render.markdown import render
 from bot.render.report_markdown import to_markdown
 from bot.report.lead_jobs import run_blocker_escalation, run_risk_review
@@ -61,8 +62,7 @@ def test_a_blocker_is_kept_with_its_owner_plan_and_age_and_the_batch_owner_is_to
     clock.now = at(4, 15)
     code, out, _ = say(ctx, "/batch blockers")
     assert out.splitlines()[1] == (
-        "#1 batch-2: Staging database access missing — Ops grants a read role "
-        "(UANA00001, 4 days)"
+        "#1 batch-2: Staging database access missing — Ops grants a read role (UANA00001, 4 days)"
     )
     data = collect_week(store, store.load(), "Week 2", clock())
     md = to_markdown(report_for(data, clock(), standups_between=None))
@@ -144,7 +144,9 @@ def test_the_risk_register_add_update_close_and_the_stale_review_mark(
 def test_only_editors_and_owners_change_blockers_and_risks(plan_file: Path) -> None:
     clock = Clock(at(30, 9, month=11))
     ctx = Context(
-        store=PlanStore(plan_file, clock=clock), clock=clock, editors=frozenset({"ULEAD0001"})
+        store=PlanStore(plan_file, clock=clock),
+        clock=clock,
+        team_defaults=TeamSettings(editors=("ULEAD0001",)),
     )
     sam = Actor("Sam", slack_id="USAM00001")
     assert "not allowed" in say(ctx, "/batch blocker add batch-2 x", sam)[1]

@@ -80,19 +80,39 @@ def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     window = week_window(at, now.tzinfo or dt.UTC)
     collection = ctx.github.collect(window, at)
     lines = summary_lines(collection)
-    if not collection.measured:
-        return error("nothing collected from GitHub; the plan is unchanged", "\n".join(lines))
-    saved = change_plan(
-        ctx, cmd.actor, lambda plan: record(plan, collection), via=cmd.origin, what="the metrics"
-    )
-    if saved.commit:
-        lines.append(f"committed {saved.commit[:10]}")
-    elif not saved.changes:
-        lines.append("the plan already held these values")
-    if saved.warning:
-        lines.append(saved.warning)
+    # Linked batches (/batch link) are measured by the same word: one collection, one answer.
+    from bot.report.linked import refresh_links
+
+    linked, linked_saved = refresh_links(ctx.store, ctx.github, at, cmd.actor, via=cmd.origin)
+    names = {b.id: b.name for b in ctx.store.load().batches}
+    linked_lines = linked.lines(names)
+    if not collection.measured and not linked.measured:
+        return error(
+            "nothing collected from GitHub; the plan is unchanged",
+            "\n".join([*lines, *linked_lines]),
+        )
+    changed = bool(linked_saved and linked_saved.changes)
+    if collection.measured:
+        saved = change_plan(
+            ctx,
+            cmd.actor,
+            lambda plan: record(plan, collection),
+            via=cmd.origin,
+            what="the metrics",
+        )
+        changed = changed or bool(saved.changes)
+        if saved.commit:
+            lines.append(f"committed {saved.commit[:10]}")
+        elif not saved.changes:
+            lines.append("the plan already held these values")
+        if saved.warning:
+            lines.append(saved.warning)
+    if linked_lines:
+        lines += ["Linked batches:", *linked_lines]
+        if linked_saved and linked_saved.commit:
+            lines.append(f"progress committed {linked_saved.commit[:10]}")
     title = f"Metrics collected for {window.text()}"
-    return Reply(TextView(title, tuple(lines)), plan_changed=bool(saved.changes))
+    return Reply(TextView(title, tuple(lines)), plan_changed=changed)
 
 
 def report_publish(cmd: Command, ctx: Context, args: list[str]) -> Reply:

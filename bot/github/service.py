@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.github import GitHubNotConfigured, build_adapter, repo_from_url
+from bot.plan.links import BatchLink
+from bot.report.linked import LinkedCollection
 from bot.report.measurements import COLLECTED, Collection, NotCollected, Window
 from bot.report.publish import Claims, GitHubUnavailable, Published, clip_body, publish
 
@@ -22,29 +24,40 @@ if TYPE_CHECKING:
 class GitHubService:
     def __init__(
         self,
-        build: Callable[[], GitHubAdapter],
+        build: Callable[[], GitHubAdapter] | Callable[[str | None], GitHubAdapter],
         claims: Callable[[], Claims],
-        labels: tuple[str, ...],
+        labels: tuple[str, ...] | Callable[[], tuple[str, ...]],
         owner: str,
         archive_url: Callable[[str], str | None] = lambda week: None,
+        repo: Callable[[], str | None] | None = None,
     ) -> None:
         self._build = build
         self._claims_factory = claims
         self._claims: Claims | None = None
-        self.labels = labels
+        self._labels = labels
         self.owner = owner
         self.archive_url = archive_url
-        self._adapter: GitHubAdapter | None = None
+        # The team's repository as the plan says now (`[team] github_repo`); None = the
+        # environment's. The adapter is rebuilt when it changes.
+        self._repo = repo
+        self._adapter: tuple[str | None, GitHubAdapter] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The report issue's labels as the team's settings say now."""
+        return self._labels() if callable(self._labels) else self._labels
+
     def adapter(self) -> GitHubAdapter:
+        repo = self._repo() if self._repo is not None else None
         with self._lock:
-            if self._adapter is None:
+            if self._adapter is None or self._adapter[0] != repo:
                 try:
-                    self._adapter = self._build()
+                    built = self._build(repo) if self._repo is not None else self._build()  # type: ignore[call-arg]
                 except GitHubNotConfigured as exc:
                     raise GitHubUnavailable(str(exc)) from None
-            return self._adapter
+                self._adapter = (repo, built)
+            return self._adapter[1]
 
     def collect(self, window: Window, at: dt.datetime) -> Collection:
         try:
@@ -54,34 +67,72 @@ class GitHubService:
             return Collection(at, window, failed=failed)
         return adapter.collect(window, at)
 
+    def linked(self, links: Mapping[str, BatchLink], at: dt.datetime) -> LinkedCollection:
+        """Never raises for GitHub trouble: each batch not measured says why."""
+        try:
+            adapter = self.adapter()
+        except GitHubUnavailable as exc:
+            return LinkedCollection(at, failed={b: str(exc) for b in links})
+        return adapter.linked(links, at)
+
     def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published:
         adapter = self.adapter()
         if self._claims is None:
             self._claims = self._claims_factory()
         try:
-            return publish(
-                adapter,
-                self._claims,
-                week=week,
-                title=title,
-                body=clip_body(body, week, self.archive_url(week)),
-                labels=self.labels,
-                now=now,
-                owner=self.owner,
-            )
+            with adapter.within(adapter.config.deadline):
+                return publish(
+                    adapter,
+                    self._claims,
+                    week=week,
+                    title=title,
+                    body=clip_body(body, week, self.archive_url(week)),
+                    labels=self.labels,
+                    now=now,
+                    owner=self.owner,
+                )
         except GitHubUnavailable:
             raise
         except Exception as exc:
             raise GitHubUnavailable(adapter.explain(exc)) from None
 
 
-def from_settings(settings: Any, claims: Callable[[], Claims], owner: str) -> GitHubService:
+def set_up(settings: Any) -> bool:
+    """Did the operator set GitHub up at all (a token or any part of a GitHub App)?
+
+    A team that does not use GitHub sees nothing about it: no "not collected" notes, no
+    buttons, no admin DM, no log line. Half a setup still gets its one-line reason.
+    """
+    return bool(settings.github_token or settings.github_app_id or settings.github_private_key)
+
+
+def from_settings(
+    settings: Any,
+    claims: Callable[[], Claims],
+    owner: str,
+    team: Callable[[], Any] | None = None,
+) -> GitHubService | None:
+    """The service, or None when GitHub is not set up (see `set_up`).
+
+    `team`: the effective team settings now (the plan's `github_repo`, `github_labels`
+    win over BATCHBOT_GITHUB_REPO and BATCHBOT_GITHUB_REPORT_LABELS)."""
+    if not set_up(settings):
+        return None
+    if team is None:
+        return GitHubService(
+            lambda: build_adapter(settings),
+            claims,
+            tuple(settings.github_report_labels),
+            owner,
+            lambda week: archive_url(settings, week),
+        )
     return GitHubService(
-        lambda: build_adapter(settings),
+        lambda repo: build_adapter(settings, repo),
         claims,
-        tuple(settings.github_report_labels),
+        lambda: tuple(team().github_labels),
         owner,
         lambda week: archive_url(settings, week),
+        repo=lambda: team().github_repo,
     )
 
 

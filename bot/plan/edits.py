@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.people.names import NameOf, person_name
 from bot.plan.model import (
     PRIORITIES,
     STATUSES,
@@ -40,11 +41,15 @@ class Change:
     old: Any
     new: Any
 
-    def describe(self, limit: int = 80) -> str:
+    def describe(self, limit: int = 80, name_of: NameOf | None = None) -> str:
+        """`owner "" → <@U…>`; with `name_of` (what people read), `owner "" → Bob`: the ids
+        in the values become names. Commit messages keep the ids."""
         if self.field == "batch":
             return str(self.new)  # a whole batch "added" or "removed"
-        old = clip(show(self.old), limit, one_line=True)
-        return f"{self.field} {old} → {clip(show(self.new), limit, one_line=True)}"
+        old, new = show(self.old), show(self.new)
+        if name_of is not None:
+            old, new = person_name(old, name_of, '""'), person_name(new, name_of, '""')
+        return f"{self.field} {clip(old, limit, one_line=True)} → {clip(new, limit, one_line=True)}"
 
 
 def show(value: Any) -> str:

@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic nee
     from annotated_types import Ge, Le, MaxLen, MinLen
 
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
+from bot.plan.links import BatchLink, link_problems
 from bot.plan.register import Blocker, Goal, check_registers
+from bot.plan.team import parse_tables, tables_from_trusted
 from bot.plan.values import value_problems
 from bot.slackids import is_user_id
 
@@ -53,10 +55,10 @@ def _constraint_names() -> None:
         return
     from annotated_types import Ge, Le, MaxLen, MinLen
 
-    from bot.plan import calendar, register  # their records' annotations use the same names
+    from bot.plan import calendar, links, register  # their annotations use the same names
 
-    for module in (calendar, register):
-        vars(module).update(MaxLen=MaxLen, MinLen=MinLen)
+    for module in (calendar, register, links):
+        vars(module).update(MaxLen=MaxLen, MinLen=MinLen, Ge=Ge)
     globals().update(
         Ge=Ge,
         Le=Le,
@@ -176,6 +178,11 @@ class Plan:
     people: dict[str, str] = field(default_factory=dict, hash=False)
     #: metric name → where its current value came from (`[measured.NAME]`).
     measured: dict[str, Measurement] = field(default_factory=dict, hash=False)
+    #: the team's own settings (`[team]`, `[schedule]`): only the keys the plan sets
+    #: (bot/plan/team.py; `effective` fills the rest from the environment).
+    team: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: batch id → its GitHub work and the last measurement of it (`[links.ID]`).
+    links: dict[str, BatchLink] = field(default_factory=dict, hash=False)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -284,6 +291,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         "calendar",
         "people",
         "measured",
+        "team",
+        "schedule",
+        "links",
     )
     for key in data:
         if key not in known:
@@ -346,6 +356,16 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         if found is not None:
             measured[name] = found
     problems.extend(check_batches(links))
+    batch_links: dict[str, BatchLink] = {}
+    raw_links = data.get("links", {})
+    if not isinstance(raw_links, dict):
+        problems.append(Problem("links", "must be a table of batch id → milestone or label"))
+        raw_links = {}
+    for bid, raw in raw_links.items():
+        found = _collect(BatchLink, raw, f"links.{bid}", problems)
+        if found is not None:
+            batch_links[str(bid)] = found
+    problems.extend(Problem(w, m) for w, m in link_problems(batch_links, ids))
     reported = {p.where for p in problems}  # pydantic may have named the same value already
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
     if not raw_batches:
@@ -353,6 +373,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
     if calendar is not None:
         problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
+    team, team_problems = parse_tables(data)
+    problems.extend(Problem(where, message) for where, message in team_problems)
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -366,6 +388,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         calendar=calendar,
         people=people,
         measured=measured,
+        team=team,
+        links=batch_links,
     )
 
 
@@ -408,6 +432,17 @@ def _people(raw: Any, problems: list[Problem]) -> dict[str, str]:
     return people
 
 
+def _trusted_link(raw: dict[str, Any]) -> BatchLink:
+    at = raw.get("at")
+    return BatchLink(
+        milestone=raw.get("milestone", ""),
+        label=raw.get("label", ""),
+        done=raw.get("done"),
+        total=raw.get("total"),
+        at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at,
+    )
+
+
 def plan_from_trusted(data: dict[str, Any]) -> Plan:
     """Build a Plan from data already validated once (same bytes), without pydantic.
 
@@ -439,6 +474,8 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
             )
             for name, m in data.get("measured", {}).items()
         },
+        team=tables_from_trusted(data),
+        links={bid: _trusted_link(raw) for bid, raw in data.get("links", {}).items()},
     )
 
 

@@ -64,6 +64,14 @@ HOUSEKEEPING_SECONDS = 600.0
 STALE_LOCK_SECONDS = 2.0
 
 
+class Tips(Protocol):
+    """Shares the tip each instance pushed, so the others read it at once (bot/plantips.py)."""
+
+    def publish(self, plan: str, sha: str) -> None: ...
+
+    def latest(self, plan: str) -> str | None: ...
+
+
 class Turns(Protocol):
     """Orders the writes of several instances, so they take turns instead of racing pushes."""
 
@@ -225,6 +233,11 @@ class RemotePlanStore(PlanStore):
         )
         # Turns at writing across instances sharing this remote (see bot/writeturns.py).
         self.turns: Turns | None = None
+        # The tip pushed by any instance, in the shared database: a read fetches when it
+        # differs from ours (bot/plantips.py). `_tip_followed`: the last one we fetched for.
+        self.tips: Tips | None = None
+        self._tip_followed: str | None = None
+        self._lock_holder: int | None = None  # the thread holding the clone lock
         # The clone lock: one thread of this process (a plain lock, so threads queue without
         # polling), then one process on this host (a file lock). Every git that writes in the
         # clone — start, sync, a write round, housekeeping — runs under it, taken in that order,
@@ -260,6 +273,11 @@ class RemotePlanStore(PlanStore):
         if self._branch is None:
             raise RuntimeError("start() has not run")
         return self._branch
+
+    @property
+    def plan_key(self) -> str:
+        """Which plan this is, across instances: remote, branch and file (no credentials)."""
+        return f"{redact(self.config.url)}#{self.branch}:{self.config.plan_file}"
 
     @property
     def tracking_ref(self) -> str:
@@ -378,9 +396,11 @@ class RemotePlanStore(PlanStore):
                 self._process_lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
             except Timeout:
                 raise busy from None
+            self._lock_holder = threading.get_ident()
             try:
                 yield
             finally:
+                self._lock_holder = None
                 self._process_lock.release()
         finally:
             self._thread_lock.release()
@@ -391,11 +411,24 @@ class RemotePlanStore(PlanStore):
             return self._state
 
     def load(self) -> Plan:
+        self._follow_tip()
         state = self.state()
         if state.plan is not None:
             return state.plan
         reason = state.invalid_reason or state.error or "the plan has not been fetched yet"
         raise PlanInvalid([Problem("", reason)], self.config.plan_file)
+
+    def _follow_tip(self) -> None:
+        """Before a read: when another instance pushed a tip we do not serve, fetch it now,
+        once per tip (a tip older than ours, published late, costs one fetch, not one per
+        read). Not while this thread holds the clone lock (a listener called mid-write)."""
+        if self.tips is None or self._branch is None or self._lock_holder == threading.get_ident():
+            return
+        tip = self.tips.latest(self.plan_key)
+        if tip is None or tip == self.state().sha or tip == self._tip_followed:
+            return
+        self._tip_followed = tip
+        self.sync()
 
     def notice(self) -> str | None:
         state = self.state()
@@ -436,6 +469,13 @@ class RemotePlanStore(PlanStore):
 
     def _plan_at_sha(self, sha: str) -> Plan | None:
         """The plan committed at `sha`; None when the file is not there; PlanInvalid if bad."""
+        text = self._text_at_sha(sha)
+        if text is None:
+            return None
+        return codec.loads(text, f"{self.config.plan_file}@{sha[:7]}", self._as_json)
+
+    def _text_at_sha(self, sha: str) -> str | None:
+        """The plan file's text at `sha`; None when the file is not there."""
         try:  # a blobless clone may have to fetch the blob: that can time out
             proc = self._git.run("cat-file", "blob", f"{sha}:{self.config.plan_file}", check=False)
         except GitError as exc:
@@ -444,7 +484,7 @@ class RemotePlanStore(PlanStore):
             if "does not exist" in proc.stderr or "not a valid object" in proc.stderr.lower():
                 return None
             raise NotSaved(f"could not read the plan at {sha[:7]}: {proc.stderr.strip()[-200:]}")
-        return codec.loads(proc.stdout, f"{self.config.plan_file}@{sha[:7]}", self._as_json)
+        return proc.stdout
 
     @property
     def _as_json(self) -> bool:
@@ -664,7 +704,9 @@ class RemotePlanStore(PlanStore):
             except NotSaved as exc:
                 raise NotSaved(f"not saved: {exc}; nothing was changed, try again") from None
             try:
-                start = self._plan_at_sha(tip) if tip else None
+                text = self._text_at_sha(tip) if tip else None
+                source = f"{self.config.plan_file}@{tip[:7]}"
+                start = None if text is None else codec.loads(text, source, self._as_json)
             except PlanInvalid as exc:
                 why = "; ".join(str(p) for p in exc.problems)[:300]
                 raise NotSaved(
@@ -672,7 +714,7 @@ class RemotePlanStore(PlanStore):
                     "fix it there first"
                 ) from None
             t1 = time.monotonic()
-            results, head, plan = self._apply_all(batch, tip, start)
+            results, head, (text, plan) = self._apply_all(batch, tip, (text, start))
             if head == tip:
                 self._finish(batch, results)
                 return
@@ -685,7 +727,7 @@ class RemotePlanStore(PlanStore):
             except GitError:  # timed out: the push may or may not have landed; ask the remote
                 if self._landed_anyway(head):
                     landed()
-                    self._pushed(batch, results, head, plan)
+                    self._pushed(batch, results, head, plan, text)
                     return
                 raise NotSaved(
                     "not saved as far as the remote shows: it stopped answering during the push; "
@@ -700,7 +742,7 @@ class RemotePlanStore(PlanStore):
             )  # fmt: skip
             if proc.returncode == 0:
                 landed()
-                self._pushed(batch, results, head, plan)
+                self._pushed(batch, results, head, plan, text)
                 return
             output = redact(proc.stderr + proc.stdout, self.config.token)
             kind, why = classify_push_failure(output)
@@ -728,6 +770,7 @@ class RemotePlanStore(PlanStore):
         results: dict[int, Saved | BaseException],
         head: str,
         plan: Plan | None,
+        text: str | None,
     ) -> None:
         """The push landed: tell every writer first — nothing after this may say 'not saved'."""
         self._finish(batch, results)
@@ -736,8 +779,10 @@ class RemotePlanStore(PlanStore):
             self._run("update-ref", self.tracking_ref, head)
             before = self.state().sha
             self._set(sha=head, plan=plan, synced_at=_now(), error=None, invalid_sha=None)
-            if plan is not None:
-                codec.remember_valid(codec.dumps(plan, as_json=self._as_json), self._as_json)
+            if self.tips is not None:
+                self.tips.publish(self.plan_key, head)
+            if plan is not None and text is not None:
+                codec.remember_valid(text, self._as_json)
         except Exception:  # the next sync repairs the cache; the remote already has it all
             log.exception("bookkeeping after a successful push failed")
             return
@@ -745,8 +790,8 @@ class RemotePlanStore(PlanStore):
             self._safe(self.on_change, before, head)
 
     def _apply_all(
-        self, batch: list[_Pending], tip: str, start: Plan | None
-    ) -> tuple[dict[int, Saved | BaseException], str, Plan | None]:
+        self, batch: list[_Pending], tip: str, start: tuple[str | None, Plan | None]
+    ) -> tuple[dict[int, Saved | BaseException], str, tuple[str | None, Plan | None]]:
         """Apply every pending write onto `tip`, one commit each; a failing edit fails alone.
 
         The edits run first, in order, each on the plan the previous one left; then one
@@ -755,7 +800,7 @@ class RemotePlanStore(PlanStore):
         """
         failed: dict[int, BaseException] = {}
         planned: list[tuple[int, Plan | None, list[Change], _Commit]] = []
-        plan = start
+        before, plan = start  # the file's text and plan at the tip, then after each edit
         for i, item in enumerate(batch):
             if item.future.done():
                 continue
@@ -773,11 +818,11 @@ class RemotePlanStore(PlanStore):
                 if not changes:
                     planned.append((i, new_plan, [], _Commit({}, item.actor, "")))
                     continue
-                text = codec.dumps(new_plan, as_json=self._as_json)
+                text = codec.dumps_over(before, plan, new_plan, as_json=self._as_json)
                 message = commit_message(new_plan, changes, item.actor, item.via)
                 commit = _Commit({self.config.plan_file: text}, item.actor, message)
                 planned.append((i, new_plan, changes, commit))
-                plan = new_plan
+                before, plan = text, new_plan
             except Exception as exc:  # the command path turns it into a line for the person
                 failed[i] = exc
         shas = self._commit_chain(tip, [c for *_, c in planned if c.files])
@@ -787,7 +832,7 @@ class RemotePlanStore(PlanStore):
             sha = next(made) if commit.files else None
             head = sha or head
             results[i] = Saved(after, changes, sha)  # type: ignore[arg-type]
-        return results, head, plan
+        return results, head, (before, plan)
 
     def _commit_chain(self, parent: str, commits: list[_Commit]) -> list[str]:
         """Write `commits` as a chain on `parent`; their shas. The committer is batchbot,

@@ -345,7 +345,9 @@ class PlanStore:
         if repo:
             self._refuse_unsafe_state(repo)
             self._refuse_hand_edits(repo)
-        plan = codec.read(self.path)
+        as_json = codec.is_json(self.path)
+        before = codec.read_text(self.path)
+        plan = start = codec.loads(before, str(self.path), as_json)
         done: list[tuple[LocalWrite, Plan, list[Change]]] = []
         for item in batch:
             try:
@@ -360,7 +362,7 @@ class PlanStore:
             plan = new_plan
         if not done:
             return
-        results = self._write_and_commit(repo, done)
+        results = self._write_and_commit(repo, done, (before, start))
         for (item, _, _), saved in zip(done, results, strict=True):
             item.future.set_result(saved)
 
@@ -397,11 +399,15 @@ class PlanStore:
         return False
 
     def _write_and_commit(
-        self, repo: GitRepo | None, done: list[tuple[LocalWrite, Plan, list[Change]]]
+        self,
+        repo: GitRepo | None,
+        done: list[tuple[LocalWrite, Plan, list[Change]]],
+        start: tuple[str, Plan],
     ) -> list[Saved]:
-        """Write the last plan of the round and commit the round's changes, one commit each."""
+        """Write the last plan of the round and commit the round's changes, one commit each;
+        each text is the one before with only the changed values changed (comments kept)."""
         as_json = codec.is_json(self.path)
-        texts = [codec.dumps(plan, as_json=as_json) for _, plan, _ in done]
+        texts = edited_texts(start, [plan for _, plan, _ in done], as_json=as_json)
         if repo is None:
             self._atomic_write(texts[-1])
             codec.remember_valid(texts[-1], as_json)
@@ -869,6 +875,17 @@ def _process_lock(path: Path) -> threading.Lock:
 def _last_line(proc: object) -> str:
     text = (getattr(proc, "stderr", "") or getattr(proc, "stdout", "") or "").strip()
     return text.splitlines()[-1] if text else ""
+
+
+def edited_texts(start: tuple[str, Plan], plans: Sequence[Plan], *, as_json: bool) -> list[str]:
+    """The file's text after each plan of a chain of edits on `start` (text, plan)."""
+    before, old = start
+    texts = []
+    for plan in plans:
+        before = codec.dumps_over(before, old, plan, as_json=as_json)
+        texts.append(before)
+        old = plan
+    return texts
 
 
 def commit_message(plan: Plan, changes: list[Change], actor: Actor, via: str) -> str:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.plan.links import BatchLink
 from bot.plan.model import Plan
 from bot.render.escape import gfm
+from bot.report.linked import LinkedCollection
 from bot.report.measurements import Collection, Window
 from bot.slackids import user_id_in
 
@@ -79,6 +81,8 @@ class GitHubService(Protocol):
     """
 
     def collect(self, window: Window, at: dt.datetime) -> Collection: ...
+
+    def linked(self, links: Mapping[str, BatchLink], at: dt.datetime) -> LinkedCollection: ...
 
     def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published: ...
 

@@ -16,10 +16,11 @@ from datetime import date, datetime
 
 from bot.db import Database, StandupRecord
 from bot.messenger import Messenger
+from bot.people.directory import Directory
 from bot.plan.calendar import Calendar
 from bot.replies import Reply
 from bot.standup.answers import Answers
-from bot.standup.config import StandupConfig, as_utc
+from bot.standup.config import ConfigSource, as_utc
 from bot.standup.days import Days
 from bot.standup.digest import Digest
 from bot.standup.people import People
@@ -87,16 +88,17 @@ def build_standups(
     *,
     db: Database,
     messenger: Messenger,
-    config: StandupConfig,
+    config: ConfigSource,
     clock: Callable[[], datetime],
     calendar: Callable[[], Calendar] | None = None,
+    names: Directory | None = None,
 ) -> Standups:
     """Wire the parts; one owner name per process for the once-only claims.
 
     ``calendar`` reads the plan's holidays and time off (the runtime passes the store's).
     """
     owner = process_owner()
-    people = People(db=db, messenger=messenger, config=config, clock=clock)
+    people = People(db=db, messenger=messenger, config=config, clock=clock, names=names)
     days = Days(db=db, config=config, calendar=calendar)
     prompts = Prompts(
         db=db,
@@ -108,7 +110,13 @@ def build_standups(
         owner=owner,
     )
     answers = Answers(
-        db=db, messenger=messenger, config=config, clock=clock, people=people, owner=owner
+        db=db,
+        messenger=messenger,
+        config=config,
+        clock=clock,
+        people=people,
+        owner=owner,
+        days=days,
     )
     digest = Digest(
         db=db,

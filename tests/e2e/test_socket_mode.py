@@ -178,7 +178,7 @@ def test_update_commits_and_announces_in_channel(bot: SocketBot) -> None:
     reply = bot.reply()
     assert reply["response_type"] == "in_channel"
     text = json.dumps(reply["blocks"], ensure_ascii=False)
-    assert "<@U0ALICE> updated *Critical Blockers*" in text and "0 → 40" in text
+    assert "*Alice Doe* updated *Critical Blockers*" in text and "0 → 40" in text  # not a ping
     assert bot.commits() == before + 1
     author = git(bot.repo, "log", "-1", "--format=%an <%ae>").strip()
     assert author == "alice (U0ALICE) <U0ALICE@users.slack.invalid>"

@@ -124,6 +124,7 @@ class Repo:
     runs: list[JsonDict] = field(default_factory=list)  # every attempt, newest attempt last
     issues: list[JsonDict] = field(default_factory=list)  # issues and pull requests
     alerts: list[JsonDict] = field(default_factory=list)
+    milestones: list[JsonDict] = field(default_factory=list)  # number = position + 1
     installation: int | None = None  # a GitHub App installed here
 
     @property
@@ -298,10 +299,16 @@ class FakeGitHub(LoopbackFake):
         merged: dt.datetime | None = None,
         state: str = "open",
         body: str = "",
+        milestone: str | None = None,
+        state_reason: str | None = None,
     ) -> int:
-        """An issue, or a pull request when ``pull`` (merged at ``merged``, if given)."""
+        """An issue, or a pull request when ``pull`` (merged at ``merged``, if given); in the
+        milestone titled ``milestone`` (made by `add_milestone`) when given."""
         repo = self.repos[full_name.lower()]
         number = len(repo.issues) + 1
+        in_milestone = None
+        if milestone is not None:
+            in_milestone = next(m["number"] for m in repo.milestones if m["title"] == milestone)
         repo.issues.append(
             {
                 "id": next(self._ids),
@@ -315,9 +322,33 @@ class FakeGitHub(LoopbackFake):
                 "closed_at": iso(merged) if merged else None,
                 "pull": pull,
                 "merged_at": iso(merged) if merged else None,
+                "milestone": in_milestone,
+                "state_reason": state_reason,
             }
         )
         return number
+
+    def add_milestone(self, full_name: str, title: str, state: str = "open") -> int:
+        repo = self.repos[full_name.lower()]
+        number = len(repo.milestones) + 1
+        repo.milestones.append({"number": number, "title": title, "state": state})
+        return number
+
+    def close_issue(
+        self,
+        full_name: str,
+        number: int,
+        *,
+        merged: dt.datetime | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Close an issue (or merge a pull request when ``merged``) as GitHub would."""
+        repo = self.repos[full_name.lower()]
+        issue = repo.issues[number - 1]
+        when = iso(merged or at or dt.datetime.now(dt.UTC))
+        issue.update(state="closed", closed_at=when, updated_at=when)
+        if merged:
+            issue["merged_at"] = when
 
     def add_alert(
         self, full_name: str, severity: str, *, state: str = "open", created: dt.datetime
@@ -508,7 +539,9 @@ class FakeGitHub(LoopbackFake):
             ],
             "assignee": None,
             "assignees": [],
-            "milestone": None,
+            "milestone": self._milestone_json(repo, issue["milestone"]),
+            "state_reason": issue.get("state_reason")
+            or ("completed" if issue["state"] == "closed" else None),
             "locked": False,
             "comments": 0,
             "created_at": issue["created_at"],
@@ -525,6 +558,31 @@ class FakeGitHub(LoopbackFake):
                 "merged_at": issue["merged_at"],
             }
         return out
+
+    def _milestone_json(self, repo: Repo, number: int | None) -> JsonDict | None:
+        if number is None:
+            return None
+        m = repo.milestones[number - 1]
+        mine = [i for i in repo.issues if i.get("milestone") == number]
+        base = f"{self.url}/repos/{repo.full_name}/milestones/{number}"
+        return {
+            "url": base,
+            "html_url": f"{self.url}/{repo.full_name}/milestone/{number}",
+            "labels_url": base + "/labels",
+            "id": 9000 + number,
+            "node_id": f"MI_{number}",
+            "number": number,
+            "title": m["title"],
+            "description": "",
+            "creator": self._user(),
+            "open_issues": sum(i["state"] == "open" for i in mine),
+            "closed_issues": sum(i["state"] == "closed" for i in mine),
+            "state": m["state"],
+            "created_at": "2026-11-01T00:00:00Z",
+            "updated_at": "2026-11-01T00:00:00Z",
+            "closed_at": None,
+            "due_on": None,
+        }
 
     def _alert_json(self, repo: Repo, alert: JsonDict) -> JsonDict:
         base = f"{self.url}/repos/{repo.full_name}"
@@ -786,6 +844,13 @@ class FakeGitHub(LoopbackFake):
             raise GitHubError(404, "Not Found")
         if method == "GET" and rest == "/dependabot/alerts":
             return self._alerts(repo, query)
+        if rest == "/milestones" and method == "GET":
+            state = query.get("state", "open")
+            if state not in ("open", "closed", "all"):
+                raise GitHubError(422, "Validation Failed", errors=[{"field": "state"}])
+            found = [m for m in repo.milestones if state == "all" or m["state"] == state]
+            chunk, headers = self._page(f"/repos/{repo.full_name}/milestones", query, found)
+            return 200, [self._milestone_json(repo, m["number"]) for m in chunk], headers
         if rest == "/issues":
             if method == "GET":
                 return self._list_issues(repo, query)
@@ -879,6 +944,16 @@ class FakeGitHub(LoopbackFake):
         if query.get("labels"):
             wanted = [x.strip() for x in query["labels"].split(",") if x.strip()]
             items = [i for i in items if all(w in i["labels"] for w in wanted)]
+        if "milestone" in query:  # a number, `*` (any) or `none`, as GitHub documents
+            ms = query["milestone"]
+            if ms == "*":
+                items = [i for i in items if i.get("milestone")]
+            elif ms == "none":
+                items = [i for i in items if not i.get("milestone")]
+            elif ms.isdigit() and 0 < int(ms) <= len(repo.milestones):
+                items = [i for i in items if i.get("milestone") == int(ms)]
+            else:
+                raise GitHubError(404, "Not Found")
         if "since" in query:  # GitHub filters `since` on updated_at, not creation
             lo, _ = range_filter(">=" + query["since"])
             items = [i for i in items if _within(i["updated_at"], lo, None)]
