@@ -31,6 +31,7 @@ from bot.replies import (
     Reply,
     StandupListView,
     StatusView,
+    TableView,
     TextView,
     WeeklyView,
 )
@@ -222,6 +223,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     if isinstance(v, ErrorView):
         text = f":warning: {esc(v.message)}" + (f"\n{esc(v.hint)}" if v.hint else "")
         return clip(text, 3000), [section(text)]
+    if isinstance(v, TableView):
+        return table_message(v)
     if isinstance(v, TextView):
         body = "\n".join(esc(line) for line in v.lines)
         title = f"*{esc(v.title)}*"
@@ -242,6 +245,35 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
         blocks = [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]
         return esc(v.title), blocks
     raise TypeError(f"no Block Kit rendering for {type(v).__name__}")
+
+
+#: Slack's table block: one per message, at most 100 rows of at most 20 cells.
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+
+
+def table_block(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> Block:
+    """Slack's own table (raw_text cells: nothing in them is markup, so nothing to escape).
+    Rows past Slack's limit are cut; the caller says so in the notes."""
+    width = min(MAX_TABLE_CELLS, len(header))
+    body = [header[:width], *(r[:width] for r in rows[: MAX_TABLE_ROWS - 1])]
+    return {
+        "type": "table",
+        "rows": [[{"type": "raw_text", "text": cell or " "} for cell in row] for row in body],
+    }
+
+
+def table_message(v: TableView) -> tuple[str, list[Block]]:
+    text = clip("\n".join([v.title, *v.lines]), 3000)
+    notes = [esc(n) for n in v.notes]
+    if len(v.rows) > MAX_TABLE_ROWS - 1:
+        notes.append(f"_first {MAX_TABLE_ROWS - 1} of {len(v.rows)} rows shown_")
+    blocks = (
+        [section(f"*{esc(v.title)}*"), *pack(notes, MAX_MESSAGE_BLOCKS - 2)]
+        if notes
+        else [section(f"*{esc(v.title)}*")]
+    )
+    return esc(text), [*blocks, table_block(v.header, v.rows)]
 
 
 def home_view(
