@@ -13,7 +13,7 @@ from typing import Any
 from bot.people.names import NameOf, person_name
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
-from bot.render.escape import esc
+from bot.render.escape import esc, plain
 from bot.render.markdown import (
     STATUS_EMOJI,
     STATUS_LABELS,
@@ -46,7 +46,11 @@ Block = dict[str, Any]
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_LIMIT)}}
+    """A header; plain_text, so `plain` (not `esc`) keeps a name in it from being a mention."""
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(plain(text), HEADER_LIMIT)},
+    }
 
 
 def section(mrkdwn: str) -> Block:
@@ -233,7 +237,7 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     if isinstance(v, WeeklyView):
         from bot.render.report_blocks import report_blocks
 
-        return f"Weekly report draft — {v.report.week.label}", report_blocks(v.report)
+        return f"Weekly report draft — {esc(v.report.week.label)}", report_blocks(v.report)
     if isinstance(v, ChartView):
         return v.summary, [section(f"📈 {esc(v.summary)} — the chart is attached below.")]
     if isinstance(v, StandupListView):
@@ -283,6 +287,10 @@ def home_view(
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 
+def _option_label(b: Batch) -> str:
+    return clip(plain(f"{b.name} ({b.id})"), 75)
+
+
 def update_modal(plan: Plan, batch: Batch, private_metadata: str) -> dict[str, Any]:
     """The form behind `/batch update <id>` with no pairs: the same fields as key=val."""
     from bot.commands import owner_id
@@ -293,8 +301,7 @@ def update_modal(plan: Plan, batch: Batch, private_metadata: str) -> dict[str, A
     current_status = next(o for o in status_options if o["value"] == batch.status)
     others = [b for b in plan.batches if b.id != batch.id][:100]  # Slack: 100 options max
     blocker_options = [
-        {"text": {"type": "plain_text", "text": clip(f"{b.name} ({b.id})", 75)}, "value": b.id}
-        for b in others
+        {"text": {"type": "plain_text", "text": _option_label(b)}, "value": b.id} for b in others
     ]
     owner_select: dict[str, Any] = {"type": "users_select", "action_id": "value"}
     if owner_id(batch.owner):
