@@ -62,6 +62,7 @@ class BatchView:
     history: tuple[HistoryEntry, ...] = ()
     today: dt.date | None = None
     forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
+    when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,22 @@ class StandupListView:
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
 
 
+@dataclass(frozen=True)
+class TableView:
+    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
+    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
+    shown above the table in Slack (they are part of `lines` already)."""
+
+    title: str
+    lines: tuple[str, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
 View = (
     TextView
+    | TableView
     | ErrorView
     | DashboardView
     | StatusView
