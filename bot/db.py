@@ -232,33 +232,68 @@ write_turns = Table(
     _program(),
 )
 
+# The plan's tip as the last instance to push it wrote it (see bot/plantips.py): an instance
+# about to answer a read compares it with the tip it serves and fetches when they differ, so
+# a write acked on one instance is read on any other at once (issue 19 item 5).
+plan_tips = Table(
+    "plan_tips",
+    metadata,
+    Column("plan", String(500), primary_key=True),  # which plan: remote URL, branch, file
+    Column("sha", String(64), nullable=False),
+    Column("pushed_at", UTCDateTime, nullable=False),
+)
+
 # --------------------------------------------------------------------------- migrations
 
 #: The hand-kept schema versions of earlier releases (1 baseline, 2 write turns, 3 display
-#: names) and the Alembic revision each one equals. A database made by such a release is
-#: stamped with its revision and upgraded from there by Alembic (bot/migrations/).
-LEGACY_REVISIONS: Final[Mapping[int, str]] = {1: "0001", 2: "0002", 3: "0003"}
+#: names, 4 plan tips) and the Alembic revision each one equals. A database made by such a
+#: release is stamped with its revision and upgraded from there by Alembic (bot/migrations/).
+LEGACY_REVISIONS: Final[Mapping[int, str]] = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
 #: Written to the old `schema_version` table after every upgrade, so an older release started
-#: on this database refuses ("schema is version 4, this code knows 3") instead of writing rows
+#: on this database refuses ("schema is version 5, this code knows 4") instead of writing rows
 #: without their program.
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 
-def _alembic(conn: Connection) -> Any:
+def _config() -> Any:
+    """Alembic's configuration, in code: the revisions ship inside the package."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "bot:migrations")
+    return config
+
+
+def _alembic(conn: Connection) -> Any:
+    config = _config()
     config.attributes["connection"] = conn
     return config
 
 
+#: How long a starting process waits for another one's migration to finish.
+MIGRATION_WAIT_SECONDS: Final = 120.0
+
+
+def _head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
 def _upgrade(conn: Connection) -> None:
-    """Bring the schema to Alembic's head on this connection (inside the caller's lock)."""
+    """Bring the schema to Alembic's head on this connection (inside the caller's lock).
+
+    A new database gets the current tables at once and is stamped at the head revision
+    (Alembic's advice: replaying history is for databases that have one)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
     existing = set(inspect(conn).get_table_names())
+    if not existing:
+        metadata.create_all(conn)
+        command.stamp(_alembic(conn), "head")
+        conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+        return
     if "alembic_version" not in existing and schema_version.name in existing:
         legacy = conn.execute(select(schema_version.c.version)).scalar_one_or_none() or 1
         if legacy > max(LEGACY_REVISIONS):
@@ -560,10 +595,40 @@ class Database:
         a transaction-scoped advisory lock; DDL is transactional there, so a crash
         half-way leaves the previous version intact.
         """
-        with self._write() as conn:
-            if self.backend == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
-            _upgrade(conn)
+        import time
+
+        from alembic import command  # noqa: F401  (imported outside the lock: it is slow)
+
+        if self._at_head():
+            return  # the usual start: nothing to change, no write lock taken
+        deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+        while True:
+            try:
+                with self._write() as conn:
+                    if self.backend == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID}
+                        )
+                    _upgrade(conn)
+                return
+            except DatabaseUnavailable:
+                # Another process holds the lock while it migrates (copying a table can take
+                # a while): wait for it rather than fail this start.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _at_head(self) -> bool:
+        try:
+            with self._read() as conn:
+                tables = set(inspect(conn).get_table_names())
+                if not {"alembic_version", schema_version.name} <= tables:
+                    return False
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                stamped = conn.execute(select(schema_version.c.version)).scalar()
+        except DatabaseUnavailable:
+            return False
+        return current == _head() and stamped == SCHEMA_VERSION
 
     # -- standups ----------------------------------------------------------------
 
@@ -812,6 +877,28 @@ class Database:
                     )
                     .values(ts=ts)
                 )
+
+    # -- the plan's tip -----------------------------------------------------------
+
+    def set_plan_tip(self, plan: str, sha: str, pushed_at: datetime) -> None:
+        """Record the commit just pushed as the tip of `plan` (replacing the one before)."""
+        with self._write() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(plan_tips).values(plan=plan, sha=sha, pushed_at=pushed_at))
+            except IntegrityError:
+                conn.execute(
+                    update(plan_tips)
+                    .where(plan_tips.c.plan == plan)
+                    .values(sha=sha, pushed_at=pushed_at)
+                )
+
+    def plan_tip(self, plan: str) -> str | None:
+        """The tip of `plan` as last pushed by any instance; None before the first push."""
+        query = select(plan_tips.c.sha).where(plan_tips.c.plan == plan)
+        with self._read() as conn:
+            sha = conn.execute(query).scalar_one_or_none()
+        return None if sha is None else str(sha)
 
     # -- write turns -------------------------------------------------------------
 

@@ -69,10 +69,12 @@ def build_runtime(
     store = build_store(settings, clock)
     if settings.remote_mode:
         from bot.plan.remote import RemotePlanStore
+        from bot.plantips import DatabaseTips
         from bot.writeturns import DatabaseTurns
 
         if isinstance(store, RemotePlanStore):  # instances sharing DATABASE_URL take turns
             store.turns = DatabaseTurns(database, owner)
+            store.tips = DatabaseTips(database)  # and read each other's writes at once
     team = TeamSource(store.load, team_defaults(settings))
     names = Directory(
         db=database, clock=clock, lookup=messenger.user_info, default_tz=settings.timezone

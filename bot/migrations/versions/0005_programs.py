@@ -6,8 +6,8 @@ programs post two Friday reports), a stored answer. Rows written before keep wor
 belong to program "" (the deployment's only program until a second one exists), and a skip
 of program "" applies to the person everywhere.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-# A frozen copy of bot/db.py as the last release before Alembic wrote it (schema version 3),
+# A frozen copy of bot/db.py as the last release before Alembic wrote it (schema version 4),
 # kept so the upgrade tests start from a database made by that release's own code — not from
 # a hand-written imitation of its schema. Never edit it.
 """The database layer: the one owner of standups, once-only claims and small caches.
