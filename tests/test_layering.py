@@ -75,6 +75,7 @@ LAYERS: dict[str, str] = {
     "bot.report.cadence": "services",
     "bot.report.lead_jobs": "services",
     "bot.db": "adapters",
+    "bot.migrations": "adapters",
     "bot.messenger": "adapters",
     "bot.settings": "adapters",
     "bot.logs": "adapters",
