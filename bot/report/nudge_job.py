@@ -15,6 +15,7 @@ sees them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -29,6 +30,13 @@ JOB = "nudges"
 ACK_JOB = "nudge-ack"
 SNOOZE_JOB = "nudge-snooze"
 SNOOZE_DAYS = 3
+
+
+def scoped(rt: JobRuntime, key: str) -> str:
+    """Keys of a program other than the default name it (`plan/<program>.toml`): several
+    programs sharing one database each hear of their own `batch-2` once."""
+    stem = rt.store.path.stem
+    return key if stem == "execution-plan" else f"{stem}/{key}"
 
 
 def rules(rt: JobRuntime) -> NudgeRules:
@@ -133,7 +141,10 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
     except Exception as exc:
         rt.log.warning("nudges: the plan could not be read: %s", exc)
         return JobResult(JOB, "the plan could not be read", failed=1)
-    found = find_nudges(plan, progress_samples(history), last_moves(history), today, rules(rt))
+    found = [
+        dataclasses.replace(n, key=scoped(rt, n.key))
+        for n in find_nudges(plan, progress_samples(history), last_moves(history), today, rules(rt))
+    ]
     leads = team_of(rt).leads or tuple(s.admins)
     sent = skipped = failed = 0
     said: list[str] = []
