@@ -40,12 +40,11 @@ Running the bot:
   batchbot shell [--demo]         talk to the bot in a terminal, as in Slack (no Slack needed)
   batchbot serve [--socket-mode]  run the Slack app (HTTP on $PORT, or Socket Mode)
   batchbot jobs list | jobs run NAME [--at ISO-8601] [--force]
-                                  scheduled jobs: standup-prompts, standup-reminders,
-                                  standup-digest, weekly-report
+{jobs}
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
   batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
-  batchbot doctor                 check settings, git, the plan, the database and Slack
+  batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
 Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
@@ -433,12 +432,15 @@ def _run_serve(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _jobs_parser() -> _Parser:
+    from bot.jobs import JOBS
+
     parser = _parser(
         "jobs",
         "batchbot jobs list\n       batchbot jobs run NAME [--at ISO-8601] [--force]",
-        "The scheduled jobs: standup-prompts, standup-reminders, weekly-report,\n"
-        "cadence-reminders, blocker-escalation, risk-review.\n"
-        "`list` shows when each runs next; `run` runs one now (or as if at --at).",
+        "The scheduled jobs:\n"
+        + "\n".join(f"  {name:<19} {about}" for name, (_, about) in JOBS.items())
+        + "\n`list` shows when each runs next; `run` runs one now (or as if at --at);\n"
+        "`--force` sends again what was already sent, or what an outage missed today.",
     )
     parser.add_argument("action", nargs="?", choices=("list", "run"), help=argparse.SUPPRESS)
     parser.add_argument("job", nargs="?", help=argparse.SUPPRESS)
@@ -459,48 +461,114 @@ def _run_jobs(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _init_parser() -> _Parser:
     parser = _parser(
         "init",
-        "batchbot init [DIR]",
-        "Start a folder for batchbot (default: this one): a starter plan in\n"
-        "plan/execution-plan.toml, the Slack app manifest.yml and .env.example, committed to a\n"
-        "new git repository. Existing files are never overwritten.",
+        "batchbot init [DIR] [--socket-mode | --http [--url https://HOST]] [--source PIP-URL]",
+        "Start a folder for batchbot (default: this one): a starter plan dated today in\n"
+        "plan/execution-plan.toml, the Slack app manifest.yml for the mode you run in,\n"
+        ".env.example, and what the deploy guides need (requirements.txt, .python-version,\n"
+        "Procfile, deploy/batchbot.service), committed to a new git repository. Existing\n"
+        "files are never overwritten. Without a mode, init asks (Socket Mode when it cannot).",
     )
     parser.add_argument("folder", nargs="?", default=".", metavar="DIR")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--socket-mode",
+        dest="socket_mode",
+        action="store_true",
+        default=None,
+        help="the app connects over Socket Mode (no public URL needed)",
+    )
+    mode.add_argument(
+        "--http",
+        dest="socket_mode",
+        action="store_false",
+        help="Slack sends requests to the bot's public URL",
+    )
+    parser.add_argument(
+        "--url", metavar="https://HOST", help="the bot's public URL (HTTP mode; implies --http)"
+    )
+    parser.add_argument(
+        "--source",
+        metavar="PIP-URL",
+        help="what requirements.txt installs batchbot from (default: where this copy came from)",
+    )
     return parser
+
+
+def _ask_mode(ns: argparse.Namespace) -> tuple[bool, str | None]:
+    """(socket mode?, URL) from the options, else asked on a terminal, else Socket Mode."""
+    if ns.url:
+        if ns.socket_mode:
+            raise CliUsage("--url is for HTTP mode; leave out --socket-mode")
+        return False, ns.url
+    if ns.socket_mode is not None:
+        return ns.socket_mode, None
+    if not sys.stdin.isatty():
+        return True, None
+    answer = input("Slack mode — Socket Mode (no public URL) or HTTP? [socket/http] ").strip()
+    if answer.lower() in ("", "s", "socket", "socket mode", "socket-mode"):
+        return True, None
+    if answer.lower() not in ("h", "http"):
+        raise CliUsage(f"{answer!r} is not a mode: say socket or http")
+    url = input("The bot's public URL (like https://bot.example.com; empty: later) ").strip()
+    return False, url or None
 
 
 def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from pathlib import Path
 
-    from bot.starter import InitError, init_folder
+    from bot.starter import InitError, SlackMode, init_folder
 
     target = Path(ns.folder)
+    socket, url = _ask_mode(ns)
     try:
-        written = init_folder(target)
+        started = init_folder(target, SlackMode(socket, url), source=ns.source)
     except InitError as exc:
         raise CliFailure(f"Error: {exc}") from None
-    for path in written:
+    for path in started.written:
         print(f"wrote {path}")
+    mode = "Socket Mode" if socket else "HTTP"
+    serve = "batchbot serve --socket-mode" if socket else "batchbot serve"
+    print(
+        f"manifest.yml and the Procfile are for {mode} (`{serve}`); "
+        f"{'--http --url https://HOST' if socket else '--socket-mode'} makes the other."
+    )
+    for note in started.notes:
+        print(f"to do: {note}")
     print(
         f"{target} is a git repository with a first commit. Next: cp .env.example .env, fill in\n"
-        "the Slack tokens (see manifest.yml), then `batchbot dashboard` or `batchbot serve`."
+        "the Slack tokens (see manifest.yml), then `batchbot doctor` and `batchbot dashboard`."
     )
     return 0
 
 
 def _doctor_parser() -> _Parser:
-    return _parser(
+    parser = _parser(
         "doctor",
-        "batchbot doctor",
-        "Check the installation: settings, git (present, identity, repository state, remote),\n"
-        "the plan, the database and Slack (auth.test, scopes against manifest.yml). One line\n"
-        "per check with what to do when it fails; exit 1 when any check failed.",
+        "batchbot doctor [--http | --socket-mode]",
+        "Check the installation: settings, what `serve` needs for the Slack mode, git (present,\n"
+        "identity, repository state, remote), the plan, the database, Slack (auth.test, scopes\n"
+        "against manifest.yml) and GitHub (token, repository, issues write). One line per\n"
+        "check with what to do when it fails; every check runs; exit 1 when any failed.\n"
+        "The Slack mode: --http or --socket-mode, else manifest.yml's socket_mode_enabled.",
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--socket-mode",
+        dest="socket_mode",
+        action="store_true",
+        default=None,
+        help="check for `serve --socket-mode`",
+    )
+    mode.add_argument(
+        "--http", dest="socket_mode", action="store_false", help="check for HTTP `serve`"
+    )
+    return parser
 
 
 def _run_doctor(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     from bot.doctor import main as doctor_main
 
-    return doctor_main({"plan": ns.plan})
+    return doctor_main({"plan": ns.plan, "socket_mode": ns.socket_mode})
 
 
 def _help_parser() -> _Parser:
@@ -552,6 +620,21 @@ def _unknown_command_check(command: str) -> None:
         raise CliUsage(f"unknown command {command!r}{hint}. Run `batchbot help` for the commands.")
 
 
+def _job_lines(indent: int) -> str:
+    """The scheduled jobs, named from `bot.jobs.JOBS` (the one list the scheduler runs)."""
+    import textwrap
+
+    from bot.jobs import JOBS
+
+    return textwrap.fill(
+        "scheduled jobs: " + ", ".join(JOBS),
+        100,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    )
+
+
 def full_help() -> str:
     import textwrap
 
@@ -565,7 +648,7 @@ def full_help() -> str:
         head = head.replace("/batch ", "batchbot ", 1)
         note = textwrap.fill(note, 100, initial_indent=" " * 34, subsequent_indent=" " * 34)
         lines.append(f"  {head:<31} {note[34:]}" if len(head) <= 31 else f"  {head}\n{note}")
-    return "\n".join([*lines, "", RUNNING])
+    return "\n".join([*lines, "", RUNNING.format(jobs=_job_lines(34))])
 
 
 def _top_parser() -> _Parser:
@@ -577,7 +660,7 @@ def _top_parser() -> _Parser:
         formatter_class=_Formatter,
     )
     parser.add_argument("-h", "--help", action="store_true")
-    parser.add_argument("--version", action=_Version)
+    parser.add_argument("-V", "--version", action=_Version)
     _global_options(parser, top=True)
     parser.add_argument("command", nargs="?")
     parser.add_argument("rest", nargs=argparse.REMAINDER)

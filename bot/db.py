@@ -18,8 +18,9 @@ Design:
 
 from __future__ import annotations
 
+import os
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -65,6 +66,7 @@ __all__ = [
     "ClaimRecord",
     "ClaimStatus",
     "Database",
+    "DatabaseGone",
     "DatabaseUnavailable",
     "SkipRecord",
     "StandupRecord",
@@ -194,6 +196,8 @@ users = Table(
     Column("real_name", String(200), nullable=False, server_default=""),
     Column("tz", String(64), nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
+    # What Slack shows first (profile.display_name); empty for people who never set one.
+    Column("display_name", String(200), nullable=False, server_default=""),
 )
 
 day_threads = Table(
@@ -233,7 +237,20 @@ def _write_turns(conn: Connection) -> None:
     write_turns.create(conn, checkfirst=True)
 
 
-MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (_baseline, _write_turns)
+def _display_names(conn: Connection) -> None:
+    """Version 3: the users cache keeps the display name apart from the user name, so names
+    follow Slack's order (display name, real name, user name) in every reply."""
+    if "display_name" not in {c["name"] for c in inspect(conn).get_columns(users.name)}:
+        conn.execute(
+            text("ALTER TABLE users ADD COLUMN display_name VARCHAR(200) NOT NULL DEFAULT ''")
+        )
+
+
+MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (
+    _baseline,
+    _write_turns,
+    _display_names,
+)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
@@ -295,6 +312,12 @@ class UserRecord:
     real_name: str
     tz: str
     fetched_at: datetime
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """Slack's order: the display name, else the real name, else the user name."""
+        return self.display_name or self.real_name or self.name
 
 
 _R = TypeVar("_R")
@@ -329,6 +352,24 @@ SQLITE_BUSY_SECONDS: Final = 2.0
 
 class DatabaseUnavailable(StorageUnavailable):
     """The database could not be reached or stayed locked; the statement did not run."""
+
+
+class DatabaseGone(DatabaseUnavailable):
+    """The SQLite file this process opened was deleted or replaced while it ran.
+
+    Why it must be noticed: open connections keep writing to the deleted file's inode, so
+    every write would "succeed" into a file nobody can open again, and a restart would start
+    from an empty database (standups lost, once-only claims forgotten, a Friday post sent
+    twice). A retry cannot help; only a restart opens the file that is there now."""
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file at `path`, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _sqlite_engine(url: URL, busy_seconds: float) -> Engine:
@@ -397,11 +438,37 @@ class Database:
     def __init__(self, url: str | URL, *, busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
         self.url: URL = normalize_url(url)
         self.engine: Engine = _make_engine(self.url, busy_seconds)
+        self._file: str | None = None  # the SQLite file, when the database is one
+        self._identity: tuple[int, int] | None = None
         try:
             self._migrate()
         except BaseException:
             self.engine.dispose()
             raise
+        if self.backend == "sqlite" and self.url.database not in (None, "", ":memory:"):
+            self._file = os.path.abspath(str(self.url.database))
+            self._identity = _file_identity(self._file)
+
+    def gone(self) -> str | None:
+        """Why the SQLite file opened at start is no longer the one on disk, or None.
+
+        Checked before every statement and by /healthz: a file deleted or replaced under
+        a running process is otherwise invisible (see DatabaseGone)."""
+        if self._file is None or self._identity is None:
+            return None
+        now = _file_identity(self._file)
+        if now == self._identity:
+            return None
+        what = "deleted" if now is None else "replaced"
+        return (
+            f"the database file {self._file} was {what} while batchbot was running; "
+            "restart batchbot (what was saved since is lost)"
+        )
+
+    def _check_file(self) -> None:
+        why = self.gone()
+        if why is not None:
+            raise DatabaseGone(why)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -425,6 +492,7 @@ class Database:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        self._check_file()
         try:
             with self.engine.begin() as conn:
                 yield conn
@@ -433,6 +501,7 @@ class Database:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        self._check_file()  # a new connection would open (create) an empty file instead
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(batchbot_readonly=True)
@@ -630,10 +699,22 @@ class Database:
     # -- users cache -------------------------------------------------------------
 
     def upsert_user(
-        self, user_id: str, name: str, real_name: str, tz: str, fetched_at: datetime
+        self,
+        user_id: str,
+        name: str,
+        real_name: str,
+        tz: str,
+        fetched_at: datetime,
+        display_name: str = "",
     ) -> UserRecord:
-        """Cache a Slack profile so prompts need no users.info call per person."""
-        values = {"name": name, "real_name": real_name, "tz": tz, "fetched_at": fetched_at}
+        """Cache a Slack profile so prompts and names need no users.info call per person."""
+        values = {
+            "name": name,
+            "real_name": real_name,
+            "tz": tz,
+            "fetched_at": fetched_at,
+            "display_name": display_name,
+        }
         with self._write() as conn:
             try:
                 with conn.begin_nested():
@@ -648,6 +729,15 @@ class Database:
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.user_id == user_id)).one_or_none()
         return None if row is None else _record(UserRecord, row)
+
+    def get_users(self, user_ids: Iterable[str]) -> dict[str, UserRecord]:
+        """Cached profiles of several people in one query (a reply names them all at once)."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(select(users).where(users.c.user_id.in_(wanted)))
+            return {row.user_id: _record(UserRecord, row) for row in rows}
 
     # -- day threads -------------------------------------------------------------
 

@@ -5,8 +5,13 @@ when it is not ok, what to do — and the exit code is 1 when any check failed. 
 change anything: the database is opened read-only where it can be, a write is rolled back,
 git is asked, never told.
 
-What is checked, and why each one:
-- settings: every problem at once (the same rules `serve` applies);
+What is checked, and why each one — every check runs even after another failed, so one run
+lists everything to fix:
+- settings: every problem at once (the same rules `serve` applies); a bad value is reported
+  and the other checks go on with its default;
+- serve: what `batchbot serve` needs for the Slack mode this installation uses (HTTP: the bot
+  token and the signing secret; Socket Mode: the bot token and the app-level token) — the
+  mode from `--http`/`--socket-mode`, else manifest.yml's `socket_mode_enabled`;
 - git: present on PATH (without it batchbot cannot commit), the identity commits are made with,
   the repository's state (a rebase, a merge or a detached HEAD makes git drop commits; hand
   edits make batchbot refuse updates), and the remote when pushes are on or the plan is remote;
@@ -14,7 +19,9 @@ What is checked, and why each one:
 - the database: reachable, writable (not locked by another process), schema present and
   not newer than this code;
 - Slack: `auth.test` with the bot token against SLACK_API_URL, and the token's scopes (Slack's
-  `x-oauth-scopes` header) against the bot scopes manifest.yml asks for.
+  `x-oauth-scopes` header) against the bot scopes manifest.yml asks for;
+- GitHub (when a token or app is set): the token is accepted, the repository is reachable,
+  and the token may write issues (the weekly report is published as one).
 """
 
 from __future__ import annotations
@@ -166,7 +173,9 @@ def _state(root: Path, plan: Path) -> Check:
 
 def _remote_reachable(remote: str, root: Path | None, env: dict[str, str] | None = None) -> Check:
     try:
-        proc = _git(["ls-remote", "--exit-code", "--heads", remote], cwd=root, env=env)
+        # `--`: whatever the setting says, git reads it as a repository, never as an option
+        # (`--upload-pack=…` would run a command).
+        proc = _git(["ls-remote", "--exit-code", "--heads", "--", remote], cwd=root, env=env)
     except subprocess.TimeoutExpired:
         return fail(
             "remote",
@@ -184,7 +193,8 @@ def _remote_reachable(remote: str, root: Path | None, env: dict[str, str] | None
 
 def remote_mode_checks(settings: Settings) -> Iterator[Check]:
     """Remote mode: the bot keeps its own clone; only the remote itself can be checked."""
-    from bot.plan.remote import git_env, redact
+    from bot.plan.remote import git_env
+    from bot.redact import redact
 
     token = settings.git_token.get_secret_value() if settings.git_token else None
     url = settings.git_url or ""
@@ -213,11 +223,18 @@ def check_plan(settings: Settings, plan: Path) -> Check:
 def check_database(url: str) -> Check:
     """Reachable, schema present and current, writable — without creating or migrating."""
     from sqlalchemy import create_engine, inspect, text
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from bot.db import SCHEMA_VERSION, normalize_url
 
-    parsed = normalize_url(url)
+    try:
+        parsed = normalize_url(url)
+    except ArgumentError:
+        return fail(
+            "database",
+            f"DATABASE_URL {url.split('@')[-1]!r} is not a database URL",
+            "sqlite:///batchbot.db or postgresql://user:password@host/dbname",
+        )
     shown = parsed.render_as_string(hide_password=True)
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and parsed.database not in (None, "", ":memory:"):
@@ -230,7 +247,14 @@ def check_database(url: str) -> Check:
                 "batchbot serve creates it on start; or check DATABASE_URL",
             )
     args = {"timeout": 1.0} if sqlite else {"connect_timeout": 5}
-    engine = create_engine(parsed, connect_args=args)
+    try:
+        engine = create_engine(parsed, connect_args=args)
+    except ImportError as exc:  # the driver: psycopg comes with the `postgres` extra
+        return fail(
+            "database",
+            f"{shown} needs the {exc.name or 'database'} driver, which is not installed",
+            "pip install 'batchbot[postgres]'" if not sqlite else "reinstall Python with sqlite3",
+        )
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("schema_version"):
@@ -240,15 +264,19 @@ def check_database(url: str) -> Check:
                     "check DATABASE_URL points at batchbot's database; serve creates the schema",
                 )
             version = conn.execute(text("SELECT version FROM schema_version")).scalar()
+            # A write, rolled back: proves the user may write and nobody holds a lock.
+            # The connection has already begun a transaction (SQLAlchemy's autobegin);
+            # SQLite needs its own BEGIN IMMEDIATE to take the write lock as serve does.
+            conn.rollback()
             if sqlite:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, as serve takes it
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
-                conn.begin()
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
             conn.execute(text("UPDATE schema_version SET version = version"))
             conn.rollback()
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)  # the driver's own message, without SQL
-        reason = (str(orig) if orig is not None else str(exc)).splitlines()[0]
+        reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()[0]
         return fail(
             "database",
             f"{shown} is not usable: {reason}",
@@ -271,34 +299,38 @@ def check_database(url: str) -> Check:
 # --------------------------------------------------------------------------- Slack
 
 
-def manifest_scopes(path: Path) -> list[str]:
-    """The bot scopes listed under oauth_config.scopes.bot in manifest.yml.
+def read_manifest(path: Path) -> dict[str, Any]:
+    """manifest.yml as data (a YAML parser: Slack accepts block and flow forms alike)."""
+    import yaml
 
-    A few lines instead of a YAML library: the manifest is ours, its layout fixed, and a
-    runtime dependency for one list is not worth it (tests/test_doctor.py reads the real file).
-    """
-    scopes: list[str] = []
-    section: list[str] = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        content = raw.split("#", 1)[0].rstrip()
-        if not content.strip():
-            continue
-        indent = len(content) - len(content.lstrip())
-        item = content.strip()
-        if item.startswith("- "):
-            if section[-3:] == ["oauth_config", "scopes", "bot"]:
-                scopes.append(item[2:].strip().strip("\"'"))
-            continue
-        key = item.rstrip(":").strip()
-        depth = indent // 2
-        section = [*section[:depth], key]
-    return scopes
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def manifest_scopes(path: Path) -> list[str]:
+    """The bot scopes listed under oauth_config.scopes.bot in manifest.yml."""
+    scopes = ((read_manifest(path).get("oauth_config") or {}).get("scopes") or {}).get("bot")
+    return [str(s).strip() for s in scopes or [] if str(s).strip()]
+
+
+def manifest_socket_mode(path: Path) -> bool | None:
+    """settings.socket_mode_enabled in manifest.yml, or None when it does not say."""
+    value = (read_manifest(path).get("settings") or {}).get("socket_mode_enabled")
+    return value if isinstance(value, bool) else None
 
 
 def find_manifest() -> Path | None:
-    for folder in (Path.cwd(), Path(__file__).resolve().parent.parent):
-        if (folder / "manifest.yml").is_file():
-            return folder / "manifest.yml"
+    """The team's manifest.yml (in this folder, as `batchbot init` writes it), else the one
+    batchbot ships (same scopes)."""
+    for path in (
+        Path.cwd() / "manifest.yml",
+        Path(__file__).resolve().parent / "data" / "manifest.yml",
+    ):
+        if path.is_file():
+            return path
     return None
 
 
@@ -323,6 +355,7 @@ def slack_checks(settings: Settings) -> Iterator[Check]:
             f"Slack refused SLACK_BOT_TOKEN ({code})",
             "copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
         )
+        yield Check("slack scopes", "skip", "not checked: auth.test failed")
         return
     except (SlackClientError, OSError) as exc:
         yield fail(
@@ -330,6 +363,7 @@ def slack_checks(settings: Settings) -> Iterator[Check]:
             f"cannot reach SLACK_API_URL {settings.slack_api_url}: {type(exc).__name__}",
             "check the network, proxies and SLACK_API_URL",
         )
+        yield Check("slack scopes", "skip", "not checked: Slack was not reached")
         return
     yield ok(
         "slack",
@@ -341,7 +375,11 @@ def slack_checks(settings: Settings) -> Iterator[Check]:
     if manifest is None:
         yield Check("slack scopes", "skip", "manifest.yml not found here; scopes not compared")
         return
-    wanted = manifest_scopes(manifest)
+    try:
+        wanted = manifest_scopes(manifest)
+    except (OSError, ValueError) as exc:
+        yield fail("slack scopes", f"cannot read {manifest}: {exc}", "fix manifest.yml")
+        return
     if granted_raw is None:
         yield Check("slack scopes", "warn", "Slack sent no x-oauth-scopes header", "")
         return
@@ -357,42 +395,139 @@ def slack_checks(settings: Settings) -> Iterator[Check]:
     yield ok("slack scopes", f"all {len(wanted)} scopes of manifest.yml granted")
 
 
+def serve_check(settings: Settings, socket_mode: bool | None) -> Check:
+    """What `batchbot serve` would refuse, for the mode this installation runs in."""
+    if socket_mode is None:
+        manifest = Path.cwd() / "manifest.yml"  # the team's own, as `batchbot init` wrote it
+        from_manifest = None
+        if manifest.is_file():
+            try:
+                from_manifest = manifest_socket_mode(manifest)
+            except (OSError, ValueError):
+                from_manifest = None
+        if from_manifest is not None:
+            socket_mode, why = from_manifest, "socket_mode_enabled in manifest.yml"
+        else:
+            socket_mode, why = bool(settings.slack_app_token), "SLACK_APP_TOKEN is set"
+            if not socket_mode:
+                why = "no manifest.yml says otherwise"
+    else:
+        why = "--socket-mode" if socket_mode else "--http"
+    mode = "Socket Mode" if socket_mode else "HTTP"
+    command = "batchbot serve --socket-mode" if socket_mode else "batchbot serve"
+    missing = settings.missing_for_serving(socket_mode)
+    if not settings.slack_bot_token:
+        return Check(
+            "serve",
+            "skip",
+            f"SLACK_BOT_TOKEN is not set: `{command}` would refuse to start "
+            "(the command line works without Slack)",
+        )
+    if missing:
+        return fail(
+            "serve",
+            f"{mode} ({why}): `{command}` would refuse to start: {'; '.join(missing)}",
+            "set them in the environment or .env (see manifest.yml and .env.example)",
+        )
+    return ok("serve", f"{mode} ({why}): `{command}` has the tokens it needs")
+
+
+# --------------------------------------------------------------------------- GitHub
+
+
+def github_checks(settings: Settings) -> Iterator[Check]:
+    """Token accepted, repository reachable, issues writable — for `report publish` and the
+    weekly job's issue. Nothing is created: the write probe is an issue without a title,
+    which GitHub refuses with 422 when the token may write issues and 403 when it may not."""
+    from bot.github import GitHubNotConfigured, config_from_settings
+
+    if not (settings.github_token or settings.github_app_id or settings.github_private_key):
+        yield Check(
+            "github",
+            "skip",
+            "BATCHBOT_GITHUB_TOKEN is not set (needed only for metrics collect and the "
+            "report issue)",
+        )
+        return
+    try:
+        config = config_from_settings(settings)
+    except GitHubNotConfigured as exc:
+        yield fail("github", str(exc), "see the README's GitHub section")
+        return
+    from bot.github import build_adapter
+    from bot.github.client import explain
+
+    fix = (
+        "a fine-grained token for that repository with Issues: read and write "
+        "(and Actions: read, Dependabot alerts: read for metrics)"
+    )
+    try:
+        adapter = build_adapter(settings)
+    except GitHubNotConfigured as exc:
+        yield fail("github", str(exc), fix)
+        return
+    try:
+        repo = adapter.repo()
+        full_name = repo.full_name
+    except Exception as exc:
+        why = explain(exc, config, config.repo)
+        yield fail("github", f"{config.repo} at {config.api_url}: {why}", fix)
+        adapter.close()
+        return
+    yield ok("github", f"{full_name} reachable at {config.api_url}")
+    try:
+        status, _headers, _body = adapter.gh.requester.requestJson(
+            "POST", f"/repos/{config.repo}/issues", input={"title": ""}
+        )
+    except Exception as exc:
+        yield fail("github issues", explain(exc, config, "issues"), fix)
+        return
+    finally:
+        adapter.close()
+    if status == 422:
+        yield ok("github issues", "the token may write issues (the weekly report issue)")
+    elif status in (401, 403, 404):
+        yield fail(
+            "github issues",
+            f"the token may not write issues in {config.repo} ({status})",
+            fix,
+        )
+    else:
+        yield Check("github issues", "warn", f"GitHub answered {status} to the write probe", fix)
+
+
 # --------------------------------------------------------------------------- running
 
 
-def run_checks(settings: Settings, plan: Path) -> Iterator[Check]:
+def run_checks(settings: Settings, plan: Path, socket_mode: bool | None = None) -> Iterator[Check]:
+    yield serve_check(settings, socket_mode)
     git = check_git()
     yield git
     yield check_plan(settings, plan)
-    if git.status == "ok":
-        if settings.remote_mode:
-            yield from remote_mode_checks(settings)
-        else:
-            yield from repository_checks(settings, plan)
+    if git.status != "ok":
+        yield Check("repository", "skip", "not checked: git is missing")
+    elif settings.remote_mode:
+        yield from remote_mode_checks(settings)
+    else:
+        yield from repository_checks(settings, plan)
     yield check_database(settings.database_url)
     yield from slack_checks(settings)
+    yield from github_checks(settings)
 
 
 def main(opts: dict[str, Any], out: Callable[[str], None] = print) -> int:
-    """`batchbot doctor`; exit 1 when any check failed."""
-    from bot.settings import SettingsError, load_settings
+    """`batchbot doctor`; exit 1 when any check failed. Every check runs, whatever failed."""
+    from bot.settings import load_settings_leniently
 
-    try:
-        overrides = {"execution_plan_path": opts["plan"]} if opts.get("plan") else {}
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        problems = [line for line in str(exc).splitlines() if line.startswith("- ")]
-        out(Check("settings", "FAIL", "; ".join(p[2:] for p in problems), "fix them").line())
-        return 1
-    ready = [
-        mode
-        for mode, socket in (("HTTP", False), ("Socket Mode", True))
-        if not settings.missing_for_serving(socket)
-    ]
-    detail = f"loaded; ready to serve over {' and '.join(ready)}" if ready else "loaded"
-    out(ok("settings", detail).line())
-    failed = False
-    for check in run_checks(settings, Path(settings.execution_plan_path)):
+    overrides = {"execution_plan_path": opts["plan"]} if opts.get("plan") else {}
+    settings, problems = load_settings_leniently(**overrides)
+    failed = bool(problems)
+    if problems:
+        detail = "; ".join(problems) + " (the checks below use the defaults instead)"
+        out(fail("settings", detail, "fix them in the environment or .env").line())
+    else:
+        out(ok("settings", "loaded, every value valid").line())
+    for check in run_checks(settings, Path(settings.execution_plan_path), opts.get("socket_mode")):
         out(check.line())
         failed = failed or check.status == "FAIL"
         sys.stdout.flush()

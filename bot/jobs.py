@@ -67,6 +67,12 @@ def _risk_review(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     return run_risk_review(rt, at, force)
 
 
+def _nudges(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    from bot.report.nudge_job import run_nudges
+
+    return run_nudges(rt, at, force)
+
+
 JOBS: dict[str, tuple[JobFn, str]] = {
     "standup-prompts": (_prompts, "DM each person the standup prompt at their local standup time"),
     "standup-reminders": (_reminders, "one reminder to those who have not answered"),
@@ -75,6 +81,7 @@ JOBS: dict[str, tuple[JobFn, str]] = {
     "cadence-reminders": (_cadence, "bi-weekly demo and monthly retrospective reminders"),
     "blocker-escalation": (_escalate, "tell the admins once about a blocker open too long"),
     "risk-review": (_risk_review, "Friday DM to the lead: are the open risks still accurate?"),
+    "nudges": (_nudges, "DM owners once about a batch about to slip, stalled, or a late blocker"),
 }
 
 
@@ -130,7 +137,7 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
     add("weekly-report", IntervalTrigger(minutes=15), "weekly-report-catch-up")
     if s.demo_every_weeks or s.retro_monthly:
         add("cadence-reminders", IntervalTrigger(minutes=15))
-    for name in ("blocker-escalation", "risk-review"):  # each decides what is due, once
+    for name in ("blocker-escalation", "risk-review", "nudges"):  # each decides what is due, once
         add(name, IntervalTrigger(minutes=15))
     scheduler.start()
     # Catch up right away instead of waiting for the first tick.
@@ -194,15 +201,21 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
             f"Fridays {s.report_time:%H:%M} {s.timezone}, DM to the lead",
         )
     )
-    if s.demo_every_weeks or s.retro_monthly:
-        rows.append(
-            (
-                "cadence-reminders",
-                None,
-                f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}",
-            )
+    rows.append(
+        (
+            "nudges",
+            None,
+            f"workdays from {s.nudge_time:%H:%M} {s.timezone}: late forecasts, batches still "
+            f"{s.nudge_stall_days} workdays, blockers past due; once each",
         )
-    return rows
+    )
+    if s.demo_every_weeks or s.retro_monthly:
+        cadence = f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}"
+    else:
+        cadence = "off: set BATCHBOT_DEMO_EVERY_WEEKS or BATCHBOT_RETRO_MONTHLY to turn it on"
+    rows.append(("cadence-reminders", None, cadence))
+    order = list(JOBS)  # the one list of jobs: rows in its order, none left out
+    return sorted(rows, key=lambda row: order.index(row[0]))
 
 
 def cli(opts: dict[str, Any], words: list[str]) -> int:
@@ -229,6 +242,11 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1
+    try:  # before the database: a mistyped --at must not leave batchbot.db behind
+        at_given = parse_instant(str(opts["at"]), settings.zone) if opts.get("at") else None
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     if settings.slack_bot_token:
         from bot.slack.messenger import SlackMessenger, make_client
 
@@ -261,11 +279,7 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
                 f"{when.astimezone(zone):%a %Y-%m-%d %H:%M} {settings.timezone}  ({note})"
             )
         return 0
-    try:
-        at = parse_instant(str(opts["at"]), settings.zone) if opts.get("at") else now
-    except ValueError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 2
+    at = at_given or now
     if isinstance(messenger, ConsoleMessenger):
         print("(no SLACK_BOT_TOKEN: showing what would be sent instead of sending it)")
     result = run_job(rt, words[1], at, force=bool(opts.get("force")))

@@ -2,7 +2,8 @@
 
 `BATCHBOT_LOG_FORMAT=json` writes one JSON object per line (time, level, logger, message, and
 `exc` when there is a traceback) for hosts that index logs; the default is one readable line.
-Either way anything that looks like a Slack token is masked, in the message and in tracebacks.
+Either way anything that looks like a token (`bot/redact.py`) is masked, in the message and
+in tracebacks.
 """
 
 from __future__ import annotations
@@ -10,27 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import sys
 from typing import Literal
 
+from bot.redact import mask_tokens
+
 LogFormat = Literal["text", "json"]
-
-_TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
-_MASK = "xox…[redacted]"
-
-
-def mask_tokens(text: str) -> str:
-    return _TOKEN.sub(_MASK, text)
 
 
 class TokenFilter(logging.Filter):
-    """Belt and braces: mask anything that looks like a Slack token in any log record."""
+    """Belt and braces: mask anything token-shaped (Slack, GitHub, auth headers) in any record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if _TOKEN.search(msg):
-            record.msg = mask_tokens(msg)
+        masked = mask_tokens(msg)
+        if masked != msg:
+            record.msg = masked
             record.args = ()
         return True
 

@@ -23,13 +23,24 @@ class Posted:
 @dataclass(frozen=True)
 class UserInfo:
     user_id: str
-    name: str
+    name: str  # the user name (Slack's legacy handle)
     real_name: str
     tz: str  # IANA zone, e.g. "America/New_York"
+    display_name: str = ""  # what the person chose to be called; often empty
+    is_bot: bool = False
+    deleted: bool = False  # deactivated: still has a name, gets no prompts
 
 
 class MessengerError(Exception):
     """A chat API call failed after its retries; the message says which call and why."""
+
+
+class RateLimited(MessengerError):
+    """The chat system asked us to wait (HTTP 429): nothing was sent; try after the pause."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Messenger(Protocol):
@@ -57,7 +68,10 @@ class Messenger(Protocol):
         thread_ts: str | None = None,
     ) -> None: ...
 
-    def user_info(self, user_id: str) -> UserInfo | None: ...
+    def user_info(self, user_id: str) -> UserInfo | None:
+        """The person's profile; None when there is no such user. Raises MessengerError when
+        the lookup failed (RateLimited when the chat system asked to wait)."""
+        ...
 
     def channel_members(self, channel: str) -> list[str]: ...
 

@@ -8,9 +8,11 @@ mrkdwn escaping in exactly one place (the Block Kit renderer).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from bot.people.names import UNKNOWN, NameOf, Names, people_in
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 
@@ -71,6 +73,11 @@ class ChangeView:
     changes: tuple[Change, ...]
     commit: str | None = None
     warning: str | None = None
+
+    def who(self, name_of: NameOf | None) -> str:
+        """The person who changed it, by their current name (the edge's name otherwise)."""
+        named = name_of(self.actor_id) if name_of and self.actor_id else UNKNOWN
+        return named if named != UNKNOWN else self.actor
 
 
 @dataclass(frozen=True)
@@ -148,10 +155,45 @@ class Reply:
     plan_changed: bool = False
     modal: OpenModal | None = None
     notices: tuple[Notice, ...] = ()
+    # Names of the people the view mentions (user id → display name), looked up once for the
+    # whole reply by `with_names`; renderers show these instead of ids.
+    people: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+    def name_of(self, user_id: str) -> str:
+        """The name looked up for this reply; `UNKNOWN` for an id nobody looked up."""
+        return self.people.get(user_id) or UNKNOWN
+
+
+def people_in_view(view: View) -> set[str]:
+    """Every user id a view shows: batch, risk and blocker owners, changed values, history."""
+    texts: list[str] = []
+    plan = getattr(view, "plan", None)
+    if isinstance(plan, Plan):
+        texts += [b.owner for b in plan.batches]
+        texts += [r.owner for r in plan.risks] + [b.owner for b in plan.blockers]
+    if isinstance(view, ChangeView):
+        texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
+        texts += [view.actor_id] if view.actor_id else []
+    entries = view.history if isinstance(view, BatchView) else ()
+    if isinstance(view, HistoryView):
+        entries = view.entries
+    for e in entries:
+        texts += [str(c.old) for c in e.changes] + [str(c.new) for c in e.changes]
+    return people_in(texts)
+
+
+def with_names(reply: Reply, names: Names | None) -> Reply:
+    """The reply with the names of everyone its view shows, looked up in one go."""
+    if names is None:
+        return reply
+    ids = people_in_view(reply.view)
+    if not ids:
+        return reply
+    return replace(reply, people={**reply.people, **names.names(sorted(ids))})
 
 
 def error(message: str, hint: str = "", code: int = 1) -> Reply:

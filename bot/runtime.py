@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.db import Database
+    from bot.people.directory import Directory
     from bot.standup.config import StandupConfig
     from bot.standup.service import Standups
 
@@ -38,6 +39,7 @@ class Runtime:
     db: Database
     ctx: Context
     standups: Standups
+    names: Directory
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("batchbot"))
     owner: str = "batchbot"  # identifies this process in once-only claims
 
@@ -55,6 +57,7 @@ def build_runtime(
 
     from bot.db import Database
     from bot.github.service import from_settings
+    from bot.people.directory import Directory
     from bot.standup.service import build_standups
 
     clock = clock or system_clock
@@ -67,12 +70,16 @@ def build_runtime(
 
         if isinstance(store, RemotePlanStore):  # instances sharing DATABASE_URL take turns
             store.turns = DatabaseTurns(database, owner)
+    names = Directory(
+        db=database, clock=clock, lookup=messenger.user_info, default_tz=settings.timezone
+    )
     standups = build_standups(
         db=database,
         messenger=messenger,
         config=standup_config(settings),
         clock=clock,
         calendar=lambda: store.load().calendar,
+        names=names,
     )
     ctx = Context(
         store=store,
@@ -82,7 +89,8 @@ def build_runtime(
         standups_between=standups.standups_between,
         team=tuple(settings.team),
         workdays=settings.workday_numbers,
-        name_of=standups.display_name,
+        name_of=names.name,
+        names=names,
         expected_on=standups.expected,
         github=from_settings(settings, lambda: database, owner),
     )
@@ -94,6 +102,7 @@ def build_runtime(
         db=database,
         ctx=ctx,
         standups=standups,
+        names=names,
         owner=owner,
     )
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.redact import cleartext_refusal
 from bot.slackids import is_user_id
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
     git_push: bool = Field(default=False, validation_alias="BATCHBOT_GIT_PUSH")
     git_remote: str = Field(default="origin", validation_alias="BATCHBOT_GIT_REMOTE")
     # Remote mode: the plan lives in the team's repository; the bot's clone is only a cache.
+    #: Let a token travel over plain http:// to a host other than this machine (bot/redact.py).
+    #: Declared before the URLs and tokens: their checks read it.
+    allow_insecure_http: bool = Field(
+        default=False, validation_alias="BATCHBOT_ALLOW_INSECURE_HTTP"
+    )
     git_url: str | None = Field(default=None, validation_alias="BATCHBOT_GIT_URL")
     git_branch: str | None = Field(default=None, validation_alias="BATCHBOT_GIT_BRANCH")
     plan_file: str = Field(
@@ -111,6 +117,15 @@ class Settings(BaseSettings):
     blocker_escalate_days: int = Field(
         default=3, ge=1, le=90, validation_alias="BATCHBOT_BLOCKER_ESCALATE_DAYS"
     )
+    # Nudges before a slip (bot/report/nudge_job.py): when the daily job speaks, after how many
+    # workdays without a move a batch counts as stalled, and how long before the lead hears.
+    nudge_time: dt.time = Field(default=dt.time(10, 0), validation_alias="BATCHBOT_NUDGE_TIME")
+    nudge_stall_days: int = Field(
+        default=5, ge=1, le=60, validation_alias="BATCHBOT_NUDGE_STALL_DAYS"
+    )
+    nudge_lead_after_days: int = Field(
+        default=1, ge=1, le=30, validation_alias="BATCHBOT_NUDGE_LEAD_AFTER_DAYS"
+    )
     log_level: str = Field(default="INFO", validation_alias="BATCHBOT_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="BATCHBOT_LOG_FORMAT"
@@ -139,6 +154,20 @@ class Settings(BaseSettings):
         default=("weekly-report",), validation_alias="BATCHBOT_GITHUB_REPORT_LABELS"
     )
     github_autopublish: bool = Field(default=False, validation_alias="BATCHBOT_GITHUB_AUTOPUBLISH")
+    github_deadline: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="BATCHBOT_GITHUB_DEADLINE"
+    )
+
+    @field_validator("git_token")
+    @classmethod
+    def _git_token_not_in_the_clear(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        url = info.data.get("git_url")
+        why = value and cleartext_refusal(url, "BATCHBOT_GIT_URL", _allowed(info))
+        if why:
+            raise ValueError(why)  # on the token: doctor drops it and checks the rest
+        return value
 
     @field_validator("github_repo")
     @classmethod
@@ -149,9 +178,13 @@ class Settings(BaseSettings):
 
     @field_validator("github_api_url")
     @classmethod
-    def _github_api_url(cls, value: str) -> str:
+    def _github_api_url(cls, value: str, info: ValidationInfo) -> str:
         if not re.match(r"^https?://", value):
             raise ValueError("must be an http(s) URL (like https://api.github.com)")
+        secret = info.data.get("github_token") or info.data.get("github_private_key")
+        why = secret and cleartext_refusal(value, "BATCHBOT_GITHUB_API_URL", _allowed(info))
+        if why:
+            raise ValueError(why)
         return value.rstrip("/")
 
     @field_validator("github_report_labels", mode="before")
@@ -217,6 +250,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone (like Europe/Berlin)") from None
         return value
 
+    @field_validator("nudge_time", mode="before")
+    @classmethod
+    def _nudge_time(cls, value: Any) -> dt.time:
+        return _clock_time(value, "BATCHBOT_NUDGE_TIME")
+
     @field_validator("standup_time", mode="before")
     @classmethod
     def _standup_time(cls, value: Any) -> dt.time:
@@ -256,6 +294,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 "BATCHBOT_GIT_URL must not carry a password or token (git would write it to "
                 "disk); put the token in BATCHBOT_GIT_TOKEN and use https://host/owner/repo.git"
+            )
+        if value is not None and value.startswith("-"):
+            # git reads a leading dash as an option: `--upload-pack=…` would run a command.
+            raise ValueError(
+                f"BATCHBOT_GIT_URL {value!r} starts with '-'; give a URL or a path "
+                "(https://host/owner/repo.git, git@host:owner/repo.git, /srv/plan.git)"
+            )
+        return value
+
+    @field_validator("git_remote")
+    @classmethod
+    def _remote_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or value.startswith("-"):
+            raise ValueError(
+                f"BATCHBOT_GIT_REMOTE {value!r} is not a remote name or URL (e.g. origin)"
             )
         return value
 
@@ -325,8 +379,16 @@ class Settings(BaseSettings):
         return problems
 
 
+def _allowed(info: ValidationInfo) -> bool:
+    return bool(info.data.get("allow_insecure_http"))
+
+
 class SettingsError(Exception):
     """Every problem with the settings, one per line, naming the environment variable."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 _ENV_NAMES = {
@@ -334,17 +396,49 @@ _ENV_NAMES = {
     for name, field in Settings.model_fields.items()
 }
 
+_FIELD_NAMES = {env.upper(): name for name, env in _ENV_NAMES.items()}
+
+
+def _problems(exc: ValidationError) -> tuple[list[str], set[str]]:
+    """('ENV_NAME: what is wrong' lines, the fields they are about)."""
+    lines: list[str] = []
+    fields: set[str] = set()
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        field = _FIELD_NAMES.get(field.upper(), field)  # errors name the alias when there is one
+        fields.add(field)
+        env = _ENV_NAMES.get(field, field.upper())
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{env}: {msg}")
+    return lines, fields
+
 
 def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else ""
-            env = _ENV_NAMES.get(field, field.upper())
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"- {env}: {msg}")
+        lines, _ = _problems(exc)
         raise SettingsError(
-            "batchbot cannot start; fix these settings:\n" + "\n".join(lines)
+            "batchbot cannot start; fix these settings:\n" + "\n".join(f"- {x}" for x in lines),
+            lines,
         ) from None
+
+
+def load_settings_leniently(**overrides: Any) -> tuple[Settings, list[str]]:
+    """Settings with every invalid value replaced by its default, and what was wrong.
+
+    For `batchbot doctor`, which reports a bad setting and still checks everything else
+    (git, the plan, the database, Slack, GitHub) instead of stopping at the first problem.
+    """
+    problems: list[str] = []
+    for _ in range(3):  # a default never fails validation; the loop is only a bound
+        try:
+            return Settings(**overrides), problems
+        except ValidationError as exc:
+            lines, fields = _problems(exc)
+            problems += lines
+            for field in fields:
+                if field in Settings.model_fields:
+                    # by its environment name: that is the key the value arrived under
+                    overrides[_ENV_NAMES[field]] = Settings.model_fields[field].get_default()
+    return Settings(**overrides), problems

@@ -214,3 +214,24 @@ def test_dashboard_imports_only_what_it_prints(tmp_path: Path) -> None:
             [sys.executable, "-c", probe, *heavy], cwd=ROOT, env=env, capture_output=True, text=True
         )
     assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def test_short_version_flag_prints_the_version() -> None:
+    from importlib.metadata import version
+
+    result = run_cli("-V")
+    assert (result.returncode, result.stdout.strip()) == (0, f"batchbot {version('batchbot')}")
+
+
+def test_help_jobs_help_and_jobs_list_name_every_job(tmp_path: Path) -> None:
+    from bot.jobs import JOBS
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'j.db'}", "BATCHBOT_TEAM": ""}
+    shown = {
+        "help": run_cli("help", cwd=tmp_path).stdout,
+        "jobs --help": run_cli("jobs", "--help", cwd=tmp_path).stdout,
+        "jobs list": run_cli("jobs", "list", cwd=tmp_path, env=env).stdout,
+    }
+    for where, text in shown.items():
+        missing = [name for name in JOBS if name not in text]
+        assert not missing, f"{where} leaves out {missing}:\n{text}"

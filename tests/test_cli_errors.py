@@ -173,3 +173,18 @@ def test_history_of_a_missing_plan_says_so_instead_of_no_changes(tmp_path: Path)
 def test_cli_usage_hints_name_the_cli_not_slack(plan_file: Path) -> None:
     result = run_cli("--plan", str(plan_file), "update")
     assert "usage: batchbot update <batch-id> key=value" in result.stderr
+
+
+@pytest.mark.parametrize("words", [("run", "weekly-report"), ("run", "standup-prompts")])
+def test_jobs_run_with_a_bad_at_refuses_before_creating_the_database(
+    plan_file: Path, tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    """Issue 19 item 10: `--at garbage` was refused only after batchbot.db had been created."""
+    work = tmp_path / "here"
+    work.mkdir()
+    env = {"EXECUTION_PLAN_PATH": str(plan_file), "DATABASE_URL": "sqlite:///batchbot.db"}
+    result = run_cli("jobs", *words, "--at", "garbage", env=env, cwd=work)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "garbage" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+    assert list(work.iterdir()) == []

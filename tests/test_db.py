@@ -48,7 +48,7 @@ def _save(db: Database, user_id: str, day: date, text_: str = "Did A. Doing B.")
 
 
 def test_schema_is_created_at_the_current_version(database: Database) -> None:
-    assert stamped_version(database) == SCHEMA_VERSION == 2
+    assert stamped_version(database) == SCHEMA_VERSION == 3
 
 
 def test_opening_an_existing_database_again_changes_nothing(database: Database) -> None:
@@ -430,3 +430,41 @@ def test_a_version_1_database_gains_the_write_turn_queue(database: Database) -> 
         assert stamped_version(upgraded) == SCHEMA_VERSION
         turn = upgraded.queue_turn("a:1", LATER)
         assert upgraded.turns_ahead(turn, NOW) == 0
+
+
+def test_a_sqlite_file_replaced_under_a_running_process_refuses_every_statement(
+    tmp_path: Path,
+) -> None:
+    """Issue 19 item 7: writes went on into the replaced file's inode, lost at the restart."""
+    from bot.db import DatabaseGone
+
+    path = tmp_path / "bot.db"
+    db = Database(f"sqlite:///{path}")
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    db.save_standup("U1", "Ann", date(2026, 12, 1), "Did a thing.", now, "dm")
+    assert db.gone() is None
+    other = tmp_path / "other.db"
+    Database(f"sqlite:///{other}").close()
+    other.replace(path)
+    assert "was replaced" in (db.gone() or "")
+    with pytest.raises(DatabaseGone, match="restart batchbot"):
+        db.save_standup("U1", "Ann", date(2026, 12, 2), "Did another.", now, "dm")
+    with pytest.raises(DatabaseGone):
+        db.get_standup("U1", date(2026, 12, 1))
+    db.close()
+
+
+def test_a_version_2_database_keeps_its_users_and_gains_display_names(database: Database) -> None:
+    database.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW)
+    url = database.url
+    with database.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE users DROP COLUMN display_name"))
+        conn.execute(text("UPDATE schema_version SET version = 2"))
+    database.close()
+    with Database(url) as upgraded:
+        assert stamped_version(upgraded) == SCHEMA_VERSION
+        kept = upgraded.get_user("U1")
+        assert kept is not None and (kept.real_name, kept.display_name) == ("Ana Lima", "")
+        assert kept.shown_name == "Ana Lima"
+        upgraded.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW, "ana.l")
+        assert upgraded.get_users(["U1", "U9"])["U1"].shown_name == "ana.l"

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, git, init_repo, run_cli
+from tests.conftest_db import db_url_fixture  # noqa: F401
+from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FakeSlack
 
 TOKEN = "xoxb-doctor-token"
@@ -38,7 +40,11 @@ def make_db(path: Path) -> str:
 
 
 def doctor(
-    plan_file: Path, tmp_path: Path, fake: FakeSlack | None, **env: str
+    plan_file: Path,
+    tmp_path: Path,
+    fake: FakeSlack | None,
+    *args: str,
+    **env: str,
 ) -> tuple[int, list[str]]:
     base = {
         k: v
@@ -56,7 +62,7 @@ def doctor(
         base |= {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake.url, "SLACK_SIGNING_SECRET": "s"}
     base.update(env)
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "doctor"],
+        [sys.executable, "-m", "bot", "doctor", *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -268,3 +274,184 @@ def test_remote_mode_with_an_unreachable_remote_fails(plan_file: Path, tmp_path:
     code, lines = doctor(plan_file, tmp_path, None, BATCHBOT_GIT_URL=str(tmp_path / "missing.git"))
     assert code == 1
     assert line(lines, "remote").startswith("FAIL")
+
+
+# --------------------------------------------------------------------------- issue 20
+
+
+def test_a_healthy_database_passes_on_each_backend(
+    plan_file: Path, tmp_path: Path, db_url: str
+) -> None:
+    from bot.db import Database
+
+    Database(db_url).close()  # created and migrated as serve leaves it
+    code, lines = doctor(plan_file, tmp_path, None, DATABASE_URL=db_url)
+    assert code == 0, lines
+    assert line(lines, "database").startswith("ok") and "writable" in line(lines, "database")
+
+
+def test_postgres_without_the_postgres_extra_says_to_install_it(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    # A psycopg that is not there, as in a plain `pip install batchbot`.
+    shadow = tmp_path / "shadow" / "psycopg"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n"
+    )
+    code, lines = doctor(
+        plan_file,
+        tmp_path,
+        None,
+        DATABASE_URL="postgresql://bot@127.0.0.1:9/batchbot",
+        PYTHONPATH=f"{shadow.parent}{os.pathsep}{ROOT}",
+    )
+    assert code == 1
+    db = line(lines, "database")
+    assert db.startswith("FAIL") and "pip install 'batchbot[postgres]'" in db
+
+
+def test_http_mode_without_the_signing_secret_fails_what_serve_refuses(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    code, lines = doctor(
+        plan_file, tmp_path, None, "--http", SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=fake.url
+    )
+    assert code == 1
+    serve = line(lines, "serve")
+    assert serve.startswith("FAIL") and "SLACK_SIGNING_SECRET is not set" in serve
+    assert line(lines, "settings").startswith("ok")
+
+
+def test_the_manifest_says_which_mode_serve_needs_tokens_for(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    (tmp_path / "manifest.yml").write_text(
+        "oauth_config:\n  scopes:\n    bot: [commands]\nsettings:\n  socket_mode_enabled: true\n"
+    )
+    code, lines = doctor(plan_file, tmp_path, fake)  # signing secret, but no app token
+    assert code == 1
+    serve = line(lines, "serve")
+    assert serve.startswith("FAIL") and "Socket Mode" in serve and "SLACK_APP_TOKEN" in serve
+    code, lines = doctor(plan_file, tmp_path, fake, SLACK_APP_TOKEN="xapp-1-A-1-x")
+    assert code == 0, lines
+    assert line(lines, "serve").startswith("ok")
+
+
+def test_a_bad_setting_does_not_stop_the_other_checks(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    code, lines = doctor(plan_file, tmp_path, fake, BATCHBOT_TIMEZONE="Mars/Base")
+    assert code == 1
+    assert line(lines, "settings").startswith("FAIL") and "BATCHBOT_TIMEZONE" in line(
+        lines, "settings"
+    )
+    for name in ("serve", "git", "plan", "repository", "database", "slack", "slack scopes"):
+        assert line(lines, name).startswith("ok"), (name, lines)
+
+
+def test_a_failed_slack_check_still_reports_the_scopes_line_and_the_rest(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    code, lines = doctor(plan_file, tmp_path, fake, SLACK_BOT_TOKEN="xoxb-wrong")
+    assert code == 1
+    assert line(lines, "slack scopes").startswith("skip")
+    assert line(lines, "github").startswith("skip")
+
+
+def test_scopes_in_the_flow_form_are_read(plan_file: Path, tmp_path: Path, fake: FakeSlack) -> None:
+    (tmp_path / "manifest.yml").write_text(
+        "oauth_config:\n  scopes:\n    bot: [commands, chat:write]  # two\n"
+        "settings:\n  socket_mode_enabled: false\n"
+    )
+    code, lines = doctor(plan_file, tmp_path, fake)
+    assert code == 0, lines
+    assert "all 2 scopes" in line(lines, "slack scopes")
+    fake.scopes = ("commands",)
+    code, lines = doctor(plan_file, tmp_path, fake)
+    assert code == 1 and "chat:write" in line(lines, "slack scopes")
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub(
+        {"ghp_writer": {"issues:write"}, "ghp_reader": set(), "ghp_blind": {"issues:write"}},
+        visible={"ghp_blind": set()},
+    ) as gh:
+        gh.add_repo("acme/shop")
+        yield gh
+
+
+def github_doctor(
+    plan_file: Path, tmp_path: Path, github: FakeGitHub, token: str
+) -> tuple[int, list[str]]:
+    return doctor(
+        plan_file,
+        tmp_path,
+        None,
+        BATCHBOT_GITHUB_TOKEN=token,
+        BATCHBOT_GITHUB_REPO="acme/shop",
+        BATCHBOT_GITHUB_API_URL=github.url,
+    )
+
+
+def test_github_token_repository_and_issue_rights_pass(
+    plan_file: Path, tmp_path: Path, github: FakeGitHub
+) -> None:
+    code, lines = github_doctor(plan_file, tmp_path, github, "ghp_writer")
+    assert code == 0, lines
+    assert line(lines, "github").startswith("ok") and "acme/shop" in line(lines, "github")
+    assert line(lines, "github issues").startswith("ok")
+    assert github.issues_in("acme/shop") == []  # the probe created nothing
+
+
+def test_a_refused_github_token_fails(plan_file: Path, tmp_path: Path, github: FakeGitHub) -> None:
+    code, lines = github_doctor(plan_file, tmp_path, github, "ghp_unknown")
+    assert code == 1
+    gh = line(lines, "github")
+    assert gh.startswith("FAIL") and "Bad credentials" in gh and "ghp_unknown" not in gh
+
+
+def test_a_repository_the_token_cannot_see_fails(
+    plan_file: Path, tmp_path: Path, github: FakeGitHub
+) -> None:
+    code, lines = github_doctor(plan_file, tmp_path, github, "ghp_blind")
+    assert code == 1
+    assert line(lines, "github").startswith("FAIL") and "404" in line(lines, "github")
+
+
+def test_a_token_without_issues_write_fails(
+    plan_file: Path, tmp_path: Path, github: FakeGitHub
+) -> None:
+    code, lines = github_doctor(plan_file, tmp_path, github, "ghp_reader")
+    assert code == 1
+    assert line(lines, "github").startswith("ok")
+    issues = line(lines, "github issues")
+    assert issues.startswith("FAIL") and "Issues: read and write" in issues
+
+
+def test_a_git_url_that_is_an_option_is_refused_and_never_run(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    code, lines = doctor(
+        plan_file, tmp_path, None, BATCHBOT_GIT_URL=f"--upload-pack=touch {marker};"
+    )
+    assert code == 1
+    assert line(lines, "settings").startswith("FAIL") and "BATCHBOT_GIT_URL" in line(
+        lines, "settings"
+    )
+    assert not marker.exists()
+
+
+def test_the_remote_check_passes_its_url_to_git_as_a_repository(plan_file: Path) -> None:
+    from bot.doctor import _remote_reachable
+
+    repo = plan_file.parent.parent
+    bare = repo.parent / "team.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    git(repo, "remote", "add", "origin", str(bare))  # what git falls back to without a URL
+    marker = repo.parent / "ran"
+    check = _remote_reachable(f"--upload-pack=touch {marker};", repo)
+    assert check.status == "FAIL"
+    assert not marker.exists()

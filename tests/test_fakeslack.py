@@ -374,6 +374,27 @@ def test_users_info_returns_configured_user_with_timezone(client: WebClient) -> 
     assert slack_error(exc)["error"] == "user_not_found"
 
 
+def test_users_info_profile_reads_like_slacks(fake: FakeSlack, client: WebClient) -> None:
+    fake.users["U9"] = {"name": "bo", "real_name": "Bo Berg", "display_name": "bobo"}
+    profile = client.users_info(user="U1")["user"]["profile"]
+    assert (profile["display_name"], profile["display_name_normalized"]) == ("", "")
+    assert (profile["real_name"], profile["real_name_normalized"]) == ("Alice A", "Alice A")
+    assert client.users_info(user="U9")["user"]["profile"]["display_name"] == "bobo"
+
+
+def test_users_info_past_its_tier_answers_429_with_retry_after(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.per_minute_limits["users.info"] = 3
+    for _ in range(3):
+        assert client.users_info(user="U1")["ok"]
+    with pytest.raises(SlackApiError) as exc:
+        client.users_info(user="U1")
+    assert exc.value.response.status_code == 429
+    assert slack_error(exc)["error"] == "ratelimited"
+    assert 1 <= int(exc.value.response.headers["Retry-After"]) <= 61
+
+
 def test_conversations_open_returns_dm_channel_for_user(client: WebClient) -> None:
     assert client.conversations_open(users="U2")["channel"]["id"] == "DU2"
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -390,3 +393,93 @@ def test_past_one_page_of_merged_prs_the_search_count_is_used_in_one_call() -> N
         assert prs.value == 150
         searches = [c for c in gh.calls_to("GET", "/search/issues") if "is:pr" in c.query["q"]]
         assert len(searches) == 1  # search allows 30 requests a minute
+
+
+# -- issue 18 item 8: one deadline, a page cap, loop detection ------------------------------
+def _finishes(work: Any, seconds: float = 30.0) -> Any:
+    """Run `work` on a daemon thread; fail (instead of hanging the suite) if it never ends."""
+    done: list[tuple[Any, BaseException | None]] = []
+
+    def target() -> None:
+        try:
+            done.append((work(), None))
+        except Exception as exc:
+            done.append((None, exc))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert done, f"still running after {seconds:g} s"
+    result, error = done[0]
+    if error is not None:
+        raise error
+    return result
+
+
+def test_a_slow_github_stops_at_the_deadline_and_says_so_in_one_line(fake: FakeGitHub) -> None:
+    fake.slow(1.5, match="/actions/")  # every workflow answer outlasts the 1 s timeout
+    gh = adapter(fake, timeout=1, deadline=4.0)
+    started = time.monotonic()
+    collection = _finishes(lambda: gh.collect(week_window(AT, BERLIN), AT))
+    took = time.monotonic() - started
+    assert took < 4.0 + 1 + 1.5, took  # the deadline, plus at most one request's timeout
+    assert values(collection)["prsMerged"] == 14  # what came in before is kept
+    [line] = collection.problems()
+    assert line == (
+        "ciPassRate, ciFlakeRate, workflowMinutes, deploymentMinutes, productionIncidents, "
+        "openCriticalVulns not collected: GitHub did not answer within the 4 s allowed; "
+        "stopped there"
+    )
+
+
+def test_a_link_header_that_loops_is_stopped_in_one_line(fake: FakeGitHub) -> None:
+    fake.loop_links("/workflows/ci.yml/runs")
+    collection = _finishes(lambda: adapter(fake).collect(week_window(AT, BERLIN), AT))
+    [line] = collection.problems()
+    assert line.startswith("ciPassRate, ciFlakeRate, workflowMinutes not collected: runs of ci.yml")
+    assert "paging looped" in line
+    assert len(fake.calls_to("GET", r"/workflows/ci\.yml/runs$")) <= 3
+    assert values(collection)["deploymentMinutes"] is not None  # the rest is collected
+
+
+def test_a_listing_past_the_page_cap_is_stopped_in_one_line(fake: FakeGitHub) -> None:
+    from bot.github.client import MAX_PAGES
+
+    config = GitHubConfig(
+        repo=REPO, token=TOKEN, api_url=fake.url, ci_workflow="ci.yml", backoff=0.01
+    )
+    collection = GitHubAdapter(config, per_page=5).collect(week_window(AT, BERLIN), AT)
+    [ci] = [p for p in collection.problems() if p.startswith("ciPassRate")]
+    assert f"more than {MAX_PAGES} pages" in ci
+    assert len(fake.calls_to("GET", r"/workflows/ci\.yml/runs$")) == MAX_PAGES + 1  # one peek
+
+
+def test_publishing_with_a_looping_issue_list_ends_in_one_line(fake: FakeGitHub) -> None:
+    from bot.report.publish import marker
+
+    for n in range(120):
+        fake.add_issue(REPO, title=f"old {n}", created=AT, labels=("weekly-report",))
+    fake.loop_links("/issues")
+    gh = adapter(fake)
+    with pytest.raises(Exception, match="paging looped"):
+        _finishes(lambda: gh.find_issue(marker("2026-W48"), "weekly-report"))
+
+
+# -- issue 18 item 12: the flake rate's label counts what the rate divides by ----------------
+def test_the_flake_rate_label_counts_only_the_commits_the_rate_divides_by() -> None:
+    with FakeGitHub({TOKEN: set()}) as gh:
+        gh.add_repo(REPO)
+        start = WEEK_START + dt.timedelta(hours=2)
+        gh.add_run(REPO, "ci.yml", created=start, sha="a" * 40)
+        gh.add_run(REPO, "ci.yml", created=start, sha="b" * 40, attempts=("failure",))
+        gh.add_run(
+            REPO, "ci.yml", created=start, sha="c" * 40, status="in_progress", conclusion=None
+        )
+        collection = GitHubAdapter(
+            GitHubConfig(repo=REPO, token=TOKEN, api_url=gh.url, ci_workflow="ci.yml")
+        ).collect(week_window(AT, BERLIN), AT)
+    flake = next(m for m in collection.measured if m.name == "ciFlakeRate")
+    assert flake.value == 50.0  # 1 flaky of 2 commits with a finished run
+    assert flake.source == (
+        "GitHub Actions ci.yml: 2 commits with a finished run this week, every branch"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,100 @@ def test_in_remote_mode_the_archived_report_is_read_from_the_branch(
         assert archived_report(ctx, WEEK) == "## edited\n"
     finally:
         store.stop_sync()
+
+
+# -- issue 18 item 4: a create is never repeated blind ---------------------------------------
+def test_a_502_after_github_created_the_issue_leaves_exactly_one_issue(
+    fake: FakeGitHub, db_url: str
+) -> None:
+    fake.after_create(502)  # the issue is filed, the answer is lost
+    published = service(fake.url, db_url).publish_week(WEEK, TITLE, BODY, NOW)
+    [issue] = reports(fake)
+    assert len(fake.calls_to("POST", r"/issues$")) == 1
+    assert published.ref is not None and published.ref.number == issue["number"]
+    again = service(fake.url, db_url).publish_week(WEEK, TITLE, BODY, NOW)
+    assert not again.created and again.ref == published.ref and len(reports(fake)) == 1
+
+
+def test_a_read_timeout_after_github_created_the_issue_leaves_exactly_one_issue(
+    fake: FakeGitHub, db_url: str
+) -> None:
+    fake.after_create(0, hang=3.0)  # created, then the answer stalls past the client timeout
+    slow = GitHubService(
+        lambda: GitHubAdapter(
+            GitHubConfig(repo=REPO, token=TOKEN, api_url=fake.url, backoff=0.01, timeout=1)
+        ),
+        lambda: Database(db_url),
+        ("weekly-report",),
+        "p1",
+    )
+    published = slow.publish_week(WEEK, TITLE, BODY, NOW)
+    assert len(reports(fake)) == 1 and published.ref is not None
+    deadline = time.monotonic() + 5  # the stalled answer is recorded once it is written
+    while not fake.calls_to("POST", r"/issues$") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fake.calls_to("POST", r"/issues$")) == 1
+
+
+# -- issue 18 item 2: the marker counts only where the bot writes it ------------------------
+def test_a_marker_quoted_in_user_text_does_not_make_next_week_already_published(
+    fake: FakeGitHub, db_url: str
+) -> None:
+    last_week = issue_body(
+        "## Week 4\n\n- goal: fix <!-- batchbot:weekly-report:2026-W48 --> parsing\n",
+        Plan(),
+        "2026-W47",
+    )
+    fake.add_issue(REPO, title="Week 4", created=NOW, labels=("weekly-report",), body=last_week)
+    published = service(fake.url, db_url).publish_week(WEEK, TITLE, BODY, NOW)
+    assert published.created, published.message
+    assert len(fake.issues_in(REPO)) == 2
+
+
+def test_the_marker_is_the_last_line_of_the_body() -> None:
+    from bot.report.publish import ends_with_marker
+
+    body = issue_body("## report\n\n<!-- batchbot:weekly-report:2026-W49 -->\n", Plan(), WEEK)
+    assert ends_with_marker(body, marker(WEEK))
+    assert not ends_with_marker(body, marker("2026-W49"))
+
+
+# -- issue 18 item 7: a body GitHub would refuse is clipped, with a note -----------------------
+def test_a_report_longer_than_github_allows_is_clipped_with_a_note_and_published(
+    fake: FakeGitHub, db_url: str
+) -> None:
+    from bot.report.publish import MAX_BODY
+
+    plan = Plan(
+        batches=(Batch(id="batch-1", name="One", owner="<@U0ANA>"),), people={"U0ANA": "ana-gh"}
+    )
+    rows = "".join(f"| batch-{n} | {'x' * 60} |\n" for n in range(1200))  # ~80,000 characters
+    body = issue_body(f"## Weekly Progress Report - Week 5\n\n```\n{rows}```\n", plan, WEEK)
+    assert len(body) > MAX_BODY
+    svc = GitHubService(
+        lambda: adapter(fake.url),
+        lambda: Database(db_url),
+        ("weekly-report",),
+        "p1",
+        lambda week: f"https://github.com/acme/plan/blob/HEAD/plan/reports/{week}.md",
+    )
+    published = svc.publish_week(WEEK, TITLE, body, NOW)
+    assert published.created, published.message
+    [issue] = reports(fake)
+    text = issue["body"]
+    assert len(text) <= MAX_BODY
+    assert "clipped here; the whole report is [`plan/reports/2026-W48.md`]" in text
+    assert "(https://github.com/acme/plan/blob/HEAD/plan/reports/2026-W48.md)" in text
+    assert text.count("```") % 2 == 0  # the cut code block is closed
+    assert "**Owners:** @ana-gh (One)" in text
+    assert text.rstrip().endswith(marker(WEEK))
+    again = svc.publish_week(WEEK, TITLE, body, NOW)  # and it is found again by its marker
+    assert not again.created and len(reports(fake)) == 1
+
+
+def test_the_fake_github_refuses_a_body_over_65536_characters_like_github(
+    fake: FakeGitHub,
+) -> None:
+    with pytest.raises(Exception, match="422"):
+        adapter(fake.url).create_issue("t", "x" * 65_537, ())
+    assert reports(fake) == []

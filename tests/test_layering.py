@@ -69,6 +69,8 @@ LAYERS: dict[str, str] = {
     "bot.standup.sentences": "core",
     "bot.standup.schedule": "core",
     "bot.standup": "services",
+    "bot.people": "core",  # the Names port and the text rules: plain values
+    "bot.people.directory": "services",  # the users cache and the chat system's lookup
     "bot.report.job": "services",
     "bot.report.cadence": "services",
     "bot.report.lead_jobs": "services",

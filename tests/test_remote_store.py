@@ -279,9 +279,9 @@ def test_history_and_plan_at_read_the_remote_tip(remote: Path, tmp_path: Path):
 
 def test_report_archive_files_are_committed_to_the_remote(remote: Path, tmp_path: Path):
     store = make_store(remote, tmp_path / "work")
-    sha = store.commit_file("reports/2026-W48.md", "# Week 1\n", ANA, "Weekly report 2026-W48")
+    sha = store.commit_file("plan/reports/2026-W48.md", "# Week 1\n", ANA, "Weekly report 2026-W48")
     assert sha == git(remote, "rev-parse", "main").strip()
-    assert git(remote, "show", "main:reports/2026-W48.md") == "# Week 1\n"
+    assert git(remote, "show", "main:plan/reports/2026-W48.md") == "# Week 1\n"
 
 
 def test_the_token_is_never_written_to_the_clone_or_shown_in_errors(tmp_path: Path):

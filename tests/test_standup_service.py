@@ -29,6 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.commands import Command, Context, handle
 from bot.db import PROMPT_JOB, REMINDER_JOB, Database, prompt_key
 from bot.messenger import MessengerError, Posted, UserInfo
+from bot.people.names import UNKNOWN
 from bot.plan.store import Actor, PlanStore
 from bot.render.standup_blocks import modal_date, standup_modal
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView
@@ -398,6 +399,21 @@ def test_running_the_job_twice_at_the_same_instant_sends_nothing_twice_unless_fo
     forced = service.prompts.run_prompts(at, force=True)
     assert forced.sent == 1
     assert dms(fake) == [NY_USER, NY_USER]
+
+
+def test_forcing_the_prompt_job_after_an_outage_sends_the_missed_prompt(
+    fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
+) -> None:
+    settings = make_settings(BATCHBOT_TEAM=NY_USER, BATCHBOT_PROMPT_GRACE_MINUTES="120")
+    service = make_service(database, messenger, clock, settings)
+    late = utc(2026, 11, 24, 20)  # 15:00 in New York: the 09:30 window closed at 11:30
+    assert service.prompts.run_prompts(late).sent == 0  # recorded as missed, not sent
+    forced = service.prompts.run_prompts(late, force=True)
+    assert forced.sent == 1
+    assert dms(fake) == [NY_USER]
+    claim = database.get_claim(PROMPT_JOB, prompt_key(NY_USER, date(2026, 11, 24)))
+    assert claim is not None and claim.status == "done"
+    assert service.prompts.run_prompts(late).sent == 0  # and only once without --force
 
 
 def test_a_failed_dm_is_logged_released_and_retried_on_the_next_tick(
@@ -772,7 +788,7 @@ def test_week_standups_and_display_names_feed_the_report(
     week = service.standups_between(date(2026, 11, 23), date(2026, 11, 27))
     assert [r.local_date for r in week] == [date(2026, 11, 24), date(2026, 11, 26)]
     assert service.display_name(NY_USER) == "Alice Adams"
-    assert service.display_name("UNKNOWN1") == "UNKNOWN1"
+    assert service.display_name("UNKNOWN1") == UNKNOWN  # never the raw id
 
 
 def test_next_prompt_and_reminder_instants_for_the_known_zones() -> None:

@@ -14,10 +14,12 @@ from bot.commands import blockers as _blockers
 from bot.commands import calendar as _calendar
 from bot.commands import chart as _chart
 from bot.commands import goals as _goals
+from bot.commands import links as _links
 from bot.commands import plan as _plan
 from bot.commands import report as _report
 from bot.commands import risks as _risks
 from bot.commands import standup as _standup
+from bot.commands import trends as _trends
 from bot.commands.base import (
     Command,
     Context,
@@ -35,11 +37,11 @@ from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
-from bot.replies import Reply, TextView, error
+from bot.replies import Reply, TextView, error, with_names
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _calendar, _goals, _blockers, _risks, _chart, _report)
+_MODULES = (_plan, _standup, _trends, _calendar, _goals, _blockers, _risks, _links, _chart, _report)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:
@@ -81,7 +83,7 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         hint = did_you_mean(verb, SUBCOMMANDS)
         return Reply(help_reply(f"Unknown command {verb!r}{hint}.").view, exit_code=2)
     try:
-        return handler(cmd, ctx, args)
+        return with_names(handler(cmd, ctx, args), ctx.names)
     except UsageError as exc:
         usage = usage_for(verb)
         if cmd.origin == "cli":

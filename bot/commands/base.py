@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from bot.people.names import Names
 from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore, Saved
@@ -86,6 +87,8 @@ class Context:
     team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
+    # The people directory (bot.people): every reply's ids become names in one lookup.
+    names: Names | None = None
     # Whether a person owed a standup that day (workday, no holiday, no time off): the
     # weekly report counts participation over those days only.
     expected_on: Callable[[str, dt.date], bool] | None = None

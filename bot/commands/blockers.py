@@ -4,9 +4,10 @@ who owns them, how they get resolved and how long they have been open."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.commands.base import Command, Context, change_plan, find_batch, owner_id
-from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
+from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
 from bot.plan.register import Blocker
@@ -14,8 +15,9 @@ from bot.plan.register_edits import add_blocker, resolve_blocker
 from bot.replies import Notice, OpenModal, Reply, TextView
 
 USAGE = (
-    "/batch blocker add <batch-id> <text> [resolution=<plan>] [owner=@user] — track a blocker "
-    "(the batch owner is told; no text opens a form in Slack)",
+    "/batch blocker add <batch-id> <text> [resolution=<plan>] [owner=@user] [due=YYYY-MM-DD] — "
+    "track a blocker (the batch owner is told; past `due` its owner gets a nudge; no text opens "
+    "a form in Slack)",
     "/batch blocker resolve <n> [note] — close blocker n",
     "/batch blockers — the open blockers, oldest first, with their age",
 )
@@ -45,7 +47,8 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         if not rest:
             raise UsageError("which batch? /batch blocker add <batch-id> <text>")
         batch = find_batch(plan, rest[0])
-        text, pairs = text_and_pairs(rest[1:], ("resolution", "owner"))
+        text, pairs = text_and_pairs(rest[1:], ("resolution", "owner", "due"))
+        due = resolve_by(pairs["due"]) if "due" in pairs else None
         refused = check_access(ctx, cmd.actor, batch.owner, f"the blockers of {batch.id}")
         if refused:
             return refused
@@ -54,12 +57,12 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
                 TextView("Opening the blocker form…"), modal=OpenModal("blocker", batch.id)
             )
         return record_blocker(
-            cmd, ctx, batch.id, text, pairs.get("resolution", ""), pairs.get("owner", "")
+            cmd, ctx, batch.id, text, pairs.get("resolution", ""), pairs.get("owner", ""), due
         )
     if action == "resolve":
         if not rest:
             raise UsageError("which blocker? /batch blocker resolve <n> [note]")
-        number, note = rest[0], " ".join(rest[1:])
+        number, note = str(number_of(rest[0], "blocker")), " ".join(rest[1:])
         target = nth(plan.blockers, number)
         of = plan.batch(target.batch) if target else None
         owner = of.owner if of else None
@@ -74,12 +77,28 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             what="this blocker",
             owner=owner,
         )
-        return saved_reply(saved, f"Blocker #{number.lstrip('#')} resolved")
+        return saved_reply(saved, f"Blocker #{number} resolved")
     raise UsageError(f"blocker {action!r}: use blocker add or blocker resolve")
 
 
+def resolve_by(text: str) -> dt.date:
+    """`due=2026-12-18`: ASCII digits only, a real calendar day."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise UsageError(f"due must be a date like 2026-12-18, got {text!r}")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"due={text} is not a day in the calendar") from None
+
+
 def record_blocker(
-    cmd: Command, ctx: Context, batch_id: str, text: str, resolution: str, owner: str
+    cmd: Command,
+    ctx: Context,
+    batch_id: str,
+    text: str,
+    resolution: str,
+    owner: str,
+    due: dt.date | None = None,
 ) -> Reply:
     """The single write path for a new blocker (typed command and Slack form alike)."""
     today = ctx.clock().date()
@@ -94,6 +113,7 @@ def record_blocker(
             owner=owner,
             by=cmd.actor.name,
             today=today,
+            due=due,
         ),
         via=cmd.origin,
         what=f"the blockers of {batch_id}",

@@ -33,7 +33,7 @@ LIST_DAYS = 120
 
 
 def _date(text: str, what: str) -> dt.date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise UsageError(f"{what} must be a date like 2026-12-24, got {text!r}")
     try:
         return dt.date.fromisoformat(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.commands.base import Command, Context, change_plan
-from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
+from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
 from bot.plan.register import Goal, GoalStatus, iso_week
@@ -60,7 +60,7 @@ def goal(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         if len(rest) != 1:
             raise UsageError(f"goal {action} takes one goal number")
         status: GoalStatus = "done" if action == "done" else "dropped"
-        number = rest[0]
+        number = str(number_of(rest[0], "goal"))
         target = nth(plan.goals, number)
         refused = check_access(
             ctx, cmd.actor, _owner(plan, target.batch) if target else None, "the goals"
@@ -75,7 +75,7 @@ def goal(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             what="the goals",
             owner=lambda p: _owner(p, g.batch) if (g := nth(p.goals, number)) else None,
         )
-        return saved_reply(saved, f"Goal #{number.lstrip('#')} {status}")
+        return saved_reply(saved, f"Goal #{number} {status}")
     raise UsageError(f"goal {action!r}: use goal add, goal done or goal drop")
 
 

@@ -8,11 +8,13 @@ from bot.commands.base import Command, Context, change_plan, find_batch, may_edi
 from bot.plan.edits import (
     BATCH_KEYS,
     METRIC_KEYS,
+    EditError,
     UsageError,
     parse_pairs,
     update_batch,
     update_metrics,
 )
+from bot.plan.model import Plan
 from bot.plan.store import Actor
 from bot.replies import (
     BatchView,
@@ -81,6 +83,24 @@ def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     return apply_batch_update(cmd.actor, ctx, batch.id, pairs, via=cmd.origin)
 
 
+def linked_progress_refused(
+    plan: Plan, batch_id: str, pairs: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """A batch linked to GitHub work takes its progress from there: a typed progress that
+    differs is refused with the way out (the update form resends the same value: fine)."""
+    link = plan.links.get(batch_id)
+    batch = plan.batch(batch_id)
+    if link is None or batch is None:
+        return pairs
+    for key, value in pairs:
+        if key == "progress" and value.strip() != str(batch.progress):
+            raise EditError(
+                f"{batch_id}'s progress is measured from GitHub ({link.what}); "
+                f"/batch unlink {batch_id} to set it by hand"
+            )
+    return pairs
+
+
 def apply_batch_update(
     actor: Actor, ctx: Context, batch_id: str, pairs: list[tuple[str, str]], via: str
 ) -> Reply:
@@ -88,7 +108,7 @@ def apply_batch_update(
     saved = change_plan(
         ctx,
         actor,
-        lambda p: update_batch(p, batch_id, pairs),
+        lambda p: update_batch(p, batch_id, linked_progress_refused(p, batch_id, pairs)),
         via=via,
         what=batch_id,
         owner=lambda p: b.owner if (b := p.batch(batch_id)) else None,

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from bot.commands.base import Context, may_edit, refuse
+from bot.plan.edits import UsageError
 from bot.plan.store import Actor, Saved
 from bot.replies import Notice, Reply, TextView, error
+from bot.text import record_number
 
 
 def text_and_pairs(words: list[str], keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
@@ -32,8 +34,19 @@ T = TypeVar("T")
 
 def nth(items: Sequence[T], number: str) -> T | None:
     """Record `#n` of a register (1-based), or None; the edit itself reports a bad number."""
-    text = number.lstrip("#")
-    return items[int(text) - 1] if text.isdigit() and 0 < int(text) <= len(items) else None
+    n = record_number(number)
+    return items[n - 1] if n is not None and 0 < n <= len(items) else None
+
+
+def number_of(number: str, what: str) -> int:
+    """The record number a person typed (`2`, `#2`), refused in one line unless it is ASCII
+    digits: `²` and `١` are digits to Python but not numbers people mean here."""
+    n = record_number(number)
+    if n is None:
+        raise UsageError(
+            f"{what} number {number!r} is not a number; give it in digits 0-9, e.g. {what} 2"
+        )
+    return n
 
 
 def check_access(ctx: Context, actor: Actor, owner: str | None, what: str) -> Reply | None:

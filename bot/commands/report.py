@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from bot.commands.base import Command, Context, change_plan, may_edit, refuse
+from bot.plan.archive import ArchiveRefused
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor
 from bot.replies import Reply, TextView, error
@@ -79,19 +80,39 @@ def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     window = week_window(at, now.tzinfo or dt.UTC)
     collection = ctx.github.collect(window, at)
     lines = summary_lines(collection)
-    if not collection.measured:
-        return error("nothing collected from GitHub; the plan is unchanged", "\n".join(lines))
-    saved = change_plan(
-        ctx, cmd.actor, lambda plan: record(plan, collection), via=cmd.origin, what="the metrics"
-    )
-    if saved.commit:
-        lines.append(f"committed {saved.commit[:10]}")
-    elif not saved.changes:
-        lines.append("the plan already held these values")
-    if saved.warning:
-        lines.append(saved.warning)
+    # Linked batches (/batch link) are measured by the same word: one collection, one answer.
+    from bot.report.linked import refresh_links
+
+    linked, linked_saved = refresh_links(ctx.store, ctx.github, at, cmd.actor, via=cmd.origin)
+    names = {b.id: b.name for b in ctx.store.load().batches}
+    linked_lines = linked.lines(names)
+    if not collection.measured and not linked.measured:
+        return error(
+            "nothing collected from GitHub; the plan is unchanged",
+            "\n".join([*lines, *linked_lines]),
+        )
+    changed = bool(linked_saved and linked_saved.changes)
+    if collection.measured:
+        saved = change_plan(
+            ctx,
+            cmd.actor,
+            lambda plan: record(plan, collection),
+            via=cmd.origin,
+            what="the metrics",
+        )
+        changed = changed or bool(saved.changes)
+        if saved.commit:
+            lines.append(f"committed {saved.commit[:10]}")
+        elif not saved.changes:
+            lines.append("the plan already held these values")
+        if saved.warning:
+            lines.append(saved.warning)
+    if linked_lines:
+        lines += ["Linked batches:", *linked_lines]
+        if linked_saved and linked_saved.commit:
+            lines.append(f"progress committed {linked_saved.commit[:10]}")
     title = f"Metrics collected for {window.text()}"
-    return Reply(TextView(title, tuple(lines)), plan_changed=bool(saved.changes))
+    return Reply(TextView(title, tuple(lines)), plan_changed=changed)
 
 
 def report_publish(cmd: Command, ctx: Context, args: list[str]) -> Reply:
@@ -128,7 +149,10 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
     if not may_edit(ctx, actor, None):
         return refuse("the weekly report"), None
     plan = ctx.store.load()
-    markdown = archived_report(ctx, week)
+    try:
+        markdown = archived_report(ctx, week)
+    except ArchiveRefused as exc:
+        return error(f"the {week} report was not published: {exc}"), None
     from bot.report.weekly import week_of
 
     label = week_of(plan, week_monday(week)).label
@@ -153,26 +177,23 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
 
 
 def archived_report(ctx: Context, week: str) -> str | None:
-    """`plan/reports/YYYY-Www.md` (the Friday draft, as edited), if it exists.
+    """`plan/reports/YYYY-Www.md` (the Friday draft, as edited), as committed; None if absent.
 
-    Local mode: the committed file in the checkout. Remote mode keeps no work tree, so the
-    file is read from the branch the store tracks.
+    Read from git objects, never through the working tree (the checkout in local mode, the
+    tracked branch in remote mode): a link committed there is refused, not followed
+    (ArchiveRefused, one line). A plan outside git reads the file itself, links refused too.
     """
-    rel = f"plan/reports/{week}.md"
+    from bot.plan import archive
+
+    rel = f"{archive.REPORTS}/{week}.md"
     repo = ctx.store.repo
-    root = repo.root if repo else Path(ctx.store.path).parent
+    if repo is None:
+        return archive.read_disk(Path(ctx.store.path).parent, rel)
     try:
-        return (Path(root) / rel).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    try:
-        ref = getattr(ctx.store, "tracking_ref", None)  # RuntimeError before the first sync
-        if repo is None or not ref:
-            return None
-        shown = repo.run("show", f"{ref}:{rel}", check=False)
-    except (OSError, RuntimeError):
+        rev = getattr(ctx.store, "tracking_ref", None) or "HEAD"
+    except RuntimeError:  # remote mode before the first sync
         return None
-    return shown.stdout if shown.returncode == 0 else None
+    return archive.read_committed(repo, rev, rel)
 
 
 def report(cmd: Command, ctx: Context, args: list[str]) -> Reply:

@@ -4,7 +4,7 @@ plan, each risk with an owner and the day someone last confirmed it is still acc
 from __future__ import annotations
 
 from bot.commands.base import Command, Context, change_plan
-from bot.commands.registers import check_access, nth, saved_reply, text_and_pairs
+from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
 from bot.plan.edits import UsageError, parse_pairs
 from bot.plan.model import Plan, Risk
 from bot.plan.register_edits import RISK_KEYS, add_risk, update_risk
@@ -60,7 +60,7 @@ def risk(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if action in ("update", "close", "reviewed"):
         if not rest:
             raise UsageError(f"which risk? /batch risk {action} <n>")
-        number = rest[0]
+        number = str(number_of(rest[0], "risk"))
         if action == "update":
             if len(rest) == 1:
                 raise UsageError(f"give key=value pairs; keys: {', '.join(RISK_KEYS)}")
@@ -77,6 +77,7 @@ def change_risk(
     cmd: Command, ctx: Context, number: str, pairs: list[tuple[str, str]], plan: Plan | None = None
 ) -> Reply:
     """The single write path for risk changes (typed command, review button, Slack form)."""
+    number = str(number_of(number, "risk"))
     plan = plan or ctx.store.load()
     refused = check_access(ctx, cmd.actor, _owner(plan, number), "this risk")
     if refused:
@@ -90,7 +91,7 @@ def change_risk(
         what="this risk",
         owner=lambda p: _owner(p, number),
     )
-    n = number.lstrip("#")
+    n = number
     what = "closed" if ("status", "closed") in pairs else "updated" if pairs else "reviewed"
     return saved_reply(saved, f"Risk #{n} {what}")
 

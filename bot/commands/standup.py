@@ -40,7 +40,7 @@ LIST_LIMIT = 10
 #: `standup skip until` reaches at most this many days ahead.
 MAX_SKIP_DAYS = 60
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 #: Who a standup from the CLI or shell belongs to when the actor has no Slack id.
 LOCAL_USER = "local"
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.redact import cleartext_refusal
+
 if TYPE_CHECKING:
     from bot.github.client import GitHubAdapter
 
@@ -38,6 +40,8 @@ class GitHubConfig:
     retries: int = 3
     max_wait: float = 60.0  # seconds we may sleep for a rate limit before giving up
     backoff: float = 0.5
+    deadline: float = 60.0  # seconds for a whole metrics collection or publish (all calls)
+    allow_insecure_http: bool = False  # a token to a non-loopback http:// API (bot/redact.py)
 
 
 _GITHUB_URL = re.compile(
@@ -92,7 +96,13 @@ def config_from_settings(settings: Any) -> GitHubConfig:
             "GitHub repository unknown: set BATCHBOT_GITHUB_REPO=owner/name "
             "(the plan's git remote is not on github.com)"
         )
+    allow = bool(getattr(settings, "allow_insecure_http", False))
+    why = cleartext_refusal(settings.github_api_url, "BATCHBOT_GITHUB_API_URL", allow)
+    if why:
+        raise GitHubNotConfigured(why)
     return GitHubConfig(
+        allow_insecure_http=allow,
+        deadline=float(getattr(settings, "github_deadline", 60.0)),
         repo=repo,
         token=token,
         api_url=settings.github_api_url,

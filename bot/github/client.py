@@ -17,9 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from github import (
     Auth,
@@ -35,6 +38,9 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from bot.github import GitHubConfig
+from bot.plan.links import BatchLink
+from bot.redact import cleartext_refusal, redact
+from bot.report.linked import Item, LinkedCollection, count
 from bot.report.measurements import (
     Alert,
     Collection,
@@ -46,16 +52,34 @@ from bot.report.measurements import (
     Window,
     ci_flake_rate,
     ci_pass_rate,
+    flake_commits,
     median_minutes,
     open_critical_vulns,
     production_incidents,
     prs_merged,
 )
-from bot.report.publish import IssueRef
+from bot.report.publish import IssueRef, ends_with_marker
 
 log = logging.getLogger("batchbot.github")
 
 SEARCH_CAP = 1000
+#: Pages read from any one listing before batchbot stops and says so (a week's runs of a busy
+#: repository fit in a few; a listing that goes on is a fault, not data).
+MAX_PAGES = 50
+T = TypeVar("T")
+
+#: The instant (time.monotonic) this thread's GitHub work must end by; see `GitHubAdapter.within`.
+_DEADLINE = threading.local()
+
+
+class OutOfTime(Exception):
+    """The overall deadline passed (or paging went wrong): one line saying what stopped."""
+
+
+def _check_time() -> None:
+    end, budget = getattr(_DEADLINE, "end", None), getattr(_DEADLINE, "budget", 0.0)
+    if end is not None and time.monotonic() >= end:
+        raise OutOfTime(f"GitHub did not answer within the {budget:g} s allowed; stopped there")
 
 
 class _Retry(GithubRetry):
@@ -74,6 +98,7 @@ class _Retry(GithubRetry):
         _pool: Any = None,
         _stacktrace: TracebackType | None = None,
     ) -> Retry:
+        _check_time()  # no retry past the deadline: the caller says what was not collected
         if response is not None and self.max_rate_limit_wait is not None:
             wait = str(response.headers.get("Retry-After") or "")
             if wait.isdigit() and int(wait) > self.max_rate_limit_wait:
@@ -98,6 +123,8 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 def explain(exc: BaseException, config: GitHubConfig, what: str = "") -> str:
     """One line for people: what went wrong and which setting to look at. Never the token."""
     where = f" ({what})" if what else ""
+    if isinstance(exc, OutOfTime):
+        return f"{exc}{where}"
     if isinstance(exc, BadCredentialsException):
         return f"GitHub refused the token (401 Bad credentials); check BATCHBOT_GITHUB_TOKEN{where}"
     if isinstance(exc, RateLimitExceededExceedsMaxWait | RateLimitExceededException):
@@ -125,7 +152,7 @@ def explain(exc: BaseException, config: GitHubConfig, what: str = "") -> str:
             return f"GitHub refused (403 {message}): the token lacks a permission{where}"
         return f"GitHub answered {exc.status} {message}{where}".rstrip()
     name = type(exc).__name__
-    text = str(exc).replace(config.token or "\0", "***") if config.token else str(exc)
+    text = redact(str(exc), config.token, config.private_key)
     text = re.sub(r"\s+", " ", text)[:200]
     return f"could not reach GitHub at {config.api_url}: {name}: {text}{where}"
 
@@ -134,7 +161,11 @@ class GitHubAdapter:
     """Implements `MetricsSource` and `IssueTracker` (bot/report/publish.py) over PyGithub."""
 
     def __init__(self, config: GitHubConfig, *, per_page: int = 100) -> None:
+        why = cleartext_refusal(config.api_url, "the GitHub API URL", config.allow_insecure_http)
+        if why:
+            raise ValueError(why)  # never an Authorization header over plain http
         self.config = config
+        self.per_page = per_page
         if config.token:
             auth: Auth.Auth = Auth.Token(config.token)
         elif config.app_id and config.private_key:
@@ -147,6 +178,9 @@ class GitHubAdapter:
             max_rate_limit_wait=config.max_wait,
             secondary_rate_wait=min(60.0, config.max_wait),
             raise_on_status=False,  # the last 5xx comes back as a GithubException, not a trace
+            # Never POST twice: a 502 or a read timeout may follow a created issue. publish()
+            # looks the issue up before it tries again (GithubRetry adds POST by default).
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS - {"POST", "PATCH"},
         )
         self.gh = Github(
             auth=auth,
@@ -175,6 +209,24 @@ class GitHubAdapter:
     def close(self) -> None:
         self.gh.close()
 
+    @contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        """Every GitHub call this thread makes inside the block ends by `seconds` from now.
+
+        Checked before each step, each page and each retry; a request already sent may
+        still take its own timeout (BATCHBOT_GITHUB timeout, 15 s), so the block ends at
+        most that much past the deadline — never 5 steps × 4 tries × 15 s.
+        """
+        outer = getattr(_DEADLINE, "end", None), getattr(_DEADLINE, "budget", 0.0)
+        end = time.monotonic() + seconds
+        if outer[0] is not None and outer[0] < end:
+            end, seconds = outer[0], outer[1]
+        _DEADLINE.end, _DEADLINE.budget = end, seconds
+        try:
+            yield
+        finally:
+            _DEADLINE.end, _DEADLINE.budget = outer
+
     def repo(self) -> Repository:
         if self._repo is None:
             repo = self.gh.get_repo(self.config.repo)  # lazy: children stay lazy too
@@ -182,14 +234,81 @@ class GitHubAdapter:
             self._repo = repo
         return self._repo
 
+    # ------------------------------------------------------------------ linked work
+    def linked(self, links: Mapping[str, BatchLink], at: dt.datetime) -> LinkedCollection:
+        """Each linked batch's (done, total) from its milestone's or label's issues and pull
+        requests: one listing of the milestones, then one paged listing per link
+        (`state=all`, 100 a page; the issues endpoint returns pull requests too, with
+        `pull_request.merged_at`). Same deadline and page cap as the metrics."""
+        result = LinkedCollection(at)
+        with self.within(self.config.deadline):
+            try:
+                _check_time()
+                repo = self.repo()
+                milestones: dict[str, Any] | None = None
+                for bid, link in links.items():
+                    try:
+                        _check_time()
+                        if link.milestone:
+                            if milestones is None:
+                                milestones = {
+                                    m.title: m
+                                    for m in paged(
+                                        repo.get_milestones(state="all"),
+                                        lambda m: m.number,
+                                        "milestones",
+                                        self.per_page,
+                                    )
+                                }
+                                result.calls += 1 + len(milestones) // self.per_page
+                            ms = milestones.get(link.milestone)
+                            if ms is None:
+                                result.failed[bid] = (
+                                    f'no milestone "{link.milestone}" in {self.config.repo}'
+                                )
+                                continue
+                            listing = repo.get_issues(milestone=ms, state="all")
+                        else:
+                            listing = repo.get_issues(labels=[link.label], state="all")
+                        # Only what the listing carries: `pull_request` on a plain issue (or
+                        # `raw_data`) makes PyGithub fetch the issue again, one call each.
+                        items = []
+                        for i in paged(listing, lambda i: i.number, link.what, self.per_page):
+                            pull = _is_pull(i)
+                            items.append(
+                                Item(
+                                    state=i.state,
+                                    pull=pull,
+                                    merged=pull
+                                    and getattr(i.pull_request, "merged_at", None) is not None,
+                                    not_planned=i.state_reason == "not_planned",
+                                )
+                            )
+                        result.calls += 1 + len(items) // self.per_page
+                        result.measured[bid] = count(items)
+                    except Exception as exc:
+                        result.failed[bid] = _late(exc) or explain(exc, self.config, link.what)
+            except Exception as exc:
+                why = _late(exc) or explain(exc, self.config, f"repository {self.config.repo}")
+                for bid in links:
+                    if bid not in result.measured:
+                        result.failed.setdefault(bid, why)
+        return result
+
     # ------------------------------------------------------------------ metrics
     def collect(self, window: Window, at: dt.datetime) -> Collection:
-        """Every metric it can; each failure names its metrics and the reason, in one line."""
+        """Every metric it can within the deadline (BATCHBOT_GITHUB_DEADLINE); each failure
+        names its metrics and the reason, and what the deadline cut off shares one line."""
+        with self.within(self.config.deadline):
+            return self._collect(window, at)
+
+    def _collect(self, window: Window, at: dt.datetime) -> Collection:
         cfg = self.config
         try:
+            _check_time()
             repo = self.repo()
         except Exception as exc:
-            why = explain(exc, cfg, f"repository {cfg.repo}")
+            why = _late(exc) or explain(exc, cfg, f"repository {cfg.repo}")
             if isinstance(exc, UnknownObjectException):
                 why = (
                     f"repository {cfg.repo} not found on GitHub, or the token cannot see it "
@@ -218,10 +337,15 @@ class GitHubAdapter:
         ]
         for names, step, what in steps:
             try:
+                _check_time()
                 measured.extend(step())
             except _NotConfigured as exc:
                 failed.extend(NotCollected(n, str(exc)) for n in names)
             except Exception as exc:
+                late = _late(exc)
+                if late:  # every metric the deadline cut off says the same, in one line
+                    failed.extend(NotCollected(n, late) for n in names)
+                    continue
                 why = explain(exc, cfg, what)
                 if isinstance(exc, UnknownObjectException) and what.startswith("workflow"):
                     setting = "CI" if "ciPassRate" in names else "DEPLOY"
@@ -258,7 +382,9 @@ class GitHubAdapter:
                 started_at=_aware(r.run_started_at),
                 updated_at=_aware(r.updated_at) or window.start,
             )
-            for r in runs
+            for r in paged(
+                runs, lambda r: (r.id, r.run_attempt), f"runs of {workflow}", self.per_page
+            )
         ]
 
     def _ci(self, repo: Repository, window: Window) -> list[Measured]:
@@ -269,7 +395,6 @@ class GitHubAdapter:
         runs += self._earlier_attempts(repo, runs, window)
         branch = repo.default_branch
         latest = [r for r in runs if r.latest]
-        shas = {r.head_sha for r in latest}
         ok = [r for r in latest if r.conclusion == "success"]
         name = cfg.ci_workflow
         return [
@@ -281,7 +406,8 @@ class GitHubAdapter:
             Measured(
                 "ciFlakeRate",
                 ci_flake_rate(runs, window),
-                f"GitHub Actions {name}: {len(shas)} commits run this week",
+                f"GitHub Actions {name}: {flake_commits(runs, window)} commits with a finished "
+                "run this week, every branch",
             ),
             Measured(
                 "workflowMinutes",
@@ -307,6 +433,7 @@ class GitHubAdapter:
                 outcomes = seen[r.head_sha]
                 if "success" in outcomes and outcomes & {"failure", "timed_out", "startup_failure"}:
                     break
+                _check_time()
                 got = repo.get_workflow_run(r.id).get_attempt(n)  # lazy: one call
                 extra.append(
                     Run(
@@ -340,7 +467,7 @@ class GitHubAdapter:
 
     def _search(self, query: str, limit: int = SEARCH_CAP) -> tuple[list[Any], int]:
         found = self.gh.search_issues(query)
-        items = list(_take(found, limit))
+        items = list(_take(paged(found, lambda i: i.number, "search", self.per_page), limit))
         return items, found.totalCount
 
     def _prs(self, repo: Repository, window: Window) -> list[Measured]:
@@ -383,7 +510,12 @@ class GitHubAdapter:
         alerts = [
             Alert(a.number, a.state, a.security_advisory.severity)
             for severity in ("critical", "high")
-            for a in repo.get_dependabot_alerts(state="open", severity=severity)
+            for a in paged(
+                repo.get_dependabot_alerts(state="open", severity=severity),
+                lambda a: a.number,
+                "Dependabot alerts",
+                self.per_page,
+            )
         ]
         return [
             Measured(
@@ -403,8 +535,8 @@ class GitHubAdapter:
         """
         repo = self.repo()
         issues = repo.get_issues(state="all", labels=[label] if label else [])
-        for n, issue in enumerate(issues):
-            if not _is_pull(issue) and marker in (issue.body or ""):
+        for n, issue in enumerate(paged(issues, lambda i: i.number, "issues", self.per_page)):
+            if not _is_pull(issue) and ends_with_marker(issue.body, marker):
                 return IssueRef(issue.number, issue.html_url)
             if n >= 500 and not label:
                 break
@@ -422,6 +554,20 @@ class _NotConfigured(Exception):
     pass
 
 
+def _late(exc: BaseException) -> str | None:
+    """The one line for work the deadline (or broken paging) stopped; None otherwise."""
+    if isinstance(exc, OutOfTime):
+        return str(exc)
+    for inner in (exc.__cause__, exc.__context__):
+        if isinstance(inner, OutOfTime):
+            return str(inner)
+    try:
+        _check_time()
+    except OutOfTime as late:  # e.g. a read timeout on the last try before the deadline
+        return str(late)
+    return None
+
+
 def _is_pull(issue: Any) -> bool:
     """Pull requests come back from issue endpoints too; their html_url says /pull/.
 
@@ -429,6 +575,34 @@ def _is_pull(issue: Any) -> bool:
     PyGithub fetch the issue again: one call per issue.)
     """
     return "/pull/" in (issue.html_url or "")
+
+
+def paged(items: Iterable[T], key: Callable[[T], object], what: str, per_page: int) -> Iterator[T]:
+    """`items` of a paginated listing, stopped with one line when it cannot be trusted.
+
+    A `Link: rel="next"` that leads back to a page already read would page forever; it is
+    seen as a whole page of items already seen (a few repeats are normal: a run created
+    while paging shifts the pages by one, and is skipped). Past MAX_PAGES pages, or past the
+    deadline, it stops too.
+    """
+    seen: set[object] = set()
+    repeats = 0
+    for n, item in enumerate(items):
+        _check_time()
+        if n >= MAX_PAGES * per_page:
+            raise OutOfTime(f"{what}: more than {MAX_PAGES} pages; stopped there")
+        k = key(item)
+        if k in seen:
+            repeats += 1
+            if repeats >= per_page:
+                raise OutOfTime(
+                    f'{what}: GitHub\'s paging looped (Link rel="next" led back to a page '
+                    "already read); stopped there"
+                )
+            continue
+        repeats = 0
+        seen.add(k)
+        yield item
 
 
 def _take(items: Iterable[Any], limit: int) -> Iterable[Any]:

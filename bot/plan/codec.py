@@ -112,15 +112,19 @@ def _marker(text: str, as_json: bool) -> Path | None:
 
 
 def read(path: Path) -> Plan:
+    return loads(read_text(path), str(path), is_json(path))
+
+
+def read_text(path: Path) -> str:
+    """The plan file's text; PlanInvalid (with what to do) when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PlanInvalid(
             [Problem("", "file not found; set --plan or EXECUTION_PLAN_PATH")], str(path)
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanInvalid([Problem("", f"cannot be read: {exc}")], str(path)) from None
-    return loads(text, str(path), is_json(path))
 
 
 def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
@@ -154,6 +158,8 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             legacy_data["measured"] = {
                 k: {"source": m.source, "at": m.at.isoformat()} for k, m in plan.measured.items()
             }
+        if plan.links:
+            legacy_data["links"] = {k: _iso(link_data(v)) for k, v in plan.links.items()}
         return legacy_data
     data: dict[str, Any] = {}
     program = as_dict(plan.program, drop_none=True)
@@ -171,7 +177,14 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         data["people"] = dict(plan.people)
     if plan.measured:
         data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
+    if plan.links:  # only when used, like people and measured
+        data["links"] = {k: link_data(v) for k, v in plan.links.items()}
     return data
+
+
+def link_data(link: Any) -> dict[str, Any]:
+    """A link as written: only the fields that say something (no empty label, no None)."""
+    return {k: v for k, v in as_dict(link, drop_none=True).items() if v != ""}
 
 
 def record_data(record: Any) -> dict[str, Any]:
@@ -215,3 +228,17 @@ def dumps(plan: Plan, *, as_json: bool) -> str:
     import tomli_w
 
     return tomli_w.dumps(data)
+
+
+def dumps_over(before: str | None, old: Plan | None, plan: Plan, *, as_json: bool) -> str:
+    """The file's text for `plan` after an edit of the file `before` (holding `old`): the
+    team's comments and layout kept (bot/plan/toml_edit.py). JSON has no comments: it is
+    written as `dumps` writes it, and so is a file written fresh."""
+    text = dumps(plan, as_json=as_json)
+    if as_json or before is None or old is None:
+        return text
+    import tomli_w
+
+    from bot.plan import toml_edit
+
+    return toml_edit.edit_text(before, tomli_w.dumps(to_data(old)), to_data(plan), text)

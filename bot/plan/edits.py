@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.people.names import NameOf, person_name
 from bot.plan.model import (
     PRIORITIES,
     STATUSES,
@@ -21,7 +22,7 @@ from bot.plan.model import (
     field_names,
 )
 from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
-from bot.text import clip
+from bot.text import clip, is_ascii_number
 
 
 class EditError(Exception):
@@ -39,11 +40,15 @@ class Change:
     old: Any
     new: Any
 
-    def describe(self, limit: int = 80) -> str:
+    def describe(self, limit: int = 80, name_of: NameOf | None = None) -> str:
+        """`owner "" → <@U…>`; with `name_of` (what people read), `owner "" → Bob`: the ids
+        in the values become names. Commit messages keep the ids."""
         if self.field == "batch":
             return str(self.new)  # a whole batch "added" or "removed"
-        old = clip(show(self.old), limit, one_line=True)
-        return f"{self.field} {old} → {clip(show(self.new), limit, one_line=True)}"
+        old, new = show(self.old), show(self.new)
+        if name_of is not None:
+            old, new = person_name(old, name_of, '""'), person_name(new, name_of, '""')
+        return f"{self.field} {clip(old, limit, one_line=True)} → {clip(new, limit, one_line=True)}"
 
 
 def show(value: Any) -> str:
@@ -163,7 +168,7 @@ def _status(value: str) -> str:
 
 def _int(key: str, value: str, low: int, high: int | None) -> int:
     text = value.strip().rstrip("%").strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII only: int() also reads "١٢"
         span = f"{low}–{high}" if high is not None else f"{low} or more"
         raise EditError(f"{key} must be a whole number {span}, got {value!r}")
     if len(text.lstrip("+-").lstrip("0")) > len(str(MAX_INT)):  # before int(): 10**5000 digits
@@ -180,10 +185,8 @@ def _int(key: str, value: str, low: int, high: int | None) -> int:
 def _number(key: str, value: str, low: float, high: float | None) -> float:
     text = value.strip().rstrip("%").strip()
     text = re.sub(r"\s*(min|mins|minutes|m)$", "", text)
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
+    # ASCII only: float() also reads "١٢", "1_000" and "infinity"
+    number = float(text) if is_ascii_number(text) else float("nan")
     if number != number or number in (float("inf"), float("-inf")):
         raise EditError(f"{key} must be a number, got {value!r}")
     if high is None and abs(number) > MAX_FLOAT:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic nee
     from annotated_types import Ge, Le, MaxLen, MinLen
 
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
+from bot.plan.links import BatchLink, link_problems
 from bot.plan.register import Blocker, Goal, check_registers
 from bot.plan.values import value_problems
 from bot.slackids import is_user_id
@@ -53,10 +54,10 @@ def _constraint_names() -> None:
         return
     from annotated_types import Ge, Le, MaxLen, MinLen
 
-    from bot.plan import calendar, register  # their records' annotations use the same names
+    from bot.plan import calendar, links, register  # their annotations use the same names
 
-    for module in (calendar, register):
-        vars(module).update(MaxLen=MaxLen, MinLen=MinLen)
+    for module in (calendar, register, links):
+        vars(module).update(MaxLen=MaxLen, MinLen=MinLen, Ge=Ge)
     globals().update(
         Ge=Ge,
         Le=Le,
@@ -176,6 +177,8 @@ class Plan:
     people: dict[str, str] = field(default_factory=dict, hash=False)
     #: metric name → where its current value came from (`[measured.NAME]`).
     measured: dict[str, Measurement] = field(default_factory=dict, hash=False)
+    #: batch id → its GitHub work and the last measurement of it (`[links.ID]`).
+    links: dict[str, BatchLink] = field(default_factory=dict, hash=False)
 
     def batch(self, batch_id: str) -> Batch | None:
         for b in self.batches:
@@ -284,6 +287,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         "calendar",
         "people",
         "measured",
+        "links",
     )
     for key in data:
         if key not in known:
@@ -346,6 +350,16 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         if found is not None:
             measured[name] = found
     problems.extend(check_batches(links))
+    batch_links: dict[str, BatchLink] = {}
+    raw_links = data.get("links", {})
+    if not isinstance(raw_links, dict):
+        problems.append(Problem("links", "must be a table of batch id → milestone or label"))
+        raw_links = {}
+    for bid, raw in raw_links.items():
+        found = _collect(BatchLink, raw, f"links.{bid}", problems)
+        if found is not None:
+            batch_links[str(bid)] = found
+    problems.extend(Problem(w, m) for w, m in link_problems(batch_links, ids))
     reported = {p.where for p in problems}  # pydantic may have named the same value already
     problems.extend(Problem(w, m) for w, m in value_problems(data) if w not in reported)
     if not raw_batches:
@@ -366,6 +380,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         calendar=calendar,
         people=people,
         measured=measured,
+        links=batch_links,
     )
 
 
@@ -408,6 +423,17 @@ def _people(raw: Any, problems: list[Problem]) -> dict[str, str]:
     return people
 
 
+def _trusted_link(raw: dict[str, Any]) -> BatchLink:
+    at = raw.get("at")
+    return BatchLink(
+        milestone=raw.get("milestone", ""),
+        label=raw.get("label", ""),
+        done=raw.get("done"),
+        total=raw.get("total"),
+        at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at,
+    )
+
+
 def plan_from_trusted(data: dict[str, Any]) -> Plan:
     """Build a Plan from data already validated once (same bytes), without pydantic.
 
@@ -428,7 +454,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         risks=tuple(Risk(**_dates(r, "reviewed")) for r in data.get("risks", [])),
         goals=tuple(Goal(**_dates(g, "setOn", "closedOn")) for g in data.get("goals", [])),
         blockers=tuple(
-            Blocker(**_dates(b, "raised", "resolvedOn")) for b in data.get("blockers", [])
+            Blocker(**_dates(b, "raised", "resolvedOn", "due")) for b in data.get("blockers", [])
         ),
         calendar=calendar_from_trusted(data.get("calendar", {})),
         people=dict(data.get("people", {})),
@@ -439,6 +465,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
             )
             for name, m in data.get("measured", {}).items()
         },
+        links={bid: _trusted_link(raw) for bid, raw in data.get("links", {}).items()},
     )
 
 

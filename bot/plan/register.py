@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # bound by bot.plan.model._constraint_names() when pydantic v
 
 GoalStatus = Literal["open", "done", "dropped"]
 BlockerStatus = Literal["open", "resolved"]
-ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+ISO_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Blocker:
     status: BlockerStatus = "open"
     resolvedOn: dt.date | None = None
     note: Annotated[str, MaxLen(1000)] = ""
+    #: The day it is to be resolved by (`due=`): the nudge job tells the owner once it passes.
+    due: dt.date | None = None
 
 
 # --------------------------------------------------------------------------- weeks

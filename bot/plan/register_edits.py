@@ -13,6 +13,7 @@ from typing import Any
 from bot.plan.edits import Change, EditError, UsageError
 from bot.plan.model import Plan, Risk, did_you_mean
 from bot.plan.register import Blocker, Goal, GoalStatus, iso_week, valid_week
+from bot.text import record_number
 
 
 def parse_week(value: str, today: dt.date) -> str:
@@ -31,10 +32,11 @@ def parse_week(value: str, today: dt.date) -> str:
 
 
 def _pick(items: tuple[Any, ...], number: str, what: str) -> tuple[int, Any]:
-    text = number.lstrip("#")
-    if not text.isdigit():
-        raise UsageError(f"which {what}? give its number, e.g. 2 (see /batch {what}s)")
-    n = int(text)
+    n = record_number(number)
+    if n is None:
+        raise UsageError(
+            f"which {what}? give its number in digits 0-9, e.g. 2 (see /batch {what}s)"
+        )
     if not 1 <= n <= len(items):
         have = f"1–{len(items)}" if items else "none yet"
         raise EditError(f"there is no {what} #{n}; numbers: {have}")
@@ -93,12 +95,19 @@ def add_blocker(
     owner: str,
     by: str,
     today: dt.date,
+    due: dt.date | None = None,
 ) -> tuple[Plan, list[Change]]:
     text = " ".join(text.split())
     if not text:
         raise UsageError("what is blocking? /batch blocker add <batch-id> <text>")
+    if due is not None and due < today:
+        raise UsageError(
+            f"due={due.isoformat()} is already past: give the day it is to be resolved by"
+        )
     batch_id = _batch_id(plan, batch)
-    blocker = Blocker(batch_id, text[:500], today, owner[:100], resolution[:1000], by[:100])
+    blocker = Blocker(
+        batch_id, text[:500], today, owner[:100], resolution[:1000], by[:100], due=due
+    )
     n = len(plan.blockers) + 1
     changes = [Change(f"blocker-{n}", "blocker", None, f"{batch_id}: {blocker.text}")]
     return dataclasses.replace(plan, blockers=(*plan.blockers, blocker)), changes

@@ -28,22 +28,23 @@ import base64
 import datetime as dt
 import logging
 import random
-import re
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
-from bot.plan import codec
+from bot.plan import archive, codec
 from bot.plan.edits import Change
 from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.model import Plan, PlanInvalid, Problem
 from bot.plan.store import Actor, PlanConflict, PlanStore, Saved, commit_message
 from bot.plan.writequeue import WriteQueue
+from bot.redact import redact
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -57,6 +58,10 @@ BOT_COMMITTER = "batchbot <batchbot@localhost>"
 # one): half a second inside someone's write. The sync loop does that housekeeping instead.
 NO_AUTO_GC = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
 HOUSEKEEPING_SECONDS = 600.0
+# A git lock file in the clone older than this, found while we hold the clone lock, was left
+# by a git that died (kill -9, a timeout): every git of ours that writes there runs under the
+# clone lock. A younger one might still belong to a git that runs (a person's, by hand): wait.
+STALE_LOCK_SECONDS = 2.0
 
 
 class Turns(Protocol):
@@ -124,12 +129,9 @@ class _Pending:
     future: Future[Saved] = field(default_factory=Future)
 
 
-def redact(text: str, token: str | None = None) -> str:
-    """Strip credentials from git's words: `https://user:pw@host` and the token itself."""
-    text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
-    if token:
-        text = text.replace(token, "***")
-    return text
+def _lock_trouble(output: str) -> bool:
+    """Did git fail because a lock file exists ("Unable to create '….lock': File exists")?"""
+    return ".lock" in output and "exists" in output
 
 
 def classify_push_failure(output: str) -> tuple[str, str]:
@@ -223,7 +225,13 @@ class RemotePlanStore(PlanStore):
         )
         # Turns at writing across instances sharing this remote (see bot/writeturns.py).
         self.turns: Turns | None = None
-        self._fetch_lock = threading.Lock()
+        # The clone lock: one thread of this process (a plain lock, so threads queue without
+        # polling), then one process on this host (a file lock). Every git that writes in the
+        # clone — start, sync, a write round, housekeeping — runs under it, taken in that order,
+        # once: nothing under it takes it again (issue 19 item 6 was a re-entry and a reversed
+        # order, each waiting 60 s on itself).
+        self._thread_lock = threading.Lock()
+        self._process_lock: FileLock | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -272,11 +280,11 @@ class RemotePlanStore(PlanStore):
         again. Raises NotSaved (with the reason) when the remote cannot be cloned at all.
         """
         self.clone_dir.parent.mkdir(parents=True, exist_ok=True)
-        with self._file_lock():
+        with self._clone_lock():
             if not self._usable_clone():
                 shutil.rmtree(self.clone_dir, ignore_errors=True)
                 self._clone()
-            self._clear_stale_locks()
+            self._clear_stale_locks(older_than=0.0)  # we just started: none is ours
             if self._branch is None:
                 self._branch = self._default_branch()
         state = self.sync()
@@ -313,21 +321,69 @@ class RemotePlanStore(PlanStore):
         except FileNotFoundError:
             raise NotSaved("git is not installed (it must be on PATH)") from None
 
-    def _clear_stale_locks(self) -> None:
-        """Under our own file lock no git of ours runs in this clone: any *.lock is stale."""
-        for lock in list(self.clone_dir.glob("*.lock")) + list(
-            (self.clone_dir / "refs").rglob("*.lock")
-        ):
-            lock.unlink(missing_ok=True)
+    def _clear_stale_locks(self, older_than: float = STALE_LOCK_SECONDS) -> bool:
+        """Remove the git lock files in the clone older than `older_than` seconds; True when
+        younger ones remain. Called only under the clone lock, where no git of ours writes."""
+        now = time.time()
+        young = False
+        for lock in [*self.clone_dir.glob("*.lock"), *(self.clone_dir / "refs").rglob("*.lock")]:
+            try:
+                if now - lock.stat().st_mtime < older_than:
+                    young = True
+                    continue
+                lock.unlink()
+            except FileNotFoundError:
+                continue
+            log.warning("removed a stale git lock from the plan's clone: %s", lock.name)
+        return young
+
+    def _unlock_clone(self) -> None:
+        """After git failed on a lock file: clear the stale ones, and wait (at most
+        STALE_LOCK_SECONDS) for a young one to be released by its owner or to turn stale."""
+        deadline = time.monotonic() + STALE_LOCK_SECONDS
+        while self._clear_stale_locks() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._clear_stale_locks()
+
+    def _run_unlocking(self, *args: str) -> str:
+        """`_run` for a git that writes refs in the clone: a stale lock is cleared, then the
+        command is tried once more. The caller holds the clone lock."""
+        try:
+            return self._run(*args)
+        except GitError as exc:
+            if not _lock_trouble(exc.output):
+                raise
+        self._unlock_clone()
+        return self._run(*args)
 
     def _default_branch(self) -> str:
         out = self._git.run("symbolic-ref", "--short", "HEAD", check=False).stdout.strip()
         return out or "main"
 
-    def _file_lock(self) -> FileLock:
-        from filelock import FileLock
+    @contextmanager
+    def _clone_lock(self) -> Iterator[None]:
+        """Hold the clone: this thread, then this process (see `__init__`). Never nested."""
+        from filelock import FileLock, Timeout
 
-        return FileLock(str(self.clone_dir.parent / "plan.lock"), timeout=self.lock_timeout)
+        busy = NotSaved(
+            "not saved: the plan's clone stayed busy for "
+            f"{self.lock_timeout:g} s; nothing was changed, try again"
+        )
+        if not self._thread_lock.acquire(timeout=self.lock_timeout):
+            raise busy
+        try:
+            if self._process_lock is None:
+                self._process_lock = FileLock(str(self.clone_dir.parent / "plan.lock"))
+            try:
+                self._process_lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
+            except Timeout:
+                raise busy from None
+            try:
+                yield
+            finally:
+                self._process_lock.release()
+        finally:
+            self._thread_lock.release()
 
     # -- reading ---------------------------------------------------------------------------
     def state(self) -> PlanState:
@@ -358,32 +414,35 @@ class RemotePlanStore(PlanStore):
         return None
 
     def _fetch(self) -> str:
-        """Fetch the branch; the tip's sha. Raises NotSaved when the remote cannot be reached."""
+        """Fetch the branch; the tip's sha. Raises NotSaved when the remote cannot be reached.
+        The caller holds the clone lock."""
         refspec = f"+refs/heads/{self.branch}:{self.tracking_ref}"
         try:
-            self._run(*NO_AUTO_GC, "fetch", "--quiet", "--no-tags", "origin", refspec)
+            self._run_unlocking(*NO_AUTO_GC, "fetch", "--quiet", "--no-tags", "origin", refspec)
         except GitError as exc:
-            if ".lock" in exc.output and "exists" in exc.output:
-                with self._file_lock():
-                    self._clear_stale_locks()
-                self._run(*NO_AUTO_GC, "fetch", "--quiet", "--no-tags", "origin", refspec)
-            else:
-                kind, why = classify_push_failure(exc.output)
-                missing = "couldn't find remote ref" in exc.output.lower()
-                if kind == "other" and not missing:
-                    log.warning("git fetch failed: %s", exc.output[-300:])
-                if missing:
-                    raise NoBranch(
-                        f"the remote has no branch {self.branch!r} (an empty repository? "
-                        "`batchbot import PLAN` makes its first commit)"
-                    ) from None
-                raise NotSaved(why) from None
+            kind, why = classify_push_failure(exc.output)
+            missing = "couldn't find remote ref" in exc.output.lower()
+            if kind == "other" and not missing:
+                log.warning("git fetch failed: %s", exc.output[-300:])
+            if missing:
+                raise NoBranch(
+                    f"the remote has no branch {self.branch!r} (an empty repository? "
+                    "`batchbot import PLAN` makes its first commit)"
+                ) from None
+            raise NotSaved(why) from None
         except FileNotFoundError:
             raise NotSaved("git is not installed (it must be on PATH)") from None
         return self._run("rev-parse", self.tracking_ref).strip()
 
     def _plan_at_sha(self, sha: str) -> Plan | None:
         """The plan committed at `sha`; None when the file is not there; PlanInvalid if bad."""
+        text = self._text_at_sha(sha)
+        if text is None:
+            return None
+        return codec.loads(text, f"{self.config.plan_file}@{sha[:7]}", self._as_json)
+
+    def _text_at_sha(self, sha: str) -> str | None:
+        """The plan file's text at `sha`; None when the file is not there."""
         try:  # a blobless clone may have to fetch the blob: that can time out
             proc = self._git.run("cat-file", "blob", f"{sha}:{self.config.plan_file}", check=False)
         except GitError as exc:
@@ -392,7 +451,7 @@ class RemotePlanStore(PlanStore):
             if "does not exist" in proc.stderr or "not a valid object" in proc.stderr.lower():
                 return None
             raise NotSaved(f"could not read the plan at {sha[:7]}: {proc.stderr.strip()[-200:]}")
-        return codec.loads(proc.stdout, f"{self.config.plan_file}@{sha[:7]}", self._as_json)
+        return proc.stdout
 
     @property
     def _as_json(self) -> bool:
@@ -400,46 +459,53 @@ class RemotePlanStore(PlanStore):
 
     def sync(self) -> PlanState:
         """Fetch now and serve the tip's plan when it is valid; never raises."""
-        with self._fetch_lock:
-            before = self.state()
-            try:
-                tip = self._fetch()
-            except (NotSaved, GitError) as exc:
-                self._no_branch = isinstance(exc, NoBranch)
-                msg = str(exc) if isinstance(exc, NotSaved) else "git fetch failed"
-                if before.error != msg:
-                    log.warning("plan sync failed: %s", msg)
-                if before.plan is None:  # a restart while the remote is down: the last fetch
-                    self._serve_local_tip()
-                return self._set(error=msg)
-            if tip == before.sha and not before.invalid_sha:
-                return self._set(synced_at=_now(), error=None)
-            if tip == before.invalid_sha:
-                return self._set(synced_at=_now(), error=None)
-            try:
-                plan = self._plan_at_sha(tip)
-                if plan is None:
-                    raise PlanInvalid([Problem("", "the plan file is missing")], "")
-            except PlanInvalid as exc:
-                reason = "; ".join(str(p) for p in exc.problems)[:300]
-                state = self._set(
-                    synced_at=_now(), error=None, invalid_sha=tip, invalid_reason=reason
-                )
-                self._tell_invalid(tip, reason)
-                return state
-            except NotSaved as exc:
-                return self._set(error=str(exc))
-            state = self._set(
-                sha=tip,
-                plan=plan,
-                synced_at=_now(),
-                error=None,
-                invalid_sha=None,
-                invalid_reason=None,
-            )
-        if before.sha != tip and self.on_change is not None:
-            self._safe(self.on_change, before.sha, tip)
+        try:
+            with self._clone_lock():
+                moved, state = self._sync_locked()
+        except NotSaved as exc:  # the clone stayed busy: serve what we have, say why
+            return self._set(error=str(exc).removeprefix("not saved: "))
+        if moved is not None and self.on_change is not None:  # outside the lock: a listener
+            self._safe(self.on_change, *moved)  # may write, which takes the lock itself
         return state
+
+    def _sync_locked(self) -> tuple[tuple[str | None, str] | None, PlanState]:
+        """The sync under the clone lock: ((old sha, new sha) when the served plan moved, or
+        None; the state now)."""
+        before = self.state()
+        try:
+            tip = self._fetch()
+        except (NotSaved, GitError) as exc:
+            self._no_branch = isinstance(exc, NoBranch)
+            msg = str(exc) if isinstance(exc, NotSaved) else "git fetch failed"
+            if before.error != msg:
+                log.warning("plan sync failed: %s", msg)
+            if before.plan is None:  # a restart while the remote is down: the last fetch
+                self._serve_local_tip()
+            return None, self._set(error=msg)
+        if tip == before.sha and not before.invalid_sha:
+            return None, self._set(synced_at=_now(), error=None)
+        if tip == before.invalid_sha:
+            return None, self._set(synced_at=_now(), error=None)
+        try:
+            plan = self._plan_at_sha(tip)
+            if plan is None:
+                raise PlanInvalid([Problem("", "the plan file is missing")], "")
+        except PlanInvalid as exc:
+            reason = "; ".join(str(p) for p in exc.problems)[:300]
+            state = self._set(synced_at=_now(), error=None, invalid_sha=tip, invalid_reason=reason)
+            self._tell_invalid(tip, reason)
+            return None, state
+        except NotSaved as exc:
+            return None, self._set(error=str(exc))
+        state = self._set(
+            sha=tip,
+            plan=plan,
+            synced_at=_now(),
+            error=None,
+            invalid_sha=None,
+            invalid_reason=None,
+        )
+        return (before.sha, tip) if before.sha != tip else None, state
 
     def _serve_local_tip(self) -> None:
         proc = self._git.run("rev-parse", "--verify", "--quiet", self.tracking_ref, check=False)
@@ -510,7 +576,7 @@ class RemotePlanStore(PlanStore):
 
     def housekeeping(self) -> None:
         """Repack the clone when git thinks it is due, off the write path (see NO_AUTO_GC)."""
-        with self._fetch_lock:
+        with self._clone_lock():
             proc = self._git.run("gc", "--auto", "--quiet", check=False)
         if proc.returncode != 0:
             log.warning("git gc in the clone failed: %s", proc.stderr.strip()[-200:])
@@ -528,6 +594,7 @@ class RemotePlanStore(PlanStore):
         return self._submit(_Pending(actor, edit, "import", creates=True))
 
     def commit_file(self, rel_path: str, text: str, actor: Actor, message: str) -> str | None:
+        archive.check_path(rel_path)  # and against the tip it lands on, in _apply_all
         saved = self._submit(_Pending(actor, None, "report", {rel_path: text}, message))
         return saved.commit
 
@@ -566,7 +633,7 @@ class RemotePlanStore(PlanStore):
     def _commit_batch(self, batch: list[_Pending], landed: Callable[[], None]) -> None:
         try:
             # The sync loop fetches into the same ref: one git at a time moves it.
-            with self._file_lock(), self._fetch_lock:
+            with self._clone_lock():
                 self._commit_batch_locked(batch, landed)
         except BaseException as exc:
             if isinstance(exc, NotSaved):
@@ -604,7 +671,9 @@ class RemotePlanStore(PlanStore):
             except NotSaved as exc:
                 raise NotSaved(f"not saved: {exc}; nothing was changed, try again") from None
             try:
-                start = self._plan_at_sha(tip) if tip else None
+                text = self._text_at_sha(tip) if tip else None
+                source = f"{self.config.plan_file}@{tip[:7]}"
+                start = None if text is None else codec.loads(text, source, self._as_json)
             except PlanInvalid as exc:
                 why = "; ".join(str(p) for p in exc.problems)[:300]
                 raise NotSaved(
@@ -612,7 +681,7 @@ class RemotePlanStore(PlanStore):
                     "fix it there first"
                 ) from None
             t1 = time.monotonic()
-            results, head, plan = self._apply_all(batch, tip, start)
+            results, head, (text, plan) = self._apply_all(batch, tip, (text, start))
             if head == tip:
                 self._finish(batch, results)
                 return
@@ -625,7 +694,7 @@ class RemotePlanStore(PlanStore):
             except GitError:  # timed out: the push may or may not have landed; ask the remote
                 if self._landed_anyway(head):
                     landed()
-                    self._pushed(batch, results, head, plan)
+                    self._pushed(batch, results, head, plan, text)
                     return
                 raise NotSaved(
                     "not saved as far as the remote shows: it stopped answering during the push; "
@@ -640,7 +709,7 @@ class RemotePlanStore(PlanStore):
             )  # fmt: skip
             if proc.returncode == 0:
                 landed()
-                self._pushed(batch, results, head, plan)
+                self._pushed(batch, results, head, plan, text)
                 return
             output = redact(proc.stderr + proc.stdout, self.config.token)
             kind, why = classify_push_failure(output)
@@ -668,6 +737,7 @@ class RemotePlanStore(PlanStore):
         results: dict[int, Saved | BaseException],
         head: str,
         plan: Plan | None,
+        text: str | None,
     ) -> None:
         """The push landed: tell every writer first — nothing after this may say 'not saved'."""
         self._finish(batch, results)
@@ -676,8 +746,8 @@ class RemotePlanStore(PlanStore):
             self._run("update-ref", self.tracking_ref, head)
             before = self.state().sha
             self._set(sha=head, plan=plan, synced_at=_now(), error=None, invalid_sha=None)
-            if plan is not None:
-                codec.remember_valid(codec.dumps(plan, as_json=self._as_json), self._as_json)
+            if plan is not None and text is not None:
+                codec.remember_valid(text, self._as_json)
         except Exception:  # the next sync repairs the cache; the remote already has it all
             log.exception("bookkeeping after a successful push failed")
             return
@@ -685,8 +755,8 @@ class RemotePlanStore(PlanStore):
             self._safe(self.on_change, before, head)
 
     def _apply_all(
-        self, batch: list[_Pending], tip: str, start: Plan | None
-    ) -> tuple[dict[int, Saved | BaseException], str, Plan | None]:
+        self, batch: list[_Pending], tip: str, start: tuple[str | None, Plan | None]
+    ) -> tuple[dict[int, Saved | BaseException], str, tuple[str | None, Plan | None]]:
         """Apply every pending write onto `tip`, one commit each; a failing edit fails alone.
 
         The edits run first, in order, each on the plan the previous one left; then one
@@ -695,12 +765,14 @@ class RemotePlanStore(PlanStore):
         """
         failed: dict[int, BaseException] = {}
         planned: list[tuple[int, Plan | None, list[Change], _Commit]] = []
-        plan = start
+        before, plan = start  # the file's text and plan at the tip, then after each edit
         for i, item in enumerate(batch):
             if item.future.done():
                 continue
             try:
                 if item.edit is None:
+                    for rel in item.files:  # never replace a link someone committed there
+                        archive.check_write(self._git, tip, rel)
                     planned.append((i, plan, [], _Commit(item.files, item.actor, item.message)))
                     continue
                 if plan is None and not item.creates:
@@ -711,11 +783,11 @@ class RemotePlanStore(PlanStore):
                 if not changes:
                     planned.append((i, new_plan, [], _Commit({}, item.actor, "")))
                     continue
-                text = codec.dumps(new_plan, as_json=self._as_json)
+                text = codec.dumps_over(before, plan, new_plan, as_json=self._as_json)
                 message = commit_message(new_plan, changes, item.actor, item.via)
                 commit = _Commit({self.config.plan_file: text}, item.actor, message)
                 planned.append((i, new_plan, changes, commit))
-                plan = new_plan
+                before, plan = text, new_plan
             except Exception as exc:  # the command path turns it into a line for the person
                 failed[i] = exc
         shas = self._commit_chain(tip, [c for *_, c in planned if c.files])
@@ -725,7 +797,7 @@ class RemotePlanStore(PlanStore):
             sha = next(made) if commit.files else None
             head = sha or head
             results[i] = Saved(after, changes, sha)  # type: ignore[arg-type]
-        return results, head, plan
+        return results, head, (before, plan)
 
     def _commit_chain(self, parent: str, commits: list[_Commit]) -> list[str]:
         """Write `commits` as a chain on `parent`; their shas. The committer is batchbot,
@@ -735,6 +807,12 @@ class RemotePlanStore(PlanStore):
             NewCommit(c.files, c.message, c.actor.git_author(), BOT_COMMITTER) for c in commits
         ]
         try:
+            try:
+                return write_commits(self._git, parent, chain, stamp)[0]
+            except GitError as exc:  # fast-import moves a scratch ref: a stale lock stops it
+                if not _lock_trouble(exc.output):
+                    raise
+            self._unlock_clone()
             return write_commits(self._git, parent, chain, stamp)[0]
         except GitError as exc:
             raise GitError(

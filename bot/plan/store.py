@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], dt.datetime]
 PUSH_TIMEOUT = 120.0  # seconds a BATCHBOT_GIT_PUSH push (or its pull) may take
+JOURNAL = "batchbot-journal.json"  # in the git dir while a commit's file may lag its branch
+CATCH_UP_SECONDS = 0.5  # how long a reader waits to finish an interrupted commit itself
+OUR_LOCK_SECONDS = 5.0  # a git lock taken this soon after a killed commit's journal was its own
 
 
 def _log() -> logging.Logger:
@@ -135,6 +138,7 @@ class PlanStore:
         self._gitdir: Path | None = None
         self._committer: str | None = None
         self._queue: WriteQueue[LocalWrite] | None = None  # made on the first write
+        self._journal_at: Path | bool | None = False  # False: not looked up yet
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -156,7 +160,18 @@ class PlanStore:
         return None
 
     def load(self) -> Plan:
-        """The current plan; re-parsed only when the file changed on disk."""
+        """The current plan; re-parsed only when the file changed on disk.
+
+        The file is the committed plan, except after a kill between moving the branch and
+        rewriting the file: then its journal is there, and the read finishes that commit first
+        (or, if it may not — another writer, git busy — reads the plan HEAD holds). Checking
+        costs one stat: the dashboard never starts git for it.
+        """
+        journal = self._journal_hint()
+        if journal is not None and journal.exists():
+            committed = self._catch_up()
+            if committed is not None:
+                return committed
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -167,6 +182,46 @@ class PlanStore:
         plan = codec.read(self.path)
         self._cache = (key, plan)
         return plan
+
+    def _journal_hint(self) -> Path | None:
+        """Where an interrupted commit's journal would be, found without running git (the
+        `.git` folder, or the file a worktree has, above the plan); None outside a repo."""
+        if self._journal_at is False:
+            self._journal_at = None
+            for folder in self.path.parents:
+                dotgit = folder / ".git"
+                if dotgit.is_dir():
+                    self._journal_at = dotgit / JOURNAL
+                elif dotgit.is_file():
+                    line = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+                    if line.startswith("gitdir:"):
+                        gitdir = Path(line.removeprefix("gitdir:").strip())
+                        self._journal_at = (folder / gitdir).resolve() / JOURNAL
+                else:
+                    continue
+                break
+        return self._journal_at  # type: ignore[return-value]
+
+    def _catch_up(self) -> Plan | None:
+        """Finish an interrupted commit for a reader; the committed plan when that could not
+        be done, None when the file is current again."""
+        try:
+            with self._locked(timeout=CATCH_UP_SECONDS):  # `_locked` runs `_recover`
+                pass
+            return None
+        except (PlanConflict, OSError):
+            pass
+        repo = self.repo
+        if repo is None:
+            return None
+        rel = self._rel(repo)
+        try:
+            proc = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
+        except (GitError, OSError):
+            return None
+        if proc.returncode != 0:
+            return None
+        return codec.loads(proc.stdout, f"HEAD:{rel}", codec.is_json(self.path))
 
     def local_actor(self) -> Actor:
         """Who is at this terminal: the git identity, else the OS user."""
@@ -240,7 +295,7 @@ class PlanStore:
                 raise
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, timeout: float | None = None) -> Iterator[None]:
         import shutil
 
         from filelock import FileLock, Timeout
@@ -259,20 +314,26 @@ class PlanStore:
                 if repo
                 else self.path.with_name(f".{self.path.name}.lock")
             )
+        wait = self.lock_timeout if timeout is None else timeout
         in_process = _process_lock(self.path)
-        if not in_process.acquire(timeout=self.lock_timeout):
+        if not in_process.acquire(timeout=wait):
             raise PlanConflict(
                 f"another change to {self.path.name} is still in progress; try again"
             )
         try:
             lock = FileLock(str(self._lock_path))
-            lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
-        except Timeout:
+            lock.acquire(timeout=wait, poll_interval=0.01)
+        except BaseException as exc:  # a timeout, or a folder this user may not write
             in_process.release()
-            raise PlanConflict(
-                f"another change to {self.path.name} is still in progress; try again"
-            ) from None
+            if isinstance(exc, Timeout):
+                raise PlanConflict(
+                    f"another change to {self.path.name} is still in progress; try again"
+                ) from None
+            raise
         try:
+            if repo:  # our locks held; git's must be free too, as for any git command
+                self._recover(repo)
+                self._refuse_git_busy(repo)
             yield
         finally:
             lock.release()
@@ -282,10 +343,11 @@ class PlanStore:
         """Apply every write in order (a failing edit fails alone), then commit them all."""
         repo = self.repo
         if repo:
-            self._recover(repo)
             self._refuse_unsafe_state(repo)
             self._refuse_hand_edits(repo)
-        plan = codec.read(self.path)
+        as_json = codec.is_json(self.path)
+        before = codec.read_text(self.path)
+        plan = start = codec.loads(before, str(self.path), as_json)
         done: list[tuple[LocalWrite, Plan, list[Change]]] = []
         for item in batch:
             try:
@@ -300,7 +362,7 @@ class PlanStore:
             plan = new_plan
         if not done:
             return
-        results = self._write_and_commit(repo, done)
+        results = self._write_and_commit(repo, done, (before, start))
         for (item, _, _), saved in zip(done, results, strict=True):
             item.future.set_result(saved)
 
@@ -337,11 +399,15 @@ class PlanStore:
         return False
 
     def _write_and_commit(
-        self, repo: GitRepo | None, done: list[tuple[LocalWrite, Plan, list[Change]]]
+        self,
+        repo: GitRepo | None,
+        done: list[tuple[LocalWrite, Plan, list[Change]]],
+        start: tuple[str, Plan],
     ) -> list[Saved]:
-        """Write the last plan of the round and commit the round's changes, one commit each."""
+        """Write the last plan of the round and commit the round's changes, one commit each;
+        each text is the one before with only the changed values changed (comments kept)."""
         as_json = codec.is_json(self.path)
-        texts = [codec.dumps(plan, as_json=as_json) for _, plan, _ in done]
+        texts = edited_texts(start, [plan for _, plan, _ in done], as_json=as_json)
         if repo is None:
             self._atomic_write(texts[-1])
             codec.remember_valid(texts[-1], as_json)
@@ -373,7 +439,7 @@ class PlanStore:
         return self._gitdir
 
     def _journal(self, repo: GitRepo) -> Path:
-        return self._git_dir(repo) / "batchbot-journal.json"
+        return self._git_dir(repo) / JOURNAL
 
     def _commit_text(
         self, repo: GitRepo, text: str, actor: Actor | None, message: str
@@ -402,25 +468,117 @@ class PlanStore:
             chain.append(NewCommit({rel: text}, message, author, committer))
         shas, blobs = write_commits(repo, parent, chain, stamp)
         sha, blob = shas[-1], blobs[rel]
-        import json
-
-        journal = self._journal(repo)
-        journal.write_text(
-            json.dumps({"commit": sha, "parent": parent, "path": rel, "blob": blob}),
-            encoding="utf-8",
-        )
-        message = commits[-1][2]
-        subject = message.splitlines()[0] if message else "batchbot"
+        staged = self._stage(commits[-1][0])  # the file can be written, or nothing moves
         try:
-            repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
-        except GitError:
+            import json
+
+            journal = self._journal(repo)
+            journal.write_text(
+                json.dumps({"commit": sha, "parent": parent, "path": rel, "blob": blob}),
+                encoding="utf-8",
+            )
+            message = commits[-1][2]
+            subject = message.splitlines()[0] if message else "batchbot"
+            try:
+                repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
+            except GitError as exc:
+                journal.unlink(missing_ok=True)
+                raise self._busy_or(exc) from None
+            try:
+                repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
+                indexed = True
+                _install(staged, self.path)
+            except (GitError, OSError) as exc:
+                indexed = not isinstance(exc, GitError)
+                if not self._undo(repo, rel, sha, parent, indexed):
+                    _log().error("committed, but the plan file could not be rewritten: %s", exc)
+                    return shas, (
+                        "committed to git, but the plan file on disk could not be rewritten "
+                        f"({getattr(exc, 'strerror', None) or exc}); the next change repairs it"
+                    )
+                journal.unlink(missing_ok=True)
+                raise self._busy_or(exc) from None
+            self._cache = None
             journal.unlink(missing_ok=True)
-            raise
-        warning = self._finish_commit(repo, rel, blob, commits[-1][0])
-        return shas, warning
+            return shas, None
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _stage(self, text: str) -> Path:
+        """The new file's text, written and flushed beside the plan, before any commit moves:
+        a folder we cannot write (read-only, immutable, full) refuses the change whole."""
+        try:
+            return _stage_file(self.path, text)
+        except OSError as exc:
+            raise PlanConflict(
+                f"could not write {self.path.name} ({exc.strerror or exc}); nothing was changed"
+            ) from None
+
+    def _undo(self, repo: GitRepo, rel: str, sha: str, parent: str, indexed: bool) -> bool:
+        """Put the branch (and the index entry, if we wrote it) back where they were after the
+        file could not follow; True when nothing of the commit is left."""
+        try:
+            if indexed:
+                old = repo.run("rev-parse", "--verify", "-q", f"{parent}:{rel}", check=False)
+                if parent and old.returncode == 0:
+                    info = f"100644,{old.stdout.strip()},{rel}"
+                    repo.run("update-index", "--cacheinfo", info)
+                else:
+                    repo.run("update-index", "--force-remove", "--", rel)
+            if parent:
+                repo.run("update-ref", "-m", "batchbot: undo", "HEAD", parent, sha)
+            else:
+                repo.run("update-ref", "-d", "HEAD", sha)
+        except GitError as exc:
+            _log().error("could not undo commit %s: %s", sha[:10], exc)
+            return False
+        return True
+
+    def _busy_or(self, exc: Exception) -> PlanConflict:
+        """What a person is told when a commit step failed: git busy, or what went wrong."""
+        if isinstance(exc, GitError) and ".lock" in exc.output and "exists" in exc.output:
+            for lock in self._git_locks(self.repo) if self.repo else []:
+                if lock.exists():
+                    return PlanConflict(self._busy_line(lock))
+            return PlanConflict(
+                "git is busy in this repository (a .lock file exists): finish or remove it, "
+                "then retry; nothing was changed"
+            )
+        if isinstance(exc, OSError):
+            return PlanConflict(
+                f"could not write {self.path.name} ({exc.strerror or exc}); nothing was changed"
+            )
+        return PlanConflict(f"could not commit the change, nothing was changed: {exc}")
+
+    def _git_locks(self, repo: GitRepo) -> list[Path]:
+        """The lock files git takes for what a commit changes: the index, HEAD, the branch."""
+        gd = self._git_dir(repo)
+        locks = [gd / "index.lock", gd / "HEAD.lock"]
+        branch = repo.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+        if branch:
+            locks.append(gd / f"{branch}.lock")
+        return locks
+
+    def _busy_line(self, lock: Path) -> str:
+        repo = self.repo
+        shown = lock.as_posix()
+        if repo is not None and lock.is_relative_to(repo.root):
+            shown = lock.relative_to(repo.root).as_posix()
+        return (
+            f"git is busy in this repository ({shown} exists): finish or remove it, then retry; "
+            "nothing was changed"
+        )
+
+    def _refuse_git_busy(self, repo: GitRepo) -> None:
+        """Refuse, as git itself would, while git holds a lock on what a commit changes (a
+        person's `git commit` waiting in an editor, a rebase step): never commit behind it."""
+        for lock in self._git_locks(repo):
+            if lock.exists():
+                raise PlanConflict(self._busy_line(lock))
 
     def _finish_commit(self, repo: GitRepo, rel: str, blob: str, text: str) -> str | None:
-        """Index and file after the branch moved; the journal goes only when both are done."""
+        """Index and file after the branch moved (an interrupted commit, `_recover`); the
+        journal goes only when both are done."""
         try:
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
             self._atomic_write(text)
@@ -437,6 +595,9 @@ class PlanStore:
         """Finish a commit that a kill (or a full disk) interrupted; see `_commit_text`."""
         import json
 
+        real = Path(os.path.realpath(self.path))
+        for tmp in real.parent.glob(f".{real.name}.*.tmp"):  # staged by a killed writer
+            tmp.unlink(missing_ok=True)
         journal = self._journal(repo)
         if not journal.exists():
             return
@@ -445,12 +606,17 @@ class PlanStore:
         except (OSError, ValueError):
             journal.unlink(missing_ok=True)
             return
-        gd = self._git_dir(repo)
-        for stale in ("index.lock", "HEAD.lock"):  # left by the killed git, under our lock
-            (gd / stale).unlink(missing_ok=True)
-        branch = repo.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
-        if branch:
-            (gd / f"{branch}.lock").unlink(missing_ok=True)
+        # A lock the killed commit's own git left (taken within seconds of the journal) is
+        # ours to remove; any other belongs to a person's git, and `_refuse_git_busy` waits.
+        written = journal.stat().st_mtime
+        for lock in self._git_locks(repo):
+            try:
+                if written - 1 <= lock.stat().st_mtime <= written + OUR_LOCK_SECONDS:
+                    lock.unlink()
+            except FileNotFoundError:
+                continue
+        if any(lock.exists() for lock in self._git_locks(repo)):
+            return  # a person's git is at work: finish later (`_refuse_git_busy` says so)
         head = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
         if head == data.get("commit"):
             text = repo.run("cat-file", "blob", data["blob"]).stdout
@@ -629,17 +795,17 @@ class PlanStore:
         branch (compare-and-swap), the index entry and the file, so an archive written while
         someone updates the plan never collides with their commit. None when nothing changed.
         """
+        from bot.plan import archive  # links and paths outside plan/reports/ are refused
+
+        rel = archive.check_path(rel_path)
         repo = self.repo
-        target = (repo.root if repo else self.path.parent) / rel_path
         if repo is None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_file(target, text)
+            archive.write_disk(self.path.parent, rel, text)
             return None
         with self._locked():
-            rel = repo.relative(target)
-            committed = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
-            on_disk = target.read_text(encoding="utf-8") if target.exists() else None
-            if committed.returncode == 0 and committed.stdout == text == on_disk:
+            committed = archive.read_committed(repo, "HEAD", rel)
+            on_disk = archive.read_disk(repo.root, rel)
+            if committed == text == on_disk:
                 return None
             parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
             author, committer = self._idents(repo, actor)
@@ -650,8 +816,7 @@ class PlanStore:
             subject = message.splitlines()[0] if message else "batchbot"
             repo.run("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blobs[rel]},{rel}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_file(target, text)
+            archive.write_disk(repo.root, rel, text)
             if self.push:
                 self._push(repo)
             return sha
@@ -663,13 +828,21 @@ _LOCKS_GUARD = threading.Lock()
 
 def _atomic_write_file(target: Path, text: str) -> None:
     """Replace `target` with `text` whole: a temp file, fsync, rename, fsync the folder."""
+    tmp = _stage_file(target, text)
+    try:
+        _install(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stage_file(target: Path, text: str) -> Path:
+    """`text` in a flushed temp file beside `target`, ready for `_install`."""
     # Through a symlink, replace its target: renaming over the link itself would turn it
     # into a regular file and leave the real plan behind (issue 12 item 10).
     path = Path(os.path.realpath(target))
-    folder = path.parent
     import tempfile  # writes only: reading the plan (the dashboard) does not need it
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -677,11 +850,17 @@ def _atomic_write_file(target: Path, text: str) -> None:
             os.fsync(fh.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(folder, os.O_RDONLY)
+    return Path(tmp)
+
+
+def _install(tmp: Path, target: Path) -> None:
+    """Rename a staged file over `target` (its real path) and make the rename durable."""
+    path = Path(os.path.realpath(target))
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
@@ -696,6 +875,17 @@ def _process_lock(path: Path) -> threading.Lock:
 def _last_line(proc: object) -> str:
     text = (getattr(proc, "stderr", "") or getattr(proc, "stdout", "") or "").strip()
     return text.splitlines()[-1] if text else ""
+
+
+def edited_texts(start: tuple[str, Plan], plans: Sequence[Plan], *, as_json: bool) -> list[str]:
+    """The file's text after each plan of a chain of edits on `start` (text, plan)."""
+    before, old = start
+    texts = []
+    for plan in plans:
+        before = codec.dumps_over(before, old, plan, as_json=as_json)
+        texts.append(before)
+        old = plan
+    return texts
 
 
 def commit_message(plan: Plan, changes: list[Change], actor: Actor, via: str) -> str:

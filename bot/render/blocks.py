@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.people.names import NameOf, person_name
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
-from bot.render.escape import esc, person
+from bot.render.escape import esc
 from bot.render.markdown import (
     STATUS_EMOJI,
     STATUS_LABELS,
@@ -84,22 +85,35 @@ def _names(plan: Plan) -> dict[str, str]:
     return {b.id: b.name for b in plan.batches}
 
 
+def named(field: str, name_of: NameOf | None, empty: str = "Unassigned") -> str:
+    """An owner-like field as the person's name, escaped: shown, never a ping."""
+    return esc(person_name(field, name_of, empty))
+
+
 def batch_line(
-    plan: Plan, b: Batch, names: dict[str, str] | None = None, today: dt.date | None = None
+    plan: Plan,
+    b: Batch,
+    names: dict[str, str] | None = None,
+    today: dt.date | None = None,
+    name_of: NameOf | None = None,
 ) -> str:
     names = names if names is not None else _names(plan)
     blockers = ", ".join(esc(names.get(x, x)) for x in b.blockers)
     tail = f" · blocked by {blockers}" if blockers else ""
     target = f" · {esc(b.targetDate)}" if b.targetDate else ""
     flags = "".join(f" · *{esc(m)}*" for m in marks(plan, b, today))
+    owner = named(b.owner, name_of)
     return (
         f"{STATUS_EMOJI[b.status]} *{esc(b.name)}* `{esc(b.id)}` · {b.priority} · "
-        f"`{progress_bar(b.progress)}` {b.progress}% · {person(b.owner)}{target}{tail}{flags}"
+        f"`{progress_bar(b.progress)}` {b.progress}% · {owner}{target}{tail}{flags}"
     )
 
 
 def status_blocks(
-    plan: Plan, max_blocks: int = MAX_MESSAGE_BLOCKS, today: dt.date | None = None
+    plan: Plan,
+    max_blocks: int = MAX_MESSAGE_BLOCKS,
+    today: dt.date | None = None,
+    name_of: NameOf | None = None,
 ) -> list[Block]:
     current = plan.current_batch()
     counts = {s: sum(1 for b in plan.batches if b.status == s) for s in STATUSES}
@@ -115,12 +129,12 @@ def status_blocks(
         divider(),
     ]
     names = _names(plan)
-    lines = [batch_line(plan, b, names, today) for b in plan.batches]
+    lines = [batch_line(plan, b, names, today, name_of) for b in plan.batches]
     blocks += pack(lines, max_blocks - len(blocks))
     return blocks
 
 
-def batch_blocks(view: BatchView) -> list[Block]:
+def batch_blocks(view: BatchView, name_of: NameOf | None = None) -> list[Block]:
     b, plan = view.batch, view.plan
     names = _names(plan)
     blockers = ", ".join(f"{esc(names.get(x, x))} `{esc(x)}`" for x in b.blockers) or "none"
@@ -135,7 +149,7 @@ def batch_blocks(view: BatchView) -> list[Block]:
                     "type": "mrkdwn",
                     "text": f"*Progress*\n`{progress_bar(b.progress)}` {b.progress}%",
                 },
-                {"type": "mrkdwn", "text": f"*Owner*\n{person(b.owner)}"},
+                {"type": "mrkdwn", "text": f"*Owner*\n{named(b.owner, name_of)}"},
                 {"type": "mrkdwn", "text": clip(f"*Target*\n{esc(target_text(view))}", 2000)},
                 {"type": "mrkdwn", "text": clip(f"*Blocked by*\n{blockers}", 2000)},
             ],
@@ -147,7 +161,7 @@ def batch_blocks(view: BatchView) -> list[Block]:
     if view.history:
         lines = [
             f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*: "
-            + esc(", ".join(c.describe(60) for c in e.changes) or e.subject)
+            + esc(", ".join(c.describe(60, name_of) for c in e.changes) or e.subject)
             for e in view.history
         ]
         blocks.append(section("*Recent changes*\n" + "\n".join(lines)))
@@ -155,21 +169,26 @@ def batch_blocks(view: BatchView) -> list[Block]:
     return blocks
 
 
-def change_text(view: ChangeView) -> str:
-    who = f"<@{view.actor_id}>" if view.actor_id else f"*{esc(view.actor)}*"
+def change_text(view: ChangeView, name_of: NameOf | None = None) -> str:
+    who = f"*{esc(view.who(name_of))}*"
+
+    def value(field: str, v: object) -> str:
+        if field == "owner":
+            return named(str(v), name_of, "—")
+        return esc(person_name(show(v), name_of, '""'))
+
     what = "\n".join(
-        f"• *{esc(c.field)}*: {esc(show(c.old)) if c.field != 'owner' else person(str(c.old), '—')}"
-        f" → {esc(show(c.new)) if c.field != 'owner' else person(str(c.new), '—')}"
+        f"• *{esc(c.field)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
         for c in view.changes
     )
     target = "the metrics" if view.target == "metrics" else f"*{esc(view.target_name)}*"
     return f"{who} updated {target}:\n{what}"
 
 
-def history_lines(view: HistoryView) -> list[str]:
+def history_lines(view: HistoryView, name_of: NameOf | None = None) -> list[str]:
     lines = []
     for e in view.entries:
-        what = summarize_changes(e.changes, limit=60) or e.subject
+        what = summarize_changes(e.changes, limit=60, name_of=name_of) or e.subject
         hand = " _(by hand)_" if e.by_hand else ""
         lines.append(f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*{hand}: {esc(what)}")
     return lines
@@ -178,17 +197,18 @@ def history_lines(view: HistoryView) -> list[str]:
 def render(reply: Reply) -> tuple[str, list[Block]]:
     """(fallback text, blocks) for a chat message."""
     v = reply.view
+    name_of = reply.name_of
     if isinstance(v, StatusView | DashboardView):
         plan = v.plan
         text = f"{esc(plan.program.name)}: {plan.overall_progress()}% complete"
         if isinstance(v, StatusView) and v.notice:
-            blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1, v.today)
+            blocks = status_blocks(plan, MAX_MESSAGE_BLOCKS - 1, v.today, name_of)
             return f"⚠️ {esc(v.notice)}\n{text}", [context(f"⚠️ {esc(v.notice)}"), *blocks]
-        return text, status_blocks(plan, today=v.today)
+        return text, status_blocks(plan, today=v.today, name_of=name_of)
     if isinstance(v, BatchView):  # fallback texts show in notifications: escaped like blocks
-        return f"{esc(v.batch.name)}: {v.batch.progress}%", batch_blocks(v)
+        return f"{esc(v.batch.name)}: {v.batch.progress}%", batch_blocks(v, name_of)
     if isinstance(v, ChangeView):
-        text = change_text(v)
+        text = change_text(v, name_of)
         blocks = [section(text)]
         if v.warning:
             blocks.append(context(f"⚠️ {esc(v.warning)}"))
@@ -205,7 +225,7 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
         return clip(text, 3000), pack(text.split("\n"), MAX_MESSAGE_BLOCKS)
     if isinstance(v, HistoryView):
         title = f"*History{' of ' + esc(v.batch_id) if v.batch_id else ''}*"
-        lines = history_lines(v) or ["No changes recorded yet."]
+        lines = history_lines(v, name_of) or ["No changes recorded yet."]
         return "History", [section(title), *pack(lines, MAX_MESSAGE_BLOCKS - 1)]
     if isinstance(v, WeeklyView):
         from bot.render.report_blocks import report_blocks
@@ -220,8 +240,13 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     raise TypeError(f"no Block Kit rendering for {type(v).__name__}")
 
 
-def home_view(plan: Plan, note: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
-    blocks = status_blocks(plan, MAX_VIEW_BLOCKS - 2, today)
+def home_view(
+    plan: Plan,
+    note: str | None = None,
+    today: dt.date | None = None,
+    name_of: NameOf | None = None,
+) -> dict[str, Any]:
+    blocks = status_blocks(plan, MAX_VIEW_BLOCKS - 2, today, name_of)
     blocks.append(context(note or "Use `/batch status`, `/batch update <id>` or `/batch help`."))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.people.names import NameOf, person_name
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 from bot.replies import (
@@ -43,7 +44,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def dashboard(plan: Plan, today: dt.date | None = None) -> str:
+def dashboard(plan: Plan, today: dt.date | None = None, name_of: NameOf | None = None) -> str:
     """The old script's table; a batch past its due date gets `⏰ overdue N days` (only then,
     so the output stays byte-for-byte the old one whenever nothing is late)."""
     from bot.report.schedule import overdue_days, overdue_text
@@ -60,7 +61,7 @@ def dashboard(plan: Plan, today: dt.date | None = None) -> str:
             target = f"{target} {overdue_text(late)}".strip()
         rows.append(
             f"| {_cell(b.name)} | {b.priority} | {STATUS_LABELS[b.status]} | {b.progress}% | "
-            f"{target} | {_cell(b.owner or 'Unassigned')} | {blockers} |"
+            f"{target} | {_cell(person_name(b.owner, name_of))} | {blockers} |"
         )
     return "\n".join(rows)
 
@@ -75,7 +76,9 @@ def status_header(plan: Plan) -> str:
     )
 
 
-def batch_line(plan: Plan, b: Batch, today: dt.date | None = None) -> str:
+def batch_line(
+    plan: Plan, b: Batch, today: dt.date | None = None, name_of: NameOf | None = None
+) -> str:
     from bot.report.schedule import marks
 
     names = {x.id: x.name for x in plan.batches}
@@ -83,7 +86,7 @@ def batch_line(plan: Plan, b: Batch, today: dt.date | None = None) -> str:
     flags = "".join(f" · {m}" for m in marks(plan, b, today))
     return (
         f"{STATUS_EMOJI[b.status]} {b.name} ({b.id}) · {b.priority} · "
-        f"{progress_bar(b.progress)} {b.progress}% · {b.owner or 'Unassigned'} · "
+        f"{progress_bar(b.progress)} {b.progress}% · {person_name(b.owner, name_of)} · "
         f"{b.targetDate or 'no target'} · blocked by: {blockers}{flags}"
     )
 
@@ -100,9 +103,11 @@ def target_text(v: BatchView) -> str:
     return " · ".join([text, *marks(v.plan, b, v.today)])
 
 
-def summarize_changes(changes: list[Change], most: int = 6, limit: int = 80) -> str:
+def summarize_changes(
+    changes: list[Change], most: int = 6, limit: int = 80, name_of: NameOf | None = None
+) -> str:
     """One line for a commit's changes; a commit that adds a whole plan stays one line."""
-    parts = [f"{c.target} {c.describe(limit)}" for c in changes[:most]]
+    parts = [f"{c.target} {c.describe(limit, name_of)}" for c in changes[:most]]
     if len(changes) > most:
         parts.append(f"… and {len(changes) - most} more")
     return "; ".join(parts)
@@ -113,16 +118,16 @@ def render(reply: Reply) -> str:
 
     Notices (DMs the Slack edge would send) are printed after the answer, so the shell and
     the CLI show who would be told."""
-    text = _render_view(reply)
+    text = _render_view(reply, reply.name_of)
     for notice in reply.notices:
         text += f"\n→ DM to {notice.user_id}: {notice.text}"
     return text
 
 
-def _render_view(reply: Reply) -> str:
+def _render_view(reply: Reply, name_of: NameOf) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
-        return dashboard(v.plan, v.today)
+        return dashboard(v.plan, v.today, name_of)
     if isinstance(v, TextView):
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
@@ -134,7 +139,7 @@ def _render_view(reply: Reply) -> str:
                 *notice,
                 status_header(v.plan),
                 "",
-                *(batch_line(v.plan, b, v.today) for b in v.plan.batches),
+                *(batch_line(v.plan, b, v.today, name_of) for b in v.plan.batches),
             ]
         )
     if isinstance(v, BatchView):
@@ -144,7 +149,7 @@ def _render_view(reply: Reply) -> str:
             f"{STATUS_EMOJI[b.status]} {b.name} ({b.id})",
             f"Status: {STATUS_LABELS[b.status]}   Priority: {b.priority}",
             f"Progress: {progress_bar(b.progress)} {b.progress}%",
-            f"Owner: {b.owner or 'Unassigned'}   Target: {target_text(v)}",
+            f"Owner: {person_name(b.owner, name_of)}   Target: {target_text(v)}",
             "Blocked by: " + (", ".join(f"{names.get(x, x)} ({x})" for x in b.blockers) or "none"),
             f"Notes: {b.notes or '—'}",
         ]
@@ -154,14 +159,14 @@ def _render_view(reply: Reply) -> str:
             lines.append("Recent changes:")
             lines += [
                 f"  {e.when:%Y-%m-%d %H:%M} {e.author}: "
-                + ", ".join(c.describe() for c in e.changes)
+                + ", ".join(c.describe(name_of=name_of) for c in e.changes)
                 for e in v.history
             ]
         return "\n".join(lines)
     if isinstance(v, ChangeView):
-        what = ", ".join(c.describe() for c in v.changes)
+        what = ", ".join(c.describe(name_of=name_of) for c in v.changes)
         text = (
-            f"{v.actor} updated {v.target_name}"
+            f"{v.who(name_of)} updated {v.target_name}"
             + (f" ({v.target})" if v.target != "metrics" else "")
             + f": {what}"
         )
@@ -175,7 +180,7 @@ def _render_view(reply: Reply) -> str:
             return "No changes recorded yet" + (f" for {v.batch_id}" if v.batch_id else "") + "."
         lines = []
         for e in v.entries:
-            what = summarize_changes(e.changes) or e.subject
+            what = summarize_changes(e.changes, name_of=name_of) or e.subject
             hand = " (edited by hand)" if e.by_hand else ""
             lines.append(f"{e.when:%Y-%m-%d %H:%M} {e.author}{hand}: {what}")
         return "\n".join(lines)

@@ -78,6 +78,10 @@ def sections(report: WeeklyReport) -> list[Section]:
             _texts(r.schedule),
             "Nothing is late, and no batch in progress has moved enough to forecast.",
         ),
+    ]
+    if r.at_risk:  # only when there is something to warn about: the Schedule says the rest
+        out.append(Section("⚠️ At risk", _texts(r.at_risk), ""))
+    out += [
         Section("🆘 Help Needed", _texts(r.help_needed), "No help requested."),
         Section("🎉 Wins", _texts(r.wins), "No wins recorded yet this week."),
     ]

@@ -131,6 +131,22 @@ def ci_pass_rate(runs: Iterable[Run], window: Window, default_branch: str) -> fl
 
 
 def ci_flake_rate(runs: Iterable[Run], window: Window) -> float | None:
+    """Of the commits with a finished run this week, on every branch (flakes show wherever
+    they happen), the share seen both failing and passing."""
+    outcomes = _commit_outcomes(runs, window)
+    if not outcomes:
+        return None
+    flaky = sum(1 for seen in outcomes.values() if seen == {"pass", "fail"})
+    return _round(100 * flaky / len(outcomes))
+
+
+def flake_commits(runs: Iterable[Run], window: Window) -> int:
+    """What `ci_flake_rate` divides by: commits with a finished run in the week. (A commit
+    whose runs are all still running is not counted — its label must not count it either.)"""
+    return len(_commit_outcomes(runs, window))
+
+
+def _commit_outcomes(runs: Iterable[Run], window: Window) -> dict[str, set[str]]:
     outcomes: dict[str, set[str]] = {}
     for r in runs:
         if r.created_at not in window or r.status != "completed":
@@ -140,10 +156,7 @@ def ci_flake_rate(runs: Iterable[Run], window: Window) -> float | None:
             seen.add("pass")
         elif r.conclusion in FAILED:
             seen.add("fail")
-    if not outcomes:
-        return None
-    flaky = sum(1 for seen in outcomes.values() if seen == {"pass", "fail"})
-    return _round(100 * flaky / len(outcomes))
+    return outcomes
 
 
 def median_minutes(runs: Iterable[Run], window: Window) -> float | None:

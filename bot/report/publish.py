@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.plan.links import BatchLink
 from bot.plan.model import Plan
+from bot.report.linked import LinkedCollection
 from bot.report.measurements import Collection, Window
 from bot.slackids import user_id_in
 
@@ -79,6 +81,8 @@ class GitHubService(Protocol):
 
     def collect(self, window: Window, at: dt.datetime) -> Collection: ...
 
+    def linked(self, links: Mapping[str, BatchLink], at: dt.datetime) -> LinkedCollection: ...
+
     def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published: ...
 
 
@@ -107,6 +111,16 @@ def marker(week: str) -> str:
     return f"<!-- batchbot:weekly-report:{week} -->"
 
 
+def ends_with_marker(body: str | None, mark: str) -> bool:
+    """Is `mark` where the bot writes it: alone on the body's last non-blank line?
+
+    Anywhere else it is someone's text (a goal quoting last week's marker must not make
+    this week's publish answer "already published" with the wrong issue).
+    """
+    lines = [line.strip() for line in (body or "").splitlines() if line.strip()]
+    return bool(lines) and lines[-1] == mark
+
+
 def issue_title(week_label: str, week: str) -> str:
     """`Weekly Progress Report - Week 5 (2026-W48)`."""
     return f"Weekly Progress Report - {week_label} ({week})"
@@ -132,6 +146,39 @@ def issue_body(markdown: str, plan: Plan, week: str) -> str:
     if who:
         body += "\n**Owners:** " + ", ".join(who) + "\n"
     return body + "\n" + marker(week) + "\n"
+
+
+#: GitHub refuses an issue body longer than this (422 "body is too long").
+MAX_BODY = 65_536
+
+
+def clip_body(body: str, week: str, archive_url: str | None = None) -> str:
+    """`body` as GitHub accepts it: past MAX_BODY the report is cut at a line, a note says
+    where the whole report is (the archived file, linked when its URL is known), and the
+    owners line and the marker stay last."""
+    if len(body) <= MAX_BODY:
+        return body
+    mark = marker(week)
+    head = body.rstrip("\n")
+    head = head.removesuffix(mark).rstrip("\n") if head.endswith(mark) else head
+    tail = ""
+    owners = head.rfind("\n**Owners:** ")
+    if owners != -1 and "\n" not in head[owners + 1 :]:
+        head, tail = head[:owners], head[owners:] + "\n"
+    path = f"plan/reports/{week}.md"
+    where = f"[`{path}`]({archive_url})" if archive_url else f"`{path}` in the plan repository"
+    note = (
+        f"\n---\n*This report is longer than a GitHub issue allows, so it is clipped here; "
+        f"the whole report is {where}.*\n"
+    )
+    end = tail + "\n" + mark + "\n"
+    room = MAX_BODY - len(note) - len(end) - len("```\n")
+    cut = head[:room]
+    if "\n" in cut:
+        cut = cut[: cut.rfind("\n") + 1]
+    if cut.count("```") % 2:
+        cut += "```\n"  # close a code block cut in half
+    return cut + note + end
 
 
 def publish(
@@ -173,12 +220,42 @@ def publish(
             claims.finish(JOB, week, "done", found.url)
             return Published(found, False, f"already published for {week}: {found.url}")
     try:
-        ref = tracker.create_issue(title, body, tuple(labels))
+        ref = _create_once(tracker, title, body, tuple(labels), mark, label)
     except BaseException:
         claims.release(JOB, week)
         raise
     claims.finish(JOB, week, "done", ref.url)
     return Published(ref, True, f"published {title}: {ref.url}")
+
+
+def _create_once(
+    tracker: IssueTracker,
+    title: str,
+    body: str,
+    labels: tuple[str, ...],
+    mark: str,
+    label: str | None,
+) -> IssueRef:
+    """Create the issue; after any failure look for it first, and only then try again.
+
+    A 502 or a read timeout may arrive after GitHub created the issue, so a blind retry
+    (PyGithub's, which the adapter turns off for POST) files a second one. Two tries at most;
+    the first failure is what the caller sees.
+    """
+    failure: Exception | None = None
+    for _ in range(2):
+        try:
+            return tracker.create_issue(title, body, labels)
+        except Exception as exc:
+            failure = failure or exc
+        try:
+            found = tracker.find_issue(mark, label)
+        except Exception:
+            break  # cannot tell: never create blind; the marker is looked up next time
+        if found is not None:
+            return found
+    assert failure is not None
+    raise failure
 
 
 def _ref_from_url(url: str) -> IssueRef | None:

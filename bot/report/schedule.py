@@ -19,8 +19,8 @@ from bot.plan.model import Batch, Plan
 from bot.plan.store import HistoryEntry
 
 FRIDAY = 4
-_ISO = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*$")
-_WEEKS = re.compile(r"^\s*week\s*(\d{1,4})(?:\s*[–—-]\s*(?:week\s*)?(\d{1,4}))?\s*$", re.I)
+_ISO = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})\s*$")
+_WEEKS = re.compile(r"^\s*week\s*([0-9]{1,4})(?:\s*[–—-]\s*(?:week\s*)?([0-9]{1,4}))?\s*$", re.I)
 
 Sample = tuple[dt.datetime, int]  # (when, progress after the change)
 

@@ -20,6 +20,7 @@ from bot.plan.model import Batch, Plan, Risk
 from bot.plan.register import Goal, iso_week
 from bot.plan.store import HistoryEntry, PlanStore
 from bot.report.metrics import MetricLine, metric_lines
+from bot.report.nudges import at_risk
 from bot.report.schedule import (
     Sample,
     due_date,
@@ -93,6 +94,7 @@ class WeeklyReport:
     participation: list[Item] = field(default_factory=list)
     risks: list[Item] = field(default_factory=list)
     schedule: list[Item] = field(default_factory=list)
+    at_risk: list[Item] = field(default_factory=list)  # forecast late, due day still ahead
     standups_considered: bool = False
     metric_notes: list[str] = field(default_factory=list)  # metrics GitHub could not give
     plan: Plan | None = None  # the plan the report was built from (timeline, chart)
@@ -391,6 +393,17 @@ def schedule_items(data: WeekData, today: dt.date, owner: NameOf) -> list[Item]:
     return items
 
 
+def at_risk_items(data: WeekData, today: dt.date, owner: NameOf) -> list[Item]:
+    """Batches the nudge job warns about: late at their pace while the due day is still ahead."""
+    return [
+        Item(
+            f"{b.name}: {pace.text()} ({b.progress}% now, due {b.targetDate}) — {owner(b.owner)}",
+            b.owner,
+        )
+        for b, pace in at_risk(data.plan, data.progress, today)
+    ]
+
+
 # --------------------------------------------------------------------------- assembly
 
 
@@ -440,6 +453,7 @@ def build_report(
         report.participation = participation_items(data.week, now, standups, display)
     report.risks = risk_items(plan, today)
     report.schedule = schedule_items(data, today, owner)
+    report.at_risk = at_risk_items(data, today, owner)
     return report
 
 

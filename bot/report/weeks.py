@@ -27,8 +27,8 @@ class Week:
 
 
 # "Week 3", "week3" and a bare "3" (what people type after `weekly`) all name Week 3.
-_WEEK_LABEL = re.compile(r"^\s*(?:week\s*)?(\d{1,4})\s*$", re.IGNORECASE)
-_RANGE = re.compile(r"week\s*(\d+)(?:\s*[–—-]\s*(?:week\s*)?(\d+))?", re.IGNORECASE)
+_WEEK_LABEL = re.compile(r"^\s*(?:week\s*)?([0-9]{1,4})\s*$", re.IGNORECASE)
+_RANGE = re.compile(r"week\s*([0-9]+)(?:\s*[–—-]\s*(?:week\s*)?([0-9]+))?", re.IGNORECASE)
 
 
 def week_number(label: str | None) -> int | None:

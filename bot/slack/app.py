@@ -19,6 +19,18 @@ from bot.slack.messenger import SlackMessenger, make_client
 log = logging.getLogger("batchbot.slack")
 
 
+def _client_token_note(record: logging.LogRecord) -> bool:
+    """Drop Bolt's "As you gave `client` as well, `token` will be unused" at every start.
+
+    We pass only `client` (it carries the retry handlers and SLACK_API_URL); Bolt reads
+    SLACK_BOT_TOKEN from the environment by itself and warns that the token it found there
+    goes unused — it is the same token the client holds, so the line says nothing true.
+    """
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
     settings = rt.settings
     messenger = rt.messenger
@@ -31,13 +43,15 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
+    bolt_log = logging.getLogger("batchbot.bolt")
+    bolt_log.addFilter(_client_token_note)
     app = App(
         client=slack.client,
         signing_secret=secret,
         token_verification_enabled=False,  # we just called auth.test ourselves
         request_verification_enabled=not socket_mode,
         process_before_response=True,  # listeners only queue work; see bot/slack/edge.py
-        logger=logging.getLogger("batchbot.bolt"),
+        logger=bolt_log,
     )
     workers = max(16, 2 * settings.server_threads)
     edge = Edge(
@@ -64,11 +78,12 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
             )
         return next()
 
-    from bot.slack.listeners import actions, commands, events, lead, views
+    from bot.slack.listeners import actions, commands, events, lead, nudges, views
 
     commands.register(app, edge)
     events.register(app, edge)
     actions.register(app, edge)
     views.register(app, edge)
     lead.register(app, edge)
+    nudges.register(app, edge)
     return app, edge

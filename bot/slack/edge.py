@@ -34,7 +34,7 @@ from bot.plan.edits import UsageError
 from bot.plan.store import Actor, PlanStore
 from bot.render import blocks as kit
 from bot.render.escape import esc
-from bot.replies import Reply, error
+from bot.replies import Reply, StatusView, error, people_in_view
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
 from bot.slack.paths import PathScrubber
@@ -192,7 +192,10 @@ class Edge:
             plan = self.rt.store.load()
             notice = self.rt.store.notice()
             today = self.rt.ctx.clock().date()
-            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None, today)
+            named = Reply(
+                StatusView(plan), people=self.rt.names.names(people_in_view(StatusView(plan)))
+            )
+            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None, today, named.name_of)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
             shown = esc(self.paths.text(str(exc)))
             view = {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}

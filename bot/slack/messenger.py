@@ -5,6 +5,9 @@ The client retries 429, 5xx and connection errors; what still fails raises Messe
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -15,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.messenger import MessengerError, Posted, UserInfo
+from bot.messenger import MessengerError, Posted, RateLimited, UserInfo
 
 log = logging.getLogger("batchbot.slack")
 
@@ -32,10 +35,64 @@ def make_client(token: str, base_url: str) -> WebClient:
     return client
 
 
+class CallBudget:
+    """A token bucket for one Web API method: at most `per_minute` calls a minute after a burst
+    of `burst`, and none at all while Slack's Retry-After runs. `take()` never waits: a caller
+    that gets False serves what it has (a cached name) instead of holding a reply."""
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if now < self._paused_until:
+                return False
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+    def pause(self, seconds: float) -> None:
+        """Slack answered 429: no call until Retry-After has passed."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def wait_left(self) -> float:
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock(), (1 - self._tokens) / self.rate)
+
+
+#: users.info is Tier 4 ("100+ per minute"): stay under it with room for other instances'
+#: bursts; a cold cache names up to `burst` new people at once.
+USERS_INFO_PER_MINUTE = 90
+USERS_INFO_BURST = 30
+
+
 class SlackMessenger:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, users_budget: CallBudget | None = None) -> None:
         self.client = client
         self._identity: dict[str, Any] | None = None
+        self.users_budget = users_budget or CallBudget(USERS_INFO_PER_MINUTE, USERS_INFO_BURST)
+        # users.info without the 429 retry handler: a name is never worth sleeping a worker
+        # through Retry-After; the directory serves the cached name and asks again later.
+        self._lookup_client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=5, headers=client.headers
+        )
+        self._lookup_client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=1)]
 
     def identity(self) -> dict[str, Any]:
         """auth.test, asked once: the workspace and our own user id (raises if refused)."""
@@ -107,22 +164,28 @@ class SlackMessenger:
             raise MessengerError(f"Slack file upload failed: {exc}") from None
 
     def user_info(self, user_id):  # type: ignore[no-untyped-def]
+        """users.info within Slack's rate tier. None: no such user (or not visible to us).
+        RateLimited: Slack said 429, or our own budget is spent; nothing waits for it."""
+        if not self.users_budget.take():
+            raise RateLimited("users.info: over our budget", self.users_budget.wait_left())
         try:
-            resp = self.client.users_info(user=user_id)
-        except SlackApiError:
-            return None
-        except (SlackClientError, OSError):
-            return None
-        user = resp["user"]
-        if user.get("is_bot") or user.get("deleted") or user_id == "USLACKBOT":
-            return None  # not a person to ask for a standup
-        profile = user.get("profile", {})
-        return UserInfo(
-            user_id,
-            profile.get("display_name") or user.get("name") or user_id,
-            user.get("real_name") or profile.get("real_name") or user.get("name") or user_id,
-            user.get("tz") or "UTC",
-        )
+            resp = self._lookup_client.users_info(user=user_id)
+        except SlackApiError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            error = (exc.response.get("error") if exc.response is not None else None) or ""
+            if status == 429:
+                retry = float(exc.response.headers.get("Retry-After", "") or 30)
+                self.users_budget.pause(retry)
+                log.warning("users.info rate limited; no lookups for %.0f s", retry)
+                raise RateLimited("Slack users.info failed: ratelimited", retry) from None
+            if error in ("user_not_found", "user_not_visible"):
+                return None
+            log.error("Slack users.info failed: %s", error or status)
+            raise MessengerError(f"Slack users.info failed: {error or status}") from None
+        except (SlackClientError, OSError) as exc:
+            log.error("Slack users.info failed: %s", type(exc).__name__)
+            raise MessengerError(f"Slack users.info failed: {type(exc).__name__}") from None
+        return user_info_from(resp["user"])
 
     def channel_members(self, channel):  # type: ignore[no-untyped-def]
         members: list[str] = []
@@ -136,3 +199,19 @@ class SlackMessenger:
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return members
+
+
+def user_info_from(user: dict[str, Any]) -> UserInfo:
+    """A Slack user object (users.info, or the user_change event) as plain values."""
+    profile = user.get("profile") or {}
+    user_id = str(user.get("id") or "")
+    name = str(user.get("name") or "")
+    return UserInfo(
+        user_id,
+        name,
+        str(profile.get("real_name") or user.get("real_name") or ""),
+        str(user.get("tz") or "UTC"),
+        display_name=str(profile.get("display_name") or ""),
+        is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+    )

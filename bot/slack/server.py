@@ -162,6 +162,10 @@ def main(opts: dict[str, Any]) -> int:
             "uptime_s": round(time.time() - STARTED, 1),
             "scheduler": bool(scheduler and scheduler.running),
         }
+        gone = rt.db.gone()
+        if gone is not None:  # writes would be refused: take this instance out of service
+            data |= {"ok": False, "database": gone}
+            return False, data
         try:
             rt.store.load()
         except Exception as exc:  # no valid plan to serve: a host's health check must see it
@@ -216,7 +220,10 @@ def main(opts: dict[str, Any]) -> int:
             log.info("batchbot connected over Socket Mode")
         else:
             log.warning("Socket Mode connection not up yet; slack_sdk keeps retrying")
+        side = _side_server(settings, health, webhook)
         stop.wait()
+        if side is not None:
+            side.close()
         handler.close()
     else:
         from waitress.server import create_server
@@ -247,6 +254,30 @@ def main(opts: dict[str, Any]) -> int:
     return 0
 
 
+def _side_server(settings: Any, health: Health, webhook: Webhook | None) -> Any:
+    """Socket Mode with PORT set (a host that routes HTTP and checks health, like Heroku):
+    serve /healthz and /github/webhook there too; Slack's own traffic stays on the socket."""
+    if "port" not in settings.model_fields_set:
+        return None
+    from waitress.server import create_server
+
+    def no_events(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        return _json_response(
+            start_response, "404 Not Found", {"ok": False, "error": "this bot uses Socket Mode"}
+        )
+
+    server = create_server(
+        wsgi_app(no_events, health, webhook),
+        host=settings.host,
+        port=settings.port,
+        threads=2,
+        ident="batchbot",
+    )
+    threading.Thread(target=server.run, name="healthz", daemon=True).start()
+    log.info("health check on http://%s:%s/healthz", settings.host, settings.port)
+    return server
+
+
 def _close(rt: Any, edge: Any, scheduler: Any) -> None:
     """Stop scheduling, let queued work (commands, then replies and Home refreshes) finish,
     stop syncing, close the DB — in that order, so nothing queued is dropped."""
@@ -266,7 +297,7 @@ def _remote_store(rt: Any) -> Any:
 
 
 def _safe_url(url: str | None) -> str:
-    from bot.plan.remote import redact
+    from bot.redact import redact
 
     return redact(url or "")
 

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.db import Database, UserRecord
-from bot.errors import StorageUnavailable
 from bot.messenger import Messenger, MessengerError
+from bot.people.directory import Directory
 from bot.slackids import is_user_id
 from bot.standup.config import StandupConfig
 from bot.standup.part import StandupPart
@@ -42,33 +42,34 @@ class People(StandupPart):
         messenger: Messenger,
         config: StandupConfig,
         clock: Callable[[], datetime],
+        names: Directory | None = None,
     ) -> None:
         super().__init__(db=db, messenger=messenger, config=config, clock=clock)
+        self.names = names or Directory(
+            db=db, clock=clock, lookup=messenger.user_info, default_tz=config.timezone
+        )
         self._lock = threading.Lock()
         self._members: tuple[datetime, list[str]] | None = None
         self._profiles: dict[str, UserRecord] = {}
         self._lookup_failed: dict[str, datetime] = {}
 
     def display_name(self, user_id: str) -> str:
-        """A person's name from the users cache (real name first), else the id itself.
-
-        A name is a nicety: when the database is busy the id does, so the answer that
-        needed the name (often "not saved, try again") still goes out.
-        """
-        try:
-            user = self.db.get_user(user_id)
-        except StorageUnavailable:
-            return user_id
-        if user is None:
-            return user_id
-        return user.real_name or user.name or user_id
+        """A person's name as Slack shows it (display name, real name, user name), from the
+        people directory: cached, looked up when missing or a day old, never the raw id."""
+        return self.names.name(user_id)
 
     def known_names(self, user_id: str) -> set[str]:
         """Every name the users cache knows this person by, lower-cased (for ``@name``)."""
         user = self.db.get_user(user_id)
         if user is None:
             return set()
-        return {n.lower() for n in (user.name, user.real_name) if n}
+        return {n.lower() for n in (user.name, user.real_name, user.display_name) if n}
+
+    def forget(self, user_id: str) -> None:
+        """Drop the profile kept in memory (Slack said it changed: ``user_change``)."""
+        with self._lock:
+            self._profiles.pop(user_id, None)
+            self._lookup_failed.pop(user_id, None)
 
     def profile(self, user_id: str) -> UserRecord | None:
         """The cached profile, refreshed from chat when older than a day.
@@ -100,7 +101,7 @@ class People(StandupPart):
                 self._lookup_failed[user_id] = now
             if cached is not None:
                 return cached
-            return UserRecord(user_id, user_id, "", self.config.timezone, now)
+            return UserRecord(user_id, "", "", self.config.timezone, now)
         if info is None and cached is not None:
             # Some adapters answer None for any failed lookup: keep a known person on the
             # team with their last known zone rather than drop their prompt silently.
@@ -111,7 +112,9 @@ class People(StandupPart):
         if info is None or getattr(info, "is_bot", False) or getattr(info, "deleted", False):
             return None
         tz = info.tz if _valid_zone(info.tz) else self.config.timezone
-        record = self.db.upsert_user(user_id, info.name, info.real_name, tz, now)
+        record = self.db.upsert_user(
+            user_id, info.name, info.real_name, tz, now, getattr(info, "display_name", "")
+        )
         with self._lock:
             self._profiles[user_id] = record
         return record

@@ -132,8 +132,9 @@ class Prompts(StandupPart):
         they are not away, have not answered yet, ``at`` lies in
         ``[standup time, standup time + grace)`` in their zone, and the once-only claim for
         (person, date) is won. ``force=True`` releases existing claims first, so people
-        already prompted in the window are prompted again (for recovery by hand; the
-        window, time off and answered checks still apply).
+        already prompted are prompted again, and it sends today's prompt even after its
+        window closed (recovery by hand after an outage: `batchbot jobs run
+        standup-prompts --force`); time off and answered checks still apply.
 
         A window that closed with no claim (the bot was down all through it) is recorded as
         a failed claim with detail ``missed: …`` and logged once; that prompt is not sent.
@@ -147,7 +148,7 @@ class Prompts(StandupPart):
             if at < start:
                 continue
             key = prompt_key(user_id, day)
-            if at >= end:
+            if at >= end and not (force and day == today):
                 if day == today:
                     self._note_missed(user_id, day, key, start, end, at, away)
                 continue

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from bot.db import Database, StandupRecord
 from bot.messenger import Messenger
+from bot.people.directory import Directory
 from bot.plan.calendar import Calendar
 from bot.replies import Reply
 from bot.standup.answers import Answers
@@ -90,13 +91,14 @@ def build_standups(
     config: StandupConfig,
     clock: Callable[[], datetime],
     calendar: Callable[[], Calendar] | None = None,
+    names: Directory | None = None,
 ) -> Standups:
     """Wire the parts; one owner name per process for the once-only claims.
 
     ``calendar`` reads the plan's holidays and time off (the runtime passes the store's).
     """
     owner = process_owner()
-    people = People(db=db, messenger=messenger, config=config, clock=clock)
+    people = People(db=db, messenger=messenger, config=config, clock=clock, names=names)
     days = Days(db=db, config=config, calendar=calendar)
     prompts = Prompts(
         db=db,

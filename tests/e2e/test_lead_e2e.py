@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot.db import Database
 from tests.conftest import git
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, USERS, Bot, running, start_bot
 from tests.fakeslack import FORM, JSON, FakeSlack, event_body, interactive_body, post_signed
@@ -159,7 +160,10 @@ def test_a_blocker_in_a_standup_gets_track_it_whose_form_tracks_it(
     )
 
 
-def _jobs(tmp: Path, bot: Bot, fake: FakeSlack, *args: str) -> subprocess.CompletedProcess[str]:
+def _jobs(
+    tmp: Path, bot: Bot, fake: FakeSlack, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(
         {
@@ -170,6 +174,7 @@ def _jobs(tmp: Path, bot: Bot, fake: FakeSlack, *args: str) -> subprocess.Comple
             "BATCHBOT_REPORT_CHANNEL": "C0REPORT",
             "BATCHBOT_TIMEZONE": "Europe/Berlin",
             "BATCHBOT_LEAD": "U0ALICE",
+            **extra,
         }
     )
     exe = Path(sys.executable).with_name("batchbot")
@@ -225,3 +230,32 @@ def test_the_archived_report_carries_a_mermaid_gantt(
     assert "    Critical Blockers :batch_1, 2026-11-23, 2026-12-04" in gantt
     pngs = [f for f in fake.files.values() if f.completed and f.filename.endswith(".png")]
     assert [f.filename for f in pngs] == ["burnup-2026-W48.png"]
+
+
+def test_a_blocker_past_due_nudges_its_owner_once_and_on_track_keeps_the_lead_out(
+    bot: Bot, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """`batchbot jobs run nudges` and the serving bot share one database: the owner's **On
+    track** click, handled by the server, is what the next day's job reads."""
+    status, _ = bot.slash("blocker add batch-2 Vendor keys due=2099-12-01 owner=<@U0BOB|bob>")
+    assert status == 200
+    bot.reply()
+    shared = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}
+    monday, tuesday = "2099-12-07T10:00:00+01:00", "2099-12-08T10:00:00+01:00"
+    first = _jobs(tmp_path, bot, fake, "run", "nudges", "--at", monday, env=shared)
+    assert first.returncode == 0 and "nudged: blocker batch-2" in first.stdout, first
+    again = _jobs(tmp_path, bot, fake, "run", "nudges", "--at", monday, env=shared)
+    assert "nothing new" in again.stdout, again
+    [nudge] = dms_to(fake, "U0BOB")
+    assert "Blocker #1 on Infrastructure was to be resolved by Tue 01 Dec" in nudge["text"]
+    buttons = nudge["blocks"][-1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["nudge_update", "nudge_ontrack", "nudge_snooze"]
+    click(bot, "nudge_ontrack", buttons[1]["value"], user="U0BOB")
+    db = Database(shared["DATABASE_URL"])
+    deadline = time.monotonic() + 10
+    # The click is handled after its ack, on the server's work queue.
+    while db.get_claim("nudge-ack", buttons[1]["value"]) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done = _jobs(tmp_path, bot, fake, "run", "nudges", "--at", tuesday, env=shared)
+    assert "nothing new" in done.stdout, done  # the lead is not told: Bob said on track
+    assert dms_to(fake, "U0ALICE", wait=0) == []

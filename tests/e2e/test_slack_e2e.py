@@ -198,7 +198,7 @@ def test_update_commits_as_the_slack_user_and_announces_in_channel(bot: Bot) -> 
     reply = bot.reply()
     assert reply["response_type"] == "in_channel"
     text = json.dumps(reply["blocks"], ensure_ascii=False)
-    assert "<@U0ALICE> updated *Critical Blockers*" in text
+    assert "*Alice Doe* updated *Critical Blockers*" in text  # a name, not a ping
     assert "not-started → in-progress" in text and "0 → 40" in text
     assert bot.commits() == before + 1
     author = git(bot.repo, "log", "-1", "--format=%an <%ae>").strip()

@@ -74,7 +74,9 @@ class SocketBot:
                 self.proc.wait(5)
 
 
-def launch(tmp: Path, fake: FakeSlack, app_token: str = APP_TOKEN) -> tuple[Path, Path, Path, Any]:
+def launch(
+    tmp: Path, fake: FakeSlack, app_token: str = APP_TOKEN, **extra: str
+) -> tuple[Path, Path, Path, Any]:
     """Start `batchbot serve --socket-mode` (no PORT, no signing secret); return paths + proc."""
     repo = committed_repo(tmp / "repo", message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
@@ -87,6 +89,7 @@ def launch(tmp: Path, fake: FakeSlack, app_token: str = APP_TOKEN) -> tuple[Path
             "EXECUTION_PLAN_PATH": str(plan),
             "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
             "BATCHBOT_SCHEDULER": "false",
+            **extra,
         }
     )
     log = tmp / "server.log"
@@ -102,8 +105,8 @@ def launch(tmp: Path, fake: FakeSlack, app_token: str = APP_TOKEN) -> tuple[Path
     return repo, plan, log, proc
 
 
-def start_socket_bot(tmp: Path, fake: FakeSlack, sm: FakeSocketMode) -> SocketBot:
-    repo, plan, log, proc = launch(tmp, fake)
+def start_socket_bot(tmp: Path, fake: FakeSlack, sm: FakeSocketMode, **extra: str) -> SocketBot:
+    repo, plan, log, proc = launch(tmp, fake, **extra)
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -170,7 +173,7 @@ def test_update_commits_and_announces_in_channel(bot: SocketBot) -> None:
     reply = bot.reply()
     assert reply["response_type"] == "in_channel"
     text = json.dumps(reply["blocks"], ensure_ascii=False)
-    assert "<@U0ALICE> updated *Critical Blockers*" in text and "0 → 40" in text
+    assert "*Alice Doe* updated *Critical Blockers*" in text and "0 → 40" in text  # not a ping
     assert bot.commits() == before + 1
     author = git(bot.repo, "log", "-1", "--format=%an <%ae>").strip()
     assert author == "alice (U0ALICE) <U0ALICE@users.slack.invalid>"
@@ -280,3 +283,36 @@ def test_wrong_app_token_is_reported_in_one_line(
     _, logs, _ = _run_with_wrong_app_token(tmp_path, fake)
     assert "Traceback" not in logs
     assert "batchbot cannot start" in logs and "SLACK_APP_TOKEN" in logs
+
+
+def test_with_a_port_socket_mode_answers_the_health_check_there(
+    tmp_path: Path, fake: FakeSlack, sm: FakeSocketMode
+) -> None:
+    """A host that routes HTTP and checks health (Heroku, a load balancer) gets /healthz on
+    $PORT even over Socket Mode; Slack's own traffic stays on the socket."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bot = start_socket_bot(tmp_path, fake, sm, PORT=str(port), BATCHBOT_HOST="127.0.0.1")
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    status, body = r.status, json.loads(r.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert status == 200 and body["ok"] is True and body["team"] == "T0TEAM"
+        with pytest.raises(urllib.error.HTTPError) as events:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/slack/events", b"{}", timeout=2)
+        assert events.value.code == 404
+    finally:
+        bot.stop()
+    assert bot.proc.returncode == 0, bot.logs()

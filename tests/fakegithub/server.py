@@ -124,6 +124,7 @@ class Repo:
     runs: list[JsonDict] = field(default_factory=list)  # every attempt, newest attempt last
     issues: list[JsonDict] = field(default_factory=list)  # issues and pull requests
     alerts: list[JsonDict] = field(default_factory=list)
+    milestones: list[JsonDict] = field(default_factory=list)  # number = position + 1
     installation: int | None = None  # a GitHub App installed here
 
     @property
@@ -206,6 +207,11 @@ class FakeGitHub(LoopbackFake):
         self.reset_at = int(time.time()) + 3600
         self._search_times: list[float] = []
         self._planned: list[_Planned] = []
+        #: After creating an issue for real, answer this instead (status, seconds to stall first).
+        self._after_create: list[tuple[int, float]] = []
+        self.delay = 0.0  # seconds every answer takes (a slow GitHub)
+        self.delay_match = ""
+        self.looping: str = ""  # paths containing this get a `Link: rel=next` back to themselves
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
 
@@ -293,10 +299,16 @@ class FakeGitHub(LoopbackFake):
         merged: dt.datetime | None = None,
         state: str = "open",
         body: str = "",
+        milestone: str | None = None,
+        state_reason: str | None = None,
     ) -> int:
-        """An issue, or a pull request when ``pull`` (merged at ``merged``, if given)."""
+        """An issue, or a pull request when ``pull`` (merged at ``merged``, if given); in the
+        milestone titled ``milestone`` (made by `add_milestone`) when given."""
         repo = self.repos[full_name.lower()]
         number = len(repo.issues) + 1
+        in_milestone = None
+        if milestone is not None:
+            in_milestone = next(m["number"] for m in repo.milestones if m["title"] == milestone)
         repo.issues.append(
             {
                 "id": next(self._ids),
@@ -310,9 +322,33 @@ class FakeGitHub(LoopbackFake):
                 "closed_at": iso(merged) if merged else None,
                 "pull": pull,
                 "merged_at": iso(merged) if merged else None,
+                "milestone": in_milestone,
+                "state_reason": state_reason,
             }
         )
         return number
+
+    def add_milestone(self, full_name: str, title: str, state: str = "open") -> int:
+        repo = self.repos[full_name.lower()]
+        number = len(repo.milestones) + 1
+        repo.milestones.append({"number": number, "title": title, "state": state})
+        return number
+
+    def close_issue(
+        self,
+        full_name: str,
+        number: int,
+        *,
+        merged: dt.datetime | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Close an issue (or merge a pull request when ``merged``) as GitHub would."""
+        repo = self.repos[full_name.lower()]
+        issue = repo.issues[number - 1]
+        when = iso(merged or at or dt.datetime.now(dt.UTC))
+        issue.update(state="closed", closed_at=when, updated_at=when)
+        if merged:
+            issue["merged_at"] = when
 
     def add_alert(
         self, full_name: str, severity: str, *, state: str = "open", created: dt.datetime
@@ -343,6 +379,25 @@ class FakeGitHub(LoopbackFake):
         assert kind in ("primary", "secondary")
         with self._lock:
             self._planned.append(_Planned(status, kind, match, times, retry_after))
+
+    def after_create(self, status: int = 502, *, hang: float = 0.0, times: int = 1) -> None:
+        """Create the next ``times`` issues for real, then lose the answer: stall ``hang``
+        seconds (a client read timeout) and answer ``status`` (0: the real 201 after all).
+
+        What GitHub's edge does when the backend is slow: the issue exists, the caller
+        sees a 502 or a timeout, and a blind retry files a second one.
+        """
+        with self._lock:
+            self._after_create.extend([(status, hang)] * times)
+
+    def slow(self, seconds: float, match: str = "") -> None:
+        """Every answer to a path containing ``match`` takes ``seconds`` (0: back to normal)."""
+        self.delay, self.delay_match = seconds, match
+
+    def loop_links(self, match: str) -> None:
+        """Paged answers to paths containing ``match`` link ``rel=next`` to the same page, so
+        a client that trusts ``Link`` pages forever ("" stops it)."""
+        self.looping = match
 
     def clear_failures(self) -> None:
         """Forget every planned failure and rate limit not yet answered."""
@@ -484,7 +539,9 @@ class FakeGitHub(LoopbackFake):
             ],
             "assignee": None,
             "assignees": [],
-            "milestone": None,
+            "milestone": self._milestone_json(repo, issue["milestone"]),
+            "state_reason": issue.get("state_reason")
+            or ("completed" if issue["state"] == "closed" else None),
             "locked": False,
             "comments": 0,
             "created_at": issue["created_at"],
@@ -501,6 +558,31 @@ class FakeGitHub(LoopbackFake):
                 "merged_at": issue["merged_at"],
             }
         return out
+
+    def _milestone_json(self, repo: Repo, number: int | None) -> JsonDict | None:
+        if number is None:
+            return None
+        m = repo.milestones[number - 1]
+        mine = [i for i in repo.issues if i.get("milestone") == number]
+        base = f"{self.url}/repos/{repo.full_name}/milestones/{number}"
+        return {
+            "url": base,
+            "html_url": f"{self.url}/{repo.full_name}/milestone/{number}",
+            "labels_url": base + "/labels",
+            "id": 9000 + number,
+            "node_id": f"MI_{number}",
+            "number": number,
+            "title": m["title"],
+            "description": "",
+            "creator": self._user(),
+            "open_issues": sum(i["state"] == "open" for i in mine),
+            "closed_issues": sum(i["state"] == "closed" for i in mine),
+            "state": m["state"],
+            "created_at": "2026-11-01T00:00:00Z",
+            "updated_at": "2026-11-01T00:00:00Z",
+            "closed_at": None,
+            "due_on": None,
+        }
 
     def _alert_json(self, repo: Repo, alert: JsonDict) -> JsonDict:
         base = f"{self.url}/repos/{repo.full_name}"
@@ -598,8 +680,17 @@ class FakeGitHub(LoopbackFake):
                     if len(self._search_times) >= SEARCH_PER_MINUTE:
                         raise self._primary_error("search")
                     self._search_times.append(now)
+            if self.delay and self.delay_match in path:
+                time.sleep(self.delay)
             status, payload, extra = self._route(method, path, query, body, token)
             out_headers.update(extra)
+            if method == "POST" and status == 201 and path.endswith("/issues"):
+                with self._lock:
+                    lost = self._after_create.pop(0) if self._after_create else None
+                if lost is not None:
+                    time.sleep(lost[1])
+                    if lost[0]:
+                        raise GitHubError(lost[0], "Server Error")
         except GitHubError as exc:
             status, payload = exc.status, exc.body()
             out_headers.update(exc.headers)
@@ -753,6 +844,13 @@ class FakeGitHub(LoopbackFake):
             raise GitHubError(404, "Not Found")
         if method == "GET" and rest == "/dependabot/alerts":
             return self._alerts(repo, query)
+        if rest == "/milestones" and method == "GET":
+            state = query.get("state", "open")
+            if state not in ("open", "closed", "all"):
+                raise GitHubError(422, "Validation Failed", errors=[{"field": "state"}])
+            found = [m for m in repo.milestones if state == "all" or m["state"] == state]
+            chunk, headers = self._page(f"/repos/{repo.full_name}/milestones", query, found)
+            return 200, [self._milestone_json(repo, m["number"]) for m in chunk], headers
         if rest == "/issues":
             if method == "GET":
                 return self._list_issues(repo, query)
@@ -789,7 +887,9 @@ class FakeGitHub(LoopbackFake):
             q = {**query, "per_page": str(per_page), "page": str(n)}
             return f'<{self.url}{path}?{urlencode(q)}>; rel="{rel}"'
 
-        if page < last:
+        if self.looping and self.looping in path:
+            links += [link(page, "next")]  # back to this very page, forever
+        elif page < last:
             links += [link(page + 1, "next"), link(last, "last")]
         if page > 1:
             links += [link(1, "first"), link(page - 1, "prev")]
@@ -844,6 +944,16 @@ class FakeGitHub(LoopbackFake):
         if query.get("labels"):
             wanted = [x.strip() for x in query["labels"].split(",") if x.strip()]
             items = [i for i in items if all(w in i["labels"] for w in wanted)]
+        if "milestone" in query:  # a number, `*` (any) or `none`, as GitHub documents
+            ms = query["milestone"]
+            if ms == "*":
+                items = [i for i in items if i.get("milestone")]
+            elif ms == "none":
+                items = [i for i in items if not i.get("milestone")]
+            elif ms.isdigit() and 0 < int(ms) <= len(repo.milestones):
+                items = [i for i in items if i.get("milestone") == int(ms)]
+            else:
+                raise GitHubError(404, "Not Found")
         if "since" in query:  # GitHub filters `since` on updated_at, not creation
             lo, _ = range_filter(">=" + query["since"])
             items = [i for i in items if _within(i["updated_at"], lo, None)]

@@ -375,6 +375,10 @@ class FakeSlack(LoopbackFake):
         self.channels = channels
         self.rate_limit_per_channel = rate_limit_per_channel
         self.response_delay = 0.0  # seconds each response_url POST takes to answer
+        # Per-method limits a minute, as Slack's tiers set them (users.info is Tier 4, "100+");
+        # a test lowers one to see the bot live with 429s.
+        self.per_minute_limits: dict[str, int] = {"users.info": 100}
+        self._method_times: dict[str, list[float]] = {}
 
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
@@ -456,6 +460,7 @@ class FakeSlack(LoopbackFake):
             self._views.clear()
             self._files.clear()
             self._post_times.clear()
+            self._method_times.clear()
 
     @property
     def calls(self) -> list[Call]:
@@ -571,6 +576,10 @@ class FakeSlack(LoopbackFake):
                 return failure
             if method == "chat.postMessage" and self._rate_limited(str(args.get("channel", ""))):
                 return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+            if method in self.per_minute_limits:
+                wait = self._over_minute_limit(method)
+                if wait:
+                    return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
             scopes = (
                 {} if method in APP_LEVEL_METHODS else {"x-oauth-scopes": ",".join(self.scopes)}
             )
@@ -610,6 +619,18 @@ class FakeSlack(LoopbackFake):
                 {"ok": False, "error": "ratelimited"},
             )
         return failure.status, {}, {"ok": False, "error": "internal_error"}
+
+    def _over_minute_limit(self, method: str) -> int:
+        """Slack's tiers: at most N calls of a method in any minute; past it, 429 with the
+        whole seconds until the oldest call in the window leaves it (0: allowed, counted)."""
+        now = time.monotonic()
+        recent = [t for t in self._method_times.get(method, []) if now - t < 60.0]
+        if len(recent) >= self.per_minute_limits[method]:
+            self._method_times[method] = recent
+            return max(1, int(60.0 - (now - recent[0])) + 1)
+        recent.append(now)
+        self._method_times[method] = recent
+        return 0
 
     def _rate_limited(self, channel: str) -> bool:
         """Sliding one-second window per channel (Slack: ~1 msg/s/channel, short bursts)."""
@@ -845,8 +866,11 @@ class FakeSlack(LoopbackFake):
         return {"ok": True, "user": self._user_object(str(user_id), self.users[user_id])}
 
     def _user_object(self, user_id: str, info: dict[str, Any], *, bot: bool = False) -> JsonDict:
+        """A user as Slack returns it: `display_name` is empty unless the person set one
+        (most never do), `real_name` is on the user and in the profile, both normalized."""
         name = info.get("name", user_id.lower())
         real_name = info.get("real_name", name)
+        display_name = info.get("display_name", "")
         tz = info.get("tz", "America/Los_Angeles")
         return {
             "id": user_id,
@@ -859,9 +883,12 @@ class FakeSlack(LoopbackFake):
             "tz_offset": int(info.get("tz_offset", -28800)),
             "is_bot": bot,
             "is_admin": bool(info.get("is_admin", False)),
+            "updated": int(info.get("updated", 1_700_000_000)),
             "profile": {
                 "real_name": real_name,
-                "display_name": info.get("display_name", name),
+                "real_name_normalized": real_name,
+                "display_name": display_name,
+                "display_name_normalized": display_name,
                 "email": info.get("email"),
             },
         }

@@ -136,3 +136,117 @@ def test_without_git_on_path_an_update_is_refused_and_works_once_git_is_back(
     proc = update(plan_file, "progress=34")
     assert proc.returncode == 0, proc.stderr
     assert git(plan_file.parent.parent, "status", "--porcelain").strip() == ""
+
+
+# -- issue 19 item 9: the bot must respect git's locks as git does ------------------------------
+def head_and_file(plan_file: Path) -> tuple[str, bytes]:
+    return git(plan_file.parent.parent, "rev-parse", "HEAD"), plan_file.read_bytes()
+
+
+def test_an_update_while_git_holds_the_index_lock_is_refused_and_changes_nothing(
+    plan_file: Path,
+) -> None:
+    repo = plan_file.parent.parent
+    lock = repo / ".git" / "index.lock"
+    lock.write_text("")  # a person's `git commit` is waiting in their editor
+    before = head_and_file(plan_file)
+    proc = update(plan_file, "progress=61")
+    assert proc.returncode == 1, proc.stdout
+    assert "git is busy in this repository (.git/index.lock exists)" in proc.stderr
+    assert "committed" not in proc.stdout + proc.stderr
+    assert head_and_file(plan_file) == before and lock.exists()
+    lock.unlink()
+    assert update(plan_file, "progress=61").returncode == 0
+    assert git(repo, "status", "--porcelain").strip() == ""
+
+
+def test_an_update_while_git_holds_the_branch_lock_is_refused(plan_file: Path) -> None:
+    lock = plan_file.parent.parent / ".git" / "refs" / "heads" / "main.lock"
+    lock.write_text("")
+    before = head_and_file(plan_file)
+    proc = update(plan_file, "progress=62")
+    assert proc.returncode == 1 and "refs/heads/main.lock exists" in proc.stderr
+    assert head_and_file(plan_file) == before
+
+
+def test_git_taking_its_index_lock_mid_commit_undoes_the_commit(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    """The lock appears after the check, just as the bot writes the index: the branch goes
+    back, and the person is told nothing was changed (never "committed" behind git's back)."""
+    folder = tmp_path / "lockbin"
+    folder.mkdir()
+    lock = plan_file.parent.parent / ".git" / "index.lock"
+    (folder / "git").write_text(
+        f'#!/bin/sh\nif [ "$1" = "update-index" ]; then touch "{lock}"; fi\nexec {REAL_GIT} "$@"\n'
+    )
+    (folder / "git").chmod(0o755)
+    before = head_and_file(plan_file)
+    proc = update(plan_file, "progress=63", env={"PATH": f"{folder}:{os.environ['PATH']}"})
+    assert proc.returncode == 1 and "git is busy" in proc.stderr, proc.stderr
+    assert "committed" not in proc.stdout + proc.stderr
+    assert head_and_file(plan_file) == before
+    lock.unlink()
+    assert update(plan_file, "progress=63").returncode == 0
+
+
+def immutable(folder: Path, on: bool) -> bool:
+    """chattr ±i (root ignores permission bits, not the immutable flag); False if unsupported."""
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        return False
+    flag = "+i" if on else "-i"
+    return subprocess.run([chattr, flag, str(folder)], capture_output=True).returncode == 0
+
+
+def test_an_update_into_an_immutable_plan_folder_is_refused_and_changes_nothing(
+    plan_file: Path,
+) -> None:
+    import pytest
+
+    if os.geteuid() != 0:
+        plan_file.parent.chmod(0o555)
+    elif not immutable(plan_file.parent, True):
+        pytest.skip("cannot make a folder immutable here")
+    try:
+        before = head_and_file(plan_file)
+        proc = update(plan_file, "progress=64")
+    finally:
+        if os.geteuid() != 0:
+            plan_file.parent.chmod(0o755)
+        else:
+            immutable(plan_file.parent, False)
+    assert proc.returncode == 1, proc.stdout
+    assert "could not write" in proc.stderr and "nothing was changed" in proc.stderr
+    assert "committed" not in proc.stdout + proc.stderr
+    assert head_and_file(plan_file) == before
+    assert update(plan_file, "progress=64").returncode == 0
+
+
+# -- issue 19 item 8: after a kill -9 mid-commit, reads show what was committed -----------------
+def test_after_a_kill_between_the_branch_and_the_file_reads_show_the_committed_plan(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    repo = plan_file.parent.parent
+    kill_at(plan_file, tmp_path, "update-index", "landed before the kill")
+    assert "landed before the kill" not in plan_file.read_text()  # the file lags HEAD
+    proc = run_cli("--plan", str(plan_file), "status", "batch-1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Notes: landed before the kill" in proc.stdout
+    # the read finished the interrupted commit: file, index and HEAD agree again
+    assert 'notes = "landed before the kill"' in plan_file.read_text()
+    assert git(repo, "status", "--porcelain").strip() == ""
+
+
+def test_a_read_while_the_interrupted_commit_cannot_be_finished_still_shows_it(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    """A reader that may not finish the commit (git busy) reads HEAD's blob instead."""
+    repo = plan_file.parent.parent
+    kill_at(plan_file, tmp_path, "update-index", "committed text")
+    (repo / ".git" / "index.lock").write_text("")  # a person's git, long after the kill
+    old = time.time() - 600
+    os.utime(repo / ".git" / "index.lock", (old, old))
+    proc = run_cli("--plan", str(plan_file), "status", "batch-1")
+    assert proc.returncode == 0 and "Notes: committed text" in proc.stdout, proc.stderr
+    assert (repo / ".git" / "index.lock").exists()

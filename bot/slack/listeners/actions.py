@@ -61,10 +61,15 @@ def publish_report(edge: Edge, body: dict[str, Any]) -> None:
 
 def open_report_editor(edge: Edge, body: dict[str, Any]) -> None:
     from bot.commands.report import archived_report
+    from bot.plan.archive import ArchiveRefused
     from bot.render.report_blocks import report_edit_modal
 
     channel, ts, week = _message(body)
-    markdown = archived_report(edge.rt.ctx, week) or ""
+    try:
+        markdown = archived_report(edge.rt.ctx, week) or ""
+    except ArchiveRefused as exc:  # a link in the reports folder: never opened for editing
+        log.error("the %s report cannot be edited: %s", week, exc)
+        return
     meta = json.dumps({"week": week, "channel": channel, "ts": ts})
     try:
         edge.slack.open_view(body["trigger_id"], report_edit_modal(week, markdown, meta))

@@ -11,8 +11,10 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.messenger import UserInfo
 from bot.render import blocks as kit
 from bot.slack.edge import Edge
+from bot.slack.messenger import user_info_from
 
 log = logging.getLogger("batchbot.slack")
 
@@ -70,7 +72,28 @@ def answer_dm_edit(edge: Edge, event: dict[str, Any]) -> None:
         log.error("could not answer an edited DM standup: %s", exc)
 
 
+def on_user_change(edge: Edge, event: dict[str, Any]) -> None:
+    """Slack says someone changed their profile: their name (and zone) is replaced at once,
+    so the next reply uses it without a users.info call. Runs on the queue: a database write
+    never holds the event's acknowledgement."""
+    user = event.get("user")
+    if not isinstance(user, dict) or not user.get("id"):
+        return
+    info = user_info_from(user)
+    if not edge.replies.submit(remember_user, edge, info):
+        log.error("queue full: the new name of %s waits for the next lookup", info.user_id)
+
+
+def remember_user(edge: Edge, info: UserInfo) -> None:
+    edge.rt.names.remember(info)
+    edge.standups.people.forget(info.user_id)
+
+
 def register(app: App, edge: Edge) -> None:
+    @app.event("user_change")
+    def user_change(event: dict[str, Any]) -> None:
+        on_user_change(edge, event)
+
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any]) -> None:
         on_home(edge, event)

@@ -26,6 +26,7 @@ from bot.replies import Reply, error
 from bot.report.weekly import mentions_blocker
 from bot.slack.edge import BUSY, Edge
 from bot.slack.listeners.views import _value
+from bot.text import record_number
 
 log = logging.getLogger("batchbot.slack")
 Block = dict[str, Any]
@@ -86,10 +87,11 @@ def on_update_risk(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
 def open_risk_form(edge: Edge, body: dict[str, Any]) -> None:
     value = str(body["actions"][0].get("value", ""))
     plan = edge.store.load()
-    if not value.isdigit() or not 1 <= int(value) <= len(plan.risks):
+    n = record_number(value)
+    if n is None or not 1 <= n <= len(plan.risks):
         return
     meta = {"channel": (body.get("channel") or {}).get("id")}
-    view = lead.risk_update_modal(int(value), plan.risks[int(value) - 1], meta)
+    view = lead.risk_update_modal(n, plan.risks[n - 1], meta)
     _open(edge, str(body.get("trigger_id") or ""), view)
 
 

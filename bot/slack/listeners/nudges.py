@@ -1,0 +1,80 @@
+"""The buttons under a nudge DM: **Update** opens the batch's update form, **On track** keeps
+the lead out of it, **Snooze** silences it for a few days (see `bot/report/nudge_job.py`).
+
+Thin like the other listeners: ack at once, queue the work; the answers are database claims,
+so every instance sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.render import blocks as kit
+from bot.replies import Reply, TextView, error
+from bot.slack.edge import Edge
+
+log = logging.getLogger("batchbot.slack")
+
+
+def _value(body: dict[str, Any]) -> str:
+    return str((body.get("actions") or [{}])[0].get("value") or "")
+
+
+def open_update(edge: Edge, body: dict[str, Any]) -> None:
+    batch_id = _value(body)
+    channel = (body.get("channel") or {}).get("id")
+    meta = json.dumps(
+        {"response_url": body.get("response_url"), "channel": channel, "batch": batch_id}
+    )
+    plan = edge.store.load()
+    batch = plan.batch(batch_id)
+    if batch is None:
+        edge.respond(body.get("response_url"), error(f"batch {batch_id} no longer exists"))
+        return
+    try:
+        edge.slack.open_view(str(body.get("trigger_id") or ""), kit.update_modal(plan, batch, meta))
+    except Exception as exc:
+        log.error("views.open for a nudge's update form failed: %s", exc)
+        edge.respond(
+            body.get("response_url"),
+            error(
+                "the form could not open",
+                f"type it instead: /batch update {batch_id} progress=<0-100> status=<…>",
+            ),
+        )
+
+
+def answer(edge: Edge, body: dict[str, Any], which: str) -> None:
+    from bot.report.nudge_job import acknowledge, snooze
+
+    user = str((body.get("user") or {}).get("id") or "")
+    key = _value(body)
+    if not key:
+        return
+    say = acknowledge if which == "ontrack" else snooze
+    text = say(edge.rt, key, user, edge.rt.clock())
+    edge.respond(body.get("response_url"), Reply(TextView(text)))
+
+
+def register(app: App, edge: Edge) -> None:
+    @app.action("nudge_update")
+    def update_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if not edge.work.submit(open_update, edge, body):
+            log.error("queue full: a nudge's update form was not opened")
+
+    @app.action("nudge_ontrack")
+    def ontrack_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if not edge.work.submit(answer, edge, body, "ontrack"):
+            log.error("queue full: an 'on track' answer was not recorded")
+
+    @app.action("nudge_snooze")
+    def snooze_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if not edge.work.submit(answer, edge, body, "snooze"):
+            log.error("queue full: a snooze was not recorded")
