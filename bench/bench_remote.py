@@ -7,9 +7,13 @@ Prints, side by side with the goals:
 2. the same with every push delayed 1.5 s (a pre-receive hook that sleeps, as GitHub is slow):
    ack p99 (goal < 1 s) and throughput in updates/s (queued writers share one push);
 3. sync lag after an upstream commit (a merged PR): polling every BATCHBOT_SYNC_SECONDS
-   (goal p99 ≤ interval + 1 s) and with the signed webhook (goal p99 ≤ 1 s).
+   (goal p99 ≤ interval + 1 s) and with the signed webhook (goal p99 ≤ 1 s);
+4. read-your-write across two instances (sync every 30 s, so only the shared tip helps): an
+   update answered by instance A, then `/batch status` on instance B; the time from A's
+   answer until B answers with the new value (goal p99 ≤ 1 s).
 
 Run: python bench/bench_remote.py [--updates 200] [--slow-updates 48] [--lag-commits 10]
+     [--ryw-rounds 40] [--sections 1,2,3,4]
 """
 
 from __future__ import annotations
@@ -124,13 +128,35 @@ def bench_lag(tmp: Path, fake: FakeSlack, commits_n: int, interval: float) -> tu
     return polled_lags, hook_lags
 
 
+def bench_read_your_write(tmp: Path, fake: FakeSlack, rounds: int) -> list[float]:
+    remote = make_remote(tmp)
+    a = start_remote_bot(tmp, fake, remote, "ryw-a", sync_seconds=30)
+    b = start_remote_bot(tmp, fake, remote, "ryw-b", sync_seconds=30)
+    lags: list[float] = []
+    with running(a, b):
+        for i in range(rounds):
+            a.slash(f"update batch-1 notes=ryw-{i}", key=f"rw{i}")
+            answered = a.fake.wait_for_response(f"rw{i}", 1, timeout=60)[0].time
+            tries = 0
+            while True:  # the lag: until B's answer shows the write (normally the first)
+                key = f"rr{i}-{tries}"
+                b.slash("status batch-1", key=key)
+                reply = b.fake.wait_for_response(key, 1, timeout=60)[0]
+                if f"ryw-{i}" in str(reply.body):
+                    lags.append(reply.time - answered)
+                    break
+                tries += 1
+    return lags
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--updates", type=int, default=200)
     ap.add_argument("--slow-updates", type=int, default=48)
     ap.add_argument("--lag-commits", type=int, default=10)
     ap.add_argument("--interval", type=float, default=2.0)
-    ap.add_argument("--sections", default="1,2,3", help="which figures to measure, e.g. 1,3")
+    ap.add_argument("--ryw-rounds", type=int, default=40)
+    ap.add_argument("--sections", default="1,2,3,4", help="which figures to measure, e.g. 1,4")
     ap.add_argument("--instances", type=int, default=2, choices=(1, 2, 3, 4))
     args = ap.parse_args()
     print(f"host speed: a 10M-step Python loop takes {loop_seconds():.2f} s (lower is faster)")
@@ -145,6 +171,13 @@ def main() -> int:
             )
         if 3 in sections:
             report_lag(*bench_lag(tmp / "lag", fake, args.lag_commits, args.interval), args)
+        if 4 in sections:
+            lags = bench_read_your_write(tmp / "ryw", fake, args.ryw_rounds)
+            print(f"4. read-your-write across two instances ({args.ryw_rounds} rounds, sync 30 s)")
+            print(
+                f"   B answers with A's write after p50 {statistics.median(lags):.2f} s, "
+                f"p99 {pct(lags, 99):.2f} s, max {max(lags):.2f} s   (goal p99 ≤ 1 s)"
+            )
     return 0
 
 

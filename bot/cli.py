@@ -285,7 +285,7 @@ def _service_context(
         messenger = SlackMessenger(make_client(token, settings.slack_api_url))
     else:
         messenger = ConsoleMessenger(zone=settings.timezone)
-    rt = build_runtime(settings, messenger)
+    rt = build_runtime(settings, messenger, local_access=True)
     from bot.plan.store import PlanConflict
     from bot.runtime import start_store
 
@@ -293,7 +293,6 @@ def _service_context(
         start_store(rt)
     except PlanConflict as exc:
         raise CliFailure(f"Error: {exc}") from None
-    rt.ctx.editors = frozenset()  # local users act with the file system's permissions
     return rt.ctx, rt.db.close
 
 

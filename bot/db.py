@@ -220,6 +220,17 @@ write_turns = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# The plan's tip as the last instance to push it wrote it (see bot/plantips.py): an instance
+# about to answer a read compares it with the tip it serves and fetches when they differ, so
+# a write acked on one instance is read on any other at once (issue 19 item 5).
+plan_tips = Table(
+    "plan_tips",
+    metadata,
+    Column("plan", String(500), primary_key=True),  # which plan: remote URL, branch, file
+    Column("sha", String(64), nullable=False),
+    Column("pushed_at", UTCDateTime, nullable=False),
+)
+
 # --------------------------------------------------------------------------- migrations
 
 
@@ -246,10 +257,16 @@ def _display_names(conn: Connection) -> None:
         )
 
 
+def _plan_tips(conn: Connection) -> None:
+    """Version 4: the plan's tip, so a read on any instance sees a write acked on another."""
+    plan_tips.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (
     _baseline,
     _write_turns,
     _display_names,
+    _plan_tips,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -769,6 +786,28 @@ class Database:
                     )
                     .values(ts=ts)
                 )
+
+    # -- the plan's tip -----------------------------------------------------------
+
+    def set_plan_tip(self, plan: str, sha: str, pushed_at: datetime) -> None:
+        """Record the commit just pushed as the tip of `plan` (replacing the one before)."""
+        with self._write() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(plan_tips).values(plan=plan, sha=sha, pushed_at=pushed_at))
+            except IntegrityError:
+                conn.execute(
+                    update(plan_tips)
+                    .where(plan_tips.c.plan == plan)
+                    .values(sha=sha, pushed_at=pushed_at)
+                )
+
+    def plan_tip(self, plan: str) -> str | None:
+        """The tip of `plan` as last pushed by any instance; None before the first push."""
+        query = select(plan_tips.c.sha).where(plan_tips.c.plan == plan)
+        with self._read() as conn:
+            sha = conn.execute(query).scalar_one_or_none()
+        return None if sha is None else str(sha)
 
     # -- write turns -------------------------------------------------------------
 

@@ -220,6 +220,39 @@ def check_plan(settings: Settings, plan: Path) -> Check:
     return ok("plan", f"{plan}: {len(loaded.batches)} batches, valid")
 
 
+def team_checks(settings: Settings, plan: Path) -> Iterator[Check]:
+    """Each team setting with where its value comes from (the plan's `[team]`/`[schedule]`,
+    the environment, or the built-in default), and a warning for every environment variable
+    the plan shadows (it is set, but the plan's value is the one used)."""
+    from bot.plan import codec
+    from bot.plan.model import PlanInvalid
+    from bot.plan.team import SPECS, shadowed
+    from bot.settings import team_defaults
+
+    defaults = team_defaults(settings)
+    values: dict[str, Any] = {}
+    if not settings.remote_mode:
+        try:
+            values = dict(codec.read(plan).team)
+        except PlanInvalid:
+            yield Check("team settings", "skip", "the plan is not valid; showing the environment's")
+    from bot.plan.team import effective
+
+    team = effective(values, defaults)
+    for spec in SPECS:
+        source = team.source(spec.key)
+        where = f"{source} ({spec.env})" if source == "environment" else source
+        yield ok(f"team {spec.key}", f"{team.shown(spec.key)} — from {where}")
+    for key in shadowed(values, defaults):
+        spec = next(s for s in SPECS if s.key == key)
+        yield Check(
+            f"team {key}",
+            "warn",
+            f"{spec.env} is set but the plan's [{spec.table}] {key} wins",
+            f"remove {spec.env} from the environment (the plan's value is the one used)",
+        )
+
+
 def check_database(url: str) -> Check:
     """Reachable, schema present and current, writable — without creating or migrating."""
     from sqlalchemy import create_engine, inspect, text
@@ -253,7 +286,10 @@ def check_database(url: str) -> Check:
         return fail(
             "database",
             f"{shown} needs the {exc.name or 'database'} driver, which is not installed",
-            "pip install 'batchbot[postgres]'" if not sqlite else "reinstall Python with sqlite3",
+            "install batchbot with its postgres extra (pip install './batchbot[postgres]' from "
+            "your clone), or just the driver: pip install 'psycopg[binary]>=3.1'"
+            if not sqlite
+            else "reinstall Python with sqlite3",
         )
     try:
         with engine.connect() as conn:
@@ -504,6 +540,7 @@ def run_checks(settings: Settings, plan: Path, socket_mode: bool | None = None) 
     git = check_git()
     yield git
     yield check_plan(settings, plan)
+    yield from team_checks(settings, plan)
     if git.status != "ok":
         yield Check("repository", "skip", "not checked: git is missing")
     elif settings.remote_mode:

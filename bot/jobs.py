@@ -104,7 +104,6 @@ def run_job(
 
 def start_scheduler(rt: Runtime) -> BackgroundScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     s = rt.settings
@@ -127,14 +126,10 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
     add("standup-prompts", IntervalTrigger(minutes=1))
     add("standup-reminders", IntervalTrigger(minutes=5))
     add("standup-digest", IntervalTrigger(minutes=5))
-    add(
-        "weekly-report",
-        CronTrigger(
-            day_of_week="fri", hour=s.report_time.hour, minute=s.report_time.minute, timezone=s.zone
-        ),
-    )
-    # Late posts within the grace window (a restart after 15:00) are caught by this tick.
-    add("weekly-report", IntervalTrigger(minutes=15), "weekly-report-catch-up")
+    # The report's day and time live in the plan (`[schedule]`) and may change while we run,
+    # so no cron trigger is fixed at start: the job checks each minute whether a report is
+    # due (cheap: one claim lookup) and posts it once.
+    add("weekly-report", IntervalTrigger(minutes=1))
     if s.demo_every_weeks or s.retro_monthly:
         add("cadence-reminders", IntervalTrigger(minutes=15))
     for name in ("blocker-escalation", "risk-review", "nudges"):  # each decides what is due, once
@@ -149,18 +144,20 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
 
 def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | None, str]]:
     """When each job will next act (computed by us, not read from APScheduler's store)."""
-    from bot.report.job import next_fire_time
+    from bot.report.job import next_fire_time, team_of
 
     s = rt.settings
+    team = team_of(rt)
     zone = s.zone
     rows: list[tuple[str, dt.datetime | None, str]] = []
+    weekday = ("Mon", "Tues", "Wednes", "Thurs", "Fri", "Satur", "Sun")[team.report_day] + "day"
     local = now.astimezone(zone)
     prompt: dt.datetime | None = None
     for offset in range(0, 15):
         day = local.date() + dt.timedelta(days=offset)
         if not rt.standups.days.is_workday(day):  # holidays from env, plan and country
             continue
-        at = wall_instant(day, s.standup_time, zone)
+        at = wall_instant(day, team.prompt_time, zone)
         if at > now:
             prompt = at
             break
@@ -168,37 +165,38 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
         (
             "standup-prompts",
             prompt,
-            f"checked every minute; each person at {s.standup_time:%H:%M} in their own time zone",
+            f"checked every minute; each person at {team.prompt_time:%H:%M} in their own time zone",
         )
     )
-    reminder = prompt + dt.timedelta(hours=s.reminder_hours) if prompt else None
-    rows.append(("standup-reminders", reminder, f"{s.reminder_hours:g} h after each prompt"))
+    reminder = prompt + dt.timedelta(hours=team.reminder_hours) if prompt else None
+    rows.append(("standup-reminders", reminder, f"{team.reminder_hours:g} h after each prompt"))
     rows.append(
         (
             "standup-digest",
             rt.standups.digest.next_run(now),
-            f"workdays {s.digest_time:%H:%M} {s.timezone}, in the day's standup thread",
+            f"workdays {team.digest_time:%H:%M} {s.timezone}, in the day's standup thread",
         )
     )
     rows.append(
         (
             "weekly-report",
-            next_fire_time(now, s.report_time, zone),
-            f"Fridays {s.report_time:%H:%M} {s.timezone}; late within {s.report_grace_hours:g} h",
+            next_fire_time(now, team.report_time, zone, team.report_day),
+            f"{weekday}s {team.report_time:%H:%M} {s.timezone}; "
+            f"late within {s.report_grace_hours:g} h",
         )
     )
     rows.append(
         (
             "blocker-escalation",
             None,
-            f"checked every 15 min; blockers open > {s.blocker_escalate_days} days, once each",
+            f"checked every 15 min; blockers open > {team.escalate_days} days, once each",
         )
     )
     rows.append(
         (
             "risk-review",
-            next_fire_time(now, s.report_time, zone),
-            f"Fridays {s.report_time:%H:%M} {s.timezone}, DM to the lead",
+            next_fire_time(now, team.report_time, zone, team.report_day),
+            f"{weekday}s {team.report_time:%H:%M} {s.timezone}, DM to the lead",
         )
     )
     rows.append(

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from bot.commands import Context
 from bot.messenger import Messenger
 from bot.plan.store import PlanStore
-from bot.settings import Settings
+from bot.plan.team import TeamSettings, TeamSource
+from bot.settings import Settings, team_defaults
 
 if TYPE_CHECKING:
     from bot.db import Database
@@ -51,7 +52,9 @@ def build_runtime(
     clock: Clock | None = None,
     db: Database | None = None,
     owner: str | None = None,
+    local_access: bool = False,
 ) -> Runtime:
+    """`local_access`: the CLI and the shell, whose user holds the file (no Slack roles)."""
     import os
     import socket
 
@@ -66,17 +69,20 @@ def build_runtime(
     store = build_store(settings, clock)
     if settings.remote_mode:
         from bot.plan.remote import RemotePlanStore
+        from bot.plantips import DatabaseTips
         from bot.writeturns import DatabaseTurns
 
         if isinstance(store, RemotePlanStore):  # instances sharing DATABASE_URL take turns
             store.turns = DatabaseTurns(database, owner)
+            store.tips = DatabaseTips(database)  # and read each other's writes at once
+    team = TeamSource(store.load, team_defaults(settings))
     names = Directory(
         db=database, clock=clock, lookup=messenger.user_info, default_tz=settings.timezone
     )
     standups = build_standups(
         db=database,
         messenger=messenger,
-        config=standup_config(settings),
+        config=live_standup_config(settings, team),
         clock=clock,
         calendar=lambda: store.load().calendar,
         names=names,
@@ -84,15 +90,15 @@ def build_runtime(
     ctx = Context(
         store=store,
         clock=lambda: clock().astimezone(settings.zone),
-        editors=frozenset(settings.editors),
+        team_defaults=team.defaults,
         standups=standups,
         standups_between=standups.standups_between,
-        team=tuple(settings.team),
         workdays=settings.workday_numbers,
         name_of=names.name,
         names=names,
         expected_on=standups.expected,
-        github=from_settings(settings, lambda: database, owner),
+        github=from_settings(settings, lambda: database, owner, team.current),
+        local_access=local_access,
     )
     return Runtime(
         settings=settings,
@@ -107,23 +113,48 @@ def build_runtime(
     )
 
 
-def standup_config(settings: Settings) -> StandupConfig:
-    """The standup rules from the settings, as plain values (the standup core reads no Settings)."""
+def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:
+    """The standup rules as plain values (the standup core reads no Settings): the team's
+    effective settings (the plan's, else the environment's) plus what stays in the
+    environment (zone, workdays, fixed holidays, grace)."""
     from bot.standup.config import StandupConfig
 
+    team = team or team_defaults(settings)
     return StandupConfig(
         timezone=settings.timezone,
-        standup_time=settings.standup_time,
+        standup_time=team.prompt_time,
         workdays=settings.workday_numbers,
         holidays=settings.holiday_dates,
-        reminder_hours=settings.reminder_hours,
+        reminder_hours=team.reminder_hours,
         prompt_grace_minutes=settings.prompt_grace_minutes,
-        standup_channel=settings.standup_channel,
-        team=tuple(settings.team),
-        team_channel=settings.team_channel,
-        holiday_country=settings.holiday_country,
-        digest_time=settings.digest_time,
+        standup_channel=team.standup_channel,
+        team=team.team,
+        team_channel=team.team_channel,
+        holiday_country=team.holiday_country,
+        digest_time=team.digest_time,
+        zones={p.id: p.tz for p in team.people if p.tz},
+        countries={p.id: p.country for p in team.people if p.country},
     )
+
+
+def live_standup_config(settings: Settings, team: TeamSource) -> Callable[[], StandupConfig]:
+    """The standup rules as they are now, rebuilt only when the team settings changed."""
+    import threading
+
+    lock = threading.Lock()
+    last: list[tuple[TeamSettings, StandupConfig]] = []
+
+    def now() -> StandupConfig:
+        current = team.current()
+        with lock:
+            if last and last[0][0] is current:
+                return last[0][1]
+        config = standup_config(settings, current)
+        with lock:
+            last[:] = [(current, config)]
+        return config
+
+    return now
 
 
 def build_store(settings: Settings, clock: Clock) -> PlanStore:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.redact import cleartext_refusal
 from bot.slackids import is_user_id
+
+if TYPE_CHECKING:
+    from bot.plan.team import TeamSettings
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
 
@@ -422,6 +425,14 @@ def load_settings(**overrides: Any) -> Settings:
             "batchbot cannot start; fix these settings:\n" + "\n".join(f"- {x}" for x in lines),
             lines,
         ) from None
+
+
+def team_defaults(settings: Settings) -> TeamSettings:
+    """The environment's team settings: the defaults under the plan's `[team]`/`[schedule]`
+    (the one merge rule is `bot.plan.team.effective`)."""
+    from bot.plan.team import defaults_from
+
+    return defaults_from(settings)
 
 
 def load_settings_leniently(**overrides: Any) -> tuple[Settings, list[str]]:

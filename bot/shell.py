@@ -151,7 +151,7 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
         print(exc, file=sys.stderr)
         return 1
     messenger = ConsoleMessenger(out=out, zone=settings.timezone)
-    rt = build_runtime(settings, messenger)
+    rt = build_runtime(settings, messenger, local_access=True)
     from bot.plan.store import PlanConflict
     from bot.runtime import start_store
 
@@ -160,7 +160,6 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
     except PlanConflict as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
-    rt.ctx.editors = frozenset()  # the local user already holds the file; no Slack roles here
     shell = Shell(rt, out)
     name = shell.actor.name
     interactive = stdin.isatty()

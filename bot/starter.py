@@ -174,7 +174,8 @@ def _pip_git_url(remote: str) -> str:
         return f"git+ssh://{scp.group(1) or ''}{scp.group(2)}/{scp.group(3)}"
     if re.match(r"^[a-z][\w+.-]*://", remote):
         return f"git+{remote}"
-    return f"git+{Path(remote).resolve().as_uri()}"
+    # file://localhost/…: pip's requirement parser refuses a git+file URL without a host.
+    return "git+file://localhost" + Path(remote).resolve().as_uri().removeprefix("file://")
 
 
 def requirements(source: str | None) -> str:

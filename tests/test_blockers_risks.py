@@ -12,6 +12,7 @@ import pytest
 from bot.commands import Command, Context, handle
 from bot.db import Database
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import TeamSettings
 from bot.render.markdown import render
 from bot.render.report_markdown import to_markdown
 from bot.report.lead_jobs import run_blocker_escalation, run_risk_review
@@ -144,7 +145,9 @@ def test_the_risk_register_add_update_close_and_the_stale_review_mark(
 def test_only_editors_and_owners_change_blockers_and_risks(plan_file: Path) -> None:
     clock = Clock(at(30, 9, month=11))
     ctx = Context(
-        store=PlanStore(plan_file, clock=clock), clock=clock, editors=frozenset({"ULEAD0001"})
+        store=PlanStore(plan_file, clock=clock),
+        clock=clock,
+        team_defaults=TeamSettings(editors=("ULEAD0001",)),
     )
     sam = Actor("Sam", slack_id="USAM00001")
     assert "not allowed" in say(ctx, "/batch blocker add batch-2 x", sam)[1]

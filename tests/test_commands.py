@@ -10,6 +10,7 @@ import pytest
 from bot.commands import Command, Context, handle, may_edit
 from bot.plan.edits import UsageError, split_words
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import TeamSettings
 from bot.replies import ChangeView, ErrorView, TextView
 from tests.conftest import git
 
@@ -96,7 +97,7 @@ def test_unknown_subcommand_suggests_the_closest(ctx: Context) -> None:
 
 
 def test_editors_and_owners_may_change_everyone_else_may_look(ctx: Context) -> None:
-    ctx.editors = frozenset({"U0BOSS"})
+    ctx.team_defaults = TeamSettings(editors=("U0BOSS",))
     eve = Actor("Eve", slack_id="U0EVE")
     assert may_edit(ctx, Actor("Boss", slack_id="U0BOSS"), "")
     assert may_edit(ctx, eve, "<@U0EVE>")
@@ -114,7 +115,7 @@ def test_standup_without_a_database_says_how_to_enable_it(ctx: Context) -> None:
 
 
 def test_owner_written_as_an_escaped_slack_mention_counts_as_that_user(ctx: Context) -> None:
-    ctx.editors = frozenset({"U0BOSS"})
+    ctx.team_defaults = TeamSettings(editors=("U0BOSS",))
     assert may_edit(ctx, Actor("Eve", slack_id="U0EVE"), "<@U0EVE|eve>")
     from bot.render.escape import person
 
@@ -130,7 +131,7 @@ def test_the_write_path_itself_refuses_a_person_who_may_not_edit(plan_file: Path
     ctx = Context(
         store=PlanStore(plan_file),
         clock=lambda: dt.datetime(2026, 11, 27, 15, tzinfo=dt.UTC),
-        editors=frozenset({"U0EDITOR"}),
+        team_defaults=TeamSettings(editors=("U0EDITOR",)),
     )
     repo = plan_file.parent.parent
     before = git(repo, "rev-parse", "HEAD")

@@ -48,7 +48,7 @@ def _save(db: Database, user_id: str, day: date, text_: str = "Did A. Doing B.")
 
 
 def test_schema_is_created_at_the_current_version(database: Database) -> None:
-    assert stamped_version(database) == SCHEMA_VERSION == 3
+    assert stamped_version(database) == SCHEMA_VERSION == 4
 
 
 def test_opening_an_existing_database_again_changes_nothing(database: Database) -> None:
@@ -424,6 +424,7 @@ def test_a_version_1_database_gains_the_write_turn_queue(database: Database) -> 
     url = database.url
     with database.engine.begin() as conn:
         conn.execute(text("DROP TABLE write_turns"))
+        conn.execute(text("DROP TABLE plan_tips"))
         conn.execute(text("UPDATE schema_version SET version = 1"))
     database.close()
     with Database(url) as upgraded:
@@ -468,3 +469,17 @@ def test_a_version_2_database_keeps_its_users_and_gains_display_names(database: 
         assert kept.shown_name == "Ana Lima"
         upgraded.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW, "ana.l")
         assert upgraded.get_users(["U1", "U9"])["U1"].shown_name == "ana.l"
+
+
+def test_a_version_3_database_gains_the_plan_tip(database: Database) -> None:
+    url = database.url
+    with database.engine.begin() as conn:
+        conn.execute(text("DROP TABLE plan_tips"))
+        conn.execute(text("UPDATE schema_version SET version = 3"))
+    database.close()
+    with Database(url) as upgraded:
+        assert stamped_version(upgraded) == SCHEMA_VERSION
+        assert upgraded.plan_tip("origin main plan.toml") is None
+        upgraded.set_plan_tip("origin main plan.toml", "a" * 40, NOW)
+        upgraded.set_plan_tip("origin main plan.toml", "b" * 40, LATER)
+        assert upgraded.plan_tip("origin main plan.toml") == "b" * 40

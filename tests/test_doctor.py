@@ -308,7 +308,7 @@ def test_postgres_without_the_postgres_extra_says_to_install_it(
     )
     assert code == 1
     db = line(lines, "database")
-    assert db.startswith("FAIL") and "pip install 'batchbot[postgres]'" in db
+    assert db.startswith("FAIL") and "batchbot[postgres]" in db and "psycopg" in db
 
 
 def test_http_mode_without_the_signing_secret_fails_what_serve_refuses(

@@ -9,6 +9,7 @@ from bot.commands import Command, Context, handle
 from bot.plan import codec
 from bot.plan.model import PlanInvalid, parse_plan
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import TeamSettings
 from bot.render.markdown import render
 from bot.render.report_markdown import to_markdown
 from bot.report.weekly import collect_week, report_for
@@ -109,7 +110,7 @@ def test_bad_goal_input_changes_nothing_and_says_what_is_allowed(plan_file: Path
 def test_only_editors_and_the_batch_owner_may_set_goals(plan_file: Path) -> None:
     clock = Clock(at(27, 14, month=11))
     store = PlanStore(plan_file, clock=clock)
-    ctx = Context(store=store, clock=clock, editors=frozenset({"ULEAD0001"}))
+    ctx = Context(store=store, clock=clock, team_defaults=TeamSettings(editors=("ULEAD0001",)))
     stranger = Actor("Sam", slack_id="USAM00001")
     code, out = say(ctx, "/batch goal add Ship it", stranger)
     assert code == 1 and "not allowed" in out

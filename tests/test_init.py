@@ -187,4 +187,8 @@ def test_a_git_checkout_with_a_remote_is_pinned_by_its_url_and_commit(tmp_path: 
     assert _pip_git_url("https://github.com/acme/batchbot.git") == (
         "git+https://github.com/acme/batchbot.git"
     )
-    assert _pip_git_url(str(tmp_path)) == f"git+{tmp_path.resolve().as_uri()}"
+    local = _pip_git_url(str(tmp_path))
+    assert local == f"git+file://localhost{tmp_path.resolve().as_posix()}"
+    from packaging.requirements import Requirement
+
+    Requirement(f"batchbot[postgres] @ {local}@abc123")  # pip accepts it

@@ -124,7 +124,7 @@ def test_scheduled_jobs_are_named_and_apscheduler_ticks_are_quiet(
         scheduler.shutdown(wait=True)
         rt.db.close()
     assert set(names.values()) <= set(JOBS), names
-    assert names["weekly-report-catch-up"] == "weekly-report"
+    assert names["weekly-report"] == "weekly-report"
     chatter = [r.getMessage() for r in records if r.name.startswith("apscheduler")]
     assert chatter == []
     assert any("scheduler started" in r.getMessage() for r in records)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import Command, Context, handle
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import TeamSettings
 from bot.slackids import is_user_id, mention, user_id_in
 from bot.text import clip
 from bot.walltime import parse_instant, wall_instant
@@ -35,7 +36,7 @@ def test_a_short_editor_id_is_also_recognised_as_the_owner(plan_file: Path) -> N
     ctx = Context(
         store=PlanStore(plan_file),
         clock=lambda: dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC),
-        editors=frozenset({"U0ALICE"}),
+        team_defaults=TeamSettings(editors=("U0ALICE",)),
     )
     bob = Actor("Bob", slack_id="U0BOB")
     reply = handle(Command.from_text(bob, "update batch-1 progress=10", "slack"), ctx)

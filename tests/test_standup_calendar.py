@@ -18,6 +18,7 @@ from bot.commands import Command, Context, handle
 from bot.commands.plan import weekly
 from bot.db import Database
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import Person, TeamSettings
 from bot.replies import ChangeView, ErrorView, Reply, TextView, WeeklyView
 from bot.runtime import standup_config
 from bot.settings import Settings
@@ -102,10 +103,9 @@ def run(
     ctx = Context(
         store=store,
         clock=core.clock,
-        editors=frozenset(editors),
+        team_defaults=TeamSettings(editors=editors, people=(Person(NY_USER), Person(TOKYO_USER))),
         standups=core,
         standups_between=core.standups_between,
-        team=(NY_USER, TOKYO_USER),
         name_of=core.display_name,
         expected_on=core.expected,
     )
@@ -269,7 +269,7 @@ def test_participation_counts_only_the_days_a_person_was_expected(
         clock=clock,
         standups=core,
         standups_between=core.standups_between,
-        team=(NY_USER, TOKYO_USER),
+        team_defaults=TeamSettings(people=(Person(NY_USER), Person(TOKYO_USER))),
         name_of=core.display_name,
         expected_on=core.expected,
     )

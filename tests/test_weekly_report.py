@@ -18,6 +18,7 @@ from bot.commands import Context, weekly
 from bot.plan.edits import update_batch, update_metrics
 from bot.plan.model import Batch, Plan, Program
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import Person, TeamSettings
 from bot.render.report_markdown import to_markdown
 from bot.render.report_text import sections
 from bot.replies import WeeklyView
@@ -316,7 +317,7 @@ def test_batch_weekly_builds_the_same_markdown(plan_file: Path) -> None:
         store=store,
         clock=clock,
         standups_between=between,
-        team=("UANA", "UBEN", "UCY"),
+        team_defaults=TeamSettings(people=tuple(Person(u) for u in ("UANA", "UBEN", "UCY"))),
         name_of={"UCY": "Cy"}.get,
     )
     reply = weekly(ctx, "Week 2")

@@ -19,6 +19,7 @@ from bot.commands import plan as _plan
 from bot.commands import report as _report
 from bot.commands import risks as _risks
 from bot.commands import standup as _standup
+from bot.commands import team as _team
 from bot.commands import trends as _trends
 from bot.commands.base import (
     Command,
@@ -41,7 +42,19 @@ from bot.replies import Reply, TextView, error, with_names
 
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (_plan, _standup, _trends, _calendar, _goals, _blockers, _risks, _links, _chart, _report)
+_MODULES = (
+    _plan,
+    _standup,
+    _trends,
+    _calendar,
+    _goals,
+    _blockers,
+    _risks,
+    _links,
+    _chart,
+    _report,
+    _team,
+)
 
 VERBS: dict[str, Handler] = {}
 for _module in _MODULES:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.people.names import Names
 from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore, Saved
+from bot.plan.team import TeamSettings, TeamSource
 from bot.replies import Reply, error
 from bot.slackids import user_id_in
 
@@ -81,10 +82,11 @@ class Context:
 
     store: PlanStore
     clock: Callable[[], dt.datetime]
-    editors: frozenset[str] = frozenset()
+    #: the team settings the environment gives (BATCHBOT_EDITORS, …): what a plan without a
+    #: `[team]`/`[schedule]` value uses. `team_settings()` applies the plan's on top.
+    team_defaults: TeamSettings = TeamSettings()  # noqa: RUF009 (frozen value)
     standups: StandupCommands | None = None
     standups_between: Callable[[dt.date, dt.date], Sequence[StandupRow]] | None = None
-    team: tuple[str, ...] = ()
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     name_of: Callable[[str], str] | None = None
     # The people directory (bot.people): every reply's ids become names in one lookup.
@@ -93,6 +95,22 @@ class Context:
     # weekly report counts participation over those days only.
     expected_on: Callable[[str, dt.date], bool] | None = None
     github: GitHubService | None = None  # metrics collect, report publish (bot/github/)
+    #: the CLI and the shell: the person at the terminal already holds the file, so the
+    #: Slack roles (editors, leads) do not apply to them.
+    local_access: bool = False
+    _team: TeamSource | None = field(default=None, repr=False, compare=False)
+
+    def team_settings(self, plan: Plan | None = None) -> TeamSettings:
+        """The effective team settings of `plan` (default: the plan as it is now)."""
+        source = self._team
+        if source is None or source.defaults is not self.team_defaults:
+            source = self._team = TeamSource(self.store.load, self.team_defaults)
+        return source.current() if plan is None else source.of(plan)
+
+    @property
+    def team(self) -> tuple[str, ...]:
+        """Who is prompted for standups, as the plan (else the environment) says."""
+        return self.team_settings().team
 
 
 def owner_id(owner: str) -> str | None:
@@ -100,15 +118,25 @@ def owner_id(owner: str) -> str | None:
     return user_id_in(owner)
 
 
-def may_edit(ctx: Context, actor: Actor, owner: str | None) -> bool:
-    """Editors list empty: everyone may change. Otherwise editors and the batch's owner."""
-    if not ctx.editors:
-        return True
-    if actor.slack_id is None:
+def may_edit(ctx: Context, actor: Actor, owner: str | None, plan: Plan | None = None) -> bool:
+    """Editors list empty: everyone may change. Otherwise editors and the batch's owner.
+    The editors are the plan's (`[team] editors`), else the environment's."""
+    if ctx.local_access or actor.slack_id is None:
         return True  # local CLI/shell users act with the file system's permissions
-    if actor.slack_id in ctx.editors:
+    editors = ctx.team_settings(plan).editors
+    if not editors or actor.slack_id in editors:
         return True
     return owner is not None and owner_id(owner) == actor.slack_id
+
+
+def may_lead(ctx: Context, actor: Actor, plan: Plan | None = None) -> bool:
+    """Who may change the team's settings: the leads; while no lead is named, the editors;
+    while neither is named, everyone (as with the plan itself)."""
+    if ctx.local_access or actor.slack_id is None:
+        return True
+    team = ctx.team_settings(plan)
+    allowed = team.leads or team.editors
+    return not allowed or actor.slack_id in allowed
 
 
 class NotAllowed(EditError):
@@ -119,9 +147,10 @@ class NotAllowed(EditError):
 
 
 ACCESS_HINT = (
-    "changes are limited to the editors list (BATCHBOT_EDITORS) and each batch's owner; "
-    "ask an editor to add you"
+    "changes are limited to the team's editors and each batch's owner "
+    "(`/batch settings` lists them); ask an editor to add you"
 )
+LEAD_HINT = "only the team's leads may change it (`/batch settings` lists them)"
 Owner = str | None | Callable[[Plan], str | None]
 
 
@@ -133,14 +162,19 @@ def change_plan(
     via: str,
     what: str,
     owner: Owner = None,
+    rule: Literal["edit", "lead"] = "edit",
 ) -> Saved:
     """The one way a /batch word changes the plan: the access rule is checked inside the edit,
     against the plan the edit is applied to (in remote mode: the freshly fetched one), so no
     caller can forget it and no upstream change of owner slips past it."""
 
     def guarded(plan: Plan) -> tuple[Plan, list[Change]]:
+        if rule == "lead":
+            if not may_lead(ctx, actor, plan):
+                raise EditError(f"you are not allowed to change {what}; {LEAD_HINT}")
+            return edit(plan)
         named = owner(plan) if callable(owner) else owner
-        if not may_edit(ctx, actor, named):
+        if not may_edit(ctx, actor, named, plan):
             raise NotAllowed(what)
         return edit(plan)
 

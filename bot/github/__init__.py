@@ -74,7 +74,7 @@ def _origin_url(plan_path: Path, remote: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def config_from_settings(settings: Any) -> GitHubConfig:
+def config_from_settings(settings: Any, repo: str | None = None) -> GitHubConfig:
     """GitHubConfig from Settings; the repository defaults from the plan's git remote.
 
     Order: BATCHBOT_GITHUB_REPO, else BATCHBOT_GIT_URL (remote mode) when it is on GitHub,
@@ -87,7 +87,7 @@ def config_from_settings(settings: Any) -> GitHubConfig:
             "GitHub is not set up: set BATCHBOT_GITHUB_TOKEN "
             "(or BATCHBOT_GITHUB_APP_ID and BATCHBOT_GITHUB_PRIVATE_KEY)"
         )
-    repo = settings.github_repo or repo_from_url(getattr(settings, "git_url", None))
+    repo = repo or settings.github_repo or repo_from_url(getattr(settings, "git_url", None))
     if repo is None:
         origin = _origin_url(Path(settings.execution_plan_path), settings.git_remote)
         repo = repo_from_url(origin)
@@ -114,11 +114,12 @@ def config_from_settings(settings: Any) -> GitHubConfig:
     )
 
 
-def build_adapter(settings: Any) -> GitHubAdapter:
-    """The adapter, or GitHubNotConfigured with the setting to fix."""
+def build_adapter(settings: Any, repo: str | None = None) -> GitHubAdapter:
+    """The adapter, or GitHubNotConfigured with the setting to fix. `repo`: the team's
+    `[team] github_repo`, which wins over BATCHBOT_GITHUB_REPO."""
     from bot.github.client import GitHubAdapter, explain
 
-    config = config_from_settings(settings)
+    config = config_from_settings(settings, repo)
     try:
         return GitHubAdapter(config)
     except Exception as exc:  # a GitHub App whose installation lookup failed

@@ -24,29 +24,40 @@ if TYPE_CHECKING:
 class GitHubService:
     def __init__(
         self,
-        build: Callable[[], GitHubAdapter],
+        build: Callable[[], GitHubAdapter] | Callable[[str | None], GitHubAdapter],
         claims: Callable[[], Claims],
-        labels: tuple[str, ...],
+        labels: tuple[str, ...] | Callable[[], tuple[str, ...]],
         owner: str,
         archive_url: Callable[[str], str | None] = lambda week: None,
+        repo: Callable[[], str | None] | None = None,
     ) -> None:
         self._build = build
         self._claims_factory = claims
         self._claims: Claims | None = None
-        self.labels = labels
+        self._labels = labels
         self.owner = owner
         self.archive_url = archive_url
-        self._adapter: GitHubAdapter | None = None
+        # The team's repository as the plan says now (`[team] github_repo`); None = the
+        # environment's. The adapter is rebuilt when it changes.
+        self._repo = repo
+        self._adapter: tuple[str | None, GitHubAdapter] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The report issue's labels as the team's settings say now."""
+        return self._labels() if callable(self._labels) else self._labels
+
     def adapter(self) -> GitHubAdapter:
+        repo = self._repo() if self._repo is not None else None
         with self._lock:
-            if self._adapter is None:
+            if self._adapter is None or self._adapter[0] != repo:
                 try:
-                    self._adapter = self._build()
+                    built = self._build(repo) if self._repo is not None else self._build()  # type: ignore[call-arg]
                 except GitHubNotConfigured as exc:
                     raise GitHubUnavailable(str(exc)) from None
-            return self._adapter
+                self._adapter = (repo, built)
+            return self._adapter[1]
 
     def collect(self, window: Window, at: dt.datetime) -> Collection:
         try:
@@ -86,13 +97,29 @@ class GitHubService:
             raise GitHubUnavailable(adapter.explain(exc)) from None
 
 
-def from_settings(settings: Any, claims: Callable[[], Claims], owner: str) -> GitHubService:
+def from_settings(
+    settings: Any,
+    claims: Callable[[], Claims],
+    owner: str,
+    team: Callable[[], Any] | None = None,
+) -> GitHubService:
+    """`team`: the effective team settings now (the plan's `github_repo`, `github_labels`
+    win over BATCHBOT_GITHUB_REPO and BATCHBOT_GITHUB_REPORT_LABELS)."""
+    if team is None:
+        return GitHubService(
+            lambda: build_adapter(settings),
+            claims,
+            tuple(settings.github_report_labels),
+            owner,
+            lambda week: archive_url(settings, week),
+        )
     return GitHubService(
-        lambda: build_adapter(settings),
+        lambda repo: build_adapter(settings, repo),
         claims,
-        tuple(settings.github_report_labels),
+        lambda: tuple(team().github_labels),
         owner,
         lambda week: archive_url(settings, week),
+        repo=lambda: team().github_repo,
     )
 
 

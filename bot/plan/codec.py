@@ -26,6 +26,7 @@ from bot.plan.model import (
     parse_plan,
     plan_from_trusted,
 )
+from bot.plan.team import table_data
 from bot.plan.values import value_problems
 
 BATCH_KEYS = (
@@ -158,6 +159,7 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             legacy_data["measured"] = {
                 k: {"source": m.source, "at": m.at.isoformat()} for k, m in plan.measured.items()
             }
+        legacy_data.update(table_data(plan.team))
         if plan.links:
             legacy_data["links"] = {k: _iso(link_data(v)) for k, v in plan.links.items()}
         return legacy_data
@@ -177,6 +179,7 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         data["people"] = dict(plan.people)
     if plan.measured:
         data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
+    data.update(table_data(plan.team))  # only the tables in use: older plans stay byte-equal
     if plan.links:  # only when used, like people and measured
         data["links"] = {k: link_data(v) for k, v in plan.links.items()}
     return data

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic nee
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.links import BatchLink, link_problems
 from bot.plan.register import Blocker, Goal, check_registers
+from bot.plan.team import parse_tables, tables_from_trusted
 from bot.plan.values import value_problems
 from bot.slackids import is_user_id
 
@@ -177,6 +178,9 @@ class Plan:
     people: dict[str, str] = field(default_factory=dict, hash=False)
     #: metric name → where its current value came from (`[measured.NAME]`).
     measured: dict[str, Measurement] = field(default_factory=dict, hash=False)
+    #: the team's own settings (`[team]`, `[schedule]`): only the keys the plan sets
+    #: (bot/plan/team.py; `effective` fills the rest from the environment).
+    team: dict[str, Any] = field(default_factory=dict, hash=False)
     #: batch id → its GitHub work and the last measurement of it (`[links.ID]`).
     links: dict[str, BatchLink] = field(default_factory=dict, hash=False)
 
@@ -287,6 +291,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         "calendar",
         "people",
         "measured",
+        "team",
+        "schedule",
         "links",
     )
     for key in data:
@@ -367,6 +373,8 @@ def parse_plan(data: Any, source: str = "") -> Plan:
     calendar = _collect(Calendar, data.get("calendar", {}), "calendar", problems)
     if calendar is not None:
         problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
+    team, team_problems = parse_tables(data)
+    problems.extend(Problem(where, message) for where, message in team_problems)
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -380,6 +388,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         calendar=calendar,
         people=people,
         measured=measured,
+        team=team,
         links=batch_links,
     )
 
@@ -465,6 +474,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
             )
             for name, m in data.get("measured", {}).items()
         },
+        team=tables_from_trusted(data),
         links={bid: _trusted_link(raw) for bid, raw in data.get("links", {}).items()},
     )
 

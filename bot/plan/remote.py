@@ -64,6 +64,14 @@ HOUSEKEEPING_SECONDS = 600.0
 STALE_LOCK_SECONDS = 2.0
 
 
+class Tips(Protocol):
+    """Shares the tip each instance pushed, so the others read it at once (bot/plantips.py)."""
+
+    def publish(self, plan: str, sha: str) -> None: ...
+
+    def latest(self, plan: str) -> str | None: ...
+
+
 class Turns(Protocol):
     """Orders the writes of several instances, so they take turns instead of racing pushes."""
 
@@ -225,6 +233,11 @@ class RemotePlanStore(PlanStore):
         )
         # Turns at writing across instances sharing this remote (see bot/writeturns.py).
         self.turns: Turns | None = None
+        # The tip pushed by any instance, in the shared database: a read fetches when it
+        # differs from ours (bot/plantips.py). `_tip_followed`: the last one we fetched for.
+        self.tips: Tips | None = None
+        self._tip_followed: str | None = None
+        self._lock_holder: int | None = None  # the thread holding the clone lock
         # The clone lock: one thread of this process (a plain lock, so threads queue without
         # polling), then one process on this host (a file lock). Every git that writes in the
         # clone — start, sync, a write round, housekeeping — runs under it, taken in that order,
@@ -260,6 +273,11 @@ class RemotePlanStore(PlanStore):
         if self._branch is None:
             raise RuntimeError("start() has not run")
         return self._branch
+
+    @property
+    def plan_key(self) -> str:
+        """Which plan this is, across instances: remote, branch and file (no credentials)."""
+        return f"{redact(self.config.url)}#{self.branch}:{self.config.plan_file}"
 
     @property
     def tracking_ref(self) -> str:
@@ -378,9 +396,11 @@ class RemotePlanStore(PlanStore):
                 self._process_lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
             except Timeout:
                 raise busy from None
+            self._lock_holder = threading.get_ident()
             try:
                 yield
             finally:
+                self._lock_holder = None
                 self._process_lock.release()
         finally:
             self._thread_lock.release()
@@ -391,11 +411,24 @@ class RemotePlanStore(PlanStore):
             return self._state
 
     def load(self) -> Plan:
+        self._follow_tip()
         state = self.state()
         if state.plan is not None:
             return state.plan
         reason = state.invalid_reason or state.error or "the plan has not been fetched yet"
         raise PlanInvalid([Problem("", reason)], self.config.plan_file)
+
+    def _follow_tip(self) -> None:
+        """Before a read: when another instance pushed a tip we do not serve, fetch it now,
+        once per tip (a tip older than ours, published late, costs one fetch, not one per
+        read). Not while this thread holds the clone lock (a listener called mid-write)."""
+        if self.tips is None or self._branch is None or self._lock_holder == threading.get_ident():
+            return
+        tip = self.tips.latest(self.plan_key)
+        if tip is None or tip == self.state().sha or tip == self._tip_followed:
+            return
+        self._tip_followed = tip
+        self.sync()
 
     def notice(self) -> str | None:
         state = self.state()
@@ -746,6 +779,8 @@ class RemotePlanStore(PlanStore):
             self._run("update-ref", self.tracking_ref, head)
             before = self.state().sha
             self._set(sha=head, plan=plan, synced_at=_now(), error=None, invalid_sha=None)
+            if self.tips is not None:
+                self.tips.publish(self.plan_key, head)
             if plan is not None and text is not None:
                 codec.remember_valid(text, self._as_json)
         except Exception:  # the next sync repairs the cache; the remote already has it all

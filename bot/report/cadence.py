@@ -14,7 +14,7 @@ from bot.jobresult import JobResult
 from bot.messenger import Posted
 from bot.plan.model import Plan
 from bot.render.escape import esc
-from bot.report.job import JobRuntime, tell_admins
+from bot.report.job import JobRuntime, team_of, tell_admins
 from bot.report.timing import FRIDAY, THURSDAY, aware, local_at, when_text
 
 DEMO_JOB = "demo-reminder"
@@ -98,7 +98,8 @@ def run_cadence(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResu
     """The optional demo and retrospective reminders, each posted once via claims."""
     s = rt.settings
     zone: ZoneInfo = s.zone
-    channel = s.team_channel or s.report_channel
+    team = team_of(rt)
+    channel = team.team_channel or team.report_channel
     results: list[JobResult] = []
     if not s.demo_every_weeks and not s.retro_monthly:
         return JobResult(CADENCE_JOB, "no cadence reminders are set up", skipped=0)

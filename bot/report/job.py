@@ -32,6 +32,7 @@ from bot.messenger import Messenger
 from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
+from bot.plan.team import TeamSettings, TeamSource, defaults_from
 from bot.render.escape import esc
 from bot.render.report_blocks import (
     MAX_BLOCKS,
@@ -77,24 +78,38 @@ class JobRuntime(Protocol):
     def owner(self) -> str: ...
 
 
-def due_fire_time(at: dt.datetime, report_time: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """The latest Friday `report_time` (wall time in `zone`) that is at or before `at`."""
+def due_fire_time(
+    at: dt.datetime, report_time: dt.time, zone: ZoneInfo, weekday: int = FRIDAY
+) -> dt.datetime:
+    """The latest report day (Friday unless the team's `report_day` says otherwise) at
+    `report_time` (wall time in `zone`) that is at or before `at`."""
     local = aware(at).astimezone(zone)
-    friday = local.date() - dt.timedelta(days=(local.weekday() - FRIDAY) % 7)
+    friday = local.date() - dt.timedelta(days=(local.weekday() - weekday) % 7)
     fire = local_at(friday, report_time, zone)
     if fire > at:
         fire = local_at(friday - dt.timedelta(days=7), report_time, zone)
     return fire
 
 
-def next_fire_time(at: dt.datetime, report_time: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """The first Friday `report_time` in `zone` strictly after `at` (for `jobs list`)."""
+def next_fire_time(
+    at: dt.datetime, report_time: dt.time, zone: ZoneInfo, weekday: int = FRIDAY
+) -> dt.datetime:
+    """The first report day at `report_time` in `zone` strictly after `at` (`jobs list`)."""
     local = aware(at).astimezone(zone)
-    friday = local.date() + dt.timedelta(days=(FRIDAY - local.weekday()) % 7)
+    friday = local.date() + dt.timedelta(days=(weekday - local.weekday()) % 7)
     fire = local_at(friday, report_time, zone)
     if fire <= at:
         fire = local_at(friday + dt.timedelta(days=7), report_time, zone)
     return fire
+
+
+def team_of(rt: Any) -> TeamSettings:
+    """The team's settings as they are now: the plan's `[team]`/`[schedule]`, else the
+    environment's (read at every run, so a lead's edit counts without a restart)."""
+    ctx = getattr(rt, "ctx", None)
+    if ctx is not None and hasattr(ctx, "team_settings"):
+        return ctx.team_settings()  # type: ignore[no-any-return]
+    return TeamSource(rt.store.load, defaults_from(rt.settings)).current()
 
 
 def iso_week_name(fire: dt.datetime) -> str:
@@ -139,7 +154,7 @@ def build_draft(
         data,
         now,
         standups_between=_standups_between(rt),
-        team=tuple(rt.settings.team),
+        team=team_of(rt).team,
         workdays=rt.settings.workday_numbers,
         name_of=getattr(getattr(rt, "ctx", None), "name_of", None),
         expected_on=getattr(getattr(rt, "ctx", None), "expected_on", None),
@@ -168,8 +183,9 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     ignores the grace window) — for `batchbot jobs run weekly-report --force`.
     """
     s = rt.settings
+    team = team_of(rt)
     zone: ZoneInfo = s.zone
-    fire = due_fire_time(at, s.report_time, zone)
+    fire = due_fire_time(at, team.report_time, zone, team.report_day)
     key = fire.isoformat()
     grace = dt.timedelta(hours=s.report_grace_hours)
     fire_text = when_text(fire, zone)
@@ -183,11 +199,11 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         rt.log.info(msg)
         return JobResult(JOB, msg, skipped=1)
 
-    channel = s.report_channel
+    channel = team.report_channel
     if not channel:
         msg = (
             f"weekly report for {fire_text} not posted: no report channel is set "
-            "(BATCHBOT_REPORT_CHANNEL)"
+            "(`/batch settings report_channel=#channel`, or BATCHBOT_REPORT_CHANNEL)"
         )
         rt.log.warning(msg)
         return JobResult(JOB, msg, skipped=1)

@@ -16,7 +16,7 @@ from bot.jobresult import JobResult
 from bot.plan.model import Plan
 from bot.render.escape import esc, person
 from bot.render.lead_blocks import risk_review_blocks
-from bot.report.job import JobRuntime, due_fire_time
+from bot.report.job import JobRuntime, due_fire_time, team_of
 from bot.report.timing import when_text
 
 ESCALATE_JOB = "blocker-escalation"
@@ -35,7 +35,7 @@ def run_blocker_escalation(rt: JobRuntime, at: dt.datetime, force: bool = False)
     """DM every admin about each blocker open longer than BATCHBOT_BLOCKER_ESCALATE_DAYS, once."""
     s = rt.settings
     zone: ZoneInfo = s.zone
-    limit: int = s.blocker_escalate_days
+    limit: int = team_of(rt).escalate_days
     admins = tuple(s.admins)
     if not admins:
         return JobResult(ESCALATE_JOB, "no admins to escalate to (BATCHBOT_ADMINS)", skipped=1)
@@ -86,14 +86,15 @@ def run_blocker_escalation(rt: JobRuntime, at: dt.datetime, force: bool = False)
 def run_risk_review(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResult:
     """On Friday at the report time: one DM to the lead listing the open risks with buttons."""
     s = rt.settings
+    team = team_of(rt)
     zone: ZoneInfo = s.zone
-    fire = due_fire_time(at, s.report_time, zone)
+    fire = due_fire_time(at, team.report_time, zone, team.report_day)
     grace = dt.timedelta(hours=s.report_grace_hours)
     if at - fire > grace and not force:
         return JobResult(RISK_JOB, f"risk review for {when_text(fire, zone)} is past", skipped=1)
-    leads = tuple(s.lead) or tuple(s.admins)
+    leads = team.leads or tuple(s.admins)
     if not leads:
-        msg = "risk review not sent: set BATCHBOT_LEAD (or BATCHBOT_ADMINS)"
+        msg = "risk review not sent: name a lead (`/batch settings leads=@…`) or BATCHBOT_ADMINS"
         return JobResult(RISK_JOB, msg, skipped=1)
     plan = _plan(rt)
     if plan is None:

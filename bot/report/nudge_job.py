@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.jobresult import JobResult
 from bot.render.escape import esc, person
-from bot.report.job import JobRuntime
+from bot.report.job import JobRuntime, team_of
 from bot.report.nudges import Nudge, NudgeRules, find_nudges, last_moves
 from bot.report.schedule import progress_samples
 from bot.slackids import user_id_in
@@ -122,7 +122,7 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
         rt.log.warning("nudges: the plan could not be read: %s", exc)
         return JobResult(JOB, "the plan could not be read", failed=1)
     found = find_nudges(plan, progress_samples(history), last_moves(history), today, rules(rt))
-    leads = tuple(s.lead) or tuple(s.admins)
+    leads = team_of(rt).leads or tuple(s.admins)
     sent = skipped = failed = 0
     said: list[str] = []
     for nudge in found:

@@ -25,7 +25,7 @@ from bot.render.standup_blocks import (
     standup_reply_text,
 )
 from bot.replies import ErrorView, Reply, TextView
-from bot.standup.config import StandupConfig
+from bot.standup.config import ConfigSource
 from bot.standup.part import StandupPart
 from bot.standup.people import People
 from bot.standup.prompts import process_owner
@@ -57,7 +57,7 @@ class Answers(StandupPart):
         *,
         db: Database,
         messenger: Messenger,
-        config: StandupConfig,
+        config: ConfigSource,
         clock: Callable[[], datetime],
         people: People,
         owner: str | None = None,

@@ -6,10 +6,11 @@ build one directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-__all__ = ["StandupConfig", "as_utc", "fmt_utc"]
+__all__ = ["ConfigSource", "StandupConfig", "as_utc", "current", "fmt_utc"]
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,22 @@ class StandupConfig:
     holiday_country: str | None = None
     #: When the day's digest is posted, in the team's zone (BATCHBOT_DIGEST_TIME).
     digest_time: time = time(11, 30)
+    #: a person's time zone from the plan's `[[team.people]]` (wins over the Slack profile).
+    zones: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: a person's holiday country from the plan (wins over ``holiday_country``).
+    countries: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def grace(self) -> timedelta:
         return timedelta(minutes=self.prompt_grace_minutes)
+
+
+#: the rules, or where to read them *now* (the team edits them in the plan while the bot runs).
+ConfigSource = StandupConfig | Callable[[], StandupConfig]
+
+
+def current(source: ConfigSource) -> StandupConfig:
+    return source if isinstance(source, StandupConfig) else source()
 
 
 def as_utc(value: datetime, name: str = "time") -> datetime:

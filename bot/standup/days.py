@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from bot.db import Database
 from bot.plan.calendar import Calendar
-from bot.standup.config import StandupConfig
+from bot.standup.config import ConfigSource, StandupConfig, current
 
 __all__ = ["Days", "country_holidays"]
 
@@ -40,14 +40,19 @@ class Days:
         self,
         *,
         db: Database,
-        config: StandupConfig,
+        config: ConfigSource,
         calendar: Callable[[], Calendar] | None = None,
     ) -> None:
         self.db = db
-        self.config = config
+        self._config = config
         self._plan_calendar = calendar
         self._lock = threading.Lock()
-        self._by_year: dict[int, Mapping[date, str]] = {}
+        self._by_year: dict[tuple[str, int], Mapping[date, str]] = {}
+
+    @property
+    def config(self) -> StandupConfig:
+        """The rules as they are now (the plan's `[schedule]` may change while we run)."""
+        return current(self._config)
 
     def calendar(self) -> Calendar:
         """The plan's calendar now; an unreadable plan means none (and a log line)."""
@@ -59,26 +64,31 @@ class Days:
             log.warning("the plan's calendar could not be read (%s); using none", exc)
             return Calendar()
 
-    def _country(self, day: date) -> str | None:
-        country = self.config.holiday_country
+    def _country(self, day: date, country: str | None = None) -> str | None:
+        country = country or self.config.holiday_country
         if not country:
             return None
         with self._lock:
-            year = self._by_year.get(day.year)
+            year = self._by_year.get((country, day.year))
         if year is None:
             year = country_holidays(country, day.year)
             with self._lock:
-                self._by_year[day.year] = year
+                self._by_year[(country, day.year)] = year
         return year.get(day)
 
-    def holiday(self, day: date, calendar: Calendar | None = None) -> str | None:
-        """The holiday's name on ``day``, or None on an ordinary day."""
+    def holiday(
+        self, day: date, calendar: Calendar | None = None, user_id: str | None = None
+    ) -> str | None:
+        """The holiday's name on ``day``, or None on an ordinary day. With ``user_id``, that
+        person's own holiday country (the plan's `[[team.people]] country`) counts instead of
+        the team's."""
         if day in self.config.holidays:
             return "holiday"
         planned = (calendar or self.calendar()).holiday(day)
         if planned is not None:
             return planned.name or "holiday"
-        return self._country(day)
+        country = self.config.countries.get(user_id, "") if user_id else ""
+        return self._country(day, country or None)
 
     def configured_holidays(self, start: date, end: date) -> dict[date, str]:
         """Holidays from the settings (BATCHBOT_HOLIDAYS, the country) between two dates."""
@@ -92,14 +102,14 @@ class Days:
             day += timedelta(days=1)
         return found
 
-    def is_workday(self, day: date) -> bool:
-        """A team workday that is no holiday."""
-        return day.weekday() in self.config.workdays and self.holiday(day) is None
+    def is_workday(self, day: date, user_id: str | None = None) -> bool:
+        """A team workday that is no holiday (for ``user_id``: no holiday where they sit)."""
+        return day.weekday() in self.config.workdays and self.holiday(day, user_id=user_id) is None
 
     def away(self, day: date) -> set[str]:
         """Everyone off on ``day``: time off in the plan, or a standup skip."""
         return self.calendar().away(day) | self.db.away_users(day)
 
     def expected(self, user_id: str, day: date) -> bool:
-        """Whether ``user_id`` owes a standup for ``day``."""
-        return self.is_workday(day) and user_id not in self.away(day)
+        """Whether ``user_id`` owes a standup for ``day`` (their own holiday country counts)."""
+        return self.is_workday(day, user_id) and user_id not in self.away(day)

@@ -18,7 +18,7 @@ from bot.jobresult import JobResult
 from bot.messenger import Messenger
 from bot.render.digest_blocks import DigestFacts, digest_blocks, digest_text
 from bot.standup.answers import Answers
-from bot.standup.config import StandupConfig, as_utc, fmt_utc
+from bot.standup.config import ConfigSource, as_utc, fmt_utc
 from bot.standup.days import Days
 from bot.standup.part import StandupPart
 from bot.standup.people import People
@@ -43,7 +43,7 @@ class Digest(StandupPart):
         *,
         db: Database,
         messenger: Messenger,
-        config: StandupConfig,
+        config: ConfigSource,
         clock: Callable[[], datetime],
         people: People,
         days: Days,

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.standup.config import as_utc
+from bot.standup.config import as_utc, current
 
 if TYPE_CHECKING:
     from bot.db import Database
     from bot.messenger import Messenger
-    from bot.standup.config import StandupConfig
+    from bot.standup.config import ConfigSource, StandupConfig
 
 __all__ = ["StandupPart"]
 
@@ -27,13 +27,19 @@ class StandupPart:
         *,
         db: Database,
         messenger: Messenger,
-        config: StandupConfig,
+        config: ConfigSource,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.messenger = messenger
-        self.config = config
+        self._config = config
         self.clock = clock
+
+    @property
+    def config(self) -> StandupConfig:
+        """The rules as they are now: read at use time, so a lead's edit of the plan's
+        `[team]`/`[schedule]` counts at the next prompt, without a restart."""
+        return current(self._config)
 
     def _now(self) -> datetime:
         return as_utc(self.clock(), "clock()")

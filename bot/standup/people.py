@@ -16,7 +16,7 @@ from bot.db import Database, UserRecord
 from bot.messenger import Messenger, MessengerError
 from bot.people.directory import Directory
 from bot.slackids import is_user_id
-from bot.standup.config import StandupConfig
+from bot.standup.config import ConfigSource
 from bot.standup.part import StandupPart
 from bot.standup.schedule import to_zone
 
@@ -40,13 +40,13 @@ class People(StandupPart):
         *,
         db: Database,
         messenger: Messenger,
-        config: StandupConfig,
+        config: ConfigSource,
         clock: Callable[[], datetime],
         names: Directory | None = None,
     ) -> None:
         super().__init__(db=db, messenger=messenger, config=config, clock=clock)
         self.names = names or Directory(
-            db=db, clock=clock, lookup=messenger.user_info, default_tz=config.timezone
+            db=db, clock=clock, lookup=messenger.user_info, default_tz=self.config.timezone
         )
         self._lock = threading.Lock()
         self._members: tuple[datetime, list[str]] | None = None
@@ -120,9 +120,12 @@ class People(StandupPart):
         return record
 
     def zone_of(self, user_id: str) -> tzinfo:
-        """The person's zone (from their profile), else the team's."""
+        """The person's zone: the plan's `tz` for them, else their profile's, else the team's."""
+        config = self.config
+        if user_id in config.zones:
+            return to_zone(config.zones[user_id], config.timezone)
         profile = self.profile(user_id)
-        return to_zone(profile.tz if profile else None, self.config.timezone)
+        return to_zone(profile.tz if profile else None, config.timezone)
 
     def local_today(self, user_id: str) -> date:
         """Today's date where this person is (their Slack zone, else the team's)."""
@@ -134,9 +137,10 @@ class People(StandupPart):
         Channel members are cached for ``members_max_age``; the bot itself is left out.
         """
         ids: list[str]
-        if self.config.team:
-            ids = list(self.config.team)
-        elif self.config.team_channel:
+        config = self.config
+        if config.team:
+            ids = list(config.team)
+        elif config.team_channel:
             now = self._now()
             with self._lock:
                 cached = self._members
@@ -144,9 +148,9 @@ class People(StandupPart):
                 ids = cached[1]
             else:
                 try:
-                    ids = list(self.messenger.channel_members(self.config.team_channel))
+                    ids = list(self.messenger.channel_members(config.team_channel))
                 except MessengerError as exc:
-                    log.error("members of %s could not be read (%s)", self.config.team_channel, exc)
+                    log.error("members of %s could not be read (%s)", config.team_channel, exc)
                     ids = cached[1] if cached is not None else []
                 else:
                     with self._lock:

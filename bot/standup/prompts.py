@@ -29,11 +29,11 @@ from bot.db import PROMPT_JOB, REMINDER_JOB, ClaimRecord, Database, prompt_key
 from bot.jobresult import JobResult
 from bot.messenger import Messenger
 from bot.render.standup_blocks import prompt_blocks, prompt_text, reminder_blocks, reminder_text
-from bot.standup.config import StandupConfig, as_utc, fmt_utc
+from bot.standup.config import ConfigSource, as_utc, fmt_utc
 from bot.standup.days import Days
 from bot.standup.part import StandupPart
 from bot.standup.people import People
-from bot.standup.schedule import MIN_WINDOW, prompt_instant, prompt_window, to_zone
+from bot.standup.schedule import MIN_WINDOW, prompt_instant, prompt_window
 
 __all__ = ["PROMPTS_JOB_NAME", "REMINDERS_JOB_NAME", "Prompts", "process_owner"]
 
@@ -65,10 +65,10 @@ class Prompts(StandupPart):
             profile = self.people.profile(user_id)
             if profile is None:
                 continue
-            tz = to_zone(profile.tz, self.config.timezone)
+            tz = self.people.zone_of(user_id)  # the plan's tz for them, else the profile's
             today = at.astimezone(tz).date()
             for day in (today, today - timedelta(days=1)):
-                if self.days.is_workday(day):
+                if self.days.is_workday(day, user_id):
                     yield user_id, tz, day, today
 
     #: DMs of one tick go out on this many threads (Slack limits per channel; DMs are
@@ -80,7 +80,7 @@ class Prompts(StandupPart):
         *,
         db: Database,
         messenger: Messenger,
-        config: StandupConfig,
+        config: ConfigSource,
         clock: Callable[[], datetime],
         people: People,
         days: Days,

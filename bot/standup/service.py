@@ -20,7 +20,7 @@ from bot.people.directory import Directory
 from bot.plan.calendar import Calendar
 from bot.replies import Reply
 from bot.standup.answers import Answers
-from bot.standup.config import StandupConfig, as_utc
+from bot.standup.config import ConfigSource, as_utc
 from bot.standup.days import Days
 from bot.standup.digest import Digest
 from bot.standup.people import People
@@ -88,7 +88,7 @@ def build_standups(
     *,
     db: Database,
     messenger: Messenger,
-    config: StandupConfig,
+    config: ConfigSource,
     clock: Callable[[], datetime],
     calendar: Callable[[], Calendar] | None = None,
     names: Directory | None = None,

@@ -293,3 +293,21 @@ def test_the_cli_imports_and_updates_through_the_remote_when_git_url_is_set(
     assert updated.returncode == 0, updated.stderr
     assert "progress = 12" in git(remote, "show", "main:plan/imported.toml")
     assert git(remote, "log", "-1", "--format=%an", "main").strip() == "Ana"
+
+
+def test_a_write_acked_on_one_instance_is_read_on_the_other_within_a_second(
+    tmp_path: Path, fake: FakeSlack, remote: Path
+) -> None:
+    """A load balancer sends the update to A and the next status to B (issue 19 item 5): B
+    syncs only every 30 s, so only the tip shared through the database makes it current."""
+    a = start_remote_bot(tmp_path, fake, remote, "a", sync_seconds=30)
+    b = start_remote_bot(tmp_path, fake, remote, "b", sync_seconds=30)
+    with running(a, b):
+        b.slash("status batch-1", key="before")
+        assert "read-your-write" not in text_of(b.reply("before"))
+        a.slash("update batch-1 notes=read-your-write", key="write")
+        assert '"in_channel"' in text_of(a.reply("write"))
+        started = time.monotonic()
+        b.slash("status batch-1", key="after")
+        assert "read-your-write" in text_of(b.reply("after"))
+        assert time.monotonic() - started < 1.5

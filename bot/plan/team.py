@@ -1,0 +1,631 @@
+"""The team's own settings, kept in the plan file (`[team]` and `[schedule]`), versioned and
+editable from Slack by a lead — instead of environment variables that need a redeploy.
+
+One rule decides every value the bot uses (`effective`): what the plan says wins; what it does
+not say comes from the environment (BATCHBOT_TEAM, BATCHBOT_EDITORS, …), else the built-in
+default. Each value remembers where it came from, so `batchbot doctor` and `/batch settings`
+can say so. Pure: plain values in, plain values out (the environment's values arrive as a
+`TeamSettings` built by the composition root).
+
+    [team]
+    editors = ["U0ANA"]
+    leads = ["U0BOB"]
+    standup_channel = "C0STANDUP"
+    [[team.people]]
+    id = "U0ANA"
+    name = "Ana"
+    github = "ana-gh"
+    tz = "Europe/Berlin"
+    country = "DE"
+
+    [schedule]
+    prompt_time = "09:30"
+    report_day = "fri"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.slackids import user_id_in
+
+if TYPE_CHECKING:
+    from bot.plan.edits import Change
+    from bot.plan.model import Plan
+
+Source = Literal["plan", "environment", "default"]
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>")
+REPO = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One teammate: who is prompted, what they are called, where they sit."""
+
+    id: str
+    name: str = ""
+    github: str = ""
+    tz: str = ""  # overrides the zone of their Slack profile
+    country: str = ""  # overrides the team's holiday country
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str  # the name in the plan and in `/batch settings key=value`
+    table: Literal["team", "schedule"]
+    env: str  # the environment variable that is the default ("" = none)
+    kind: str
+    help: str
+    field: str  # the name of the environment's value on the Settings object ("" = none)
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("people", "team", "BATCHBOT_TEAM", "people", "who is prompted for a standup", "team"),
+    Spec("editors", "team", "BATCHBOT_EDITORS", "users", "who may change the plan", "editors"),
+    Spec("leads", "team", "BATCHBOT_LEAD", "users", "who may change these settings", "lead"),
+    Spec(
+        "standup_channel",
+        "team",
+        "BATCHBOT_STANDUP_CHANNEL",
+        "channel",
+        "where the day's standup thread goes",
+        "standup_channel",
+    ),
+    Spec(
+        "team_channel",
+        "team",
+        "BATCHBOT_TEAM_CHANNEL",
+        "channel",
+        "its members are the team (when no people are listed)",
+        "team_channel",
+    ),
+    Spec(
+        "report_channel",
+        "team",
+        "BATCHBOT_REPORT_CHANNEL",
+        "channel",
+        "where the weekly report goes",
+        "report_channel",
+    ),
+    Spec(
+        "github_repo",
+        "team",
+        "BATCHBOT_GITHUB_REPO",
+        "repo",
+        "owner/name the report is published to",
+        "github_repo",
+    ),
+    Spec(
+        "github_labels",
+        "team",
+        "BATCHBOT_GITHUB_REPORT_LABELS",
+        "labels",
+        "labels of the report issue",
+        "github_report_labels",
+    ),
+    Spec(
+        "prompt_time",
+        "schedule",
+        "BATCHBOT_STANDUP_TIME",
+        "time",
+        "standup prompt, HH:MM in each person's zone",
+        "standup_time",
+    ),
+    Spec(
+        "reminder_hours",
+        "schedule",
+        "BATCHBOT_REMINDER_HOURS",
+        "hours",
+        "reminder this many hours after the prompt (0 = none)",
+        "reminder_hours",
+    ),
+    Spec(
+        "digest_time",
+        "schedule",
+        "BATCHBOT_DIGEST_TIME",
+        "time",
+        "the day's digest, HH:MM",
+        "digest_time",
+    ),
+    Spec("report_day", "schedule", "", "day", "weekday of the weekly report (mon … sun)", ""),
+    Spec(
+        "report_time",
+        "schedule",
+        "BATCHBOT_REPORT_TIME",
+        "report_time",
+        "time of the weekly report, HH:MM",
+        "report_time",
+    ),
+    Spec(
+        "holiday_country",
+        "schedule",
+        "BATCHBOT_HOLIDAY_COUNTRY",
+        "country",
+        "whose public holidays are days off (US, DE …)",
+        "holiday_country",
+    ),
+    Spec(
+        "escalate_days",
+        "schedule",
+        "BATCHBOT_BLOCKER_ESCALATE_DAYS",
+        "count",
+        "a blocker open this many days is escalated",
+        "blocker_escalate_days",
+    ),
+)
+SPEC: dict[str, Spec] = {s.key: s for s in SPECS}
+TABLES = ("team", "schedule")
+PERSON_KEYS = ("id", "name", "github", "tz", "country")
+#: the words `/batch settings key=value` takes (people change through `/batch team`).
+SETTING_KEYS = tuple(s.key for s in SPECS if s.key != "people")
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """Every team setting's value as the bot uses it, and where each came from."""
+
+    people: tuple[Person, ...] = ()
+    editors: tuple[str, ...] = ()
+    leads: tuple[str, ...] = ()
+    standup_channel: str | None = None
+    team_channel: str | None = None
+    report_channel: str | None = None
+    github_repo: str | None = None
+    github_labels: tuple[str, ...] = ("weekly-report",)
+    prompt_time: dt.time = dt.time(9, 30)
+    reminder_hours: float = 2
+    digest_time: dt.time = dt.time(11, 30)
+    report_day: int = 4  # Friday
+    report_time: dt.time = dt.time(15, 0)
+    holiday_country: str | None = None
+    escalate_days: int = 3
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def team(self) -> tuple[str, ...]:
+        """The Slack ids of the people prompted."""
+        return tuple(p.id for p in self.people)
+
+    def person(self, user_id: str) -> Person | None:
+        return next((p for p in self.people if p.id == user_id), None)
+
+    def source(self, key: str) -> Source:
+        return self.sources.get(key, "default")
+
+    def shown(self, key: str) -> str:
+        """A value as a person reads it (and types it back in `/batch settings`)."""
+        return show_value(key, getattr(self, key))
+
+
+def defaults_from(settings: Any) -> TeamSettings:
+    """The environment's team settings (read off the Settings object by field name), each
+    marked "environment" when its variable is set and "default" when the built-in value
+    stands: what a plan without `[team]`/`[schedule]` keeps using exactly as before."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    given: set[str] = set(getattr(settings, "model_fields_set", ()))
+    for spec in SPECS:
+        if not spec.field or not hasattr(settings, spec.field):
+            continue
+        value = getattr(settings, spec.field)
+        values[spec.key] = tuple(Person(u) for u in value) if spec.key == "people" else value
+        sources[spec.key] = "environment" if spec.field in given else "default"
+    return TeamSettings(**values, sources=sources)
+
+
+def effective(plan_values: Mapping[str, Any], defaults: TeamSettings) -> TeamSettings:
+    """THE rule: a value the plan sets wins; everything else is the environment's (or the
+    built-in default, as `defaults` already records)."""
+    known = {k: v for k, v in plan_values.items() if k in SPEC}
+    if not known:
+        return defaults
+    sources: dict[str, Source] = {**defaults.sources, **dict.fromkeys(known, "plan")}
+    return replace(defaults, **known, sources=sources)
+
+
+def shadowed(plan_values: Mapping[str, Any], defaults: TeamSettings) -> list[str]:
+    """Keys the plan sets while the environment also sets them (the environment is ignored)."""
+    return [k for k in plan_values if k in SPEC and defaults.source(k) == "environment"]
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def parse_value(key: str, raw: Any, *, trusted: bool = False) -> Any:
+    """A setting from TOML or from typed text, checked; ValueError says what is allowed.
+
+    `trusted`: the data passed this check before (codec's cache), so the costly lookups
+    (the holidays library's countries, the zone database) are skipped."""
+    kind = SPEC[key].kind
+    if kind == "people":
+        items = raw if isinstance(raw, list | tuple) else _words(raw)
+        return tuple(parse_person(p, trusted=trusted) for p in items)
+    if kind == "users":
+        ids = []
+        for item in raw if isinstance(raw, list | tuple) else _words(raw):
+            found = user_id_in(str(item))
+            if found is None:
+                raise ValueError(f"{item!r} is not a Slack user (like @ana or U012ABCDEF)")
+            ids.append(found)
+        return tuple(dict.fromkeys(ids))
+    if kind == "channel":
+        return parse_channel(raw)
+    if kind == "repo":
+        text = str(raw).strip()
+        if not REPO.fullmatch(text):
+            raise ValueError(f"{text!r} is not owner/name (like acme/shop)")
+        return text
+    if kind == "labels":
+        labels = tuple(str(x).strip() for x in (raw if isinstance(raw, list | tuple) else [raw]))
+        labels = tuple(x for part in labels for x in _words(part) if x)
+        if not labels or any(len(x) > 50 for x in labels):
+            raise ValueError("give one or more label names (at most 50 characters each)")
+        return labels
+    if kind in ("time", "report_time"):
+        return parse_clock(raw, report=kind == "report_time")
+    if kind == "hours":
+        number = _number(raw)
+        if not 0 <= number <= 12:
+            raise ValueError(f"must be hours from 0 to 12 (got {raw!r})")
+        return number
+    if kind == "count":
+        number = _number(raw)
+        if number != int(number) or not 1 <= number <= 90:
+            raise ValueError(f"must be a whole number of days from 1 to 90 (got {raw!r})")
+        return int(number)
+    if kind == "day":
+        day = str(raw).strip().lower()[:3]
+        if day not in DAY_NAMES:
+            raise ValueError(f"{raw!r} is not a weekday; use one of {', '.join(DAY_NAMES)}")
+        return DAY_NAMES.index(day)
+    if kind == "country":
+        return str(raw).strip().upper() if trusted else parse_country(raw)
+    raise ValueError(f"unknown kind {kind}")  # pragma: no cover - SPECS lists every kind
+
+
+def _words(raw: Any) -> list[str]:
+    return [w for w in re.split(r"[,\s]+", str(raw).strip()) if w]
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"must be a number (got {raw!r})")
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number (got {raw!r})") from None
+
+
+def parse_clock(raw: Any, *, report: bool = False) -> dt.time:
+    if isinstance(raw, dt.time):
+        when = raw.replace(second=0, microsecond=0)
+    else:
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(raw))
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError(f"must be a time HH:MM, 24-hour (got {raw!r})")
+        when = dt.time(int(m.group(1)), int(m.group(2)))
+    if report and 1 <= when.hour <= 3:
+        raise ValueError(
+            "must not fall in 01:00–03:59: clocks jump there when daylight saving time "
+            "changes, so the report could be skipped or doubled"
+        )
+    return when
+
+
+def parse_channel(raw: Any) -> str:
+    text = str(raw).strip()
+    m = CHANNEL_MENTION.fullmatch(text)
+    if m:
+        return m.group(1)
+    if CHANNEL_ID.fullmatch(text):
+        return text
+    raise ValueError(
+        f"{text!r} is not a Slack channel; mention it (#channel, sent as <#C…>) or give its id "
+        "(C012ABCDEF)"
+    )
+
+
+def parse_country(raw: Any) -> str:
+    code = str(raw).strip().upper()
+    import holidays  # only when a country is checked: it is a large import
+
+    if code not in holidays.list_supported_countries():
+        raise ValueError(f"{code!r} is not a country code the holidays library knows (US, DE…)")
+    return code
+
+
+def parse_zone(raw: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = str(raw).strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not an IANA time zone (like Europe/Berlin)") from None
+    return text
+
+
+def parse_person(raw: Any, *, trusted: bool = False) -> Person:
+    """A person from `[[team.people]]` (a table) or a bare Slack id / mention."""
+    if not isinstance(raw, Mapping):
+        found = user_id_in(str(raw))
+        if found is None:
+            raise ValueError(f"{raw!r} is not a Slack user id (like U012ABCDEF)")
+        return Person(found)
+    unknown = [k for k in raw if k not in PERSON_KEYS]
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a person's field; use {', '.join(PERSON_KEYS)}")
+    user = user_id_in(str(raw.get("id", "")))
+    if user is None:
+        raise ValueError(f"id {raw.get('id')!r} is not a Slack user id (like U012ABCDEF)")
+    name = str(raw.get("name", "")).strip()
+    if len(name) > 100 or any(ord(c) < 32 for c in name):
+        raise ValueError("a name is one line of at most 100 characters")
+    github = str(raw.get("github", "")).strip().removeprefix("@")
+    if github and not GITHUB_LOGIN.match(github):
+        raise ValueError(f"{github!r} is not a GitHub login")
+    tz = str(raw.get("tz", "")).strip()
+    country = str(raw.get("country", "")).strip().upper()
+    if not trusted:
+        tz = parse_zone(tz) if tz else ""
+        country = parse_country(country) if country else ""
+    return Person(user, name, github, tz, country)
+
+
+def show_value(key: str, value: Any) -> str:
+    """Plain text (replies are literal text; an edge may turn ids into names)."""
+    if value is None or value == ():
+        return "—"
+    kind = SPEC[key].kind
+    if kind == "people":
+        return ", ".join(p.id for p in value)
+    if kind == "users":
+        return ", ".join(value)
+    if kind in ("time", "report_time"):
+        return f"{value:%H:%M}"
+    if kind == "day":
+        return DAY_NAMES[int(value)]
+    if kind == "labels":
+        return ", ".join(value)
+    if kind == "hours":
+        return f"{value:g}"
+    return str(value)
+
+
+def _plain(key: str, value: Any) -> Any:
+    """A value as the plan file holds it (TOML-friendly, human-readable)."""
+    kind = SPEC[key].kind
+    if kind == "people":
+        return [{k: getattr(p, k) for k in PERSON_KEYS if getattr(p, k)} for p in value]
+    if kind in ("users", "labels"):
+        return list(value)
+    if kind in ("time", "report_time"):
+        return f"{value:%H:%M}"
+    if kind == "day":
+        return DAY_NAMES[int(value)]
+    if kind == "hours":
+        return int(value) if float(value).is_integer() else value
+    return value
+
+
+# -- the plan's tables -------------------------------------------------------------------
+
+
+def parse_tables(
+    data: Mapping[str, Any], *, trusted: bool = False
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """`[team]` and `[schedule]` from raw plan data: the values set, and every problem as
+    (where, message)."""
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for table in TABLES:
+        raw = data.get(table)
+        if raw is None:
+            continue
+        if not isinstance(raw, Mapping):
+            problems.append((table, "must be a table"))
+            continue
+        for key, item in raw.items():
+            spec = SPEC.get(str(key))
+            if spec is None or spec.table != table:
+                keys = [s.key for s in SPECS if s.table == table]
+                hint = _did_you_mean(str(key), keys)
+                problems.append((f"{table}.{key}", f"is not a known setting{hint}"))
+                continue
+            try:
+                values[spec.key] = parse_value(spec.key, item, trusted=trusted)
+            except ValueError as exc:
+                problems.append((f"{table}.{key}", str(exc)))
+    people = values.get("people", ())
+    ids = [p.id for p in people]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(("team.people", f"{dup} is listed twice"))
+    return values, problems
+
+
+def tables_from_trusted(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The values from data validated once before (see codec's cache): parse again, cheaply."""
+    values, _ = parse_tables(data, trusted=True)
+    return values
+
+
+def table_data(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{"team": {...}, "schedule": {...}}` in a fixed order, only the tables in use."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in SPECS:
+        if spec.key in values:
+            out.setdefault(spec.table, {})[spec.key] = _plain(spec.key, values[spec.key])
+    return {t: out[t] for t in TABLES if t in out}
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else f"; use {', '.join(choices)}"
+
+
+# -- reading the current plan, cheaply ----------------------------------------------------
+
+
+class TeamSource:
+    """The effective team settings of the plan as it is *now* (read at use time, so a lead's
+    edit counts at once on every instance that syncs the plan), recomputed only when the store
+    hands back a different plan. An unreadable plan means the environment's values."""
+
+    def __init__(self, load: Callable[[], Plan], defaults: TeamSettings) -> None:
+        self._load = load
+        self.defaults = defaults
+        self._lock = threading.Lock()
+        self._last: tuple[Plan, TeamSettings] | None = None
+
+    def current(self) -> TeamSettings:
+        try:
+            plan = self._load()
+        except Exception:  # a broken plan must not stop prompts, reports or access checks
+            return self.defaults
+        return self.of(plan)
+
+    def of(self, plan: Plan) -> TeamSettings:
+        with self._lock:
+            last = self._last
+        if last is not None and last[0] is plan:
+            return last[1]
+        found = effective(plan.team, self.defaults)
+        with self._lock:
+            self._last = (plan, found)
+        return found
+
+
+# -- edits (the one write path, `commands.base.change_plan`, applies these) ------------------
+
+ROLES = ("member", "editor", "lead")
+
+
+def _with(plan: Plan, values: dict[str, Any]) -> Plan:
+    return replace(plan, team=values)
+
+
+def set_settings(
+    plan: Plan, pairs: Sequence[tuple[str, str]], defaults: TeamSettings
+) -> tuple[Plan, list[Change]]:
+    """`key=value` pairs into the plan; an empty value removes the plan's own value (the
+    environment's counts again). Every value is checked before anything changes."""
+    from bot.plan.edits import Change, EditError
+
+    values = dict(plan.team)
+    changes: list[Change] = []
+    before = effective(plan.team, defaults)
+    for key, raw in pairs:
+        if key not in SETTING_KEYS:
+            raise EditError(f"unknown setting {key!r}{_did_you_mean(key, SETTING_KEYS)}")
+        if not raw.strip():
+            values.pop(key, None)
+        else:
+            try:
+                values[key] = parse_value(key, raw)
+            except ValueError as exc:
+                raise EditError(f"{key}: {exc}") from None
+    after = effective(values, defaults)
+    for key, _ in pairs:
+        old, new = before.shown(key), after.shown(key)
+        if old != new or (key in plan.team) != (key in values):
+            changes.append(Change("settings", key, old, new))
+    return (_with(plan, values), changes) if changes else (plan, [])
+
+
+def add_person(
+    plan: Plan, person: Person, role: str, defaults: TeamSettings
+) -> tuple[Plan, list[Change]]:
+    """Add (or update) a teammate; `role` editor/lead also lists them there. The first edit
+    copies the environment's list into the plan, so nobody already on the team drops off."""
+    from bot.plan.edits import Change, EditError
+
+    if role not in ROLES:
+        raise EditError(f"role {role!r} is not known; use one of {', '.join(ROLES)}")
+    now = effective(plan.team, defaults)
+    values = dict(plan.team)
+    changes: list[Change] = []
+    old = now.person(person.id)
+    merged = (
+        replace(
+            old,
+            **{k: getattr(person, k) for k in PERSON_KEYS[1:] if getattr(person, k)},
+        )
+        if old is not None
+        else person
+    )
+    if merged != old or "people" not in plan.team:
+        people = [merged if p.id == person.id else p for p in now.people]
+        if old is None:
+            people.append(merged)
+        values["people"] = tuple(people)
+        what = _person_text(merged)
+        changes.append(Change("team", person.id, _person_text(old) if old else None, what))
+    for key, wanted in (("editors", "editor"), ("leads", "lead")):
+        listed: tuple[str, ...] = getattr(now, key)
+        if role == wanted and person.id not in listed:
+            values[key] = (*listed, person.id)
+            changes.append(Change("team", key, ", ".join(listed) or None, ", ".join(values[key])))
+    return (_with(plan, values), changes) if changes else (plan, [])
+
+
+def remove_person(plan: Plan, user_id: str, defaults: TeamSettings) -> tuple[Plan, list[Change]]:
+    """Take someone off the team, and off the editors and leads."""
+    from bot.plan.edits import Change, EditError
+
+    now = effective(plan.team, defaults)
+    values = dict(plan.team)
+    changes: list[Change] = []
+    if now.person(user_id) is not None:
+        values["people"] = tuple(p for p in now.people if p.id != user_id)
+        changes.append(Change("team", user_id, _person_text(now.person(user_id)), None))
+    for key in ("editors", "leads"):
+        listed: tuple[str, ...] = getattr(now, key)
+        if user_id in listed:
+            values[key] = tuple(u for u in listed if u != user_id)
+            changes.append(Change("team", key, ", ".join(listed), ", ".join(values[key]) or None))
+    if not changes:
+        raise EditError(f"{user_id} is not on the team, nor an editor or a lead")
+    return _with(plan, values), changes
+
+
+def _person_text(person: Person | None) -> str:
+    if person is None:
+        return ""
+    extras = [f"{k}={getattr(person, k)}" for k in PERSON_KEYS[1:] if getattr(person, k)]
+    return " ".join([person.id, *extras])
+
+
+def import_environment(
+    plan: Plan, defaults: TeamSettings, skipped: list[str]
+) -> tuple[Plan, list[Change]]:
+    """Every team setting the environment sets and the plan does not, written into the plan
+    (`batchbot settings import`). A value the plan cannot hold (a channel by name, not id) is
+    left in the environment and named in `skipped`."""
+    from bot.plan.edits import Change
+
+    values = dict(plan.team)
+    changes: list[Change] = []
+    for spec in SPECS:
+        if defaults.source(spec.key) != "environment" or spec.key in values:
+            continue
+        value = getattr(defaults, spec.key)
+        try:
+            checked = parse_value(spec.key, _plain(spec.key, value)) if value is not None else None
+        except ValueError as exc:
+            skipped.append(f"{spec.env}: {exc}")
+            continue
+        if checked is None:
+            continue
+        values[spec.key] = checked
+        changes.append(Change("settings", spec.key, None, show_value(spec.key, checked)))
+    return (_with(plan, values), changes) if changes else (plan, [])
