@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -291,3 +292,41 @@ def test_without_github_settings_the_job_is_as_before(
     assert run(rt).sent == 1
     blocks = posts(slack)[0].args["blocks"]
     assert not [b for b in blocks if b["type"] == "actions"]
+
+
+# -- issue 18 item 13: a team without GitHub hears nothing about it ------------------------
+def test_without_github_set_up_the_friday_post_dm_and_log_say_nothing_about_github(
+    scripted: Clock,
+    plan_file: Path,
+    slack: FakeSlack,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.runtime import build_runtime
+
+    s = settings(EXECUTION_PLAN_PATH=str(plan_file))
+    rt = build_runtime(
+        s,
+        WebMessenger(make_client(slack.url)),
+        clock=scripted,
+        db=Database(f"sqlite:///{tmp_path / 'b.db'}"),
+    )
+    assert rt.ctx.github is None  # the composition root builds no GitHub at all
+    with caplog.at_level(logging.INFO):
+        assert run(rt).sent == 1  # type: ignore[arg-type]
+    said = json.dumps([c.args for c in slack.calls], ensure_ascii=False) + caplog.text
+    assert "GitHub" not in said and "not collected" not in said
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    blocks = posts(slack)[0].args["blocks"]
+    assert not [b for b in blocks if b["type"] == "actions"]  # no Publish button …
+    assert "paste the attached markdown" not in json.dumps(blocks)  # … nor talk of pasting
+
+
+def test_with_github_the_draft_says_publish_and_never_paste(
+    scripted: Clock, plan_file: Path, slack: FakeSlack, github: FakeGitHub, tmp_path: Path
+) -> None:
+    rt = gh_runtime(plan_file, slack, tmp_path / "b.db", scripted, github)
+    run(rt)
+    text = draft_text(slack)
+    assert "Publish to GitHub" in text
+    assert "paste" not in text

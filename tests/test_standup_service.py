@@ -662,13 +662,14 @@ def test_list_shows_my_last_ten_by_default_newest_first(
     service: Standups, clock: FakeClock
 ) -> None:
     day = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-    for n in range(12):
-        clock.now = day + timedelta(days=n)
+    workdays = [d for d in (day + timedelta(days=n) for n in range(16)) if d.weekday() < 5]
+    for n, when in enumerate(workdays[:12]):  # (a weekend answer is Monday's standup)
+        clock.now = when
         assert service.submit(NY_USER, "Alice Adams", f"Day {n} done. More tomorrow.", "dm").ok
     reply = slash(ALICE, "standup list", service)
     assert isinstance(reply.view, StandupListView)
     assert len(reply.view.rows) == 10
-    assert reply.view.rows[0] == ("2026-11-13", "Alice Adams", "Day 11 done. More tomorrow.")
+    assert reply.view.rows[0] == ("2026-11-17", "Alice Adams", "Day 11 done. More tomorrow.")
     assert reply.view.rows[-1][0] == "2026-11-04"
 
 
@@ -843,3 +844,29 @@ def test_a_known_person_keeps_their_zone_when_a_profile_lookup_fails(
     assert got == {TOKYO_USER: [utc(2026, 11, 26, 0, 30)]}
     # Failed lookups are retried every 15 minutes, not every tick.
     assert 3 <= len(fake.calls_to("users.info")) <= 1 + 2 * (60 // 15 + 1)
+
+
+# --------------------------------------------------------------------------- issue 18 item 13
+def test_a_saturday_dm_is_mondays_standup_and_opens_no_weekend_thread(
+    fake: FakeSlack, service: Standups, clock: FakeClock, database: Database
+) -> None:
+    clock.now = utc(2026, 12, 5, 15, 0)  # Sat 5 Dec, 10:00 in New York
+    reply = service.submit(NY_USER, "Alice Adams", THREE_SENTENCES, "dm")
+    assert reply.ok and isinstance(reply.view, TextView)
+    assert reply.view.title == "Saved your standup for Mon 7 Dec"
+    assert database.get_standup(NY_USER, date(2026, 12, 5)) is None
+    record = database.get_standup(NY_USER, date(2026, 12, 7))
+    assert record is not None and record.text == THREE_SENTENCES
+    assert [m["text"] for m in thread_parents(fake)] == ["Daily standup — Mon 7 Dec"]
+
+
+def test_a_holiday_answer_belongs_to_the_next_workday(
+    fake: FakeSlack, database: Database, messenger: WebClientMessenger, clock: FakeClock
+) -> None:
+    svc = make_service(
+        database, messenger, clock, make_settings(BATCHBOT_HOLIDAYS="2026-11-26,2026-11-27")
+    )
+    clock.now = utc(2026, 11, 26, 15, 0)  # Thu 26 Nov (a holiday), Friday too
+    reply = svc.submit(NY_USER, "Alice Adams", THREE_SENTENCES, "dm")
+    assert isinstance(reply.view, TextView) and "Mon 30 Nov" in reply.view.title
+    assert [m["text"] for m in thread_parents(fake)] == ["Daily standup — Mon 30 Nov"]

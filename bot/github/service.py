@@ -97,14 +97,27 @@ class GitHubService:
             raise GitHubUnavailable(adapter.explain(exc)) from None
 
 
+def set_up(settings: Any) -> bool:
+    """Did the operator set GitHub up at all (a token or any part of a GitHub App)?
+
+    A team that does not use GitHub sees nothing about it: no "not collected" notes, no
+    buttons, no admin DM, no log line. Half a setup still gets its one-line reason.
+    """
+    return bool(settings.github_token or settings.github_app_id or settings.github_private_key)
+
+
 def from_settings(
     settings: Any,
     claims: Callable[[], Claims],
     owner: str,
     team: Callable[[], Any] | None = None,
-) -> GitHubService:
-    """`team`: the effective team settings now (the plan's `github_repo`, `github_labels`
+) -> GitHubService | None:
+    """The service, or None when GitHub is not set up (see `set_up`).
+
+    `team`: the effective team settings now (the plan's `github_repo`, `github_labels`
     win over BATCHBOT_GITHUB_REPO and BATCHBOT_GITHUB_REPORT_LABELS)."""
+    if not set_up(settings):
+        return None
     if team is None:
         return GitHubService(
             lambda: build_adapter(settings),

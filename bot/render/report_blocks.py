@@ -49,15 +49,24 @@ def section_text(heading: str, items: tuple[str, ...], empty: str) -> str:
 
 
 def report_blocks(
-    report: WeeklyReport, *, draft: bool = True, footer: str | None = None
+    report: WeeklyReport,
+    *,
+    draft: bool = True,
+    footer: str | None = None,
+    publishable: bool = False,
 ) -> list[Block]:
-    """Header, a context line, the summary, then one section per template heading."""
+    """Header, a context line, the summary, then one section per template heading.
+
+    `publishable`: the draft carries **Edit** and **Publish to GitHub**, and says so; without
+    GitHub it only says the full markdown is attached (one consistent instruction).
+    """
     prefix = "📝 DRAFT · " if draft else ""
-    context = (
-        "*Draft for review* — edit it, then paste the attached markdown into the GitHub issue"
-        if draft
-        else "Weekly progress report"
-    )
+    if not draft:
+        context = "Weekly progress report"
+    elif publishable:
+        context = "*Draft for review* — *Edit* it if needed, then *Publish to GitHub*"
+    else:
+        context = "*Draft for review* — the full report is the attached markdown"
     context += f" · {esc(span_text(report))} · {esc(report.program)}"
     blocks: list[Block] = [
         {

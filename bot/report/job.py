@@ -227,6 +227,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
             draft.report,
             draft=True,
             footer=f"batchbot · archived as `{path}` · for the Friday {esc(fire_text)} report",
+            publishable=github is not None,
         )
         if github is not None:
             blocks = [*blocks[: MAX_BLOCKS - 1], publish_buttons(iso_week_name(fire))]

@@ -243,7 +243,7 @@ def standup_flag_items(
                     s.user_id,
                 )
             )
-        if _HELP_WORDS.search(s.text) or _BLOCKER_WORDS.search(s.text):
+        if _HELP_WORDS.search(s.text):  # "blocked" alone is a blocker, listed above
             help_needed.append(
                 Item(
                     f"{who} asked for help ({s.local_date:%a}): “{quote}”",

@@ -26,6 +26,7 @@ from bot.render.standup_blocks import (
 )
 from bot.replies import ErrorView, Reply, TextView
 from bot.standup.config import ConfigSource
+from bot.standup.days import Days
 from bot.standup.part import StandupPart
 from bot.standup.people import People
 from bot.standup.prompts import process_owner
@@ -61,10 +62,12 @@ class Answers(StandupPart):
         clock: Callable[[], datetime],
         people: People,
         owner: str | None = None,
+        days: Days | None = None,
     ) -> None:
         super().__init__(db=db, messenger=messenger, config=config, clock=clock)
         self.people = people
         self.owner = owner or process_owner()
+        self.days = days
 
     def submit(
         self,
@@ -92,6 +95,7 @@ class Answers(StandupPart):
             day = today
             if local_date is not None and today - timedelta(days=1) <= local_date <= today:
                 day = local_date
+            day = self._workday_for(day)
             name = user_name.strip() or self.people.display_name(user_id)
             record, replaced = self.db.save_standup(
                 user_id, name, day, text, now, cast(StandupSource, source)
@@ -102,6 +106,18 @@ class Answers(StandupPart):
         posted = self.publish(record)
         title = f"{'Replaced' if replaced else 'Saved'} your standup for {day_label(day)}"
         return Reply(TextView(title, (posted,)))
+
+    def _workday_for(self, day: date) -> date:
+        """The team workday an answer written on `day` belongs to: `day` itself, or after a
+        weekend or holiday the next workday — a Saturday DM is Monday's standup, posted in
+        Monday's thread; no "Daily standup — Sat 5 Dec" thread is ever opened."""
+        if self.days is None:
+            return day
+        for ahead in range(15):  # the team's workdays hold at least one day a week
+            candidate = day + timedelta(days=ahead)
+            if self.days.is_workday(candidate):
+                return candidate
+        return day
 
     def edit_dm(self, user_id: str, new_text: str, old_text: str, sent_ts: str) -> Reply | None:
         """A DM answer edited in Slack (``message_changed``): the edit becomes the answer.
@@ -120,21 +136,22 @@ class Answers(StandupPart):
             sent = now
         try:
             zone = self.people.zone_of(user_id)
-            day = sent.astimezone(zone).date()
+            written = sent.astimezone(zone).date()
+            day = self._workday_for(written)  # a weekend DM answered the next workday
             record = self.db.get_standup(user_id, day)
         except StorageUnavailable as exc:
             return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
         label = day_label(day)
         if record is None:
             today = now.astimezone(zone).date()
-            if not today - timedelta(days=1) <= day <= today:
+            if not today - timedelta(days=1) <= written <= today:
                 return _not_saved(
-                    f"Your edit was not saved: that message is from {label}, too long ago "
-                    "to count as a standup.",
+                    f"Your edit was not saved: that message is from {day_label(written)}, "
+                    "too long ago to count as a standup.",
                     new_text,
                 )
             # The first version was refused (or lost): the fixed text is the day's answer.
-            return self.submit(user_id, "", new_text, "dm", local_date=day)
+            return self.submit(user_id, "", new_text, "dm", local_date=written)
         if new_text == record.text.strip():
             return None
         if old_text and old_text != record.text.strip():

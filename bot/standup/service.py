@@ -110,7 +110,13 @@ def build_standups(
         owner=owner,
     )
     answers = Answers(
-        db=db, messenger=messenger, config=config, clock=clock, people=people, owner=owner
+        db=db,
+        messenger=messenger,
+        config=config,
+        clock=clock,
+        people=people,
+        owner=owner,
+        days=days,
     )
     digest = Digest(
         db=db,
