@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.redact import cleartext_refusal
@@ -160,6 +167,16 @@ class Settings(BaseSettings):
     github_deadline: float = Field(
         default=60.0, gt=0, le=3600, validation_alias="BATCHBOT_GITHUB_DEADLINE"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """`BATCHBOT_GITHUB_REPO=` (a line of `.env.example` uncommented, a variable exported
+        empty) means "not set": the default applies, as if the line were not there.
+        (tests/test_settings.py)"""
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        return values
 
     @field_validator("git_token")
     @classmethod

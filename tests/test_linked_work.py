@@ -164,3 +164,29 @@ def test_a_hand_edited_link_must_name_a_batch_and_one_source(plan_file: Path) ->
     message = str(err.value)
     assert "links.batch-9" in message and "names no batch" in message
     assert "needs exactly one of milestone or label" in message
+
+
+def test_when_everything_linked_is_closed_the_owner_is_asked_whether_the_batch_is_done(
+    ctx: Context, fake: FakeGitHub
+) -> None:
+    from bot.report.nudge_job import nudge_blocks
+    from bot.report.nudges import find_nudges
+
+    say(ctx, "/batch update batch-2 owner=<@UBEN00001|ben>")
+    say(ctx, '/batch link batch-2 milestone="Infra v1"')
+    for number in range(1979, 1989):
+        fake.close_issue(REPO, number)
+    say(ctx, "/batch metrics collect")
+    plan = ctx.store.load()
+    [ask] = [n for n in find_nudges(plan, {}, {}, dt.date(2026, 12, 7)) if n.kind == "complete"]
+    assert ask.key == "complete:batch-2:28"
+    assert ask.headline == "Everything linked to Infrastructure is closed — is the batch done?"
+    _, blocks = nudge_blocks(ask)
+    buttons = blocks[-1]["elements"]
+    assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
+        ("Mark done", "nudge_done", "batch-2"),
+        ("Not yet", "nudge_ontrack", "complete:batch-2:28"),
+    ]
+    say(ctx, "/batch update batch-2 status=done", actor=LEAD)
+    done = find_nudges(ctx.store.load(), {}, {}, dt.date(2026, 12, 7))
+    assert [n for n in done if n.kind == "complete"] == []

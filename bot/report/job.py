@@ -329,9 +329,22 @@ def _collect_metrics(
             rt.store.change(BOT_ACTOR, lambda plan: record(plan, collection), via="job")
         except Exception as exc:
             notes.append(f"the collected metrics could not be saved to the plan: {exc}")
+    notes += _refresh_links(rt, github, instant)
     for note in notes:
         rt.log.warning("weekly report: %s", note)
     return notes
+
+
+def _refresh_links(rt: JobRuntime, github: GitHubService, at: dt.datetime) -> list[str]:
+    """Linked batches measured before the draft, so its % are GitHub's as of the post."""
+    from bot.report.linked import refresh_links
+
+    try:
+        result, _ = refresh_links(rt.store, github, at, BOT_ACTOR, via="job")
+    except Exception as exc:
+        rt.log.exception("linked progress could not be refreshed")
+        return [f"linked batches not measured: {type(exc).__name__}"]
+    return [f"{b}: progress not measured from GitHub — {why}" for b, why in result.failed.items()]
 
 
 def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datetime) -> Any:
