@@ -116,8 +116,22 @@ class StandupListView:
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
 
 
+@dataclass(frozen=True)
+class TableView:
+    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
+    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
+    shown above the table in Slack (they are part of `lines` already)."""
+
+    title: str
+    lines: tuple[str, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
 View = (
     TextView
+    | TableView
     | ErrorView
     | DashboardView
     | StatusView

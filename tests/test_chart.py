@@ -20,7 +20,7 @@ from bot.plan.store import Actor
 from bot.render.blocks import render as render_blocks
 from bot.render.chart_native import burnup_block, burnup_mermaid
 from bot.render.chart_png import burnup_png
-from bot.render.report_markdown import gantt, to_markdown
+from bot.render.report_markdown import gantt, mermaid_label, to_markdown
 from bot.replies import ChartView
 from bot.report.burnup import burnup
 from bot.report.schedule import progress_samples
@@ -151,10 +151,10 @@ def test_the_report_markdown_has_a_mermaid_burn_up_beside_the_gantt(plan_file: P
     timeline = markdown.index("```mermaid\ngantt")
     burn = markdown.index("```mermaid\nxychart-beta")
     assert timeline < burn
-    assert burnup_mermaid(view.chart) == [
+    assert burnup_mermaid(view.chart, mermaid_label) == [
         "```mermaid",
         "xychart-beta",
-        '    title "Delivery program: Batch 1 → Batch 5 — burn-up (overall, then planned)"',
+        '    title "Delivery program  Batch 1 → Batch 5 — burn-up (overall, then planned)"',
         '    x-axis ["W1", "W2"]',
         '    y-axis "progress %" 0 --> 100',
         "    line [32, 52]",

@@ -13,6 +13,7 @@ from bot.plan.model import Plan
 from bot.plan.register import Blocker
 from bot.plan.register_edits import add_blocker, resolve_blocker
 from bot.replies import Notice, OpenModal, Reply, TextView
+from bot.slackids import person_label
 
 USAGE = (
     "/batch blocker add <batch-id> <text> [resolution=<plan>] [owner=@user] [due=YYYY-MM-DD] — "
@@ -31,7 +32,7 @@ def blocker_line(plan: Plan, n: int, b: Blocker, today: dt.date) -> str:
     """`#2 batch-2: Staging DB access — ops grants a read role (Ana, 4 days)`."""
     days = age_days(b, today)
     resolution = b.resolution or "no resolution plan yet"
-    owner = b.owner or "no owner"
+    owner = person_label(b.owner) or "no owner"
     return (
         f"#{n} {b.batch}: {b.text} — {resolution} ({owner}, {days} day{'s' if days != 1 else ''})"
     )

@@ -9,6 +9,7 @@ from bot.plan.edits import UsageError, parse_pairs
 from bot.plan.model import Plan, Risk
 from bot.plan.register_edits import RISK_KEYS, add_risk, update_risk
 from bot.replies import Reply, TextView
+from bot.slackids import person_label
 
 USAGE = (
     "/batch risk add <title> probability=<low|medium|high> impact=<low|medium|high|critical> "
@@ -21,7 +22,7 @@ USAGE = (
 
 
 def risk_line(n: int, r: Risk) -> str:
-    owner = f", owner {r.owner}" if r.owner else ""
+    owner = f", owner {person_label(r.owner)}" if r.owner else ""
     reviewed = f"reviewed {r.reviewed:%d %b %Y}" if r.reviewed else "never reviewed"
     closed = " [closed]" if r.status == "closed" else ""
     return (

@@ -22,6 +22,7 @@ from bot.plan.model import (
     field_names,
 )
 from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
+from bot.slackids import stored_person
 from bot.text import clip, is_ascii_number
 
 
@@ -244,7 +245,7 @@ def _batch_value(key: str, value: str, plan: Plan, batch_id: str) -> Any:
     if key == "blockers":
         return _blockers(value, plan, batch_id)
     if key == "owner":
-        return _text("owner", value.strip(), 100)
+        return _text("owner", stored_person(value), 100)
     if key == "targetDate":
         return _text("targetDate", value.strip(), 100)
     if key == "name":

@@ -12,7 +12,7 @@ line only while all of them fit in the six series.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.report.burnup import BurnUp
@@ -86,12 +86,10 @@ def burnup_block(chart: BurnUp) -> dict[str, Any] | None:
     }
 
 
-_MERMAID_UNSAFE = re.compile(r'["`\n\r]')
-
-
-def burnup_mermaid(chart: BurnUp) -> list[str]:
+def burnup_mermaid(chart: BurnUp, label: Callable[[str], str]) -> list[str]:
     """A Mermaid `xychart-beta` (GitHub draws it): the overall and planned lines, week by
-    week up to this week. Empty before the first week."""
+    week up to this week. Empty before the first week. `label` makes a text safe inside
+    Mermaid (the report's own rule, `report_markdown.mermaid_label`)."""
     weeks = _shown_weeks(chart)
     if not weeks:
         return []
@@ -99,8 +97,8 @@ def burnup_mermaid(chart: BurnUp) -> list[str]:
     def numbers(values: list[float]) -> str:
         return ", ".join(f"{v:.1f}".rstrip("0").rstrip(".") for v in values)
 
-    labels = ", ".join(f'"{_MERMAID_UNSAFE.sub(" ", chart.weeks[i])}"' for i in weeks)
-    title = _MERMAID_UNSAFE.sub(" ", f"{chart.title} — burn-up (overall, then planned)")
+    labels = ", ".join(f'"{label(chart.weeks[i])}"' for i in weeks)
+    title = label(f"{chart.title} — burn-up (overall, then planned)")
     return [
         "```mermaid",
         "xychart-beta",

@@ -21,6 +21,7 @@ from bot.replies import (
     Reply,
     StandupListView,
     StatusView,
+    TableView,
     TextView,
     WeeklyView,
 )
@@ -128,7 +129,7 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
         return dashboard(v.plan, v.today, name_of)
-    if isinstance(v, TextView):
+    if isinstance(v, TextView | TableView):
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
         return f"Error: {v.message}" + (f"\n{v.hint}" if v.hint else "")

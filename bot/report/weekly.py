@@ -31,7 +31,7 @@ from bot.report.schedule import (
     progress_samples,
 )
 from bot.report.weeks import Week, resolve_week, target_weeks, week_of
-from bot.slackids import mention
+from bot.slackids import mention, user_id_in
 from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
 from bot.text import clip
 from bot.walltime import wall_instant
@@ -133,9 +133,10 @@ def mentions_blocker(text: str) -> bool:
 def owner_label(owner: str, name_of: NameOf | None = None) -> str:
     """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
     the report is also pasted into a GitHub issue where mentions mean nothing."""
-    named = mention(owner)
-    if named:
-        user, label = named
+    user = user_id_in(owner)  # `<@U123>`, `<@U123|ana>`, or `U123` as owners are now kept
+    if user:
+        named = mention(owner)
+        label = named[1] if named else None
         return label or (name_of(user) if name_of else f"@{user}")
     return owner or "Unassigned"
 

@@ -198,6 +198,31 @@ def _element_problems(el: Any, ptr: str) -> list[str]:
     return problems
 
 
+def _table_problems(block: dict[str, Any], ptr: str) -> list[str]:
+    """Slack's table block: 1–100 rows of 1–20 cells, each raw_text (text) or rich_text."""
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        return [f"[ERROR] must provide a non-empty array [json-pointer:{ptr}/rows]"]
+    out = []
+    if len(rows) > 100:
+        out.append(f"[ERROR] must be less than 101 items [json-pointer:{ptr}/rows]")
+    for r, row in enumerate(rows):
+        if not isinstance(row, list) or not 1 <= len(row) <= 20:
+            out.append(f"[ERROR] must have 1 to 20 cells [json-pointer:{ptr}/rows/{r}]")
+            continue
+        for c, cell in enumerate(row):
+            kind = cell.get("type") if isinstance(cell, dict) else None
+            bad = kind not in ("raw_text", "rich_text") or (
+                kind == "raw_text" and not (isinstance(cell.get("text"), str) and cell["text"])
+            )
+            if bad:
+                out.append(f"[ERROR] invalid table cell [json-pointer:{ptr}/rows/{r}/{c}]")
+    settings = block.get("column_settings")
+    if settings is not None and (not isinstance(settings, list) or len(settings) > 20):
+        out.append(f"[ERROR] must be less than 21 items [json-pointer:{ptr}/column_settings]")
+    return out
+
+
 def validate_blocks(blocks: Any, *, max_blocks: int, ptr: str = "/blocks") -> list[str]:
     """Return Slack-style ``[ERROR] ... [json-pointer:...]`` messages; empty means valid."""
     if not isinstance(blocks, list):
@@ -225,6 +250,10 @@ def validate_blocks(blocks: Any, *, max_blocks: int, ptr: str = "/blocks") -> li
             )
         if kind == "section":
             problems += _section_problems(block, bptr)
+        elif kind == "table":
+            problems += _table_problems(block, bptr)
+            if sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "table") > 1:
+                problems.append(f"[ERROR] only_one_table_allowed [json-pointer:{bptr}]")
         elif kind == "header":
             problems += _text_problems(
                 block.get("text"), f"{bptr}/text", max_len=MAX_HEADER_TEXT, plain_only=True
