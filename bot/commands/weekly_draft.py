@@ -12,9 +12,8 @@ from bot.replies import Reply, WeeklyView
 
 
 def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
-    """The weekly report draft: the same builder (and burn-up) the Friday job posts."""
+    """The weekly report draft: the same builder the Friday job posts."""
     from bot.render.report_markdown import to_markdown
-    from bot.report.burnup import burnup
     from bot.report.weekly import collect_week, report_for
 
     now = now or ctx.clock()
@@ -32,5 +31,4 @@ def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> R
         name_of=ctx.name_of,
         expected_on=ctx.expected_on,
     )
-    chart = burnup(data.plan, data.progress, min(now.date(), data.week.end))
-    return Reply(WeeklyView(report, to_markdown(report, chart)))
+    return Reply(WeeklyView(report, to_markdown(report)))
