@@ -62,6 +62,7 @@ class BatchView:
     history: tuple[HistoryEntry, ...] = ()
     today: dt.date | None = None
     forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
+    when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ LAYERS: dict[str, str] = {
     "bot.report.cadence": "services",
     "bot.report.lead_jobs": "services",
     "bot.db": "adapters",
+    "bot.migrations": "adapters",
     "bot.messenger": "adapters",
     "bot.settings": "adapters",
     "bot.logs": "adapters",
@@ -352,3 +353,28 @@ def test_relative_imports_are_resolved() -> None:
     source = "from ..db import Database\nfrom . import model\n"
     imps = imports_of("bot.plan.store", source, {"bot.plan.model"})
     assert [i.target for i in imps] == ["bot.db", "bot.plan.model"]
+
+
+STORE_MODULES = {
+    f"bot.plan.{name}"
+    for name in ("store", "remote", "writequeue", "clone", "worktree", "history", "commits")
+}
+
+
+def test_the_plan_stores_are_in_no_cycle_even_through_lazy_or_type_checking_imports() -> None:
+    """A cycle is a cycle whether Python meets it at import time or later (issue 20): for the
+    plan's stores every import counts — in functions and under TYPE_CHECKING too (it was
+    `plan/store ↔ plan/writequeue`)."""
+    sources, packages = _bot_sources()
+    plan = {m: s for m, s in sources.items() if m.startswith("bot.plan")}
+    known = set(plan)
+    every = {
+        m: "".join(
+            f"import {i.target}\n"
+            for i in imports_of(m, s, known, m in packages)
+            if i.target in known and i.target != m
+        )
+        for m, s in plan.items()
+    }
+    found = [c for c in cycles(every, packages) if STORE_MODULES & set(c)]
+    assert not found, "import cycles in bot.plan:\n" + "\n".join(" → ".join(c) for c in found)

@@ -52,7 +52,10 @@ def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
     history = ctx.store.history(batch.id, limit=0)  # all of it: the pace needs the start
     pace = forecast(plan, batch, progress_samples(history).get(batch.id, []), today)
-    return Reply(BatchView(plan, batch, tuple(history[:5]), today, pace.text() if pace else ""))
+    view = BatchView(
+        plan, batch, tuple(history[:5]), today, pace.text() if pace else "", ctx.clock().tzinfo
+    )
+    return Reply(view)
 
 
 def dashboard(cmd: Command, ctx: Context, args: list[str]) -> Reply:

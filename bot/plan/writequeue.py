@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from bot.plan.commits import Actor, Saved
     from bot.plan.edits import Change
     from bot.plan.model import Plan
-    from bot.plan.store import Actor, Saved
 
 __all__ = ["LocalWrite", "Queued", "WriteQueue"]
 

@@ -163,6 +163,9 @@ def batch_blocks(view: BatchView, name_of: NameOf | None = None) -> list[Block]:
     ]
     if view.forecast:
         blocks.insert(2, section(f"*Forecast:* {esc(view.forecast)}"))
+    link = plan.links.get(b.id)
+    if link is not None:  # where the % came from, and when
+        blocks.insert(2, context(f"🔗 {esc(link.source(view.when_zone))}"))
     if view.history:
         lines = [
             f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*: "
