@@ -186,7 +186,7 @@ def change_text(view: ChangeView, name_of: NameOf | None = None) -> str:
         return esc(person_name(show(v), name_of, '""'))
 
     what = "\n".join(
-        f"• *{esc(c.field)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
+        f"• *{named(c.field, name_of)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
         for c in view.changes
     )
     target = "the metrics" if view.target == "metrics" else f"*{esc(view.target_name)}*"
