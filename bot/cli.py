@@ -222,12 +222,16 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _write_chart(view: ChartView, path: str) -> int:
-    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here)."""
+    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here; it is
+    the optional `charts` extra, and without it the answer is how to install it)."""
     from pathlib import Path
 
-    from bot.render.chart_png import burnup_png
+    from bot.render.chart_png import ChartsNotInstalled, burnup_png
 
-    png = burnup_png(view.chart)
+    try:
+        png = burnup_png(view.chart)
+    except ChartsNotInstalled as exc:
+        raise CliFailure(f"Error: {exc}") from None
     try:
         Path(path).write_bytes(png)
     except OSError as exc:

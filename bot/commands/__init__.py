@@ -33,7 +33,8 @@ from bot.commands.base import (
     owner_id,
     refuse,
 )
-from bot.commands.plan import apply_batch_update, weekly
+from bot.commands.plan import apply_batch_update
+from bot.commands.weekly_draft import weekly
 from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean

@@ -182,14 +182,21 @@ def main(opts: dict[str, Any]) -> int:
 
     webhook = None
     secret = settings.github_webhook_secret
-    if secret is not None and remote is not None:
-        from bot.webhook import handle_delivery
+    github = getattr(rt.ctx, "github", None)
+    if secret is not None and (remote is not None or github is not None):
+        from bot.webhook import Debounced, handle_delivery
 
         store = remote
+        refresh = Debounced(lambda: _refresh_links(rt, edge)) if github is not None else None
 
         def webhook(headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
             return handle_delivery(
-                secret.get_secret_value(), lambda: store.branch, store.trigger_sync, headers, body
+                secret.get_secret_value(),
+                lambda: store.branch if store else None,
+                store.trigger_sync if store else None,
+                headers,
+                body,
+                on_work=refresh,
             )
 
     def shutdown(*_: Any) -> None:
@@ -252,6 +259,18 @@ def main(opts: dict[str, Any]) -> int:
     _close(rt, edge, scheduler)
     log.info("batchbot stopped")
     return 0
+
+
+def _refresh_links(rt: Any, edge: Any) -> None:
+    """An issue or pull request changed on GitHub: re-measure the linked batches now."""
+    from bot.report.job import BOT_ACTOR
+    from bot.report.linked import refresh_links
+
+    result, saved = refresh_links(rt.store, rt.ctx.github, rt.clock(), BOT_ACTOR, via="webhook")
+    for batch, why in result.failed.items():
+        log.warning("linked batch %s not measured: %s", batch, why)
+    if saved is not None and saved.changes:
+        edge.after_change()
 
 
 def _side_server(settings: Any, health: Health, webhook: Webhook | None) -> Any:

@@ -42,14 +42,18 @@ def run_batch(edge: Edge, body: dict[str, Any]) -> None:
         reply = opened
     edge.respond(body.get("response_url"), reply)
     edge.tell(reply)
-    if isinstance(reply.view, ChartView):
-        edge.replies.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
+    if isinstance(reply.view, ChartView):  # the reply holds Slack's own chart; a PNG too?
+        from bot.render.chart_png import can_draw_png
+
+        if can_draw_png():
+            edge.replies.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
     if reply.plan_changed:
         edge.after_change()
 
 
 def upload_chart(edge: Edge, channel: str, view: ChartView) -> None:
-    """Draw the burn-up and upload it (files_upload_v2) where the command was typed."""
+    """With the `charts` extra, draw the burn-up as a PNG too and upload it (files_upload_v2)
+    where the command was typed, for those who want a file."""
     from bot.render.chart_png import burnup_png
 
     try:

@@ -16,30 +16,15 @@ from bot.plan.store import PlanConflict
 from bot.render.escape import esc
 from bot.replies import error
 from bot.slack.edge import BUSY, Edge
+from bot.slack.listeners.forms import submitted_value
 
 log = logging.getLogger("batchbot.slack")
-
-
-def _value(state: dict[str, Any], block: str) -> str | None:
-    """The submitted value of one input, as the text a person would type after key=."""
-    element = next(iter((state.get(block) or {}).values()), None)
-    if element is None:
-        return None
-    kind = element.get("type")
-    if kind == "static_select":
-        return (element.get("selected_option") or {}).get("value", "")
-    if kind == "multi_static_select":
-        return ",".join(o["value"] for o in element.get("selected_options") or []) or "none"
-    if kind == "users_select":
-        user = element.get("selected_user")
-        return f"<@{user}>" if user else ""
-    return element.get("value") or ""
 
 
 def update_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = []
     for key in ("status", "progress", "owner", "targetDate", "blockers", "notes"):
-        value = _value(state, key)
+        value = submitted_value(state, key)
         if value is not None:
             pairs.append((key, value))
     return parse_pairs([f"{k}={v}" for k, v in pairs], BATCH_KEYS)
@@ -90,7 +75,7 @@ def save_update(
 def on_standup(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     from bot.standup.sentences import check_standup
 
-    text = _value(view["state"]["values"], "standup") or ""
+    text = submitted_value(view["state"]["values"], "standup") or ""
     check = check_standup(text)
     if not check.ok:
         ack(response_action="errors", errors={"standup": check.reason[:150]})
