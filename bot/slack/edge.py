@@ -30,6 +30,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot.commands import Command, handle
+from bot.commands.programs import dispatch
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor, PlanStore
 from bot.render import blocks as kit
@@ -123,7 +124,9 @@ class Edge:
 
     def run(self, cmd: Command) -> Reply:
         try:
-            return self.paths.reply(handle(cmd, self.rt.ctx))
+            programs = self.rt.programs or {"": self.rt.ctx}
+            reply = dispatch(cmd, programs, next(iter(programs)), handle)
+            return self.paths.reply(reply)
         except Exception:  # the user gets a line; the log gets the details
             log.exception("command failed: %s", cmd.words[:2])
             return error(

@@ -66,13 +66,14 @@ class Bot:
         name: str = "alice",
         team: str = "T0TEAM",
         key: str = "cmd",
+        channel: str = "C0PLAN",
     ) -> tuple[int, bytes]:
         body = slash_command_body(
             text=text,
             user_id=user,
             user_name=name,
             team_id=team,
-            channel_id="C0PLAN",
+            channel_id=channel,
             response_url=self.fake.response_url(key),
             trigger_id=f"trig-{key}",
         )
@@ -94,11 +95,14 @@ def start_bot(
     fake: FakeSlack,
     plan_source: Path = SHIPPED_PLAN,
     extra_env: dict[str, str] | None = None,
+    extra_files: dict[str, str] | None = None,
 ) -> Bot:
     repo = init_repo(tmp / "repo")
     (repo / "plan").mkdir()
     plan = repo / "plan" / "execution-plan.toml"
     shutil.copy(plan_source, plan)
+    for name, content in (extra_files or {}).items():  # more programs: plan/<name>
+        (repo / name).write_text(content)
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "plan")
     port = free_port()
