@@ -202,7 +202,7 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", value):
             raise ValueError("must be an http(s) URL (like https://api.github.com)")
         secret = info.data.get("github_token") or info.data.get("github_private_key")
-        why = secret and cleartext_refusal(value, "BATCHBOT_GITHUB_API_URL", _allowed(info))
+        why = secret and cleartext_refusal(value, "this URL", _allowed(info))
         if why:
             raise ValueError(why)
         return value.rstrip("/")

@@ -132,6 +132,7 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
 
 
 def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) -> None:
+    from bot.plan.archive import ArchiveRefused
     from bot.report.publish import check_week
 
     week = check_week(str(meta.get("week") or ""))
@@ -141,6 +142,8 @@ def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) ->
         note = f"{actor.name} edited the report; saved to `{path}`" + (
             f" @ {sha[:10]}" if sha else " (unchanged)"
         )
+    except ArchiveRefused as exc:  # a link in plan/reports: say why, never write through it
+        note = f"The edit by {actor.name} was not saved: {exc}"
     except Exception as exc:
         log.error("saving the edited report failed: %s", exc)
         note = f"The edit by {actor.name} could not be saved: {type(exc).__name__}"
