@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         default=None, validation_alias="BATCHBOT_GITHUB_WEBHOOK_SECRET"
     )
     queue_size: int = Field(default=200, ge=1, le=100_000, validation_alias="BATCHBOT_QUEUE_SIZE")
+    #: From SIGTERM to exit, at most: acknowledged commands finish first, replies get what is
+    #: left, and what was not sent by then is logged. Hosts kill at 30 s (Heroku, Kubernetes).
+    shutdown_seconds: float = Field(
+        default=10, ge=1, le=300, validation_alias="BATCHBOT_SHUTDOWN_SECONDS"
+    )
 
     database_url: str = "sqlite:///batchbot.db"
     team: CsvList = Field(default=(), validation_alias="BATCHBOT_TEAM")

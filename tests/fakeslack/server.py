@@ -455,6 +455,8 @@ class FakeSlack(LoopbackFake):
         self.channels = channels
         self.rate_limit_per_channel = rate_limit_per_channel
         self.response_delay = 0.0  # seconds each response_url POST takes to answer
+        # seconds the response_urls whose name starts with a key take (one slow host among many)
+        self.response_delays: dict[str, float] = {}
         # Per-method limits a minute, as Slack's tiers set them (users.info is Tier 4, "100+");
         # a test lowers one to see the bot live with 429s.
         self.per_minute_limits: dict[str, int] = {"users.info": 100}
@@ -529,6 +531,14 @@ class FakeSlack(LoopbackFake):
             self._failures.setdefault(method, []).append(
                 _Failure(status=status, retry_after=retry_after, error=error, remaining=times)
             )
+
+    def delay_for(self, name: str) -> float:
+        """How long the response_url `name` takes to answer (`response_delays`, else
+        `response_delay`)."""
+        for prefix, seconds in self.response_delays.items():
+            if name.startswith(prefix):
+                return seconds
+        return self.response_delay
 
     def reset(self) -> None:
         """Forget recorded calls, stored messages/views/files, failures and rate windows."""
@@ -1126,8 +1136,9 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     self._send(400, b"invalid_payload", "text/plain", {})
                     return
                 fake.handle_response_url(path[len("/response/") :], payload, self._headers())
-                if fake.response_delay:  # a slow response_url (seen at 25 s): the bot waits
-                    time.sleep(fake.response_delay)
+                delay = fake.delay_for(path[len("/response/") :])
+                if delay:  # a slow response_url (seen at 25 s): the bot waits
+                    time.sleep(delay)
                 self._send_json(200, {"ok": True}, {})
             else:
                 self._send(404, b"not found", "text/plain", {})

@@ -45,13 +45,7 @@ def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
 
 
 def _say(edge: Edge, channel: str | None, reply: Reply, thread: str | None = None) -> None:
-    if not channel:
-        return
-    text, blocks = kit.render(reply)
-    try:
-        edge.slack.post(channel, text, blocks, thread_ts=thread)
-    except Exception as exc:
-        log.error("could not answer in %s: %s", channel, exc)
+    edge.say(channel, reply, thread)
 
 
 def _open(edge: Edge, trigger_id: str, view: dict[str, Any]) -> None:

@@ -105,10 +105,7 @@ def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> N
 
         text_out, blocks = kit.render(reply)
         blocks = with_track_it(blocks, reply, text)
-        try:
-            edge.slack.post(meta["channel"], text_out, blocks)
-        except Exception as exc:
-            log.error("could not confirm a standup in the DM: %s", exc)
+        edge.post(meta["channel"], text_out, blocks, what=f"standup confirmation to {user_id}")
 
 
 def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -148,10 +145,7 @@ def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) ->
         log.error("saving the edited report failed: %s", exc)
         note = f"The edit by {actor.name} could not be saved: {type(exc).__name__}"
     if meta.get("channel") and meta.get("ts"):
-        try:
-            edge.slack.post(meta["channel"], esc(note), None, meta["ts"])
-        except Exception as exc:
-            log.error("could not confirm the report edit: %s", exc)
+        edge.post(meta["channel"], esc(note), None, meta["ts"], "report edit confirmation")
 
 
 def register(app: App, edge: Edge) -> None:
