@@ -30,8 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.plan import archive, codec
@@ -48,9 +47,10 @@ from bot.plan.clone import (
 )
 from bot.plan.edits import Change
 from bot.plan.gitrepo import GitError, NewCommit, write_commits
-from bot.plan.model import Plan, PlanInvalid, Problem
-from bot.plan.store import Actor, PlanStore, Saved, commit_message
-from bot.plan.writequeue import WriteQueue
+from bot.plan.journey import apply_writes
+from bot.plan.model import Plan, PlanInvalid
+from bot.plan.store import Actor, PlanStore, Saved
+from bot.plan.writequeue import Write, WriteQueue
 from bot.redact import redact
 
 if TYPE_CHECKING:
@@ -77,17 +77,6 @@ class _Commit:
     message: str
 
 
-@dataclass
-class _Pending:
-    actor: Actor
-    edit: Edit | None  # None: a file commit (report archive)
-    via: str
-    files: dict[str, str] = field(default_factory=dict)
-    message: str = ""
-    creates: bool = False  # may run on a tip without a plan file (import)
-    future: Future[Saved] = field(default_factory=Future)
-
-
 class RemotePlanStore(PlanClone, PlanStore):
     """A PlanStore whose reads come from memory and whose writes go to the remote first."""
 
@@ -102,7 +91,7 @@ class RemotePlanStore(PlanClone, PlanStore):
     ) -> None:
         self._init_clone(config, on_change, on_invalid)
         super().__init__(self.clone_dir / config.plan_file, clock=clock, lock_timeout=lock_timeout)
-        self._push_queue: WriteQueue[_Pending] = WriteQueue(
+        self._push_queue: WriteQueue[Write] = WriteQueue(
             lambda: NotSaved("not saved: the write was interrupted; nothing was changed")
         )
         # Turns at writing across instances sharing this remote (see bot/writeturns.py).
@@ -115,7 +104,7 @@ class RemotePlanStore(PlanClone, PlanStore):
     # -- background sync ---------------------------------------------------------------------
     # -- writing ---------------------------------------------------------------------------
     def change(self, actor: Actor, edit: Edit, *, via: str = "cli") -> Saved:
-        return self._submit(_Pending(actor, edit, via))
+        return self._submit(Write(actor, edit, via))
 
     def replace(self, plan: Plan, actor: Actor, message: str) -> Saved:
         def edit(current: Plan) -> tuple[Plan, list[Change]]:
@@ -123,17 +112,17 @@ class RemotePlanStore(PlanClone, PlanStore):
                 return current, []
             return plan, [Change("plan", "import", "", message)]
 
-        return self._submit(_Pending(actor, edit, "import", creates=True))
+        return self._submit(Write(actor, edit, "import", creates=True))
 
     def commit_file(self, rel_path: str, text: str, actor: Actor, message: str) -> str | None:
         archive.check_path(rel_path)  # and against the tip it lands on, in _apply_all
-        saved = self._submit(_Pending(actor, None, "report", {rel_path: text}, message))
+        saved = self._submit(Write(actor, None, "report", {rel_path: text}, message))
         return saved.commit
 
-    def _submit(self, item: _Pending) -> Saved:
+    def _submit(self, item: Write) -> Saved:
         return self._push_queue.submit(item, self._lead_push_round)
 
-    def _lead_push_round(self, take: Callable[[], list[_Pending]]) -> None:
+    def _lead_push_round(self, take: Callable[[], list[Write]]) -> None:
         end_turn = self._take_turn()
         try:
             self._commit_batch(take(), landed=end_turn)  # all who queued while we waited
@@ -162,7 +151,7 @@ class RemotePlanStore(PlanClone, PlanStore):
 
         return end_once
 
-    def _commit_batch(self, batch: list[_Pending], landed: Callable[[], None]) -> None:
+    def _commit_batch(self, batch: list[Write], landed: Callable[[], None]) -> None:
         try:
             # The sync loop fetches into the same ref: one git at a time moves it.
             with self._clone_lock():
@@ -179,7 +168,7 @@ class RemotePlanStore(PlanClone, PlanStore):
             if not isinstance(exc, Exception):
                 raise
 
-    def _commit_batch_locked(self, batch: list[_Pending], landed: Callable[[], None]) -> None:
+    def _commit_batch_locked(self, batch: list[Write], landed: Callable[[], None]) -> None:
         """Fetch, re-apply, commit, push; `landed()` runs the moment the push is in (the next
         instance's turn need not wait for our bookkeeping)."""
         reason = "someone else kept changing the plan"
@@ -265,7 +254,7 @@ class RemotePlanStore(PlanClone, PlanStore):
 
     def _pushed(
         self,
-        batch: list[_Pending],
+        batch: list[Write],
         results: dict[int, Saved | BaseException],
         head: str,
         plan: Plan | None,
@@ -289,49 +278,37 @@ class RemotePlanStore(PlanClone, PlanStore):
             self._safe(self.on_change, before, head)
 
     def _apply_all(
-        self, batch: list[_Pending], tip: str, start: tuple[str | None, Plan | None]
+        self, batch: list[Write], tip: str, start: tuple[str | None, Plan | None]
     ) -> tuple[dict[int, Saved | BaseException], str, tuple[str | None, Plan | None]]:
         """Apply every pending write onto `tip`, one commit each; a failing edit fails alone.
 
-        The edits run first, in order, each on the plan the previous one left; then one
-        `git fast-import` writes the whole chain of commits (one process instead of five per
-        commit — the difference between 60 ms and 15 ms per write on a busy host).
+        The edits run first, in order, each on the plan the previous one left (journey.py);
+        then one `git fast-import` writes the whole chain of commits (one process instead of
+        five per commit — the difference between 60 ms and 15 ms per write on a busy host).
         """
-        failed: dict[int, BaseException] = {}
-        planned: list[tuple[int, Plan | None, list[Change], _Commit]] = []
-        before, plan = start  # the file's text and plan at the tip, then after each edit
-        for i, item in enumerate(batch):
-            if item.future.done():
-                continue
-            try:
-                if item.edit is None:
-                    for rel in item.files:  # never replace a link someone committed there
-                        archive.check_write(self._git, tip, rel)
-                    planned.append((i, plan, [], _Commit(item.files, item.actor, item.message)))
-                    continue
-                if plan is None and not item.creates:
-                    raise PlanInvalid(
-                        [Problem("", f"the remote has no {self.config.plan_file}")], ""
-                    )
-                new_plan, changes = item.edit(plan)  # type: ignore[arg-type]  # import: None
-                if not changes:
-                    planned.append((i, new_plan, [], _Commit({}, item.actor, "")))
-                    continue
-                text = codec.dumps_over(before, plan, new_plan, as_json=self._as_json)
-                message = commit_message(new_plan, changes, item.actor, item.via)
-                commit = _Commit({self.config.plan_file: text}, item.actor, message)
-                planned.append((i, new_plan, changes, commit))
-                before, plan = text, new_plan
-            except Exception as exc:  # the command path turns it into a line for the person
-                failed[i] = exc
-        shas = self._commit_chain(tip, [c for *_, c in planned if c.files])
-        results: dict[int, Saved | BaseException] = dict(failed)
+
+        def check_file(rel: str) -> None:  # never replace a link someone committed there
+            archive.check_write(self._git, tip, rel)
+
+        done = apply_writes(
+            batch,
+            start,
+            plan_file=self.config.plan_file,
+            as_json=self._as_json,
+            check_file=check_file,
+            no_plan=f"the remote has no {self.config.plan_file}",
+        )
+        commits = [
+            _Commit(step.files, step.actor, step.message) for step in done.steps if step.files
+        ]
+        shas = self._commit_chain(tip, commits)
+        results: dict[int, Saved | BaseException] = dict(done.failed)
         head, made = tip, iter(shas)
-        for i, after, changes, commit in planned:
-            sha = next(made) if commit.files else None
+        for step in done.steps:
+            sha = next(made) if step.files else None
             head = sha or head
-            results[i] = Saved(after, changes, sha)  # type: ignore[arg-type]
-        return results, head, (before, plan)
+            results[step.index] = Saved(step.plan, step.changes, sha)  # type: ignore[arg-type]
+        return results, head, (done.text, done.plan)
 
     def _commit_chain(self, parent: str, commits: list[_Commit]) -> list[str]:
         """Write `commits` as a chain on `parent`; their shas. The committer is batchbot,
@@ -354,7 +331,7 @@ class RemotePlanStore(PlanClone, PlanStore):
             ) from None
 
     @staticmethod
-    def _finish(batch: list[_Pending], results: dict[int, Saved | BaseException]) -> None:
+    def _finish(batch: list[Write], results: dict[int, Saved | BaseException]) -> None:
         for i, item in enumerate(batch):
             if item.future.done():
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +37,8 @@ from bot.plan.model import Plan
 from bot.plan.worktree import JOURNAL, WorkTreeCommits
 
 if TYPE_CHECKING:
-    from bot.plan.writequeue import LocalWrite, WriteQueue  # loaded by the first write
+    from bot.plan.journey import Step
+    from bot.plan.writequeue import Write, WriteQueue  # loaded by the first write
 
 Clock = Callable[[], dt.datetime]
 CATCH_UP_SECONDS = 0.5  # how long a reader waits to finish an interrupted commit itself
@@ -64,7 +65,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         self._identity: bool | None = None  # does git know who commits on this machine?
         self._gitdir: Path | None = None
         self._committer: str | None = None
-        self._queue: WriteQueue[LocalWrite] | None = None  # made on the first write
+        self._queue: WriteQueue[Write] | None = None  # made on the first write
         self._journal_at: Path | bool | None = False  # False: not looked up yet
 
     # -- reading ---------------------------------------------------------------------------
@@ -173,12 +174,12 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         process (see writequeue.py): eight people updating at once wait for two rounds, not
         for eight commits.
         """
-        from bot.plan.writequeue import LocalWrite  # writes only: the dashboard never waits
+        from bot.plan.writequeue import Write  # writes only: the dashboard never waits
 
-        return self._writes.submit(LocalWrite(actor, edit, via), self._lead_round)
+        return self._writes.submit(Write(actor, edit, via), self._lead_round)
 
     @property
-    def _writes(self) -> WriteQueue[LocalWrite]:
+    def _writes(self) -> WriteQueue[Write]:
         from bot.plan.writequeue import WriteQueue
 
         with _LOCKS_GUARD:
@@ -188,14 +189,14 @@ class PlanStore(PlanHistory, WorkTreeCommits):
                 )
             return self._queue
 
-    def _lead_round(self, take: Callable[[], list[LocalWrite]]) -> None:
+    def _lead_round(self, take: Callable[[], list[Write]]) -> None:
         """One round: take the locks, then everyone queued by then, then one commit chain.
 
         Two locks: threads of one process queue on a plain (fair enough, no polling) lock
         first, so the file lock — which polls and serves no one in order — only arbitrates
         between processes. Without it, 8 concurrent Slack updates starved for over a second.
         """
-        batch: list[LocalWrite] = []
+        batch: list[Write] = []
         try:
             with self._locked():
                 batch = take()
@@ -258,32 +259,30 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             lock.release()
             in_process.release()
 
-    def _commit_round(self, batch: list[LocalWrite]) -> None:
+    def _commit_round(self, batch: list[Write]) -> None:
         """Apply every write in order (a failing edit fails alone), then commit them all."""
+        from bot.plan.journey import apply_writes
+
         repo = self.repo
         if repo:
             self._refuse_unsafe_state(repo)
             self._refuse_hand_edits(repo)
         as_json = codec.is_json(self.path)
         before = codec.read_text(self.path)
-        plan = start = codec.loads(before, str(self.path), as_json)
-        done: list[tuple[LocalWrite, Plan, list[Change]]] = []
-        for item in batch:
-            try:
-                new_plan, changes = item.edit(plan)
-            except Exception as exc:  # the command path turns it into a line for the person
-                item.future.set_exception(exc)
-                continue
-            if not changes:
-                item.future.set_result(Saved(plan, []))
-                continue
-            done.append((item, new_plan, changes))
-            plan = new_plan
-        if not done:
+        start = codec.loads(before, str(self.path), as_json)
+        rel = self._rel(repo) if repo else self.path.name
+        done = apply_writes(batch, (before, start), plan_file=rel, as_json=as_json)
+        for i, exc in done.failed.items():
+            batch[i].future.set_exception(exc)
+        steps = [step for step in done.steps if step.files]
+        for step in done.steps:
+            if not step.files:
+                batch[step.index].future.set_result(Saved(step.plan or start, []))
+        if not steps:
             return
-        results = self._write_and_commit(repo, done, (before, start))
-        for (item, _, _), saved in zip(done, results, strict=True):
-            item.future.set_result(saved)
+        results = self._write_and_commit(repo, steps, rel)
+        for step, saved in zip(steps, results, strict=True):
+            batch[step.index].future.set_result(saved)
 
     def replace(self, plan: Plan, actor: Actor, message: str) -> Saved:
         """Write a whole plan (import), with the same lock, checks and single commit."""
@@ -304,24 +303,15 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             return Saved(plan, [Change("plan", "import", "", message)], sha, warning)
         return self.change(actor, edit, via="import")
 
-    def _write_and_commit(
-        self,
-        repo: GitRepo | None,
-        done: list[tuple[LocalWrite, Plan, list[Change]]],
-        start: tuple[str, Plan],
-    ) -> list[Saved]:
-        """Write the last plan of the round and commit the round's changes, one commit each;
-        each text is the one before with only the changed values changed (comments kept)."""
+    def _write_and_commit(self, repo: GitRepo | None, steps: list[Step], rel: str) -> list[Saved]:
+        """Write the last plan of the round and commit the round's changes, one commit each."""
         as_json = codec.is_json(self.path)
-        texts = edited_texts(start, [plan for _, plan, _ in done], as_json=as_json)
+        last = steps[-1].files[rel]
         if repo is None:
-            self._atomic_write(texts[-1])
-            codec.remember_valid(texts[-1], as_json)
-            return [Saved(plan, changes) for _, plan, changes in done]
-        commits = [
-            (text, item.actor, commit_message(plan, changes, item.actor, item.via))
-            for (item, plan, changes), text in zip(done, texts, strict=True)
-        ]
+            self._atomic_write(last)
+            codec.remember_valid(last, as_json)
+            return [Saved(step.plan, step.changes) for step in steps]  # type: ignore[arg-type]
+        commits = [(step.files[rel], step.actor, step.message) for step in steps]
         try:
             shas, warning = self._commit_texts(repo, commits)
         except GitError as exc:
@@ -330,12 +320,12 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             raise PlanConflict(
                 f"could not commit the change, nothing was changed: {exc.strerror or exc}"
             ) from exc
-        codec.remember_valid(texts[-1], as_json)  # edits were checked value by value and whole
+        codec.remember_valid(last, as_json)  # edits were checked value by value and whole
         if self.push:
             warning = self._push(repo) or warning
         return [
-            Saved(plan, changes, sha, warning)
-            for (_, plan, changes), sha in zip(done, shas, strict=True)
+            Saved(step.plan, step.changes, sha, warning)  # type: ignore[arg-type]
+            for step, sha in zip(steps, shas, strict=True)
         ]
 
     # -- other files -------------------------------------------------------------------------
@@ -380,17 +370,6 @@ _LOCKS_GUARD = threading.Lock()
 def _process_lock(path: Path) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(path.resolve(), threading.Lock())
-
-
-def edited_texts(start: tuple[str, Plan], plans: Sequence[Plan], *, as_json: bool) -> list[str]:
-    """The file's text after each plan of a chain of edits on `start` (text, plan)."""
-    before, old = start
-    texts = []
-    for plan in plans:
-        before = codec.dumps_over(before, old, plan, as_json=as_json)
-        texts.append(before)
-        old = plan
-    return texts
 
 
 __all__ = [  # the commit names are re-exported: callers import them from the store
