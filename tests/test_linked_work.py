@@ -190,3 +190,20 @@ def test_when_everything_linked_is_closed_the_owner_is_asked_whether_the_batch_i
     say(ctx, "/batch update batch-2 status=done", actor=LEAD)
     done = find_nudges(ctx.store.load(), {}, {}, dt.date(2026, 12, 7))
     assert [n for n in done if n.kind == "complete"] == []
+
+
+def test_status_of_a_linked_batch_says_where_its_percent_came_from_and_when(
+    ctx: Context,
+) -> None:
+    from bot.render.blocks import render as kit
+
+    say(ctx, '/batch link batch-2 milestone="Infra v1"')
+    code, text = say(ctx, "/batch status batch-2")
+    assert 'Measured: linked to milestone "Infra v1" on GitHub, not measured yet' in text
+    say(ctx, "/batch metrics collect")
+    code, text = say(ctx, "/batch status batch-2")
+    assert code == 0
+    assert 'Measured: 18 of 28 closed in milestone "Infra v1", GitHub Fri 04 Dec 10:00' in text
+    reply = handle(Command.from_text(LEAD, "/batch status batch-2", "slack"), ctx)
+    _, blocks = kit(reply)
+    assert "🔗 18 of 28 closed in milestone" in str(blocks)

@@ -124,3 +124,22 @@ def test_in_slack_the_trend_is_a_native_table_with_the_text_as_fallback(ctx: Con
     assert rows[0] == ["person", "trend", "W47", "W48", "W49", "W50", "answered", " "]
     assert rows[2] == ["ben", "██▂▂", "5/5", "5/5", "1/5", "1/5", "60%", "↓"]
     assert validate_blocks(blocks, max_blocks=50) == []
+
+
+def test_the_weekly_report_adds_a_four_week_sparkline_to_each_person_with_history(
+    ctx: Context,
+) -> None:
+    from bot.render.report_markdown import to_markdown
+    from bot.report.weekly import collect_week, report_for
+    from tests.test_weekly_report import section_lines
+
+    store, clock = ctx.store, ctx.clock
+    data = collect_week(store, store.load(), None, clock())
+    assert ctx.standups_between is not None
+    md = to_markdown(
+        report_for(data, clock(), standups_between=ctx.standups_between, team=(ANA, BEN))
+    )
+    assert section_lines(md, "Standup Participation") == [
+        "- ana: 5 of 5 days · last 4 weeks ████",
+        "- ben: 1 of 5 days · last 4 weeks ██▂▂",
+    ]

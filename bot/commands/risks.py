@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
+from bot.people.names import NameOf, person_name
 from bot.plan.edits import UsageError, parse_pairs
 from bot.plan.model import Plan, Risk
 from bot.plan.register_edits import RISK_KEYS, add_risk, update_risk
 from bot.replies import Reply, TextView
-from bot.slackids import person_label
 
 USAGE = (
     "/batch risk add <title> probability=<low|medium|high> impact=<low|medium|high|critical> "
@@ -21,8 +21,8 @@ USAGE = (
 )
 
 
-def risk_line(n: int, r: Risk) -> str:
-    owner = f", owner {person_label(r.owner)}" if r.owner else ""
+def risk_line(n: int, r: Risk, name_of: NameOf | None = None) -> str:
+    owner = f", owner {person_name(r.owner, name_of)}" if r.owner else ""
     reviewed = f"reviewed {r.reviewed:%d %b %Y}" if r.reviewed else "never reviewed"
     closed = " [closed]" if r.status == "closed" else ""
     return (
@@ -103,7 +103,9 @@ def risks(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
     show_all = bool(args) and args[0].lower() == "all"
     lines = tuple(
-        risk_line(n, r) for n, r in enumerate(plan.risks, 1) if show_all or r.status == "open"
+        risk_line(n, r, ctx.name_of)
+        for n, r in enumerate(plan.risks, 1)
+        if show_all or r.status == "open"
     )
     return Reply(TextView("Risks", lines or ("No open risks.",)))
 

@@ -53,10 +53,11 @@ class Change:
         in the values become names. Commit messages keep the ids."""
         if self.field == "batch":
             return str(self.new)  # a whole batch "added" or "removed"
-        old, new = show(self.old), show(self.new)
+        old, new, key = show(self.old), show(self.new), self.field
         if name_of is not None:
             old, new = person_name(old, name_of, '""'), person_name(new, name_of, '""')
-        return f"{self.field} {clip(old, limit, one_line=True)} → {clip(new, limit, one_line=True)}"
+            key = person_name(key, name_of)  # time off is keyed by the person's id
+        return f"{key} {clip(old, limit, one_line=True)} → {clip(new, limit, one_line=True)}"
 
 
 def show(value: Any) -> str:

@@ -163,6 +163,9 @@ def batch_blocks(view: BatchView, name_of: NameOf | None = None) -> list[Block]:
     ]
     if view.forecast:
         blocks.insert(2, section(f"*Forecast:* {esc(view.forecast)}"))
+    link = plan.links.get(b.id)
+    if link is not None:  # where the % came from, and when
+        blocks.insert(2, context(f"🔗 {esc(link.source(view.when_zone))}"))
     if view.history:
         lines = [
             f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*: "
@@ -183,7 +186,7 @@ def change_text(view: ChangeView, name_of: NameOf | None = None) -> str:
         return esc(person_name(show(v), name_of, '""'))
 
     what = "\n".join(
-        f"• *{esc(c.field)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
+        f"• *{named(c.field, name_of)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
         for c in view.changes
     )
     target = "the metrics" if view.target == "metrics" else f"*{esc(view.target_name)}*"
@@ -239,7 +242,10 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
 
         return f"Weekly report draft — {esc(v.report.week.label)}", report_blocks(v.report)
     if isinstance(v, ChartView):
-        return v.summary, [section(f"📈 {esc(v.summary)} — the chart is attached below.")]
+        from bot.render.chart_native import burnup_block
+
+        chart = burnup_block(v.chart)
+        return v.summary, [section(f"📈 {esc(v.summary)}"), *([chart] if chart else [])]
     if isinstance(v, StandupListView):
         lines = [f"• {esc(d)} *{esc(who)}*: {esc(text)}" for d, who, text in v.rows]
         blocks = [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]

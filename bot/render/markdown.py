@@ -156,6 +156,9 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
         ]
         if v.forecast:
             lines.insert(3, f"Forecast: {v.forecast}")
+        link = v.plan.links.get(b.id)
+        if link is not None:
+            lines.insert(3, f"Measured: {link.source(v.when_zone)}")
         if v.history:
             lines.append("Recent changes:")
             lines += [
