@@ -47,7 +47,8 @@ Running the bot:
   batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
-Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
+Global options (before or after the command): --plan PATH, --program NAME,
+--author "Name <email>", --push.
 The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml;
 settings are read from the environment and from a .env file in the current folder (the
 environment wins). `batchbot COMMAND --help` shows one command's usage; --version the version.
@@ -124,6 +125,12 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     keep = None if top else argparse.SUPPRESS
     group = parser.add_argument_group("global options")
     group.add_argument("--plan", metavar="PATH", default=keep, help="the plan file")
+    group.add_argument(
+        "--program",
+        metavar="NAME",
+        default=keep,
+        help="act on plan/NAME.toml, next to the plan file (or BATCHBOT_PROGRAM)",
+    )
     group.add_argument(
         "--author", metavar='"NAME <EMAIL>"', default=keep, help="commit author (default: git's)"
     )
@@ -679,9 +686,28 @@ def _dispatch(argv: list[str]) -> int:
     except SystemExit as exc:  # --help / --version printed and asked to stop
         return int(exc.code or 0)
     env = environment()
+    _choose_program(ns, env)
     if command in COMMANDS:
         return COMMANDS[command][1](ns, env)
     return _run_verb(command, ns, env)
+
+
+def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """`--program NAME` (or BATCHBOT_PROGRAM): the plan file `NAME.toml` beside the plan file,
+    the same file `/batch NAME …` acts on in Slack."""
+    name = getattr(ns, "program", None) or env.get("BATCHBOT_PROGRAM")
+    if not name:
+        return
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise CliUsage(f"--program {name!r}: a program is a plan file's name, like beta")
+    folder = plan_path(getattr(ns, "plan", None), env).parent
+    target = folder / f"{name.lower()}.toml"
+    if not target.exists():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
+        raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
+    ns.plan = str(target)
 
 
 def main(argv: list[str] | None = None) -> int:

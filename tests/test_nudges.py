@@ -224,7 +224,9 @@ def test_the_friday_report_lists_at_risk_batches_by_the_nudges_own_rule(
     store, clock, _ = world
     clock.now = at(4, 15)
     data = collect_week(store, store.load(), "Week 2", clock())
-    md = to_markdown(report_for(data, clock(), standups_between=None))
+    names = {BEN: "ben"}
+    report = report_for(data, clock(), standups_between=None, name_of=lambda u: names.get(u, u))
+    md = to_markdown(report)
     assert section_lines(md, "At risk") == [
         "- Infrastructure: at this pace: Week 5, 1 week late (15% now, due Week 3–4) — ben"
     ]
