@@ -49,7 +49,8 @@ Running the bot:
   batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
-Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
+Global options (before or after the command): --plan PATH, --program NAME,
+--author "Name <email>", --push.
 The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml;
 settings are read from the environment and from a .env file in the current folder (the
 environment wins). `batchbot COMMAND --help` shows one command's usage; --version the version.
@@ -127,6 +128,12 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     group = parser.add_argument_group("global options")
     group.add_argument("--plan", metavar="PATH", default=keep, help="the plan file")
     group.add_argument(
+        "--program",
+        metavar="NAME",
+        default=keep,
+        help="act on plan/NAME.toml, next to the plan file (or BATCHBOT_PROGRAM)",
+    )
+    group.add_argument(
         "--author", metavar='"NAME <EMAIL>"', default=keep, help="commit author (default: git's)"
     )
     group.add_argument(
@@ -154,17 +161,15 @@ def _parser(command: str, usage: str, description: str) -> _Parser:
 
 def _verb_usage(verb: str) -> tuple[list[str], list[str]]:
     """(usage forms, descriptions) for a registry word, from its module's USAGE lines."""
-    from bot.commands import USAGE
+    from bot.commands import usage_of
 
     forms: list[str] = []
     notes: list[str] = []
-    for line in USAGE:
+    for line in usage_of(verb):
         head, _, note = line.partition(" — ")
-        words = head.split()
-        if len(words) >= 2 and words[0] == "/batch" and words[1] == verb:
-            forms.append("batchbot " + " ".join(words[1:]))
-            if note:
-                notes.append(note)
+        forms.append("batchbot " + " ".join(head.split()[1:]))
+        if note:
+            notes.append(note)
     return forms, notes
 
 
@@ -186,13 +191,13 @@ def _verb_parser(verb: str) -> _Parser:
 
 def _verb_options(verb: str) -> tuple[tuple[str, str, str], ...]:
     """`--name` options a command module declares for its word (`OPTIONS`), e.g. `--at`."""
-    from bot.commands import OPTIONS
+    from bot.commands import options_of
 
-    return OPTIONS.get(verb, ())
+    return options_of(verb)
 
 
 def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from bot.commands import NEEDS_SERVICES, Command, handle
+    from bot.commands import Command, handle, needs_services
     from bot.plan.store import Actor
     from bot.render.markdown import render
 
@@ -206,8 +211,7 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     # (reading the git identity costs two git processes the dashboard does not pay).
     actor = _actor(ns, store) if words or ns.author else Actor("local")
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
-    phrase = f"{verb} {words[0].lower()}" if words else verb
-    if verb in NEEDS_SERVICES or phrase in NEEDS_SERVICES:
+    if needs_services((verb, *words)):
         ctx, cleanup = _service_context(ns, env)
     else:
         ctx = _bare_context(store, env)
@@ -224,12 +228,16 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _write_chart(view: ChartView, path: str) -> int:
-    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here)."""
+    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here; it is
+    the optional `charts` extra, and without it the answer is how to install it)."""
     from pathlib import Path
 
-    from bot.render.chart_png import burnup_png
+    from bot.render.chart_png import ChartsNotInstalled, burnup_png
 
-    png = burnup_png(view.chart)
+    try:
+        png = burnup_png(view.chart)
+    except ChartsNotInstalled as exc:
+        raise CliFailure(f"Error: {exc}") from None
     try:
         Path(path).write_bytes(png)
     except OSError as exc:
@@ -601,9 +609,9 @@ COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
 
 
 def _verbs() -> Mapping[str, object]:
-    from bot.commands import VERBS
+    from bot.commands import WORDS
 
-    return VERBS
+    return WORDS
 
 
 def _command_parser(command: str) -> _Parser:
@@ -680,9 +688,28 @@ def _dispatch(argv: list[str]) -> int:
     except SystemExit as exc:  # --help / --version printed and asked to stop
         return int(exc.code or 0)
     env = environment()
+    _choose_program(ns, env)
     if command in COMMANDS:
         return COMMANDS[command][1](ns, env)
     return _run_verb(command, ns, env)
+
+
+def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """`--program NAME` (or BATCHBOT_PROGRAM): the plan file `NAME.toml` beside the plan file,
+    the same file `/batch NAME …` acts on in Slack."""
+    name = getattr(ns, "program", None) or env.get("BATCHBOT_PROGRAM")
+    if not name:
+        return
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise CliUsage(f"--program {name!r}: a program is a plan file's name, like beta")
+    folder = plan_path(getattr(ns, "plan", None), env).parent
+    target = folder / f"{name.lower()}.toml"
+    if not target.exists():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
+        raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
+    ns.plan = str(target)
 
 
 def main(argv: list[str] | None = None) -> int:

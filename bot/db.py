@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -138,6 +138,13 @@ schema_version = Table(
     Column("version", Integer, nullable=False),
 )
 
+
+def _program() -> Column[str]:
+    """The program (plan file) a row belongs to; "" is the deployment's only/first program
+    and, for skips, "everywhere" (migration 0004)."""
+    return Column("program", String(100), nullable=False, server_default="")
+
+
 standups = Table(
     "standups",
     metadata,
@@ -149,7 +156,8 @@ standups = Table(
     Column("channel", String(64)),
     Column("ts", String(64)),
     Column("source", String(16), nullable=False),
-    PrimaryKeyConstraint("user_id", "local_date", name="pk_standups"),
+    _program(),
+    PrimaryKeyConstraint("program", "user_id", "local_date", name="pk_standups"),
     CheckConstraint(
         "source IN ({})".format(", ".join(f"'{s}'" for s in STANDUP_SOURCES)),
         name="ck_standups_source",
@@ -168,7 +176,8 @@ claims = Table(
     Column("claimed_by", String(200), nullable=False),
     Column("status", String(16), nullable=False, server_default="claimed"),
     Column("detail", Text, nullable=False, server_default=""),
-    PrimaryKeyConstraint("job", "key", name="pk_claims"),
+    _program(),
+    PrimaryKeyConstraint("program", "job", "key", name="pk_claims"),
     CheckConstraint(
         "status IN ({})".format(", ".join(f"'{s}'" for s in CLAIM_STATUSES)),
         name="ck_claims_status",
@@ -184,6 +193,7 @@ standup_skips = Table(
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    _program(),
     CheckConstraint("start_date <= end_date", name="ck_standup_skips_range"),
 )
 Index("ix_standup_skips_user", standup_skips.c.user_id, standup_skips.c.start_date)
@@ -206,7 +216,8 @@ day_threads = Table(
     Column("local_date", Date, nullable=False),
     Column("channel", String(64), nullable=False),
     Column("ts", String(64), nullable=False),
-    PrimaryKeyConstraint("local_date", "channel", name="pk_day_threads"),
+    _program(),
+    PrimaryKeyConstraint("program", "local_date", "channel", name="pk_day_threads"),
 )
 
 # Whose turn it is to write the plan, across instances (see bot/writeturns.py): a queue
@@ -218,6 +229,7 @@ write_turns = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    _program(),
 )
 
 # The plan's tip as the last instance to push it wrote it (see bot/plantips.py): an instance
@@ -233,42 +245,91 @@ plan_tips = Table(
 
 # --------------------------------------------------------------------------- migrations
 
-
-def _baseline(conn: Connection) -> None:
-    """Version 1: the tables above, as first released."""
-    metadata.create_all(conn, checkfirst=True)
-
-
-#: Forward-only migrations; entry ``i`` upgrades a database from version ``i`` to ``i+1``.
-#: A fresh database gets ``create_all`` of the current tables and is stamped with
-#: SCHEMA_VERSION directly, so a later migration only ever runs on databases that were
-#: created by an older release. Never edit or reorder an entry once released.
-def _write_turns(conn: Connection) -> None:
-    """Version 2: the write-turn queue that keeps several instances from racing their pushes."""
-    write_turns.create(conn, checkfirst=True)
+#: The hand-kept schema versions of earlier releases (1 baseline, 2 write turns, 3 display
+#: names, 4 plan tips) and the Alembic revision each one equals. A database made by such a
+#: release is stamped with its revision and upgraded from there by Alembic (bot/migrations/).
+LEGACY_REVISIONS: Final[Mapping[int, str]] = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
+#: Written to the old `schema_version` table after every upgrade, so an older release started
+#: on this database refuses ("schema is version 5, this code knows 4") instead of writing rows
+#: without their program.
+SCHEMA_VERSION: Final = 5
 
 
-def _display_names(conn: Connection) -> None:
-    """Version 3: the users cache keeps the display name apart from the user name, so names
-    follow Slack's order (display name, real name, user name) in every reply."""
-    if "display_name" not in {c["name"] for c in inspect(conn).get_columns(users.name)}:
-        conn.execute(
-            text("ALTER TABLE users ADD COLUMN display_name VARCHAR(200) NOT NULL DEFAULT ''")
-        )
+def _config() -> Any:
+    """Alembic's configuration, in code: the revisions ship inside the package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "bot:migrations")
+    return config
 
 
-def _plan_tips(conn: Connection) -> None:
-    """Version 4: the plan's tip, so a read on any instance sees a write acked on another."""
-    plan_tips.create(conn, checkfirst=True)
+def _alembic(conn: Connection) -> Any:
+    config = _config()
+    config.attributes["connection"] = conn
+    return config
 
 
-MIGRATIONS: Final[Sequence[Callable[[Connection], None]]] = (
-    _baseline,
-    _write_turns,
-    _display_names,
-    _plan_tips,
-)
-SCHEMA_VERSION: Final = len(MIGRATIONS)
+#: How long a starting process waits for another one's migration to finish.
+MIGRATION_WAIT_SECONDS: Final = 120.0
+
+
+def _head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def _upgrade(conn: Connection) -> None:
+    """Bring the schema to Alembic's head on this connection (inside the caller's lock).
+
+    A new database gets the current tables at once and is stamped at the head revision
+    (Alembic's advice: replaying history is for databases that have one)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    existing = set(inspect(conn).get_table_names())
+    if not existing:
+        metadata.create_all(conn)
+        command.stamp(_alembic(conn), "head")
+        conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+        return
+    if "alembic_version" not in existing and schema_version.name in existing:
+        legacy = conn.execute(select(schema_version.c.version)).scalar_one_or_none() or 1
+        if legacy > max(LEGACY_REVISIONS):
+            raise SchemaTooNewError(
+                f"database schema is version {legacy}, this code knows {max(LEGACY_REVISIONS)}"
+            )
+        command.stamp(_alembic(conn), LEGACY_REVISIONS[legacy])
+    config = _alembic(conn)
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(config).get_current_head()
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is not None and head is not None and current != head:
+        known = {r.revision for r in ScriptDirectory.from_config(config).walk_revisions()}
+        if current not in known:
+            raise SchemaTooNewError(
+                f"database schema is at revision {current}, this code knows up to {head}"
+            )
+    if current != head:
+        command.upgrade(config, "head")
+    if schema_version.name not in existing:
+        schema_version.create(conn)
+    conn.execute(delete(schema_version))
+    conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+
+
+def _standup_key(user_id: str, local_date: date, program: str) -> tuple[Any, ...]:
+    return (
+        standups.c.user_id == user_id,
+        standups.c.local_date == local_date,
+        standups.c.program == program,
+    )
+
+
+def _claim_key(job: str, key: str, program: str) -> tuple[Any, ...]:
+    return (claims.c.job == job, claims.c.key == key, claims.c.program == program)
 
 
 class SchemaTooNewError(RuntimeError):
@@ -534,25 +595,40 @@ class Database:
         a transaction-scoped advisory lock; DDL is transactional there, so a crash
         half-way leaves the previous version intact.
         """
-        with self._write() as conn:
-            if self.backend == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
-            if not inspect(conn).has_table(schema_version.name):
-                metadata.create_all(conn, checkfirst=True)
-                conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+        import time
+
+        from alembic import command  # noqa: F401  (imported outside the lock: it is slow)
+
+        if self._at_head():
+            return  # the usual start: nothing to change, no write lock taken
+        deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+        while True:
+            try:
+                with self._write() as conn:
+                    if self.backend == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID}
+                        )
+                    _upgrade(conn)
                 return
-            current = conn.execute(select(schema_version.c.version)).scalar_one_or_none()
-            if current is None:
-                current = 0
-                conn.execute(insert(schema_version).values(version=0))
-            if current > SCHEMA_VERSION:
-                raise SchemaTooNewError(
-                    f"database schema is version {current}, this code knows {SCHEMA_VERSION}"
-                )
-            for version in range(current, SCHEMA_VERSION):
-                MIGRATIONS[version](conn)
-            if current != SCHEMA_VERSION:
-                conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
+            except DatabaseUnavailable:
+                # Another process holds the lock while it migrates (copying a table can take
+                # a while): wait for it rather than fail this start.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _at_head(self) -> bool:
+        try:
+            with self._read() as conn:
+                tables = set(inspect(conn).get_table_names())
+                if not {"alembic_version", schema_version.name} <= tables:
+                    return False
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                stamped = conn.execute(select(schema_version.c.version)).scalar()
+        except DatabaseUnavailable:
+            return False
+        return current == _head() and stamped == SCHEMA_VERSION
 
     # -- standups ----------------------------------------------------------------
 
@@ -564,6 +640,7 @@ class Database:
         text: str,
         submitted_at: datetime,
         source: StandupSource,
+        program: str = "",
     ) -> tuple[StandupRecord, bool]:
         """Store a person's update for a day; returns (record, replaced).
 
@@ -574,65 +651,62 @@ class Database:
         if source not in STANDUP_SOURCES:
             raise ValueError(f"unknown standup source {source!r}")
         values = {"user_name": user_name, "text": text, "submitted_at": submitted_at}
-        key = {"user_id": user_id, "local_date": local_date}
+        key = {"user_id": user_id, "local_date": local_date, "program": program}
+        where = _standup_key(user_id, local_date, program)
         with self._write() as conn:
             try:
                 with conn.begin_nested():
                     conn.execute(insert(standups).values(**key, **values, source=source))
                 replaced = False
             except IntegrityError:
-                conn.execute(
-                    update(standups)
-                    .where(standups.c.user_id == user_id, standups.c.local_date == local_date)
-                    .values(**values, source=source)
-                )
+                conn.execute(update(standups).where(*where).values(**values, source=source))
                 replaced = True
-            row = conn.execute(
-                select(standups).where(
-                    standups.c.user_id == user_id, standups.c.local_date == local_date
-                )
-            ).one()
+            row = conn.execute(select(standups).where(*where)).one()
         return _record(StandupRecord, row), replaced
 
-    def set_standup_post(self, user_id: str, local_date: date, channel: str, ts: str) -> bool:
+    def set_standup_post(
+        self, user_id: str, local_date: date, channel: str, ts: str, program: str = ""
+    ) -> bool:
         """Remember where an update was posted; False if there is no such update."""
         with self._write() as conn:
             result = conn.execute(
                 update(standups)
-                .where(standups.c.user_id == user_id, standups.c.local_date == local_date)
+                .where(*_standup_key(user_id, local_date, program))
                 .values(channel=channel, ts=ts)
             )
         return result.rowcount == 1
 
-    def get_standup(self, user_id: str, local_date: date) -> StandupRecord | None:
+    def get_standup(
+        self, user_id: str, local_date: date, program: str = ""
+    ) -> StandupRecord | None:
         """One person's update for one day, if they gave one."""
         with self._read() as conn:
             row = conn.execute(
-                select(standups).where(
-                    standups.c.user_id == user_id, standups.c.local_date == local_date
-                )
+                select(standups).where(*_standup_key(user_id, local_date, program))
             ).one_or_none()
         return None if row is None else _record(StandupRecord, row)
 
     def standups_between(
-        self, start: date, end: date, user_id: str | None = None
+        self, start: date, end: date, user_id: str | None = None, program: str = ""
     ) -> list[StandupRecord]:
         """Updates from ``start`` to ``end`` inclusive, by date then person.
 
         This is the weekly-report query; ix_standups_local_date_user serves it.
         """
-        query = select(standups).where(standups.c.local_date.between(start, end))
+        query = select(standups).where(
+            standups.c.local_date.between(start, end), standups.c.program == program
+        )
         if user_id is not None:
             query = query.where(standups.c.user_id == user_id)
         query = query.order_by(standups.c.local_date, standups.c.user_id)
         with self._read() as conn:
             return [_record(StandupRecord, row) for row in conn.execute(query)]
 
-    def standup_dates(self, user_id: str, limit: int = 30) -> list[date]:
+    def standup_dates(self, user_id: str, limit: int = 30, program: str = "") -> list[date]:
         """The most recent days a person answered, newest first (for streaks/history)."""
         query = (
             select(standups.c.local_date)
-            .where(standups.c.user_id == user_id)
+            .where(standups.c.user_id == user_id, standups.c.program == program)
             .order_by(standups.c.local_date.desc())
             .limit(limit)
         )
@@ -641,7 +715,15 @@ class Database:
 
     # -- claims ------------------------------------------------------------------
 
-    def claim(self, job: str, key: str, fire_time: datetime, now: datetime, owner: str) -> bool:
+    def claim(
+        self,
+        job: str,
+        key: str,
+        fire_time: datetime,
+        now: datetime,
+        owner: str,
+        program: str = "",
+    ) -> bool:
         """Take (job, key) for this process; False if anyone already took it.
 
         This is the once-only guarantee for scheduled work: the insert either wins
@@ -659,36 +741,37 @@ class Database:
                         claimed_by=owner,
                         status="claimed",
                         detail="",
+                        program=program,
                     )
                 )
         except IntegrityError:
             return False
         return True
 
-    def finish(self, job: str, key: str, status: ClaimStatus, detail: str = "") -> bool:
+    def finish(
+        self, job: str, key: str, status: ClaimStatus, detail: str = "", program: str = ""
+    ) -> bool:
         """Record how claimed work ended ('done' or 'failed'); False if not claimed."""
         if status not in CLAIM_STATUSES:
             raise ValueError(f"unknown claim status {status!r}")
         with self._write() as conn:
             result = conn.execute(
                 update(claims)
-                .where(claims.c.job == job, claims.c.key == key)
+                .where(*_claim_key(job, key, program))
                 .values(status=status, detail=detail)
             )
         return result.rowcount == 1
 
-    def get_claim(self, job: str, key: str) -> ClaimRecord | None:
+    def get_claim(self, job: str, key: str, program: str = "") -> ClaimRecord | None:
         """The claim row for (job, key), if any."""
         with self._read() as conn:
-            row = conn.execute(
-                select(claims).where(claims.c.job == job, claims.c.key == key)
-            ).one_or_none()
+            row = conn.execute(select(claims).where(*_claim_key(job, key, program))).one_or_none()
         return None if row is None else _record(ClaimRecord, row)
 
-    def release(self, job: str, key: str) -> bool:
+    def release(self, job: str, key: str, program: str = "") -> bool:
         """Forget a claim so the work can run again (``--force``, or a failed post)."""
         with self._write() as conn:
-            result = conn.execute(delete(claims).where(claims.c.job == job, claims.c.key == key))
+            result = conn.execute(delete(claims).where(*_claim_key(job, key, program)))
         return result.rowcount == 1
 
     # -- skips -------------------------------------------------------------------
@@ -705,10 +788,13 @@ class Database:
             ).one()
         return _record(SkipRecord, row)
 
-    def away_users(self, day: date) -> set[str]:
-        """Everyone away on ``day``: one query for the morning prompt round."""
+    def away_users(self, day: date, program: str = "") -> set[str]:
+        """Everyone away on ``day``: one query for the morning prompt round. A skip of
+        program "" holds everywhere (time off applies to the person, not to one program)."""
         query = select(standup_skips.c.user_id).where(
-            standup_skips.c.start_date <= day, standup_skips.c.end_date >= day
+            standup_skips.c.start_date <= day,
+            standup_skips.c.end_date >= day,
+            standup_skips.c.program.in_(("", program)),
         )
         with self._read() as conn:
             return set(conn.execute(query).scalars())
@@ -758,15 +844,17 @@ class Database:
 
     # -- day threads -------------------------------------------------------------
 
-    def get_day_thread(self, local_date: date, channel: str) -> str | None:
+    def get_day_thread(self, local_date: date, channel: str, program: str = "") -> str | None:
         """The ts of the day's parent message in ``channel``, if it was posted."""
         query = select(day_threads.c.ts).where(
-            day_threads.c.local_date == local_date, day_threads.c.channel == channel
+            day_threads.c.local_date == local_date,
+            day_threads.c.channel == channel,
+            day_threads.c.program == program,
         )
         with self._read() as conn:
             return conn.execute(query).scalar_one_or_none()
 
-    def set_day_thread(self, local_date: date, channel: str, ts: str) -> None:
+    def set_day_thread(self, local_date: date, channel: str, ts: str, program: str = "") -> None:
         """Remember the day's parent message (replacing a previous one, e.g. reposted).
 
         Creating it exactly once is the caller's job, via ``claim()``.
@@ -775,7 +863,9 @@ class Database:
             try:
                 with conn.begin_nested():
                     conn.execute(
-                        insert(day_threads).values(local_date=local_date, channel=channel, ts=ts)
+                        insert(day_threads).values(
+                            local_date=local_date, channel=channel, ts=ts, program=program
+                        )
                     )
             except IntegrityError:
                 conn.execute(
@@ -783,6 +873,7 @@ class Database:
                     .where(
                         day_threads.c.local_date == local_date,
                         day_threads.c.channel == channel,
+                        day_threads.c.program == program,
                     )
                     .values(ts=ts)
                 )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from bot.people.names import UNKNOWN, NameOf, Names, people_in
+from bot.people.names import UNKNOWN, NameOf, Names, humanize, people_in
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 
@@ -62,6 +62,7 @@ class BatchView:
     history: tuple[HistoryEntry, ...] = ()
     today: dt.date | None = None
     forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
+    when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,22 @@ class StandupListView:
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
 
 
+@dataclass(frozen=True)
+class TableView:
+    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
+    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
+    shown above the table in Slack (they are part of `lines` already)."""
+
+    title: str
+    lines: tuple[str, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
 View = (
     TextView
+    | TableView
     | ErrorView
     | DashboardView
     | StatusView
@@ -177,23 +192,38 @@ def people_in_view(view: View) -> set[str]:
         texts += [r.owner for r in plan.risks] + [b.owner for b in plan.blockers]
     if isinstance(view, ChangeView):
         texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
+        texts += [c.field for c in view.changes]
         texts += [view.actor_id] if view.actor_id else []
+    if isinstance(view, TextView):
+        texts += [view.title, *view.lines]
+    if isinstance(view, ErrorView):
+        texts += [view.message, view.hint]
     entries = view.history if isinstance(view, BatchView) else ()
     if isinstance(view, HistoryView):
         entries = view.entries
     for e in entries:
         texts += [str(c.old) for c in e.changes] + [str(c.new) for c in e.changes]
+        texts += [c.field for c in e.changes]
     return people_in(texts)
 
 
 def with_names(reply: Reply, names: Names | None) -> Reply:
-    """The reply with the names of everyone its view shows, looked up in one go."""
+    """The reply with the names of everyone its view shows, looked up in one go; mentions
+    typed into free text (`<@U…|bob>` in a blocker, a note, a DM) read as names too."""
     if names is None:
         return reply
-    ids = people_in_view(reply.view)
+    ids = people_in_view(reply.view) | people_in(n.text for n in reply.notices)
     if not ids:
         return reply
-    return replace(reply, people={**reply.people, **names.names(sorted(ids))})
+    people = {**reply.people, **names.names(sorted(ids))}
+    named = Reply(reply.view, people=people).name_of
+    view = reply.view
+    if isinstance(view, TextView):
+        view = TextView(humanize(view.title, named), tuple(humanize(x, named) for x in view.lines))
+    elif isinstance(view, ErrorView):
+        view = ErrorView(humanize(view.message, named), humanize(view.hint, named))
+    notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in reply.notices)
+    return replace(reply, view=view, notices=notices, people=people)
 
 
 def error(message: str, hint: str = "", code: int = 1) -> Reply:

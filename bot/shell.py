@@ -51,10 +51,26 @@ class Shell:
         self.out = out
         # Commits carry the local git identity; standups file under a stable local user id.
         self.actor = dataclasses.replace(rt.store.local_actor(), slack_id=LOCAL_USER_ID)
+        #: `/batch use <program>`: the program every following line acts on.
+        self.program: str | None = None
+
+    def _use(self, words: tuple[str, ...], programs: dict[str, Any]) -> Any:
+        """`/batch use <program>`: act on that program from now on."""
+        from bot.replies import Reply, TextView, error
+
+        if len(words) != 1 or words[0].lower() not in programs:
+            return error(
+                "use which program?", f"/batch use <program>; programs: {', '.join(programs)}"
+            )
+        self.program = words[0].lower()
+        return Reply(TextView(f"Now acting on {self.program}"))
 
     def line(self, text: str) -> bool:
         """Handle one line; False means leave."""
+        import dataclasses
+
         from bot.commands import Command, handle
+        from bot.commands.programs import dispatch
         from bot.plan.edits import UsageError
         from bot.render.markdown import render
         from bot.replies import error
@@ -69,7 +85,13 @@ class Shell:
             return True
         try:
             cmd = Command.from_text(self.actor, text, "shell")
-            reply = handle(cmd, self.rt.ctx)
+            programs = getattr(self.rt, "programs", None) or {"": self.rt.ctx}
+            if cmd.words[:1] and cmd.words[0].lower() == "use":
+                reply = self._use(cmd.words[1:], programs)
+            else:
+                if self.program and (not cmd.words or cmd.words[0].lower() not in programs):
+                    cmd = dataclasses.replace(cmd, words=(self.program, *cmd.words))
+                reply = dispatch(cmd, programs, next(iter(programs)), handle)
         except UsageError as exc:
             reply = error(str(exc), "usage: /batch help", code=2)
         print(render(reply), file=self.out)
@@ -80,11 +102,17 @@ class Shell:
         return True
 
     def _write_chart(self, view: Any) -> None:
-        """The shell has no chat to upload to: the PNG goes to a file and its path is shown."""
-        from bot.render.chart_png import burnup_png
+        """The shell has no chat to upload to: the PNG goes to a file and its path is shown
+        (with the `charts` extra; without it, how to get it)."""
+        from bot.render.chart_png import ChartsNotInstalled, burnup_png
 
+        try:
+            png = burnup_png(view.chart)
+        except ChartsNotInstalled as exc:
+            print(f"No PNG: {exc}", file=self.out)
+            return
         path = Path(tempfile.gettempdir()) / "batchbot-burnup.png"
-        path.write_bytes(burnup_png(view.chart))
+        path.write_bytes(png)
         print(f"chart written to {path}", file=self.out)
 
     def _jobs(self, words: list[str]) -> None:

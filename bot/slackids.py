@@ -27,6 +27,24 @@ def mention(text: str) -> tuple[str, str | None] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+def stored_person(text: str) -> str:
+    """A person field as it is kept in the plan: a Slack mention (`<@U123>`, `<@U123|ana>`,
+    the way Slack sends a typed @name) becomes the bare user id `U123`; other text stays as
+    typed (stripped). Kept as a mention, the `|ana` label went stale and every escaped
+    renderer showed the literal `&lt;@U123|ana&gt;`."""
+    found = mention(text)
+    return found[0] if found else text.strip()
+
+
+def person_label(text: str) -> str:
+    """A person field as plain text: a mention's label (`<@U123|ana>` → `ana`) or its id, a
+    bare id as it is, free text as typed. Never markup: shown literally wherever it goes."""
+    found = mention(text)
+    if found:
+        return found[1] or found[0]
+    return text.strip()
+
+
 def user_id_in(text: str) -> str | None:
     """The user a field names — a mention or a bare id — else None (free text)."""
     text = text.strip()

@@ -1,4 +1,5 @@
-"""`POST /github/webhook`: a signed `push` to the plan's branch makes the bot sync at once.
+"""`POST /github/webhook`: a signed `push` to the plan's branch makes the bot sync at once;
+a signed `issues` or `pull_request` delivery re-measures the batches linked to GitHub work.
 
 GitHub signs each delivery with `X-Hub-Signature-256: sha256=HMAC-SHA256(secret, raw body)`.
 Nothing is parsed before the signature checks out, the comparison is constant-time, and the
@@ -29,18 +30,22 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
 def handle_delivery(
     secret: str,
     branch: Callable[[], str | None],
-    trigger: Callable[[], None],
+    trigger: Callable[[], None] | None,
     headers: dict[str, str],
     body: bytes,
+    on_work: Callable[[], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, JSON answer) for one delivery."""
+    """(HTTP status, JSON answer) for one delivery. `trigger` None: no plan remote to sync."""
     if not signature_ok(secret, body, headers.get("x-hub-signature-256")):
         log.warning("refused a GitHub webhook delivery with a missing or wrong signature")
         return 401, {"ok": False, "error": "bad signature"}
     event = headers.get("x-github-event", "")
     if event == "ping":
         return 200, {"ok": True, "event": "ping"}
-    if event != "push":
+    if event in ("issues", "pull_request") and on_work is not None:
+        on_work()  # the payload is not trusted for numbers: the refresh asks GitHub itself
+        return 202, {"ok": True, "linked": "refresh started"}
+    if event != "push" or trigger is None:
         return 202, {"ok": True, "ignored": event or "unknown event"}
     try:
         payload = json.loads(body)
@@ -71,3 +76,33 @@ def wsgi_headers(environ: dict[str, Any]) -> dict[str, str]:
         for key, value in environ.items()
         if key.startswith("HTTP_")
     }
+
+
+class Debounced:
+    """Runs `work` on its own thread once deliveries pause for `quiet` seconds: a burst of
+    webhooks (a milestone closed in bulk) costs one refresh, never one per delivery, and the
+    HTTP answer never waits for GitHub."""
+
+    def __init__(self, work: Callable[[], None], quiet: float = 2.0) -> None:
+        import threading
+
+        self._work = work
+        self._quiet = quiet
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def __call__(self) -> None:
+        import threading
+
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self._quiet, self._run)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except Exception:
+            log.exception("refreshing linked batches after a webhook failed")

@@ -56,19 +56,19 @@ def test_a_blocker_is_kept_with_its_owner_plan_and_age_and_the_batch_owner_is_to
     assert (b.raised, b.resolution, b.owner, b.status) == (
         dt.date(2026, 11, 30),
         "Ops grants a read role",
-        "<@UANA00001|ana>",
+        "UANA00001",  # the mention Slack sent, kept as the user id (issue 18 item 11)
         "open",
     )
     clock.now = at(4, 15)
     code, out, _ = say(ctx, "/batch blockers")
-    assert out.splitlines()[1] == (
+    assert out.splitlines()[1] == (  # no people directory in this context: a neutral name
         "#1 batch-2: Staging database access missing — Ops grants a read role "
-        "(<@UANA00001|ana>, 4 days)"
+        "(unknown user, 4 days)"
     )
     data = collect_week(store, store.load(), "Week 2", clock())
     md = to_markdown(report_for(data, clock(), standups_between=None))
     assert section_lines(md, "Blockers")[0] == (
-        "- Staging database access missing — Ops grants a read role (ana, 4 days)"
+        "- Staging database access missing — Ops grants a read role (@\u2060UANA00001, 4 days)"
     )
     clock.now = at(7, 9)
     assert say(ctx, "/batch blocker resolve 1 ops granted it")[0] == 0

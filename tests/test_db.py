@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, text
 
 import bot.db as db_module
 from bot.db import (
@@ -26,11 +25,19 @@ from bot.db import (
     StandupRecord,
     normalize_url,
 )
+from tests import legacy_db_v4 as legacy
 from tests.conftest_db import database_fixture, db_url_fixture  # noqa: F401
+
+HEAD = "0005"
 
 MONDAY = date(2024, 5, 6)
 NOW = datetime(2024, 5, 6, 7, 30, tzinfo=UTC)
 BERLIN_SUMMER = timezone(timedelta(hours=2))
+
+
+def alembic_revision(db: Database) -> str:
+    with db.engine.connect() as conn:
+        return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
 
 
 def stamped_version(db: Database) -> int:
@@ -48,7 +55,8 @@ def _save(db: Database, user_id: str, day: date, text_: str = "Did A. Doing B.")
 
 
 def test_schema_is_created_at_the_current_version(database: Database) -> None:
-    assert stamped_version(database) == SCHEMA_VERSION == 4
+    assert stamped_version(database) == SCHEMA_VERSION == 5
+    assert alembic_revision(database) == HEAD
 
 
 def test_opening_an_existing_database_again_changes_nothing(database: Database) -> None:
@@ -58,31 +66,126 @@ def test_opening_an_existing_database_again_changes_nothing(database: Database) 
         assert again.get_standup("U1", MONDAY) is not None
 
 
-def test_pending_migrations_run_once_in_order(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    applied: list[int] = []
+def test_the_revisions_build_exactly_the_tables_the_code_uses(database: Database) -> None:
+    """A database made by running every Alembic revision equals bot/db.py's tables (so a
+    change to one without the other fails here, on both backends)."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
 
-    def add_note_column(conn: Connection) -> None:
-        applied.append(2)
-        conn.execute(text("ALTER TABLE users ADD COLUMN note VARCHAR(20)"))
-
-    url = database.url
     database.close()
-    monkeypatch.setattr(db_module, "MIGRATIONS", (*db_module.MIGRATIONS, add_note_column))
-    monkeypatch.setattr(db_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    with Database(url) as upgraded:
-        assert stamped_version(upgraded) == SCHEMA_VERSION + 1
-    with Database(url) as reopened:
-        assert stamped_version(reopened) == SCHEMA_VERSION + 1
-    assert applied == [2]
+    engine = create_engine(normalize_url(database.url))
+    with engine.begin() as conn:  # an empty database, replayed revision by revision
+        conn.execute(text("DROP TABLE alembic_version"))
+        for table in reversed(db_module.metadata.sorted_tables):
+            conn.execute(text(f"DROP TABLE {table.name}"))
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", "bot:migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db_module.metadata)
+    engine.dispose()
+    assert [d for d in diff if not _harmless(d)] == []
+
+
+def _harmless(diff: Any) -> bool:
+    """The bookkeeping tables: Alembic's own, and the old release's version guard (written
+    by bot.db after the revisions, not by one)."""
+    return (diff[0], diff[1].name) in {
+        ("remove_table", "alembic_version"),
+        ("add_table", "schema_version"),
+    }
 
 
 def test_a_schema_newer_than_the_code_is_refused(database: Database) -> None:
     with database.engine.begin() as conn:
-        conn.execute(text("UPDATE schema_version SET version = :v"), {"v": SCHEMA_VERSION + 1})
-    with pytest.raises(SchemaTooNewError):
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaTooNewError, match="9999"):
         Database(database.url)
+
+
+def test_a_legacy_schema_newer_than_the_code_is_refused(db_url: str) -> None:
+    legacy.Database(db_url).close()
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE schema_version SET version = 7"))
+    engine.dispose()
+    with pytest.raises(SchemaTooNewError, match="version 7"):
+        Database(db_url)
+
+
+def test_the_previous_release_refuses_a_database_this_release_upgraded(db_url: str) -> None:
+    """An old instance left running (or rolled back to) must not write rows without their
+    program: it stops at start with its own "schema too new" message."""
+    Database(db_url).close()
+    with pytest.raises(legacy.SchemaTooNewError, match="version 5, this code knows 4"):
+        legacy.Database(db_url)
+
+
+def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(db_url: str) -> None:
+    """The upgrade path: every kind of row the last release (schema version 3, its own
+    code) wrote is still there, read the same way, and the once-only claims still hold."""
+    old = legacy.Database(db_url)
+    old.save_standup("U1", "ana", MONDAY, "Did A. Doing B.", NOW, "dm")
+    old.set_standup_post("U1", MONDAY, "C0STAND", "111.222")
+    old.save_standup("U2", "bo", MONDAY + timedelta(days=1), "Did C. Doing D.", NOW, "modal")
+    assert old.claim("weekly-report", "2024-05-10T15:00:00+00:00", NOW, NOW, "old:1")
+    old.finish("weekly-report", "2024-05-10T15:00:00+00:00", "done", "posted")
+    old.add_skip("U2", MONDAY, MONDAY + timedelta(days=2), NOW)
+    old.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW, "ana.l")
+    old.set_day_thread(MONDAY, "C0STAND", "100.000")
+    turn = old.queue_turn("old:1", NOW + timedelta(minutes=1))
+    old.close()
+
+    with Database(db_url) as new:
+        assert stamped_version(new) == SCHEMA_VERSION and alembic_revision(new) == HEAD
+        first = new.get_standup("U1", MONDAY)
+        assert first is not None
+        assert (first.text, first.channel, first.ts, first.source) == (
+            "Did A. Doing B.",
+            "C0STAND",
+            "111.222",
+            "dm",
+        )
+        assert [r.user_id for r in new.standups_between(MONDAY, MONDAY + timedelta(days=6))] == [
+            "U1",
+            "U2",
+        ]
+        claim = new.get_claim("weekly-report", "2024-05-10T15:00:00+00:00")
+        assert claim is not None and (claim.status, claim.detail) == ("done", "posted")
+        assert not new.claim("weekly-report", "2024-05-10T15:00:00+00:00", NOW, NOW, "new:1")
+        assert new.away_users(MONDAY + timedelta(days=1)) == {"U2"}
+        assert new.away_users(MONDAY + timedelta(days=1), program="beta") == {"U2"}
+        user = new.get_user("U1")
+        assert user is not None and user.shown_name == "ana.l"
+        assert new.get_day_thread(MONDAY, "C0STAND") == "100.000"
+        assert new.turns_ahead(turn + 1, NOW) == 1
+        # The program now joins the keys: a second program runs its own once-only job.
+        assert new.claim("weekly-report", "2024-05-10T15:00:00+00:00", NOW, NOW, "n", "beta")
+        new.save_standup("U1", "ana", MONDAY, "Beta work. More beta.", NOW, "dm", "beta")
+        kept = new.get_standup("U1", MONDAY)
+        assert kept is not None and kept.text == "Did A. Doing B."
+
+
+def test_a_version_1_database_of_an_older_release_upgrades(db_url: str) -> None:
+    legacy.Database(db_url).close()
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:  # what release 1 had: no write turns, display names, tips
+        conn.execute(text("DROP TABLE write_turns"))
+        conn.execute(text("DROP TABLE plan_tips"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN display_name"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    engine.dispose()
+    with Database(db_url) as upgraded:
+        assert alembic_revision(upgraded) == HEAD
+        turn = upgraded.queue_turn("a:1", NOW + timedelta(minutes=1))
+        assert upgraded.turns_ahead(turn, NOW) == 0
+        upgraded.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW, "ana.l")
+        upgraded.set_plan_tip("origin main plan.toml", "a" * 40, NOW)
+        assert upgraded.plan_tip("origin main plan.toml") == "a" * 40
 
 
 def _start_and_claim(url: str, barrier: Any, results: Any, owner: str) -> None:
@@ -420,19 +523,6 @@ def test_an_expired_write_turn_holds_nobody_up_and_is_swept(database: Database) 
     assert not database.renew_turn(dead, LATER), "ending a turn sweeps the expired ones"
 
 
-def test_a_version_1_database_gains_the_write_turn_queue(database: Database) -> None:
-    url = database.url
-    with database.engine.begin() as conn:
-        conn.execute(text("DROP TABLE write_turns"))
-        conn.execute(text("DROP TABLE plan_tips"))
-        conn.execute(text("UPDATE schema_version SET version = 1"))
-    database.close()
-    with Database(url) as upgraded:
-        assert stamped_version(upgraded) == SCHEMA_VERSION
-        turn = upgraded.queue_turn("a:1", LATER)
-        assert upgraded.turns_ahead(turn, NOW) == 0
-
-
 def test_a_sqlite_file_replaced_under_a_running_process_refuses_every_statement(
     tmp_path: Path,
 ) -> None:
@@ -453,33 +543,3 @@ def test_a_sqlite_file_replaced_under_a_running_process_refuses_every_statement(
     with pytest.raises(DatabaseGone):
         db.get_standup("U1", date(2026, 12, 1))
     db.close()
-
-
-def test_a_version_2_database_keeps_its_users_and_gains_display_names(database: Database) -> None:
-    database.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW)
-    url = database.url
-    with database.engine.begin() as conn:
-        conn.execute(text("ALTER TABLE users DROP COLUMN display_name"))
-        conn.execute(text("UPDATE schema_version SET version = 2"))
-    database.close()
-    with Database(url) as upgraded:
-        assert stamped_version(upgraded) == SCHEMA_VERSION
-        kept = upgraded.get_user("U1")
-        assert kept is not None and (kept.real_name, kept.display_name) == ("Ana Lima", "")
-        assert kept.shown_name == "Ana Lima"
-        upgraded.upsert_user("U1", "ana", "Ana Lima", "Europe/Lisbon", NOW, "ana.l")
-        assert upgraded.get_users(["U1", "U9"])["U1"].shown_name == "ana.l"
-
-
-def test_a_version_3_database_gains_the_plan_tip(database: Database) -> None:
-    url = database.url
-    with database.engine.begin() as conn:
-        conn.execute(text("DROP TABLE plan_tips"))
-        conn.execute(text("UPDATE schema_version SET version = 3"))
-    database.close()
-    with Database(url) as upgraded:
-        assert stamped_version(upgraded) == SCHEMA_VERSION
-        assert upgraded.plan_tip("origin main plan.toml") is None
-        upgraded.set_plan_tip("origin main plan.toml", "a" * 40, NOW)
-        upgraded.set_plan_tip("origin main plan.toml", "b" * 40, LATER)
-        assert upgraded.plan_tip("origin main plan.toml") == "b" * 40

@@ -677,3 +677,20 @@ def test_signed_event_callback_reaches_bolt_and_publishes_home(
     assert status == 200
     (publish,) = fake.wait_for("views.publish")
     assert publish.args["user_id"] == "U1" and publish.ok
+
+
+def test_table_blocks_follow_slacks_limits() -> None:
+    from tests.fakeslack import validate_blocks
+
+    cell = {"type": "raw_text", "text": "x"}
+    table = {"type": "table", "rows": [[cell, cell]]}
+    assert validate_blocks([table], max_blocks=50) == []
+    assert any(
+        "only_one_table_allowed" in p for p in validate_blocks([table, table], max_blocks=50)
+    )
+    empty = {"type": "table", "rows": [[{"type": "raw_text", "text": ""}]]}
+    assert any("invalid table cell" in p for p in validate_blocks([empty], max_blocks=50))
+    wide = {"type": "table", "rows": [[cell] * 21]}
+    assert any("1 to 20 cells" in p for p in validate_blocks([wide], max_blocks=50))
+    long = {"type": "table", "rows": [[cell]] * 101}
+    assert any("less than 101" in p for p in validate_blocks([long], max_blocks=50))

@@ -330,3 +330,39 @@ def test_with_github_the_draft_says_publish_and_never_paste(
     text = draft_text(slack)
     assert "Publish to GitHub" in text
     assert "paste" not in text
+
+
+# -- issue 18 item 8: a slow GitHub costs the post its numbers, never the post -------------
+def test_a_slow_github_stops_at_the_deadline_and_the_friday_post_goes_out(
+    scripted: Clock, plan_file: Path, slack: FakeSlack, github: FakeGitHub, tmp_path: Path
+) -> None:
+    import time
+
+    github.slow(1.0)  # every answer takes a second; the whole collection may take 3
+    rt = gh_runtime(
+        plan_file, slack, tmp_path / "b.db", scripted, github, BATCHBOT_GITHUB_DEADLINE="3"
+    )
+    started = time.monotonic()
+    assert run(rt).sent == 1
+    assert time.monotonic() - started < 3 + 15  # the deadline, plus at most one request
+    text = draft_text(slack)
+    assert "not collected: GitHub did not answer within the 3 s allowed" in text
+    assert text.count("not collected") == 1  # one line
+
+
+def test_the_friday_job_measures_linked_batches_before_the_draft(
+    scripted: Clock, plan_file: Path, slack: FakeSlack, tmp_path: Path, github: FakeGitHub
+) -> None:
+    github.add_milestone(REPO, "Infra v1")
+    for state in ("closed", "closed", "closed", "open"):
+        github.add_issue(REPO, created=MONDAY, state=state, milestone="Infra v1")
+    rt = gh_runtime(plan_file, slack, tmp_path / "b.db", scripted, github)
+    from bot.plan.link_edits import link_batch
+    from bot.plan.store import Actor
+
+    rt.store.change(Actor("Lea"), lambda p: link_batch(p, "batch-2", "Infra v1", ""))
+    assert run(rt).sent == 1
+    plan = rt.store.load()
+    assert plan.batch("batch-2").progress == 75  # type: ignore[union-attr]
+    assert (plan.links["batch-2"].done, plan.links["batch-2"].total) == (3, 4)
+    assert "Infrastructure" in draft_text(slack) and "75%" in draft_text(slack)

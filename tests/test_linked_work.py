@@ -164,3 +164,46 @@ def test_a_hand_edited_link_must_name_a_batch_and_one_source(plan_file: Path) ->
     message = str(err.value)
     assert "links.batch-9" in message and "names no batch" in message
     assert "needs exactly one of milestone or label" in message
+
+
+def test_when_everything_linked_is_closed_the_owner_is_asked_whether_the_batch_is_done(
+    ctx: Context, fake: FakeGitHub
+) -> None:
+    from bot.report.nudge_job import nudge_blocks
+    from bot.report.nudges import find_nudges
+
+    say(ctx, "/batch update batch-2 owner=<@UBEN00001|ben>")
+    say(ctx, '/batch link batch-2 milestone="Infra v1"')
+    for number in range(1979, 1989):
+        fake.close_issue(REPO, number)
+    say(ctx, "/batch metrics collect")
+    plan = ctx.store.load()
+    [ask] = [n for n in find_nudges(plan, {}, {}, dt.date(2026, 12, 7)) if n.kind == "complete"]
+    assert ask.key == "complete:batch-2:28"
+    assert ask.headline == "Everything linked to Infrastructure is closed — is the batch done?"
+    _, blocks = nudge_blocks(ask)
+    buttons = blocks[-1]["elements"]
+    assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
+        ("Mark done", "nudge_done", "batch-2"),
+        ("Not yet", "nudge_ontrack", "complete:batch-2:28"),
+    ]
+    say(ctx, "/batch update batch-2 status=done", actor=LEAD)
+    done = find_nudges(ctx.store.load(), {}, {}, dt.date(2026, 12, 7))
+    assert [n for n in done if n.kind == "complete"] == []
+
+
+def test_status_of_a_linked_batch_says_where_its_percent_came_from_and_when(
+    ctx: Context,
+) -> None:
+    from bot.render.blocks import render as kit
+
+    say(ctx, '/batch link batch-2 milestone="Infra v1"')
+    code, text = say(ctx, "/batch status batch-2")
+    assert 'Measured: linked to milestone "Infra v1" on GitHub, not measured yet' in text
+    say(ctx, "/batch metrics collect")
+    code, text = say(ctx, "/batch status batch-2")
+    assert code == 0
+    assert 'Measured: 18 of 28 closed in milestone "Infra v1", GitHub Fri 04 Dec 10:00' in text
+    reply = handle(Command.from_text(LEAD, "/batch status batch-2", "slack"), ctx)
+    _, blocks = kit(reply)
+    assert "🔗 18 of 28 closed in milestone" in str(blocks)

@@ -224,7 +224,9 @@ def test_the_friday_report_lists_at_risk_batches_by_the_nudges_own_rule(
     store, clock, _ = world
     clock.now = at(4, 15)
     data = collect_week(store, store.load(), "Week 2", clock())
-    md = to_markdown(report_for(data, clock(), standups_between=None))
+    names = {BEN: "ben"}
+    report = report_for(data, clock(), standups_between=None, name_of=lambda u: names.get(u, u))
+    md = to_markdown(report)
     assert section_lines(md, "At risk") == [
         "- Infrastructure: at this pace: Week 5, 1 week late (15% now, due Week 3–4) — ben"
     ]
@@ -232,3 +234,16 @@ def test_the_friday_report_lists_at_risk_batches_by_the_nudges_own_rule(
     clock.now = at(27, 15, month=11)
     quiet = collect_week(store, store.load(), "Week 1", clock())
     assert "At risk" not in to_markdown(report_for(quiet, clock(), standups_between=None))
+
+
+def test_a_named_program_scopes_its_keys_so_programs_sharing_a_database_each_hear_once(
+    world: tuple[PlanStore, Clock, Context], fake: FakeSlack, tmp_path: Path
+) -> None:
+    from bot.report.nudge_job import scoped
+
+    store, clock, _ = world
+    rt = runtime(store, clock, fake, tmp_path / "db.sqlite")
+    assert scoped(rt, "late:batch-2:2026-12-18") == "late:batch-2:2026-12-18"  # the default plan
+    other = PlanStore(store.path.with_name("payments.toml"), clock=clock)
+    rt_other = runtime(other, clock, fake, tmp_path / "db.sqlite")
+    assert scoped(rt_other, "late:batch-2:2026-12-18") == "payments/late:batch-2:2026-12-18"

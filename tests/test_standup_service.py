@@ -578,7 +578,10 @@ def test_resubmitting_replaces_the_update_and_edits_the_channel_post(
 
 def test_text_shown_in_slack_is_escaped(fake: FakeSlack, service: Standups) -> None:
     text = "Paged <!channel> & <@U999> about <https://x.io|the outage>. Next I write it up."
-    assert service.submit(NY_USER, "Alice <Admin>", text, "dm").ok
+    service.people.names.remember(  # a name is user text too
+        UserInfo(NY_USER, "alice", "Alice Adams", "America/New_York", display_name="Alice <Admin>")
+    )
+    assert service.submit(NY_USER, "alice", text, "dm").ok
     (post,) = thread_replies(fake)
     shown = post["blocks"][0]["text"]["text"]
     assert "<" not in shown and ">" not in shown

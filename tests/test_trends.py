@@ -13,6 +13,7 @@ import pytest
 from bot.commands import Command, Context, handle
 from bot.db import Database
 from bot.plan.store import Actor, PlanStore
+from bot.plan.team import Person, TeamSettings
 from bot.render.markdown import render
 from tests.test_weekly_report import Clock, at
 
@@ -37,7 +38,7 @@ def ctx(plan_file: Path, tmp_path: Path) -> Context:
         store=PlanStore(plan_file, clock=clock),
         clock=clock,
         standups_between=lambda s, e: db.standups_between(s, e),
-        team=(ANA, BEN),
+        team_defaults=TeamSettings(people=(Person(ANA), Person(BEN))),
         name_of=lambda uid: NAMES.get(uid, uid),
     )
 
@@ -108,3 +109,37 @@ def test_the_export_is_csv_or_a_markdown_table_of_every_standup_since_a_day(
     code, md = say(ctx, "/batch standups export since=2026-12-07 until=2026-12-07 format=md")
     assert code == 0 and md.splitlines()[0] == "| date | person | blocker | batches | standup |"
     assert len(md.splitlines()) == 4
+
+
+def test_in_slack_the_trend_is_a_native_table_with_the_text_as_fallback(ctx: Context) -> None:
+    from bot.render.blocks import render as kit
+    from tests.fakeslack import validate_blocks
+
+    reply = handle(Command.from_text(Actor("Lea"), "/batch standups", "slack"), ctx)
+    text, blocks = kit(reply)
+    assert "ben: ██▂▂ 12 of 20 days (60%)" in text
+    [table] = [b for b in blocks if b["type"] == "table"]
+    assert blocks[-1] is table  # Slack shows a table at the bottom of the message anyway
+    rows = [[c["text"] for c in row] for row in table["rows"]]
+    assert rows[0] == ["person", "trend", "W47", "W48", "W49", "W50", "answered", " "]
+    assert rows[2] == ["ben", "██▂▂", "5/5", "5/5", "1/5", "1/5", "60%", "↓"]
+    assert validate_blocks(blocks, max_blocks=50) == []
+
+
+def test_the_weekly_report_adds_a_four_week_sparkline_to_each_person_with_history(
+    ctx: Context,
+) -> None:
+    from bot.render.report_markdown import to_markdown
+    from bot.report.weekly import collect_week, report_for
+    from tests.test_weekly_report import section_lines
+
+    store, clock = ctx.store, ctx.clock
+    data = collect_week(store, store.load(), None, clock())
+    assert ctx.standups_between is not None
+    md = to_markdown(
+        report_for(data, clock(), standups_between=ctx.standups_between, team=(ANA, BEN))
+    )
+    assert section_lines(md, "Standup Participation") == [
+        "- ana: 5 of 5 days · last 4 weeks ████",
+        "- ben: 1 of 5 days · last 4 weeks ██▂▂",
+    ]

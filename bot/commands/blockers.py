@@ -8,6 +8,7 @@ import re
 
 from bot.commands.base import Command, Context, change_plan, find_batch, owner_id
 from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
+from bot.people.names import NameOf, person_name
 from bot.plan.edits import UsageError
 from bot.plan.model import Plan
 from bot.plan.register import Blocker
@@ -27,11 +28,13 @@ def age_days(blocker: Blocker, today: dt.date) -> int:
     return max(0, (today - blocker.raised).days)
 
 
-def blocker_line(plan: Plan, n: int, b: Blocker, today: dt.date) -> str:
+def blocker_line(
+    plan: Plan, n: int, b: Blocker, today: dt.date, name_of: NameOf | None = None
+) -> str:
     """`#2 batch-2: Staging DB access — ops grants a read role (Ana, 4 days)`."""
     days = age_days(b, today)
     resolution = b.resolution or "no resolution plan yet"
-    owner = b.owner or "no owner"
+    owner = person_name(b.owner, name_of, "no owner")
     return (
         f"#{n} {b.batch}: {b.text} — {resolution} ({owner}, {days} day{'s' if days != 1 else ''})"
     )
@@ -130,7 +133,8 @@ def record_blocker(
                 who,
                 f"New blocker #{n} on {batch.name} ({batch.id}), raised by {cmd.actor.name}: "
                 f"{added.text} — {added.resolution or 'no resolution plan yet'}"
-                f" (owner: {added.owner or 'none'}). /batch blockers lists them all.",
+                f" (owner: {person_name(added.owner, ctx.name_of, 'none')})."
+                " /batch blockers lists them all.",
             ),
         )
     return saved_reply(saved, f"Blocker #{n} on {batch_id}: {added.text}", notices)
@@ -143,7 +147,7 @@ def blockers(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     today = ctx.clock().date()
     open_ones = [(n, b) for n, b in enumerate(plan.blockers, 1) if b.status == "open"]
     open_ones.sort(key=lambda nb: nb[1].raised)
-    lines = tuple(blocker_line(plan, n, b, today) for n, b in open_ones)
+    lines = tuple(blocker_line(plan, n, b, today, ctx.name_of) for n, b in open_ones)
     return Reply(TextView("Open blockers", lines or ("No open blockers.",)))
 
 

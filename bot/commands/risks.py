@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
+from bot.people.names import NameOf, person_name
 from bot.plan.edits import UsageError, parse_pairs
 from bot.plan.model import Plan, Risk
 from bot.plan.register_edits import RISK_KEYS, add_risk, update_risk
@@ -20,8 +21,8 @@ USAGE = (
 )
 
 
-def risk_line(n: int, r: Risk) -> str:
-    owner = f", owner {r.owner}" if r.owner else ""
+def risk_line(n: int, r: Risk, name_of: NameOf | None = None) -> str:
+    owner = f", owner {person_name(r.owner, name_of)}" if r.owner else ""
     reviewed = f"reviewed {r.reviewed:%d %b %Y}" if r.reviewed else "never reviewed"
     closed = " [closed]" if r.status == "closed" else ""
     return (
@@ -102,7 +103,9 @@ def risks(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
     show_all = bool(args) and args[0].lower() == "all"
     lines = tuple(
-        risk_line(n, r) for n, r in enumerate(plan.risks, 1) if show_all or r.status == "open"
+        risk_line(n, r, ctx.name_of)
+        for n, r in enumerate(plan.risks, 1)
+        if show_all or r.status == "open"
     )
     return Reply(TextView("Risks", lines or ("No open risks.",)))
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from bot.commands.base import Command, Context, StandupCommands, StandupRow
+from bot.people.names import UNKNOWN
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView, error
 from bot.slackids import is_user_id, mention
 
@@ -85,7 +86,7 @@ def _list(core: StandupCommands, ctx: Context, user_id: str, rest: list[str]) ->
         title = f"Your last {len(records)} standup{'s' if len(records) != 1 else ''}"
         if not records:
             return Reply(TextView("No standups yet", ("You have not written one yet.",)))
-        return Reply(StandupListView(title, _rows(records)))
+        return Reply(StandupListView(title, _rows(core, records)))
     arg = rest[0].strip()
     if _ISO_DATE.match(arg):
         try:
@@ -93,13 +94,14 @@ def _list(core: StandupCommands, ctx: Context, user_id: str, rest: list[str]) ->
         except ValueError:
             return _usage(f"{arg!r} is not a date (YYYY-MM-DD)")
         records = sorted(core.standups_between(day, day), key=lambda r: r.user_name.lower())
-        return Reply(StandupListView(f"Standups for {day_label(day)} {day.year}", _rows(records)))
+        title = f"Standups for {day_label(day)} {day.year}"
+        return Reply(StandupListView(title, _rows(core, records)))
     target = resolve_person(core, arg, ctx.clock().date())
     if target is None:
         return _usage(f"no standups found for {arg!r}; name a person as @name or <@U…>")
     records = _recent(core, target)
-    who = records[0].user_name if records else core.display_name(target)
-    return Reply(StandupListView(f"Last {len(records)} standups of {who}", _rows(records)))
+    who = _who(core, target, records[0].user_name if records else "")
+    return Reply(StandupListView(f"Last {len(records)} standups of {who}", _rows(core, records)))
 
 
 def _recent(core: StandupCommands, user_id: str) -> list[StandupRow]:
@@ -170,8 +172,16 @@ def _skip(core: StandupCommands, user_id: str, rest: list[str]) -> Reply:
     )
 
 
-def _rows(records: Iterable[StandupRow]) -> tuple[tuple[str, str, str], ...]:
-    return tuple((r.local_date.isoformat(), r.user_name, r.text) for r in records)
+def _who(core: StandupCommands, user_id: str, stored: str) -> str:
+    """The person's name today (they may have changed it since writing), else as stored."""
+    name = core.display_name(user_id)
+    return stored if name == UNKNOWN and stored else name
+
+
+def _rows(core: StandupCommands, records: Iterable[StandupRow]) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (r.local_date.isoformat(), _who(core, r.user_id, r.user_name), r.text) for r in records
+    )
 
 
 def _raw_text(cmd: Command, args: list[str]) -> str:

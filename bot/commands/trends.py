@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from bot.commands.base import Command, Context
 from bot.plan.edits import UsageError
-from bot.replies import Reply, TextView, error
+from bot.replies import Reply, TableView, TextView, error
 from bot.slackids import user_id_in
 
 USAGE = (
@@ -84,17 +84,27 @@ def standups(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if target and person is None and batch is None:
         raise UsageError(f"{target!r} is neither a person (<@U…>) nor a batch of the plan")
     lines: list[str] = []
+    rows: list[tuple[str, ...]] = []
     if batch is None:
         people = (
             [person] if person else list(dict.fromkeys([*ctx.team, *(e.user_id for e in entries)]))
         )
         counts = participation(entries, people, today, weeks, ctx.workdays, ctx.expected_on)
         for uid in people:
-            rows = counts[uid]
-            got, owed = sum(c.answered for c in rows), sum(c.owed for c in rows)
+            got = sum(c.answered for c in counts[uid])
+            owed = sum(c.owed for c in counts[uid])
             pct = f" ({round(100 * got / owed)}%)" if owed else ""
-            drift = " ↓ answering less lately" if drifting(rows) else ""
-            lines.append(f"{name(uid)}: {sparkline(rows)} {got} of {owed} days{pct}{drift}")
+            drift = " ↓ answering less lately" if drifting(counts[uid]) else ""
+            lines.append(f"{name(uid)}: {sparkline(counts[uid])} {got} of {owed} days{pct}{drift}")
+            rows.append(
+                (
+                    name(uid),
+                    sparkline(counts[uid]),
+                    *(f"{c.answered}/{c.owed}" for c in counts[uid]),
+                    f"{round(100 * got / owed)}%" if owed else "—",
+                    "↓" if drift else "",
+                )
+            )
         if not people:
             lines.append("Nobody is on the team yet and nobody wrote a standup.")
     iso = [f"{m.isocalendar().year}-W{m.isocalendar().week:02d}" for m in week_starts(today, weeks)]
@@ -112,8 +122,13 @@ def standups(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             f"{b.name if b else bid} ({bid}): named in {total} blocked standup"
             f"{'s' if total != 1 else ''}" + (f" — {by_week}" if by_week else "")
         )
-    lines += ["", "Blockers mentioned:", *(block_lines or ["none"])]
+    notes = ["Blockers mentioned:", *(block_lines or ["none"])]
+    lines += ["", *notes]
     who = f" of {name(person)}" if person else (f" about {batch.name}" if batch else "")
+    title = f"Standups{who}, {span} ({weeks} week{'s' if weeks != 1 else ''})"
+    if rows:  # Slack shows them in its own table; the terminal shows the lines
+        header = ("person", "trend", *labels, "answered", "")
+        return Reply(TableView(title, tuple(lines), header, tuple(rows), tuple(notes)))
     return Reply(
         TextView(f"Standups{who}, {span} ({weeks} week{'s' if weeks != 1 else ''})", tuple(lines))
     )

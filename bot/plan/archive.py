@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 REPORTS = "plan/reports"
 _NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,80}\.md$")
+#: a program's own folder (`plan/reports/<program>/`): several plan files, one archive each.
+_PROGRAM = re.compile(r"^[0-9a-z][0-9a-z_-]{0,63}$")
 _REGULAR = ("100644", "100755")
 
 
@@ -38,9 +40,12 @@ class ArchiveRefused(Exception):
 
 
 def check_path(rel: str) -> str:
-    """`rel` when it names a file directly in `plan/reports/`; ArchiveRefused otherwise."""
+    """`rel` when it names a file directly in `plan/reports/` or in one program's folder
+    there (`plan/reports/beta/`); ArchiveRefused otherwise."""
     folder, _, name = rel.rpartition("/")
-    if folder != REPORTS or not _NAME.match(name) or ".." in name:
+    parent, _, program = folder.rpartition("/")
+    in_program = parent == REPORTS and _PROGRAM.match(program) is not None
+    if (folder != REPORTS and not in_program) or not _NAME.match(name) or ".." in name:
         raise ArchiveRefused(
             f"{rel!r} is not a report archive: batchbot reads and writes only {REPORTS}/<name>.md"
         )

@@ -22,6 +22,7 @@ from bot.plan.model import (
     field_names,
 )
 from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
+from bot.slackids import stored_person
 from bot.text import clip, is_ascii_number
 
 
@@ -45,10 +46,11 @@ class Change:
         in the values become names. Commit messages keep the ids."""
         if self.field == "batch":
             return str(self.new)  # a whole batch "added" or "removed"
-        old, new = show(self.old), show(self.new)
+        old, new, key = show(self.old), show(self.new), self.field
         if name_of is not None:
             old, new = person_name(old, name_of, '""'), person_name(new, name_of, '""')
-        return f"{self.field} {clip(old, limit, one_line=True)} → {clip(new, limit, one_line=True)}"
+            key = person_name(key, name_of)  # time off is keyed by the person's id
+        return f"{key} {clip(old, limit, one_line=True)} → {clip(new, limit, one_line=True)}"
 
 
 def show(value: Any) -> str:
@@ -244,7 +246,7 @@ def _batch_value(key: str, value: str, plan: Plan, batch_id: str) -> Any:
     if key == "blockers":
         return _blockers(value, plan, batch_id)
     if key == "owner":
-        return _text("owner", value.strip(), 100)
+        return _text("owner", stored_person(value), 100)
     if key == "targetDate":
         return _text("targetDate", value.strip(), 100)
     if key == "name":

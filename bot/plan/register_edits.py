@@ -13,6 +13,7 @@ from typing import Any
 from bot.plan.edits import Change, EditError, UsageError
 from bot.plan.model import Plan, Risk, did_you_mean
 from bot.plan.register import Blocker, Goal, GoalStatus, iso_week, valid_week
+from bot.slackids import stored_person
 from bot.text import record_number
 
 
@@ -105,9 +106,8 @@ def add_blocker(
             f"due={due.isoformat()} is already past: give the day it is to be resolved by"
         )
     batch_id = _batch_id(plan, batch)
-    blocker = Blocker(
-        batch_id, text[:500], today, owner[:100], resolution[:1000], by[:100], due=due
-    )
+    who = stored_person(owner)[:100]
+    blocker = Blocker(batch_id, text[:500], today, who, resolution[:1000], by[:100], due=due)
     n = len(plan.blockers) + 1
     changes = [Change(f"blocker-{n}", "blocker", None, f"{batch_id}: {blocker.text}")]
     return dataclasses.replace(plan, blockers=(*plan.blockers, blocker)), changes
@@ -161,7 +161,7 @@ def risk_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
         elif key == "mitigation":
             out["mitigation"] = value.strip()[:1000]
         elif key == "owner":
-            out["owner"] = value.strip()[:100]
+            out["owner"] = stored_person(value)[:100]
     return out
 
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from bot.plan.commits import Actor, Saved
     from bot.plan.edits import Change
     from bot.plan.model import Plan
-    from bot.plan.store import Actor, Saved
 
-__all__ = ["LocalWrite", "Queued", "WriteQueue"]
+__all__ = ["Queued", "Write", "WriteQueue"]
 
 
 class Queued(Protocol):
@@ -35,12 +35,17 @@ class Queued(Protocol):
 
 
 @dataclass
-class LocalWrite:
-    """A change waiting for the local store's next commit round."""
+class Write:
+    """A change waiting for its store's next round: an edit of the plan, or (edit None) other
+    files to commit as they are, e.g. the report archive. `creates`: may run where there is
+    no plan yet (an import)."""
 
     actor: Actor
-    edit: Callable[[Plan], tuple[Plan, list[Change]]]
+    edit: Callable[[Plan], tuple[Plan, list[Change]]] | None
     via: str
+    files: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    creates: bool = False
     future: Future[Saved] = field(default_factory=Future)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from bot.people.names import NameOf, person_name
 from bot.plan.edits import show
 from bot.plan.model import STATUSES, Batch, Plan
-from bot.render.escape import esc
+from bot.render.escape import esc, plain
 from bot.render.markdown import (
     STATUS_EMOJI,
     STATUS_LABELS,
@@ -31,6 +31,7 @@ from bot.replies import (
     Reply,
     StandupListView,
     StatusView,
+    TableView,
     TextView,
     WeeklyView,
 )
@@ -45,7 +46,11 @@ Block = dict[str, Any]
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_LIMIT)}}
+    """A header; plain_text, so `plain` (not `esc`) keeps a name in it from being a mention."""
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(plain(text), HEADER_LIMIT)},
+    }
 
 
 def section(mrkdwn: str) -> Block:
@@ -158,6 +163,9 @@ def batch_blocks(view: BatchView, name_of: NameOf | None = None) -> list[Block]:
     ]
     if view.forecast:
         blocks.insert(2, section(f"*Forecast:* {esc(view.forecast)}"))
+    link = plan.links.get(b.id)
+    if link is not None:  # where the % came from, and when
+        blocks.insert(2, context(f"🔗 {esc(link.source(view.when_zone))}"))
     if view.history:
         lines = [
             f"• {e.when:%Y-%m-%d %H:%M} *{esc(e.author)}*: "
@@ -178,7 +186,7 @@ def change_text(view: ChangeView, name_of: NameOf | None = None) -> str:
         return esc(person_name(show(v), name_of, '""'))
 
     what = "\n".join(
-        f"• *{esc(c.field)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
+        f"• *{named(c.field, name_of)}*: {value(c.field, c.old)} → {value(c.field, c.new)}"
         for c in view.changes
     )
     target = "the metrics" if view.target == "metrics" else f"*{esc(view.target_name)}*"
@@ -218,6 +226,8 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     if isinstance(v, ErrorView):
         text = f":warning: {esc(v.message)}" + (f"\n{esc(v.hint)}" if v.hint else "")
         return clip(text, 3000), [section(text)]
+    if isinstance(v, TableView):
+        return table_message(v)
     if isinstance(v, TextView):
         body = "\n".join(esc(line) for line in v.lines)
         title = f"*{esc(v.title)}*"
@@ -230,14 +240,46 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
     if isinstance(v, WeeklyView):
         from bot.render.report_blocks import report_blocks
 
-        return f"Weekly report draft — {v.report.week.label}", report_blocks(v.report)
+        return f"Weekly report draft — {esc(v.report.week.label)}", report_blocks(v.report)
     if isinstance(v, ChartView):
-        return v.summary, [section(f"📈 {esc(v.summary)} — the chart is attached below.")]
+        from bot.render.chart_native import burnup_block
+
+        chart = burnup_block(v.chart)
+        return v.summary, [section(f"📈 {esc(v.summary)}"), *([chart] if chart else [])]
     if isinstance(v, StandupListView):
         lines = [f"• {esc(d)} *{esc(who)}*: {esc(text)}" for d, who, text in v.rows]
         blocks = [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]
         return esc(v.title), blocks
     raise TypeError(f"no Block Kit rendering for {type(v).__name__}")
+
+
+#: Slack's table block: one per message, at most 100 rows of at most 20 cells.
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+
+
+def table_block(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> Block:
+    """Slack's own table (raw_text cells: nothing in them is markup, so nothing to escape).
+    Rows past Slack's limit are cut; the caller says so in the notes."""
+    width = min(MAX_TABLE_CELLS, len(header))
+    body = [header[:width], *(r[:width] for r in rows[: MAX_TABLE_ROWS - 1])]
+    return {
+        "type": "table",
+        "rows": [[{"type": "raw_text", "text": cell or " "} for cell in row] for row in body],
+    }
+
+
+def table_message(v: TableView) -> tuple[str, list[Block]]:
+    text = clip("\n".join([v.title, *v.lines]), 3000)
+    notes = [esc(n) for n in v.notes]
+    if len(v.rows) > MAX_TABLE_ROWS - 1:
+        notes.append(f"_first {MAX_TABLE_ROWS - 1} of {len(v.rows)} rows shown_")
+    blocks = (
+        [section(f"*{esc(v.title)}*"), *pack(notes, MAX_MESSAGE_BLOCKS - 2)]
+        if notes
+        else [section(f"*{esc(v.title)}*")]
+    )
+    return esc(text), [*blocks, table_block(v.header, v.rows)]
 
 
 def home_view(
@@ -251,6 +293,10 @@ def home_view(
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 
+def _option_label(b: Batch) -> str:
+    return clip(plain(f"{b.name} ({b.id})"), 75)
+
+
 def update_modal(plan: Plan, batch: Batch, private_metadata: str) -> dict[str, Any]:
     """The form behind `/batch update <id>` with no pairs: the same fields as key=val."""
     from bot.commands import owner_id
@@ -261,8 +307,7 @@ def update_modal(plan: Plan, batch: Batch, private_metadata: str) -> dict[str, A
     current_status = next(o for o in status_options if o["value"] == batch.status)
     others = [b for b in plan.batches if b.id != batch.id][:100]  # Slack: 100 options max
     blocker_options = [
-        {"text": {"type": "plain_text", "text": clip(f"{b.name} ({b.id})", 75)}, "value": b.id}
-        for b in others
+        {"text": {"type": "plain_text", "text": _option_label(b)}, "value": b.id} for b in others
     ]
     owner_select: dict[str, Any] = {"type": "users_select", "action_id": "value"}
     if owner_id(batch.owner):

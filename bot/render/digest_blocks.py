@@ -33,7 +33,7 @@ def digest_text(facts: DigestFacts) -> str:
     """Notification / fallback text: the counts and the missing names."""
     head = f"Standup digest {day_label(facts.day)}: answered {facts.answered} of {facts.expected}"
     if facts.missing:
-        head += " — missing: " + ", ".join(facts.missing)
+        head += " — missing: " + ", ".join(esc(n) for n in facts.missing)
     if facts.blockers:
         head += f" — {len(facts.blockers)} new blocker{'s' if len(facts.blockers) != 1 else ''}"
     return head

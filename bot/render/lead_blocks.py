@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.plan.model import Plan, Risk
 from bot.render.blocks import context, header, section
-from bot.render.escape import esc, person
+from bot.render.escape import esc, person, plain
 from bot.text import clip
 
 Block = dict[str, Any]
@@ -132,8 +132,12 @@ def blocker_modal(
     plan: Plan, batch_id: str | None, text: str, meta: dict[str, Any]
 ) -> dict[str, Any]:
     """The form behind `/batch blocker add <id>` and a standup's **Track it** button."""
-    batches = [(clip(f"{b.name} ({b.id})", 75), b.id) for b in plan.batches if b.status != "done"]
-    batches = batches[:100] or [(clip(f"{b.name} ({b.id})", 75), b.id) for b in plan.batches][:100]
+
+    def label(b: Any) -> str:
+        return clip(plain(f"{b.name} ({b.id})"), 75)
+
+    batches = [(label(b), b.id) for b in plan.batches if b.status != "done"]
+    batches = batches[:100] or [(label(b), b.id) for b in plan.batches][:100]
     batch_el = _select(batches, batch_id or "")
     return {
         "type": "modal",

@@ -21,6 +21,7 @@ from bot.replies import (
     Reply,
     StandupListView,
     StatusView,
+    TableView,
     TextView,
     WeeklyView,
 )
@@ -128,7 +129,7 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
         return dashboard(v.plan, v.today, name_of)
-    if isinstance(v, TextView):
+    if isinstance(v, TextView | TableView):
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
         return f"Error: {v.message}" + (f"\n{v.hint}" if v.hint else "")
@@ -155,6 +156,9 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
         ]
         if v.forecast:
             lines.insert(3, f"Forecast: {v.forecast}")
+        link = v.plan.links.get(b.id)
+        if link is not None:
+            lines.insert(3, f"Measured: {link.source(v.when_zone)}")
         if v.history:
             lines.append("Recent changes:")
             lines += [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render.escape import esc
+from bot.render.escape import esc, plain
 from bot.render.report_text import current_text, overall_text, sections, span_text, title
 from bot.report.weekly import WeeklyReport
 from bot.text import clip
@@ -73,7 +73,7 @@ def report_blocks(
             "type": "header",
             "text": {
                 "type": "plain_text",
-                "text": clip(prefix + title(report), MAX_HEADER_TEXT),
+                "text": clip(plain(prefix + title(report)), MAX_HEADER_TEXT),
                 "emoji": True,
             },
         },

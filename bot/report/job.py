@@ -32,7 +32,9 @@ from bot.messenger import Messenger
 from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
-from bot.plan.team import TeamSettings, TeamSource, defaults_from
+from bot.plan.team import TeamSettings, defaults_from
+from bot.plan.team_plan import TeamSource
+from bot.render.chart_native import burnup_block
 from bot.render.escape import esc
 from bot.render.report_blocks import (
     MAX_BLOCKS,
@@ -118,8 +120,16 @@ def iso_week_name(fire: dt.datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def archive_path(fire: dt.datetime) -> str:
-    return f"plan/reports/{iso_week_name(fire)}.md"
+def archive_path(fire: dt.datetime, program: str = "") -> str:
+    """`plan/reports/2026-W49.md`; a further program's under its own folder
+    (`plan/reports/beta/2026-W49.md`)."""
+    folder = f"plan/reports/{program}/" if program else "plan/reports/"
+    return f"{folder}{iso_week_name(fire)}.md"
+
+
+def program_of(rt: Any) -> str:
+    """The program a job runs for, as the database keys it ("" = the first program)."""
+    return str(getattr(rt, "program", "") or "")
 
 
 # --------------------------------------------------------------------------- the draft
@@ -161,7 +171,7 @@ def build_draft(
     )
     report.metric_notes = list(notes)
     chart = burnup(data.plan, data.progress, min(now.date(), data.week.end))
-    return Draft(report, to_markdown(report), data.week.label, chart)
+    return Draft(report, to_markdown(report, chart), data.week.label, chart)
 
 
 def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]] | None:
@@ -210,8 +220,8 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
 
     now = rt.clock()
     if force:
-        rt.db.release(JOB, key)
-    if not rt.db.claim(JOB, key, fire, now, rt.owner):
+        rt.db.release(JOB, key, program_of(rt))
+    if not rt.db.claim(JOB, key, fire, now, rt.owner, program_of(rt)):
         msg = _already(rt, key, fire, zone)
         rt.log.info(msg)
         return JobResult(JOB, msg, skipped=1)
@@ -222,15 +232,19 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     try:
         draft = build_draft(rt, fire, at, metric_notes)
         label = draft.label
-        path = archive_path(fire)
+        path = archive_path(fire, program_of(rt))
         blocks = report_blocks(
             draft.report,
             draft=True,
             footer=f"batchbot · archived as `{path}` · for the Friday {esc(fire_text)} report",
             publishable=github is not None,
         )
+        chart_block = burnup_block(draft.chart) if draft.chart is not None else None
+        extra = [chart_block] if chart_block is not None else []
         if github is not None:
-            blocks = [*blocks[: MAX_BLOCKS - 1], publish_buttons(iso_week_name(fire))]
+            extra.append(publish_buttons(iso_week_name(fire)))
+        if extra:
+            blocks = [*blocks[: MAX_BLOCKS - len(extra)], *extra]
         posted = rt.messenger.post(channel, fallback_text(draft.report), blocks=blocks)
     except Exception as exc:
         return _failed(rt, key, fire, grace, label, channel, exc)
@@ -248,7 +262,9 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         notes.append("markdown attached")
     except Exception as exc:
         problems.append(f"the markdown file could not be attached: {exc}")
-    if draft.chart is not None:
+    from bot.render.chart_png import can_draw_png
+
+    if draft.chart is not None and can_draw_png():  # the `charts` extra: a PNG for the thread
         try:
             from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
 
@@ -281,7 +297,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
             problems.append(f"the Slack post could not be linked to the issue: {exc}")
 
     detail = "; ".join(notes + problems)
-    rt.db.finish(JOB, key, "done", detail)
+    rt.db.finish(JOB, key, "done", detail, program_of(rt))
     msg = f"weekly report for {label} ({fire_text}) {detail}"
     if problems:
         # The post itself went out and stays claimed (never post twice); say what is missing.
@@ -322,9 +338,22 @@ def _collect_metrics(
             rt.store.change(BOT_ACTOR, lambda plan: record(plan, collection), via="job")
         except Exception as exc:
             notes.append(f"the collected metrics could not be saved to the plan: {exc}")
+    notes += _refresh_links(rt, github, instant)
     for note in notes:
         rt.log.warning("weekly report: %s", note)
     return notes
+
+
+def _refresh_links(rt: JobRuntime, github: GitHubService, at: dt.datetime) -> list[str]:
+    """Linked batches measured before the draft, so its % are GitHub's as of the post."""
+    from bot.report.linked import refresh_links
+
+    try:
+        result, _ = refresh_links(rt.store, github, at, BOT_ACTOR, via="job")
+    except Exception as exc:
+        rt.log.exception("linked progress could not be refreshed")
+        return [f"linked batches not measured: {type(exc).__name__}"]
+    return [f"{b}: progress not measured from GitHub — {why}" for b, why in result.failed.items()]
 
 
 def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datetime) -> Any:
@@ -338,7 +367,7 @@ def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datet
 
 
 def _already(rt: JobRuntime, key: str, fire: dt.datetime, zone: ZoneInfo) -> str:
-    claim = rt.db.get_claim(JOB, key)
+    claim = rt.db.get_claim(JOB, key, program_of(rt))
     week = _week_label(rt, fire)
     if claim is None:  # released between our insert and this read: someone is retrying
         return f"weekly report for {week} is being retried by another process; nothing to do"
@@ -376,7 +405,7 @@ def _failed(
     zone = rt.settings.zone
     reason = f"{type(exc).__name__}: {exc}"
     detail = f"posting to {channel} failed: {reason}"
-    rt.db.finish(JOB, key, "failed", detail)
+    rt.db.finish(JOB, key, "failed", detail, program_of(rt))
     until = when_text(fire + grace, zone)
     msg = (
         f"weekly report for {label} ({when_text(fire, zone)}) FAILED — {detail}; the claim is "
@@ -389,7 +418,7 @@ def _failed(
         f"<#{channel}>: {esc(reason)}. batchbot retries on its next run until {until}; "
         f"after that run `batchbot jobs run weekly-report --at {fire.isoformat()}`.",
     )
-    rt.db.release(JOB, key)
+    rt.db.release(JOB, key, program_of(rt))
     return JobResult(JOB, msg, failed=1)
 
 

@@ -15,6 +15,7 @@ sees them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -31,6 +32,13 @@ SNOOZE_JOB = "nudge-snooze"
 SNOOZE_DAYS = 3
 
 
+def scoped(rt: JobRuntime, key: str) -> str:
+    """Keys of a program other than the default name it (`plan/<program>.toml`): several
+    programs sharing one database each hear of their own `batch-2` once."""
+    stem = rt.store.path.stem
+    return key if stem == "execution-plan" else f"{stem}/{key}"
+
+
 def rules(rt: JobRuntime) -> NudgeRules:
     s = rt.settings
     return NudgeRules(
@@ -43,12 +51,24 @@ def rules(rt: JobRuntime) -> NudgeRules:
 def nudge_blocks(nudge: Nudge, *, lead_note: str = "") -> tuple[str, list[dict[str, Any]]]:
     """The DM: what and why; the owner gets three buttons (update, on track, snooze), the lead
     a line saying why the lead hears of it."""
-    icon = {"late": ":hourglass_flowing_sand:", "stalled": ":zzz:", "blocker": ":construction:"}
+    icon = {
+        "late": ":hourglass_flowing_sand:",
+        "stalled": ":zzz:",
+        "blocker": ":construction:",
+        "complete": ":white_check_mark:",
+    }
     who = f" (owner {person(nudge.owner, 'none')})" if lead_note else ""
     text = f"{icon[nudge.kind]} *{esc(nudge.headline)}*{who}\n{esc(nudge.detail)}"
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     if lead_note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": lead_note}]})
+        return f"{nudge.headline} — {nudge.detail}", blocks
+    if nudge.kind == "complete":  # the owner confirms; "not yet" keeps the lead out of it
+        buttons = [
+            _button("Mark done", "nudge_done", nudge.batch, primary=True),
+            _button("Not yet", "nudge_ontrack", nudge.key),
+        ]
+        blocks.append({"type": "actions", "elements": buttons})
         return f"{nudge.headline} — {nudge.detail}", blocks
     blocks.append(
         {
@@ -121,7 +141,10 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
     except Exception as exc:
         rt.log.warning("nudges: the plan could not be read: %s", exc)
         return JobResult(JOB, "the plan could not be read", failed=1)
-    found = find_nudges(plan, progress_samples(history), last_moves(history), today, rules(rt))
+    found = [
+        dataclasses.replace(n, key=scoped(rt, n.key))
+        for n in find_nudges(plan, progress_samples(history), last_moves(history), today, rules(rt))
+    ]
     leads = team_of(rt).leads or tuple(s.admins)
     sent = skipped = failed = 0
     said: list[str] = []

@@ -21,7 +21,7 @@ from bot.plan.model import Batch, Plan
 from bot.plan.store import HistoryEntry
 from bot.report.schedule import Forecast, Sample, due_date, forecast
 
-Kind = Literal["late", "stalled", "blocker"]
+Kind = Literal["late", "stalled", "blocker", "complete"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,18 @@ def find_nudges(
         for found in (_late(plan, b, f, today), _stalled(b, moves.get(b.id), today, rules)):
             if found is not None:
                 out.append(found)
+        link = plan.links.get(b.id)
+        if link is not None and link.total and link.done == link.total:
+            out.append(
+                Nudge(
+                    "complete",
+                    f"complete:{b.id}:{link.total}",
+                    b.id,
+                    b.owner,
+                    f"Everything linked to {b.name} is closed — is the batch done?",
+                    link.source(),
+                )
+            )
     names = {b.id: b for b in plan.batches}
     for n, blk in enumerate(plan.blockers, 1):
         if blk.status != "open" or blk.due is None or blk.due >= today:

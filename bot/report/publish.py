@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from bot.plan.links import BatchLink
 from bot.plan.model import Plan
+from bot.render.escape import gfm
 from bot.report.linked import LinkedCollection
 from bot.report.measurements import Collection, Window
 from bot.slackids import user_id_in
@@ -135,7 +136,7 @@ def mentions(plan: Plan) -> list[str]:
             continue
         login = plan.people.get(user)
         if login:
-            out.append(f"@{login} ({b.name})")
+            out.append(f"@{login} ({gfm(b.name)})")  # the login pings; the name never does
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.plan.model import Plan
 from bot.plan.register import iso_week
-from bot.report.weekly import mentions_blocker
+from bot.standup.sentences import mentions_blocker
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

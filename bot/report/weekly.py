@@ -30,8 +30,9 @@ from bot.report.schedule import (
     overdue_text,
     progress_samples,
 )
+from bot.report.trends import participation, sparkline
 from bot.report.weeks import Week, resolve_week, target_weeks, week_of
-from bot.slackids import mention
+from bot.slackids import mention, user_id_in
 from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
 from bot.text import clip
 from bot.walltime import wall_instant
@@ -120,6 +121,8 @@ class StandupWeek:
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     # Did this person owe a standup that day? (holidays and time off say no); None: all did.
     expected_on: Callable[[str, dt.date], bool] | None = None
+    #: person → four weeks of participation as a sparkline (`▅▇█▆`), for those with history.
+    trends: Mapping[str, str] = field(default_factory=dict)
 
 
 _HELP_WORDS = re.compile(r"\b(help|need(?:s|ed)? (?:a |an )?(?:hand|review|access))\b", re.I)
@@ -133,9 +136,10 @@ def mentions_blocker(text: str) -> bool:
 def owner_label(owner: str, name_of: NameOf | None = None) -> str:
     """An owner for the report: a Slack mention (`<@U123>`) becomes the person's name, since
     the report is also pasted into a GitHub issue where mentions mean nothing."""
-    named = mention(owner)
-    if named:
-        user, label = named
+    user = user_id_in(owner)  # `<@U123>`, `<@U123|ana>`, or `U123` as owners are now kept
+    if user:
+        named = mention(owner)
+        label = named[1] if named else None
         return label or (name_of(user) if name_of else f"@{user}")
     return owner or "Unassigned"
 
@@ -336,7 +340,9 @@ def participation_items(
         # Only the days this person owed a standup count (no holidays, no time off).
         owed = [d for d in days if expected is None or expected(uid, d)]
         who = label_of.get(uid) or display(uid)
-        items.append(Item(f"{who}: {counts.get(uid, 0)} of {len(owed)} days", uid))
+        trend = standups.trends.get(uid)
+        tail = f" · last 4 weeks {trend}" if trend else ""
+        items.append(Item(f"{who}: {counts.get(uid, 0)} of {len(owed)} days{tail}", uid))
     return items
 
 
@@ -470,9 +476,34 @@ def report_for(
     """The report for a collected week, with that week's standups when they are kept."""
     standups = None
     if standups_between is not None:
-        entries = standups_between(data.week.start, data.week.end)
-        standups = StandupWeek(entries, tuple(team), tuple(workdays), expected_on)
+        earliest = data.week.start - dt.timedelta(weeks=TREND_WEEKS - 1)
+        history = standups_between(earliest, data.week.end)
+        entries = [s for s in history if s.local_date >= data.week.start]
+        today = min(now.date(), data.week.end)
+        trends = participation_trends(history, team, today, workdays, expected_on)
+        standups = StandupWeek(entries, tuple(team), tuple(workdays), expected_on, trends)
     return build_report(data, now, standups, name_of)
+
+
+TREND_WEEKS = 4
+
+
+def participation_trends(
+    history: Sequence[StandupLike],
+    team: Sequence[str],
+    today: dt.date,
+    workdays: Sequence[int],
+    expected_on: Callable[[str, dt.date], bool] | None,
+) -> dict[str, str]:
+    """A sparkline of the last four weeks for each person who wrote before this week: a
+    trend needs history, so a new team's first report shows none."""
+    monday = today - dt.timedelta(days=today.weekday())
+    earlier = {s.user_id for s in history if s.local_date < monday}
+    if not earlier:
+        return {}
+    people = [u for u in dict.fromkeys([*team, *(s.user_id for s in history)]) if u in earlier]
+    counts = participation(history, people, today, TREND_WEEKS, workdays, expected_on)
+    return {uid: sparkline(rows) for uid, rows in counts.items()}
 
 
 def collect_week(

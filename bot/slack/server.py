@@ -154,6 +154,7 @@ def main(opts: dict[str, Any]) -> int:
         scheduler = start_scheduler(rt)
 
     stop = threading.Event()
+    stopping: list[float] = []  # when SIGTERM (or SIGINT) came: the shutdown deadline's start
 
     def health() -> tuple[bool, dict[str, Any]]:
         data: dict[str, Any] = {
@@ -182,17 +183,25 @@ def main(opts: dict[str, Any]) -> int:
 
     webhook = None
     secret = settings.github_webhook_secret
-    if secret is not None and remote is not None:
-        from bot.webhook import handle_delivery
+    github = getattr(rt.ctx, "github", None)
+    if secret is not None and (remote is not None or github is not None):
+        from bot.webhook import Debounced, handle_delivery
 
         store = remote
+        refresh = Debounced(lambda: _refresh_links(rt, edge)) if github is not None else None
 
         def webhook(headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
             return handle_delivery(
-                secret.get_secret_value(), lambda: store.branch, store.trigger_sync, headers, body
+                secret.get_secret_value(),
+                lambda: store.branch if store else None,
+                store.trigger_sync if store else None,
+                headers,
+                body,
+                on_work=refresh,
             )
 
     def shutdown(*_: Any) -> None:
+        stopping.append(time.monotonic())
         stop.set()
 
     if socket_mode:
@@ -242,6 +251,7 @@ def main(opts: dict[str, Any]) -> int:
         def on_term(*_: Any) -> None:
             # waitress's loop catches SystemExit, lets running requests finish (≤ 5 s) and
             # cancels the queue; we then stop the scheduler and drain follow-up work.
+            stopping.append(time.monotonic())
             stop.set()
             raise SystemExit(0)
 
@@ -249,9 +259,21 @@ def main(opts: dict[str, Any]) -> int:
         signal.signal(signal.SIGINT, on_term)
         log.info("batchbot listening on http://%s:%s/slack/events", settings.host, settings.port)
         server.run()
-    _close(rt, edge, scheduler)
+    _close(rt, edge, scheduler, stopping[0] if stopping else None)
     log.info("batchbot stopped")
     return 0
+
+
+def _refresh_links(rt: Any, edge: Any) -> None:
+    """An issue or pull request changed on GitHub: re-measure the linked batches now."""
+    from bot.report.job import BOT_ACTOR
+    from bot.report.linked import refresh_links
+
+    result, saved = refresh_links(rt.store, rt.ctx.github, rt.clock(), BOT_ACTOR, via="webhook")
+    for batch, why in result.failed.items():
+        log.warning("linked batch %s not measured: %s", batch, why)
+    if saved is not None and saved.changes:
+        edge.after_change()
 
 
 def _side_server(settings: Any, health: Health, webhook: Webhook | None) -> Any:
@@ -278,12 +300,15 @@ def _side_server(settings: Any, health: Health, webhook: Webhook | None) -> Any:
     return server
 
 
-def _close(rt: Any, edge: Any, scheduler: Any) -> None:
-    """Stop scheduling, let queued work (commands, then replies and Home refreshes) finish,
-    stop syncing, close the DB — in that order, so nothing queued is dropped."""
+def _close(rt: Any, edge: Any, scheduler: Any, stopping: float | None = None) -> None:
+    """Stop scheduling, finish every acknowledged command (its write must land), give the
+    replies until BATCHBOT_SHUTDOWN_SECONDS after `stopping` (SIGTERM's time.monotonic()),
+    stop syncing, close the DB — in that order."""
     if scheduler is not None:
         scheduler.shutdown(wait=False)
-    edge.drain()
+    started = stopping if stopping is not None else time.monotonic()
+    # two seconds are kept for stopping the sync, closing the database and exiting
+    edge.drain(started + max(0.5, rt.settings.shutdown_seconds - 2.0))
     remote = _remote_store(rt)
     if remote is not None:
         remote.stop_sync()

@@ -18,6 +18,7 @@ from typing import cast
 from bot.db import STANDUP_SOURCES, Database, StandupRecord, StandupSource
 from bot.errors import StorageUnavailable
 from bot.messenger import Messenger, MessengerError
+from bot.people.names import UNKNOWN
 from bot.render.standup_blocks import (
     day_thread_blocks,
     day_thread_text,
@@ -96,7 +97,9 @@ class Answers(StandupPart):
             if local_date is not None and today - timedelta(days=1) <= local_date <= today:
                 day = local_date
             day = self._workday_for(day)
-            name = user_name.strip() or self.people.display_name(user_id)
+            name = self.people.display_name(user_id)  # one name per person, whatever the edge
+            if name == UNKNOWN:
+                name = user_name.strip() or name
             record, replaced = self.db.save_standup(
                 user_id, name, day, text, now, cast(StandupSource, source)
             )
@@ -186,8 +189,10 @@ class Answers(StandupPart):
         channel = self.config.standup_channel
         if not channel:
             return "Stored only: no standup channel is configured (BATCHBOT_STANDUP_CHANNEL)."
-        text = standup_reply_text(record.user_name, record.text)
-        blocks = standup_reply_blocks(record.user_name, record.text)
+        name = self.people.display_name(record.user_id)
+        name = record.user_name if name == UNKNOWN and record.user_name else name
+        text = standup_reply_text(name, record.text)
+        blocks = standup_reply_blocks(name, record.text)
         day = day_label(record.local_date)
         try:
             if record.channel and record.ts:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.db import Database
 from bot.jobresult import JobResult
 from bot.messenger import Messenger
+from bot.people.names import UNKNOWN
 from bot.render.digest_blocks import DigestFacts, digest_blocks, digest_text
 from bot.standup.answers import Answers
 from bot.standup.config import ConfigSource, as_utc, fmt_utc
@@ -71,7 +72,7 @@ class Digest(StandupPart):
             missing=tuple(self.people.display_name(u) for u in expected if u not in answered),
             off=len(team) - len(expected),
             blockers=tuple(
-                (r.user_name or self.people.display_name(r.user_id), r.text)
+                (_named(self.people.display_name(r.user_id), r.user_name), r.text)
                 for r in records
                 if mentions_blocker(r.text)
             ),
@@ -123,3 +124,8 @@ class Digest(StandupPart):
             if when > after:
                 return when
         return None
+
+
+def _named(current: str, stored: str) -> str:
+    """The person's name today, else the one their standup was stored under."""
+    return stored if current == UNKNOWN and stored else current

@@ -259,3 +259,18 @@ def test_a_blocker_past_due_nudges_its_owner_once_and_on_track_keeps_the_lead_ou
     done = _jobs(tmp_path, bot, fake, "run", "nudges", "--at", tuesday, env=shared)
     assert "nothing new" in done.stdout, done  # the lead is not told: Bob said on track
     assert dms_to(fake, "U0ALICE", wait=0) == []
+
+
+def test_mark_done_under_a_nudge_commits_status_done_as_the_clicker(
+    bot: Bot, fake: FakeSlack
+) -> None:
+    before = bot.commits()
+    click(bot, "nudge_done", "batch-2", user="U0BOB")
+    deadline = time.monotonic() + 10
+    while bot.commits() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bot.commits() == before + 1
+    b2 = next(b for b in tomllib.loads(bot.plan.read_text())["batches"] if b["id"] == "batch-2")
+    assert (b2["status"], b2["progress"]) == ("done", 100)
+    author = git(bot.repo, "log", "-1", "--format=%an").strip()
+    assert "U0BOB" in author or "bob" in author.lower(), author  # the clicker, not the bot

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHIPPED_PLAN, git, init_repo
+from tests.conftest import ROOT, SHIPPED_PLAN, committed_repo, git
 from tests.fakeslack import (
     FORM,
     JSON,
@@ -66,13 +65,14 @@ class Bot:
         name: str = "alice",
         team: str = "T0TEAM",
         key: str = "cmd",
+        channel: str = "C0PLAN",
     ) -> tuple[int, bytes]:
         body = slash_command_body(
             text=text,
             user_id=user,
             user_name=name,
             team_id=team,
-            channel_id="C0PLAN",
+            channel_id=channel,
             response_url=self.fake.response_url(key),
             trigger_id=f"trig-{key}",
         )
@@ -94,13 +94,15 @@ def start_bot(
     fake: FakeSlack,
     plan_source: Path = SHIPPED_PLAN,
     extra_env: dict[str, str] | None = None,
+    extra_files: dict[str, str] | None = None,
 ) -> Bot:
-    repo = init_repo(tmp / "repo")
-    (repo / "plan").mkdir()
+    repo = committed_repo(tmp / "repo", plan_source, message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
-    shutil.copy(plan_source, plan)
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "plan")
+    if extra_files:  # more programs: plan/<name>
+        for name, content in extra_files.items():
+            (repo / name).write_text(content)
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", "more programs")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(

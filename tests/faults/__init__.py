@@ -53,6 +53,15 @@ Items (→ the specs that cover them):
     creates batchbot.db; /healthz says ok on a broken plan.
    → test_slack_replies.py (paths, fallback texts, jobs); /healthz: the lead's spec
 
+Issue 18 ("What goes out is true and safe"), the items about text, dates and metrics:
+- 2. User text published raw to GitHub (mentions, HTML, comments, links).
+   → test_text_safety.py::test_user_text_in_every_part_of_the_weekly_report_is_escaped_for_github,
+     ::test_standup_text_and_names_in_the_issue_body_never_mention_or_mark
+- 10. Unicode digits crash the record words. → tests/test_ascii_numbers.py
+- 11. Mentions leak or break in Slack replies.
+   → test_text_safety.py::test_a_channel_mention_in_a_batch_name_never_reaches_status_blocks_raw,
+     ::test_a_blocker_owner_typed_the_way_slack_sends_it_is_kept_as_the_user_id
+
 And the property-based fuzzers, bounded for CI (derandomized, so a failure reproduces):
 - test_command_fuzz.py — `bot.commands.handle` on a real git repo: no exception escapes, a
   refusal leaves the plan file and HEAD as they were, history reads after any change;

@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.commands import Command
 from bot.render import blocks as kit
 from bot.replies import Reply, TextView, error
 from bot.slack.edge import Edge
@@ -48,6 +49,17 @@ def open_update(edge: Edge, body: dict[str, Any]) -> None:
         )
 
 
+def mark_done(edge: Edge, body: dict[str, Any]) -> None:
+    """**Mark done**: the typed `/batch update <id> status=done`, as the clicker, through the
+    one command path (its access rule and commit)."""
+    user = body.get("user") or {}
+    actor = edge.actor(str(user.get("id") or ""), user.get("name") or user.get("username"))
+    reply = edge.run(Command(actor, ("update", _value(body), "status=done"), "slack"))
+    edge.respond(body.get("response_url"), reply)
+    if reply.plan_changed:
+        edge.after_change()
+
+
 def answer(edge: Edge, body: dict[str, Any], which: str) -> None:
     from bot.report.nudge_job import acknowledge, snooze
 
@@ -66,6 +78,12 @@ def register(app: App, edge: Edge) -> None:
         ack()
         if not edge.work.submit(open_update, edge, body):
             log.error("queue full: a nudge's update form was not opened")
+
+    @app.action("nudge_done")
+    def done_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if not edge.work.submit(mark_done, edge, body):
+            log.error("queue full: a 'mark done' click was not handled")
 
     @app.action("nudge_ontrack")
     def ontrack_button(ack: Ack, body: dict[str, Any]) -> None:
