@@ -259,10 +259,12 @@ def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
     value = (env.get("BATCHBOT_TODAY") or "").strip()
     if not value:
         return lambda: dt.datetime.now().astimezone()
+    from bot.plan.values import typed_date
+
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
+        day = typed_date(value, "BATCHBOT_TODAY")
+    except ValueError as exc:
+        raise CliUsage(str(exc)) from None
     from bot.walltime import wall_instant
 
     def today_now() -> dt.datetime:
