@@ -43,7 +43,9 @@ Running the bot:
 {jobs}
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
-  batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot init [DIR] [--socket-mode | --http --url https://HOST]
+                                  start a folder: starter plan, manifest.yml for that mode,
+                                  .env.example, deploy files (Heroku, systemd), git
   batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
