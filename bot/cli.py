@@ -43,7 +43,9 @@ Running the bot:
 {jobs}
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
-  batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot init [DIR] [--socket-mode | --http --url https://HOST]
+                                  start a folder: starter plan, manifest.yml for that mode,
+                                  .env.example, deploy files (Heroku, systemd), git
   batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
@@ -257,10 +259,12 @@ def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
     value = (env.get("BATCHBOT_TODAY") or "").strip()
     if not value:
         return lambda: dt.datetime.now().astimezone()
+    from bot.plan.values import typed_date
+
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
+        day = typed_date(value, "BATCHBOT_TODAY")
+    except ValueError as exc:
+        raise CliUsage(str(exc)) from None
     from bot.walltime import wall_instant
 
     def today_now() -> dt.datetime:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from bot.commands import Context
 from bot.messenger import Messenger
 from bot.plan.store import PlanStore
-from bot.plan.team import TeamSettings, TeamSource
+from bot.plan.team import TeamSettings
+from bot.plan.team_plan import TeamSource
 from bot.settings import Settings, team_defaults
 
 if TYPE_CHECKING:

@@ -224,7 +224,9 @@ def test_the_friday_report_lists_at_risk_batches_by_the_nudges_own_rule(
     store, clock, _ = world
     clock.now = at(4, 15)
     data = collect_week(store, store.load(), "Week 2", clock())
-    md = to_markdown(report_for(data, clock(), standups_between=None))
+    names = {BEN: "ben"}
+    report = report_for(data, clock(), standups_between=None, name_of=lambda u: names.get(u, u))
+    md = to_markdown(report)
     assert section_lines(md, "At risk") == [
         "- Infrastructure: at this pace: Week 5, 1 week late (15% now, due Week 3–4) — ben"
     ]
@@ -245,3 +247,29 @@ def test_a_named_program_scopes_its_keys_so_programs_sharing_a_database_each_hea
     other = PlanStore(store.path.with_name("payments.toml"), clock=clock)
     rt_other = runtime(other, clock, fake, tmp_path / "db.sqlite")
     assert scoped(rt_other, "late:batch-2:2026-12-18") == "payments/late:batch-2:2026-12-18"
+
+
+def test_a_slip_with_nobody_to_tell_is_named_not_reported_as_nothing_to_nudge(
+    plan_file: Path, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """A new team: owners typed as names, no lead, no admins. The job must not say "nothing new
+    to nudge about" while a batch has stalled; it names it and says who is missing."""
+    clock = Clock(at(30, 9, month=11))
+    store = PlanStore(plan_file, clock=clock)
+    say(
+        Context(store=store, clock=clock),
+        "/batch update batch-3 owner=ana status=in-progress progress=30",
+    )
+    rt = Rt(
+        settings=settings(BATCHBOT_ADMINS="", BATCHBOT_TEAM=""),
+        store=store,
+        clock=clock,
+        messenger=WebMessenger(make_client(fake.url)),
+        db=Database(f"sqlite:///{tmp_path / 'db.sqlite'}"),
+    )
+    clock.now = at(7, 10)
+    result = run_nudges(rt, clock.now)
+    assert result.sent == 0 and dms(fake) == []
+    assert "nothing new to nudge about" not in result.summary
+    assert "nobody to tell about stalled batch-3" in result.summary, result.summary
+    assert "BATCHBOT_LEAD" in result.summary

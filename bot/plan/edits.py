@@ -21,7 +21,14 @@ from bot.plan.model import (
     did_you_mean,
     field_names,
 )
-from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
+from bot.plan.values import (
+    MAX_FLOAT,
+    MAX_INT,
+    control_character,
+    control_message,
+    looks_like_date,
+    typed_date,
+)
 from bot.slackids import stored_person
 from bot.text import clip, is_ascii_number
 
@@ -248,6 +255,11 @@ def _batch_value(key: str, value: str, plan: Plan, batch_id: str) -> Any:
     if key == "owner":
         return _text("owner", stored_person(value), 100)
     if key == "targetDate":
+        if looks_like_date(value):  # a date must be a real day within the plan's years
+            try:
+                typed_date(value, "targetDate")
+            except ValueError as exc:
+                raise EditError(str(exc)) from None
         return _text("targetDate", value.strip(), 100)
     if key == "name":
         return _text("name", value.strip(), 200, required=True)

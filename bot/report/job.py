@@ -32,7 +32,8 @@ from bot.messenger import Messenger
 from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
-from bot.plan.team import TeamSettings, TeamSource, defaults_from
+from bot.plan.team import TeamSettings, defaults_from
+from bot.plan.team_plan import TeamSource
 from bot.render.chart_native import burnup_block
 from bot.render.escape import esc
 from bot.render.report_blocks import (

@@ -148,6 +148,7 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
     leads = team_of(rt).leads or tuple(s.admins)
     sent = skipped = failed = 0
     said: list[str] = []
+    untold: list[str] = []
     for nudge in found:
         owner = user_id_in(nudge.owner)
         snooze = _snoozed_until(rt, nudge.key)
@@ -156,8 +157,9 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
             continue
         key = nudge.key if snooze is None else f"{nudge.key}:after:{snooze.isoformat()}"
         to = (owner,) if owner else leads
-        if not to:
+        if not to:  # said in the summary: "nothing to nudge about" would hide a slip
             skipped += 1
+            untold.append(f"{nudge.kind} {nudge.batch}")
             continue
         if force:
             rt.db.release(JOB, key)
@@ -184,6 +186,12 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
         elif outcome == "failed":
             failed += 1
     summary = f"nudged: {', '.join(said)}" if said else "nothing new to nudge about"
+    if untold:
+        summary = (
+            f"{summary if said else 'nudged nobody'}; nobody to tell about "
+            f"{', '.join(untold)}: the owner is not a Slack user (<@U…>) and neither "
+            "BATCHBOT_LEAD nor BATCHBOT_ADMINS is set"
+        )
     return JobResult(JOB, summary, sent=sent, skipped=skipped, failed=failed)
 
 
