@@ -57,6 +57,8 @@ Issue 18 ("What goes out is true and safe"), the items about text, dates and met
 - 2. User text published raw to GitHub (mentions, HTML, comments, links).
    → test_text_safety.py::test_user_text_in_every_part_of_the_weekly_report_is_escaped_for_github,
      ::test_standup_text_and_names_in_the_issue_body_never_mention_or_mark
+- 5. Old metrics count as this week's (and the old JSON's zeros as Wins).
+   → tests/test_metric_dates.py
 - 6. Out-of-range dates crash reads (OverflowError in the gantt, the weeks, a forecast).
    → test_read_fuzz.py::test_a_plan_that_validates_can_be_read_by_every_read_command (a
      hypothesis property over generated plans and "todays"),
