@@ -32,28 +32,40 @@ def _linked(team: TeamSettings) -> set[str]:
     return {c for c in (team.standup_channel, team.report_channel, team.team_channel) if c}
 
 
-def programs_of(user_id: str | None, programs: Mapping[str, Context]) -> list[str]:
+def programs_of(
+    user_id: str | None,
+    programs: Mapping[str, Context],
+    teams: Mapping[str, TeamSettings] | None = None,
+) -> list[str]:
     """The programs a person belongs to, in the deployment's order."""
     if user_id is None:
         return []
-    return [pid for pid, ctx in programs.items() if user_id in members(ctx.team_settings())]
+    teams = teams if teams is not None else _teams(programs)
+    return [pid for pid in programs if user_id in members(teams[pid])]
+
+
+def _teams(programs: Mapping[str, Context]) -> dict[str, TeamSettings]:
+    """Each program's team settings, read once for the whole request."""
+    return {pid: ctx.team_settings() for pid, ctx in programs.items()}
 
 
 def route(
-    cmd: Command, programs: Mapping[str, Context], default: str
+    cmd: Command,
+    programs: Mapping[str, Context],
+    default: str,
+    teams: Mapping[str, TeamSettings] | None = None,
 ) -> tuple[str | None, Command]:
     """(program id, the command without a leading program word); None: ask the person."""
     if len(programs) <= 1:
         return default, cmd
     if cmd.words and cmd.words[0].lower() in programs:
         return cmd.words[0].lower(), replace(cmd, words=cmd.words[1:])
+    teams = teams if teams is not None else _teams(programs)
     if cmd.channel:
-        linked = [
-            pid for pid, ctx in programs.items() if cmd.channel in _linked(ctx.team_settings())
-        ]
+        linked = [pid for pid in programs if cmd.channel in _linked(teams[pid])]
         if len(linked) == 1:
             return linked[0], cmd
-    mine = programs_of(cmd.actor.slack_id, programs)
+    mine = programs_of(cmd.actor.slack_id, programs, teams)
     if len(mine) == 1:
         return mine[0], cmd
     if len(mine) > 1:
@@ -68,9 +80,16 @@ def dispatch(
     handle: Callable[[Command, Context], Reply],
 ) -> Reply:
     """Route, run, and name the program in the reply when the person has more than one."""
-    pid, routed = route(cmd, programs, default)
+    if len(programs) <= 1:
+        return (
+            handle(cmd, programs[default])
+            if default in programs
+            else handle(cmd, next(iter(programs.values())))
+        )
+    teams = _teams(programs)
+    mine = programs_of(cmd.actor.slack_id, programs, teams)
+    pid, routed = route(cmd, programs, default, teams)
     if pid is None:
-        mine = programs_of(cmd.actor.slack_id, programs)
         line = " ".join(cmd.words) or "status"
         return error(
             f"which program? you are in {', '.join(mine)}",
@@ -78,9 +97,7 @@ def dispatch(
             code=2,
         )
     reply = handle(routed, programs[pid])
-    if len(programs_of(cmd.actor.slack_id, programs)) > 1 or (
-        len(programs) > 1 and cmd.actor.slack_id is None
-    ):
+    if len(mine) > 1 or cmd.actor.slack_id is None:
         return named(reply, pid)
     return reply
 

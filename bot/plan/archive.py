@@ -109,8 +109,17 @@ def read_committed(repo: GitRepo, rev: str, rel: str) -> str | None:
     leaf = _check_committed(repo, rev, rel).get(rel)
     if leaf is None:
         return None
-    proc = repo.run("cat-file", "blob", leaf[1], check=False)
+    try:
+        proc = repo.run("cat-file", "blob", leaf[1], check=False)
+    except UnicodeDecodeError:  # git's output is decoded as UTF-8: a Latin-1 or binary file
+        raise _not_text(rel) from None
     return proc.stdout if proc.returncode == 0 else None
+
+
+def _not_text(rel: str) -> ArchiveRefused:
+    return ArchiveRefused(
+        f"{rel} is not UTF-8 text; save it as UTF-8 (or delete it) and commit that"
+    )
 
 
 def check_write(repo: GitRepo | None, rev: str | None, rel: str) -> None:
@@ -170,7 +179,10 @@ def read_disk(root: Path, rel: str) -> str | None:
                 raise _refuse_link(rel, "on disk") from None
             raise ArchiveRefused(f"{rel} could not be read ({exc.strerror})") from None
         with os.fdopen(file_fd, encoding="utf-8") as fh:
-            return fh.read()
+            try:
+                return fh.read()
+            except UnicodeDecodeError:
+                raise _not_text(rel) from None
     finally:
         os.close(fd)
 

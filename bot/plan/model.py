@@ -488,6 +488,24 @@ def _trusted_link(raw: dict[str, Any]) -> BatchLink:
     )
 
 
+def legacy_placeholders_removed(data: Any) -> Any:
+    """The old tool's JSON plan with its placeholder metrics taken out.
+
+    batchTracker.js seeded every metric with 0 and had no "not measured"; a 0 that no
+    `measured` entry dates is that placeholder, not a measurement (it made "Mean time to
+    deploy on target: 0 min" a win). It reads as not measured; other figures are kept."""
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        return data
+    raw = data.get("measured")
+    dated: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    metrics = {
+        k: v
+        for k, v in data["metrics"].items()
+        if not (type(v) in (int, float) and v == 0 and k not in dated)
+    }
+    return {**data, "metrics": metrics}
+
+
 def plan_from_trusted(data: dict[str, Any]) -> Plan:
     """Build a Plan from data already validated once (same bytes), without pydantic.
 
