@@ -95,8 +95,12 @@ def handle(cmd: Command, ctx: Context) -> Reply:
     if handler is None:
         hint = did_you_mean(verb, SUBCOMMANDS)
         return Reply(help_reply(f"Unknown command {verb!r}{hint}.").view, exit_code=2)
+    return with_names(_run(handler, verb, cmd, ctx, args), ctx.names)
+
+
+def _run(handler: Handler, verb: str, cmd: Command, ctx: Context, args: list[str]) -> Reply:
     try:
-        return with_names(handler(cmd, ctx, args), ctx.names)
+        return handler(cmd, ctx, args)
     except UsageError as exc:
         usage = usage_for(verb)
         if cmd.origin == "cli":

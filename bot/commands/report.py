@@ -33,7 +33,8 @@ USAGE = (
 
 NOT_SET_UP = (
     "GitHub is not set up for this bot",
-    "set BATCHBOT_GITHUB_TOKEN and BATCHBOT_GITHUB_REPO (see the README's GitHub section)",
+    "whoever runs batchbot connects it to GitHub (`batchbot doctor` says what is missing); "
+    "then a lead names the repository with `/batch settings github_repo=owner/name`",
 )
 
 
@@ -72,7 +73,7 @@ def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if ctx.github is None:
         return error(*NOT_SET_UP)
     if not may_edit(ctx, cmd.actor, None):
-        return refuse("the metrics")
+        return refuse("the metrics", ctx, owners=False)
     now = ctx.clock()
     at = _instant(at_text, ctx) if at_text else now
     if at > now + dt.timedelta(minutes=1):
@@ -147,7 +148,7 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
     if ctx.github is None:
         return error(*NOT_SET_UP), None
     if not may_edit(ctx, actor, None):
-        return refuse("the weekly report"), None
+        return refuse("the weekly report", ctx, owners=False), None
     plan = ctx.store.load()
     try:
         markdown = archived_report(ctx, week)

@@ -15,6 +15,12 @@ from bot.people.names import UNKNOWN
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView, error
 from bot.slackids import is_user_id, mention
 
+#: Said to a Slack user, so it names who can fix it, not a setting they cannot see.
+STANDUPS_HINT = (
+    "standups are kept in the bot's database; whoever runs batchbot sets one up "
+    "(the README's Standups section says how)"
+)
+
 
 def day_label(day: date) -> str:
     """bot.standup.schedule's label, imported when used: every CLI word, the dashboard
@@ -54,7 +60,7 @@ def standup(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     """
     core = ctx.standups
     if core is None:
-        return error("standups are not set up here", "set DATABASE_URL and BATCHBOT_TEAM")
+        return error("standups are not set up here", STANDUPS_HINT)
     user_id = cmd.actor.slack_id or LOCAL_USER
     name = cmd.actor.name or user_id
     if not args:
