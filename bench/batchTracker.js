@@ -4,7 +4,8 @@
 // byte, on tests/data_old_plan.json). It exists only so bench/bench_cli.py can time batchbot
 // against the tool it replaces on this machine: the same shape the seed had — require fs and
 // path, read and JSON.parse the plan, check it (first error only, as the seed did), print.
-// `update`, `metrics` and `weekly` are left out: the bench times the dashboard only.
+// `update` sets key=value pairs on one batch and writes the JSON back (2-space indent), as the
+// seed did (it committed nothing); `metrics` and `weekly` are left out.
 'use strict';
 
 const fs = require('fs');
@@ -71,6 +72,25 @@ function cli() {
       case 'dashboard':
         console.log(generateDashboard(loadPlan()));
         break;
+      case 'update': {
+        const [, id, ...pairs] = process.argv.slice(2);
+        const plan = loadPlan();
+        const batch = plan.batches.find((b) => b.id === id);
+        if (!batch) throw new Error(`Unknown batch "${id}"`);
+        for (const pair of pairs) {
+          const at = pair.indexOf('=');
+          if (at < 1) throw new Error(`Expected key=value, got "${pair}"`);
+          const key = pair.slice(0, at);
+          const value = pair.slice(at + 1);
+          if (key === 'progress') batch.progress = Number(value);
+          else if (key === 'blockers') batch.blockers = value ? value.split(',') : [];
+          else batch[key] = value;
+        }
+        validatePlan(plan);
+        fs.writeFileSync(PLAN_PATH, JSON.stringify(plan, null, 2) + '\n');
+        console.log(`Updated ${id}`);
+        break;
+      }
       case 'validate':
         loadPlan();
         console.log('Plan is valid');

@@ -43,6 +43,7 @@ SHIPPED_PLAN = ROOT / "plan" / "execution-plan.toml"
 OLD_JSON = ROOT / "tests" / "data_old_plan.json"
 NODE_TRACKER = ROOT / "bench" / "batchTracker.js"
 NODE_GOAL_RATIO = 1.0
+UPDATE_GOAL_RATIO = 1.3
 BATCHBOT = Path(sys.executable).parent / "batchbot"
 GOAL_MS = 100.0
 BIG_BATCHES = 1000
@@ -167,6 +168,42 @@ def side_by_side(runs: int, env: dict[str, str]) -> None:
             f"  ratio {name} / {base_name}: {ratio:.2f}× of medians, {fastest:.2f}× of "
             f"minimums{goal}"
         )
+
+
+def update_side_by_side(runs: int, env: dict[str, str]) -> None:
+    """`batchbot update` (validate, write, one git commit) against the node tool's `update`
+    (validate, write the JSON, no commit), interleaved, each on its own copy of the old plan."""
+    node = shutil.which("node")
+    if not node:
+        print("update side by side: node not found, skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        node_plan = Path(tmp) / "node.json"
+        shutil.copy(OLD_JSON, node_plan)
+        repo = Path(tmp) / "repo"
+        repo.mkdir()
+        shutil.copy(OLD_JSON, repo / "plan.json")
+        for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "plan"]):
+            subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+        samples: dict[str, list[float]] = {"node": [], "batchbot": []}
+        for i in range(runs + 2):
+            value = f"progress={i % 90 + 1}"
+            for name, cmd in (
+                ("node", ["env", f"EXECUTION_PLAN_PATH={node_plan}", node, str(NODE_TRACKER)]),
+                ("batchbot", [str(BATCHBOT), "--plan", str(repo / "plan.json")]),
+            ):
+                ms = _timed([*cmd, "update", "batch-1", value], repo, env)
+                if i >= 2:
+                    samples[name].append(ms)
+        count = ["git", "rev-list", "--count", "HEAD"]
+        commits = subprocess.run(count, cwd=repo, env=env, capture_output=True, text=True).stdout
+        commits = commits.strip()
+    print(f"update side by side, {runs} interleaved rounds (batchbot made {commits} commits):")
+    print(f"  {'node batchTracker.js update (no commit)':<40} {_summary(samples['node'])}")
+    print(f"  {'batchbot update (one commit each)':<40} {_summary(samples['batchbot'])}")
+    ratio = statistics.median(samples["batchbot"]) / statistics.median(samples["node"])
+    verdict = "met" if ratio <= UPDATE_GOAL_RATIO else "MISSED"
+    print(f"  ratio batchbot / node update: {ratio:.2f}× of medians (goal ≤ 1.3×: {verdict})")
 
 
 def _p90(values: list[float]) -> float:
@@ -361,6 +398,7 @@ def main() -> int:
     floor = [_timed([sys.executable, "-c", "pass"], ROOT, env) for _ in range(args.runs)]
     print(f"python startup alone (python -c pass): {_summary(floor)}")
     side_by_side(args.runs, env)
+    update_side_by_side(args.runs, env)
 
     with tempfile.TemporaryDirectory(prefix="batchbot-bench-") as tmp:
         work = Path(tmp)

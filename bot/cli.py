@@ -152,17 +152,15 @@ def _parser(command: str, usage: str, description: str) -> _Parser:
 
 def _verb_usage(verb: str) -> tuple[list[str], list[str]]:
     """(usage forms, descriptions) for a registry word, from its module's USAGE lines."""
-    from bot.commands import USAGE
+    from bot.commands import usage_of
 
     forms: list[str] = []
     notes: list[str] = []
-    for line in USAGE:
+    for line in usage_of(verb):
         head, _, note = line.partition(" — ")
-        words = head.split()
-        if len(words) >= 2 and words[0] == "/batch" and words[1] == verb:
-            forms.append("batchbot " + " ".join(words[1:]))
-            if note:
-                notes.append(note)
+        forms.append("batchbot " + " ".join(head.split()[1:]))
+        if note:
+            notes.append(note)
     return forms, notes
 
 
@@ -184,13 +182,13 @@ def _verb_parser(verb: str) -> _Parser:
 
 def _verb_options(verb: str) -> tuple[tuple[str, str, str], ...]:
     """`--name` options a command module declares for its word (`OPTIONS`), e.g. `--at`."""
-    from bot.commands import OPTIONS
+    from bot.commands import options_of
 
-    return OPTIONS.get(verb, ())
+    return options_of(verb)
 
 
 def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from bot.commands import NEEDS_SERVICES, Command, handle
+    from bot.commands import Command, handle, needs_services
     from bot.plan.store import Actor
     from bot.render.markdown import render
 
@@ -204,8 +202,7 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     # (reading the git identity costs two git processes the dashboard does not pay).
     actor = _actor(ns, store) if words or ns.author else Actor("local")
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
-    phrase = f"{verb} {words[0].lower()}" if words else verb
-    if verb in NEEDS_SERVICES or phrase in NEEDS_SERVICES:
+    if needs_services((verb, *words)):
         ctx, cleanup = _service_context(ns, env)
     else:
         ctx = _bare_context(store, env)
@@ -222,12 +219,16 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _write_chart(view: ChartView, path: str) -> int:
-    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here)."""
+    """`batchbot chart [--out FILE.png]`: draw the burn-up (matplotlib loads only here; it is
+    the optional `charts` extra, and without it the answer is how to install it)."""
     from pathlib import Path
 
-    from bot.render.chart_png import burnup_png
+    from bot.render.chart_png import ChartsNotInstalled, burnup_png
 
-    png = burnup_png(view.chart)
+    try:
+        png = burnup_png(view.chart)
+    except ChartsNotInstalled as exc:
+        raise CliFailure(f"Error: {exc}") from None
     try:
         Path(path).write_bytes(png)
     except OSError as exc:
@@ -609,9 +610,9 @@ COMMANDS: dict[str, tuple[Callable[[], _Parser], Runner]] = {
 
 
 def _verbs() -> Mapping[str, object]:
-    from bot.commands import VERBS
+    from bot.commands import WORDS
 
-    return VERBS
+    return WORDS
 
 
 def _command_parser(command: str) -> _Parser:

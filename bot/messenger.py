@@ -32,7 +32,14 @@ class UserInfo:
 
 
 class MessengerError(Exception):
-    """A chat API call failed after its retries; the message says which call and why."""
+    """A chat API call failed after its retries; the message says which call and why.
+
+    `reason` is what the chat system said in its own words (Slack's error code, e.g.
+    `ratelimited`), for a reply that tells a person why."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class RateLimited(MessengerError):

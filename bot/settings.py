@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         default=None, validation_alias="BATCHBOT_GITHUB_WEBHOOK_SECRET"
     )
     queue_size: int = Field(default=200, ge=1, le=100_000, validation_alias="BATCHBOT_QUEUE_SIZE")
+    #: From SIGTERM to exit, at most: acknowledged commands finish first, replies get what is
+    #: left, and what was not sent by then is logged. Hosts kill at 30 s (Heroku, Kubernetes).
+    shutdown_seconds: float = Field(
+        default=10, ge=1, le=300, validation_alias="BATCHBOT_SHUTDOWN_SECONDS"
+    )
 
     database_url: str = "sqlite:///batchbot.db"
     team: CsvList = Field(default=(), validation_alias="BATCHBOT_TEAM")
@@ -202,7 +207,7 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", value):
             raise ValueError("must be an http(s) URL (like https://api.github.com)")
         secret = info.data.get("github_token") or info.data.get("github_private_key")
-        why = secret and cleartext_refusal(value, "BATCHBOT_GITHUB_API_URL", _allowed(info))
+        why = secret and cleartext_refusal(value, "this URL", _allowed(info))
         if why:
             raise ValueError(why)
         return value.rstrip("/")

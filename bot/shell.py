@@ -80,11 +80,17 @@ class Shell:
         return True
 
     def _write_chart(self, view: Any) -> None:
-        """The shell has no chat to upload to: the PNG goes to a file and its path is shown."""
-        from bot.render.chart_png import burnup_png
+        """The shell has no chat to upload to: the PNG goes to a file and its path is shown
+        (with the `charts` extra; without it, how to get it)."""
+        from bot.render.chart_png import ChartsNotInstalled, burnup_png
 
+        try:
+            png = burnup_png(view.chart)
+        except ChartsNotInstalled as exc:
+            print(f"No PNG: {exc}", file=self.out)
+            return
         path = Path(tempfile.gettempdir()) / "batchbot-burnup.png"
-        path.write_bytes(burnup_png(view.chart))
+        path.write_bytes(png)
         print(f"chart written to {path}", file=self.out)
 
     def _jobs(self, words: list[str]) -> None:

@@ -1,11 +1,25 @@
-"""Shared fixtures: real git repositories in temp dirs, the shipped plan, the CLI as a process."""
+"""Shared fixtures: real git repositories in temp dirs, the shipped plan, the CLI.
+
+Why the repositories are copied: a committed plan repository costs six git processes; it is
+built once per test process (xdist worker) and `shutil.copytree`d into each test's tmp_path,
+which is a real repository all the same (same objects, same history, same commit ids).
+
+Why the CLI runs in this process by default: a `python -m bot` start costs 0.1–0.5 s of CPU,
+and most CLI tests check what a command prints, returns and writes, not the interpreter's
+start. `run_cli(..., process=True)` (or BATCHBOT_TEST_CLI=process for every call) runs a real
+process, for tests whose subject is the process boundary (signals, start-up imports, `serve`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,25 +58,49 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+INITIAL_DATE = "2026-11-01T09:00:00+00:00"
+_TEMPLATES: dict[tuple[str, str, str | None], Path] = {}
+
+
+def committed_repo(
+    dest: Path,
+    plan_source: Path = SHIPPED_PLAN,
+    message: str = "Initial plan",
+    date: str | None = INITIAL_DATE,
+) -> Path:
+    """`dest`: a git repo whose one commit holds `plan_source` at plan/execution-plan.toml.
+
+    Built once per test process for each (plan, message, date) and copied: the copy is the
+    same repository (same commit ids) at a new path, at the price of a directory copy.
+    """
+    key = (str(plan_source), message, date)
+    template = _TEMPLATES.get(key)
+    if template is None or not template.exists():
+        import tempfile
+
+        template = Path(tempfile.mkdtemp(prefix="batchbot-template-")) / "repo"
+        init_repo(template)
+        (template / "plan").mkdir()
+        shutil.copy(plan_source, template / "plan" / "execution-plan.toml")
+        git(template, "add", ".")
+        dates = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else None
+        git(template, "commit", "-q", "-m", message, env=dates)
+        _TEMPLATES[key] = template
+    shutil.copytree(template, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_repo_templates() -> Iterator[None]:
+    yield
+    for template in _TEMPLATES.values():
+        shutil.rmtree(template.parent, ignore_errors=True)
+
+
 @pytest.fixture
 def plan_repo(tmp_path: Path) -> Iterator[Path]:
     """A git repo holding a committed copy of the shipped plan at plan/execution-plan.toml."""
-    repo = init_repo(tmp_path / "repo")
-    (repo / "plan").mkdir()
-    shutil.copy(SHIPPED_PLAN, repo / "plan" / "execution-plan.toml")
-    git(repo, "add", ".")
-    git(
-        repo,
-        "commit",
-        "-q",
-        "-m",
-        "Initial plan",
-        env={
-            "GIT_AUTHOR_DATE": "2026-11-01T09:00:00+00:00",
-            "GIT_COMMITTER_DATE": "2026-11-01T09:00:00+00:00",
-        },
-    )
-    yield repo
+    yield committed_repo(tmp_path / "repo")
 
 
 @pytest.fixture
@@ -76,16 +114,79 @@ def run_cli(
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     timeout: float = 60,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot` as a new process, as a user's shell would."""
+    """Run `batchbot ARGS` as a user's shell would: same environment (the test's plus `env`,
+    without EXECUTION_PLAN_PATH), folder, stdin; stdout, stderr and the exit code back.
+
+    In this process unless `process=True` (or BATCHBOT_TEST_CLI=process): `serve` (it installs
+    signal handlers and runs until stopped) always gets a real process.
+    """
     full_env = {k: v for k, v in os.environ.items() if k != "EXECUTION_PLAN_PATH"}
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd or ROOT,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        input=stdin,
-        timeout=timeout,
-    )
+    serving = "serve" in args and not {"-h", "--help"} & set(args)
+    if process or serving or os.environ.get("BATCHBOT_TEST_CLI") == "process":
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=cwd or ROOT,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            input=stdin,
+            timeout=timeout,
+        )
+    return _run_cli_here(list(args), cwd or ROOT, full_env, stdin)
+
+
+def _run_cli_here(
+    args: list[str], cwd: Path, env: dict[str, str], stdin: str | None
+) -> subprocess.CompletedProcess[str]:
+    """`bot.cli.main(args)` with the process's environment, folder and streams swapped for the
+    call and put back after (logging too: `jobs` points the root logger at its stderr)."""
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    root = logging.getLogger()
+    saved_root = (root.handlers[:], root.level)
+    saved_levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        os.chdir(cwd)
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            _swap_stdin(io.StringIO(stdin or "")),
+        ):
+            try:
+                code = main(args)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:  # what a process would print before dying with 1
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        root.handlers[:], _ = saved_root
+        root.setLevel(saved_root[1])
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
+    return subprocess.CompletedProcess(["batchbot", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _swap_stdin(stream: io.StringIO) -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = stream
+    try:
+        yield
+    finally:
+        sys.stdin = saved

@@ -1,10 +1,15 @@
 """The burn-up chart: numbers from a scripted fortnight in git, the PNG it draws (decoded and
-checked), `batchbot chart --out`, the shell, and the late bars of the Mermaid gantt."""
+checked), `batchbot chart --out`, the shell, and the late bars of the Mermaid gantt; Slack's
+own chart block and the Mermaid burn-up (no plotting library), and what happens without the
+optional `batchbot[charts]` extra."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,14 +17,17 @@ from PIL import Image
 
 from bot.commands import Command, Context, handle
 from bot.plan.store import Actor
+from bot.render.blocks import render as render_blocks
+from bot.render.chart_native import burnup_block, burnup_mermaid
 from bot.render.chart_png import burnup_png
-from bot.render.report_markdown import gantt
+from bot.render.report_markdown import gantt, mermaid_label, to_markdown
 from bot.replies import ChartView
 from bot.report.burnup import burnup
 from bot.report.schedule import progress_samples
 from tests.conftest import run_cli
+from tests.fakeslack import validate_blocks
 from tests.test_report_job import assert_real_chart
-from tests.test_weekly_report import script_fortnight
+from tests.test_weekly_report import script_fortnight, week2_report
 
 
 def test_the_burn_up_reads_each_batchs_progress_per_week_from_git(plan_file: Path) -> None:
@@ -79,3 +87,96 @@ def test_the_gantt_marks_late_batches_crit(plan_file: Path) -> None:
     lines = gantt(store.load(), dt.date(2026, 12, 21))  # Infrastructure due Fri 18 Dec
     assert "    Infrastructure :crit, batch_2, 2026-12-07, 2026-12-18" in lines
     assert lines[-1] == "```"
+
+
+# --------------------------------------------------------------------------- issue 20: no extra
+
+
+def chart_of(plan_file: Path) -> tuple[ChartView, Context]:
+    store, clock = script_fortnight(plan_file)
+    ctx = Context(store=store, clock=clock)
+    reply = handle(Command(Actor("x"), ("chart",), "slack"), ctx)
+    assert isinstance(reply.view, ChartView)
+    return reply.view, ctx
+
+
+def test_batch_chart_in_slack_is_slacks_own_line_chart_within_its_limits(plan_file: Path) -> None:
+    view, _ = chart_of(plan_file)
+    _text, blocks = render_blocks(handle_reply(view))
+    assert validate_blocks(blocks, max_blocks=50) == []
+    [chart] = [b for b in blocks if b["type"] == "data_visualization"]
+    assert chart["title"] == "Delivery program: Batch 1 → Batch 5 — burn-up"
+    assert chart["chart"]["type"] == "line"
+    assert chart["chart"]["axis_config"]["categories"] == ["W1", "W2"]
+    series = {s["name"]: [p["value"] for p in s["data"]] for s in chart["chart"]["series"]}
+    # Five batches and the two summary lines are seven: more than Slack's six, so two lines.
+    assert series == {"Overall": [32.0, 52.0], "Planned": [10.9, 20.0]}
+    assert "attached" not in json.dumps(blocks)  # no PNG is promised
+
+
+def handle_reply(view: ChartView):  # type: ignore[no-untyped-def]
+    from bot.replies import Reply
+
+    return Reply(view, visibility="channel")
+
+
+def test_the_slack_chart_keeps_to_20_weeks_6_series_and_20_character_names(
+    plan_file: Path,
+) -> None:
+    view, _ = chart_of(plan_file)
+    weeks = tuple(f"Week number {i}" for i in range(30))
+    long = "A batch with a rather long name"
+    chart = dataclasses.replace(
+        view.chart,
+        title="A program whose name is longer than fifty characters in all",
+        weeks=weeks,
+        actual_weeks=30,
+        overall=tuple(float(i) for i in range(30)),
+        planned=tuple(float(i) for i in range(30)),
+        batches=((long, (1.0,) * 30), (long + " too", (2.0,) * 30)),
+    )
+    block = burnup_block(chart)
+    assert block is not None and validate_blocks([block], max_blocks=50) == []
+    assert len(block["title"]) == 50
+    categories = block["chart"]["axis_config"]["categories"]
+    assert categories[0] == "Week number 10" and len(categories) == 20  # the last 20 weeks
+    names = [s["name"] for s in block["chart"]["series"]]
+    assert names[:2] == ["Overall", "Planned"] and len(set(names)) == len(names) == 4
+    assert all(len(n) <= 20 for n in names)
+
+
+def test_the_report_markdown_has_a_mermaid_burn_up_beside_the_gantt(plan_file: Path) -> None:
+    view, ctx = chart_of(plan_file)
+    markdown = to_markdown(week2_report(ctx.store, ctx.clock), view.chart)
+    timeline = markdown.index("```mermaid\ngantt")
+    burn = markdown.index("```mermaid\nxychart-beta")
+    assert timeline < burn
+    assert burnup_mermaid(view.chart, mermaid_label) == [
+        "```mermaid",
+        "xychart-beta",
+        '    title "Delivery program  Batch 1 → Batch 5 — burn-up (overall, then planned)"',
+        '    x-axis ["W1", "W2"]',
+        '    y-axis "progress %" 0 --> 100',
+        "    line [32, 52]",
+        "    line [10.9, 20]",
+        "```",
+    ]
+
+
+def test_without_the_charts_extra_the_cli_says_in_one_line_how_to_install_it(
+    plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m.split(".")[0] in ("matplotlib", "numpy")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` raises, as unset
+    out = tmp_path / "x.png"
+    result = run_cli("--plan", str(plan_file), "chart", "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: the PNG chart needs the charts extra (matplotlib): pip install 'batchbot[charts]'"
+    ]
+    assert not out.exists()
+    shell = run_cli("--plan", str(plan_file), "shell", stdin="/batch chart\n")
+    assert shell.returncode == 0, shell.stderr
+    assert "Burn-up: 5 batches" in shell.stdout
+    assert "No PNG: the PNG chart needs the charts extra" in shell.stdout

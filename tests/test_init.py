@@ -69,7 +69,11 @@ def test_env_example_names_every_setting() -> None:
 
 def test_init_writes_what_the_deploy_guides_need(tmp_path: Path) -> None:
     team = tmp_path / "team"
-    result = run_cli("init", str(team), "--http", "--url", "https://bot.example.com", cwd=tmp_path)
+    # A real process: what it pins is the installed package's record (direct_url.json), which
+    # a test process, with the checkout's own batchbot.egg-info on its path, does not see.
+    result = run_cli(
+        "init", str(team), "--http", "--url", "https://bot.example.com", cwd=tmp_path, process=True
+    )
     assert result.returncode == 0, result.stderr
     reqs = [x for x in (team / "requirements.txt").read_text().splitlines() if x[:1] != "#"]
     assert len(reqs) == 1 and reqs[0].startswith("batchbot[postgres] @ ")

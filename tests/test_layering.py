@@ -6,9 +6,12 @@ newcomer reads LAYERS to learn what a module may import; this test says where a 
 breaks it, one line per import: `module:line imports X (layer Y may not)`.
 
 TYPE_CHECKING imports: a first-party module may be imported there for type names (nothing
-runs, no start-up cost, no cycle), but a forbidden third-party library may not (a core that
-names `sqlalchemy` or `slack_sdk` types is coupled to them). Cycles are looked for among
-the module-level imports that run (not TYPE_CHECKING ones, not those inside functions).
+runs, no start-up cost), but a forbidden third-party library may not (a core that names
+`sqlalchemy` or `slack_sdk` types is coupled to them).
+
+Cycles count every import: module level, inside functions and under TYPE_CHECKING. A cycle
+hidden in a function or a type-only import still ties two modules together (neither can be
+understood, tested or moved without the other), and it is how cycles came back unnoticed.
 """
 
 from __future__ import annotations
@@ -97,6 +100,15 @@ LAYERS: dict[str, str] = {
 # Known violations in code being rewritten elsewhere, each with its reason. Shrink it: an
 # entry that is no longer needed fails the test, so it cannot outlive its reason.
 ALLOWED: dict[tuple[str, str], str] = {}
+
+# Known import cycles being broken elsewhere, each with its reason; the same rule: an entry
+# no longer needed fails the test.
+ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
+    ("bot.plan.edits", "bot.plan.model", "bot.plan.team"): (
+        "team settings (commit 1e8b9bd): plan.team's edit functions return plan.edits' Change "
+        "and its TeamSource loads a model.Plan, while the model parses the team tables with it"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -192,13 +204,14 @@ def violations(sources: Mapping[str, str], packages: Iterable[str] = ()) -> list
 
 
 def cycles(sources: Mapping[str, str], packages: Iterable[str] = ()) -> list[list[str]]:
-    """Import cycles among first-party modules, from the imports that run at import time."""
+    """Import cycles among first-party modules, counting every import (module level, in a
+    function, under TYPE_CHECKING)."""
     known = set(sources)
     packages = set(packages)
     graph: dict[str, set[str]] = {m: set() for m in sources}
     for module, source in sources.items():
         for imp in imports_of(module, source, known, module in packages):
-            if imp.runs_at_import and imp.target in known and imp.target != module:
+            if imp.target in known and imp.target != module:
                 graph[module].add(imp.target)
     # Tarjan's strongly connected components.
     index: dict[str, int] = {}
@@ -256,8 +269,14 @@ def test_every_import_in_bot_keeps_to_its_layer() -> None:
 
 def test_no_import_cycles_between_modules() -> None:
     sources, packages = _bot_sources()
-    found = cycles(sources, packages)
+    found = [c for c in cycles(sources, packages) if tuple(c) not in ALLOWED_CYCLES]
     assert not found, "import cycles:\n" + "\n".join(" → ".join(c) for c in found)
+
+
+def test_every_allowed_cycle_is_still_there() -> None:
+    sources, packages = _bot_sources()
+    stale = sorted(set(ALLOWED_CYCLES) - {tuple(c) for c in cycles(sources, packages)})
+    assert not stale, f"these cycles are gone; delete them from ALLOWED_CYCLES: {stale}"
 
 
 def test_every_allowed_exception_is_still_needed() -> None:
@@ -306,15 +325,25 @@ def test_a_module_not_in_the_map_is_held_to_the_core_rules() -> None:
     ]
 
 
-def test_a_cycle_is_found_and_imports_inside_functions_do_not_make_one() -> None:
+def test_a_cycle_is_found_at_module_level() -> None:
     sources = {
         "bot.a": "import bot.b\n",
         "bot.b": "from bot import c\n",
         "bot.c": "from bot.a import thing\n",
-        "bot.d": "import bot.e\n",
-        "bot.e": "def f():\n    import bot.d\n",
     }
     assert cycles(sources, packages={"bot"}) == [["bot.a", "bot.b", "bot.c"]]
+
+
+def test_a_cycle_through_a_function_or_type_checking_import_is_found_too() -> None:
+    sources = {
+        "bot.d": "import bot.e\n",
+        "bot.e": "def f():\n    import bot.d\n",
+        "bot.f": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.g import G\n",
+        "bot.g": "import bot.f\n",
+        "bot.h": "import bot.i\n",
+        "bot.i": "import datetime\n",
+    }
+    assert cycles(sources, packages={"bot"}) == [["bot.d", "bot.e"], ["bot.f", "bot.g"]]
 
 
 def test_relative_imports_are_resolved() -> None:

@@ -2,25 +2,24 @@
 
 One module per family of words (`plan.py`, `standup.py`, …), each exporting `VERBS` (word →
 handler) and `USAGE` lines; `handle` routes and turns user mistakes into error Replies. To add
-a word: write its handler in the module that owns its data and list it in that `VERBS`; add a
-new module to `_MODULES` below. Nothing in this package knows about Slack.
+a word: write its handler in the module that owns its data, list it in that `VERBS` and in
+`WORDS` below (a test checks the two agree); a new module also goes in `FAMILIES`. Nothing in
+this package knows about Slack.
+
+Why `WORDS` is written out rather than read from the modules: a command imports only its own
+family. `batchbot dashboard` then loads the plan words, not the report builder, GitHub
+publishing or the standup service (about half of the CLI's start-up before). The registry-wide
+names (`VERBS`, `USAGE`, `OPTIONS`, `NEEDS_SERVICES`, `SUBCOMMANDS`) still exist; they load
+every family on first use, for help texts and edges that list everything.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from bot.commands import blockers as _blockers
-from bot.commands import calendar as _calendar
-from bot.commands import chart as _chart
-from bot.commands import goals as _goals
-from bot.commands import links as _links
-from bot.commands import plan as _plan
-from bot.commands import report as _report
-from bot.commands import risks as _risks
-from bot.commands import standup as _standup
-from bot.commands import team as _team
-from bot.commands import trends as _trends
 from bot.commands.base import (
     Command,
     Context,
@@ -33,54 +32,145 @@ from bot.commands.base import (
     owner_id,
     refuse,
 )
-from bot.commands.plan import apply_batch_update, weekly
 from bot.errors import StorageUnavailable
 from bot.plan.edits import EditError, UsageError
 from bot.plan.model import PlanInvalid, did_you_mean
 from bot.plan.store import PlanConflict
 from bot.replies import Reply, TextView, error, with_names
 
+if TYPE_CHECKING:
+    from bot.commands.plan import apply_batch_update
+    from bot.commands.weekly_draft import weekly
+
 Handler = Callable[[Command, Context, list[str]], Reply]
 
-_MODULES = (
-    _plan,
-    _standup,
-    _trends,
-    _calendar,
-    _goals,
-    _blockers,
-    _risks,
-    _links,
-    _chart,
-    _report,
-    _team,
+# The families in the order `help` lists them.
+FAMILIES = (
+    "plan",
+    "standup",
+    "trends",
+    "calendar",
+    "goals",
+    "blockers",
+    "risks",
+    "links",
+    "chart",
+    "report",
+    "team",
 )
 
-VERBS: dict[str, Handler] = {}
-for _module in _MODULES:
-    VERBS.update(_module.VERBS)
+# word → the family (module of bot.commands) that owns it.
+WORDS: dict[str, str] = {
+    "status": "plan",
+    "dashboard": "plan",
+    "update": "plan",
+    "metrics": "plan",
+    "weekly": "plan",
+    "history": "plan",
+    "validate": "plan",
+    "standup": "standup",
+    "standups": "trends",
+    "timeoff": "calendar",
+    "holiday": "calendar",
+    "goal": "goals",
+    "goals": "goals",
+    "blocker": "blockers",
+    "blockers": "blockers",
+    "risk": "risks",
+    "risks": "risks",
+    "link": "links",
+    "unlink": "links",
+    "links": "links",
+    "chart": "chart",
+    "report": "report",
+    "team": "team",
+    "settings": "team",
+}
+# Words one of whose forms another family serves: `metrics collect` (GitHub) is report.py's.
+# Their usage lines, options and service needs are read from those families too.
+ALSO: dict[str, tuple[str, ...]] = {"metrics": ("report",)}
 
-USAGE: tuple[str, ...] = (
-    *(line for m in _MODULES for line in m.USAGE),
-    "/batch help — this text",
-)
-SUBCOMMANDS = ("help", *VERBS)
-# Words whose handlers need services built from Settings (the database, later GitHub): an edge
-# that keeps a bare Context for speed (the CLI) builds the full one for these words only.
-NEEDS_SERVICES: frozenset[str] = frozenset(
-    word for m in _MODULES for word in getattr(m, "NEEDS_SERVICES", ())
-)
+
+def family(word: str) -> ModuleType | None:
+    """The module that owns `word` (imported now), or None for an unknown word."""
+    name = WORDS.get(word)
+    return importlib.import_module(f"bot.commands.{name}") if name else None
 
 
-# `--name` options of a word, for edges that parse options themselves (the CLI's argparse):
-# word → ((option, metavar, help), …). In Slack and the shell they are just words.
-OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {}
-for _module in _MODULES:
-    OPTIONS.update(getattr(_module, "OPTIONS", {}))
+def _families_of(word: str) -> list[ModuleType]:
+    names = (WORDS[word], *ALSO.get(word, ())) if word in WORDS else ()
+    return [importlib.import_module(f"bot.commands.{name}") for name in names]
+
+
+def handler_for(word: str) -> Handler | None:
+    module = family(word)
+    return module.VERBS.get(word) if module is not None else None
+
+
+def usage_of(word: str) -> tuple[str, ...]:
+    """The USAGE lines of one word (`/batch word …`), from its own families only."""
+    lines = (line for m in _families_of(word) for line in m.USAGE)
+    return tuple(line for line in lines if line.split(" — ")[0].split()[1:2] == [word])
+
+
+def options_of(word: str) -> tuple[tuple[str, str, str], ...]:
+    """`--name` options of a word, for edges that parse options themselves (the CLI's
+    argparse): ((option, metavar, help), …). In Slack and the shell they are just words."""
+    return tuple(o for m in _families_of(word) for o in getattr(m, "OPTIONS", {}).get(word, ()))
+
+
+def needs_services(words: tuple[str, ...]) -> bool:
+    """Whether a command needs services built from Settings (the database, GitHub): its word,
+    or its first two words (`metrics collect`), listed in its family's NEEDS_SERVICES. An edge
+    that keeps a bare Context for speed (the CLI) builds the full one for these only."""
+    if not words:
+        return False
+    word = words[0].lower()
+    declared = {w for m in _families_of(word) for w in getattr(m, "NEEDS_SERVICES", ())}
+    phrase = " ".join(w.lower() for w in words[:2])
+    return word in declared or phrase in declared
+
+
+def _families() -> list[ModuleType]:
+    return [importlib.import_module(f"bot.commands.{name}") for name in FAMILIES]
+
+
+def __getattr__(name: str) -> Any:
+    """The registry-wide names, built on first use (they import every family)."""
+    if name == "VERBS":
+        verbs: dict[str, Handler] = {}
+        for module in _families():
+            verbs.update(module.VERBS)
+        value: Any = verbs
+    elif name == "USAGE":
+        value = (*(line for m in _families() for line in m.USAGE), "/batch help — this text")
+    elif name == "SUBCOMMANDS":
+        value = ("help", *WORDS)
+    elif name == "NEEDS_SERVICES":
+        value = frozenset(w for m in _families() for w in getattr(m, "NEEDS_SERVICES", ()))
+    elif name == "OPTIONS":
+        value = {k: v for m in _families() for k, v in getattr(m, "OPTIONS", {}).items()}
+    elif name == "apply_batch_update":
+        from bot.commands.plan import apply_batch_update as value
+    elif name == "weekly":
+        from bot.commands.weekly_draft import weekly as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    VERBS: dict[str, Handler]
+    USAGE: tuple[str, ...]
+    SUBCOMMANDS: tuple[str, ...]
+    NEEDS_SERVICES: frozenset[str]
+    OPTIONS: dict[str, tuple[tuple[str, str, str], ...]]
 
 
 def help_reply(prefix: str = "") -> Reply:
-    lines = ((prefix,) if prefix else ()) + USAGE
+    usage: tuple[str, ...] = __getattr__("USAGE")  # a module's own names skip __getattr__
+    lines = ((prefix,) if prefix else ()) + usage
     return Reply(TextView("batchbot — keeps the delivery plan", lines))
 
 
@@ -91,9 +181,9 @@ def handle(cmd: Command, ctx: Context) -> Reply:
     verb, args = cmd.words[0].lower(), list(cmd.words[1:])
     if verb in ("help", "-h", "--help"):
         return help_reply()
-    handler = VERBS.get(verb)
+    handler = handler_for(verb)
     if handler is None:
-        hint = did_you_mean(verb, SUBCOMMANDS)
+        hint = did_you_mean(verb, ("help", *WORDS))
         return Reply(help_reply(f"Unknown command {verb!r}{hint}.").view, exit_code=2)
     return with_names(_run(handler, verb, cmd, ctx, args), ctx.names)
 
@@ -123,10 +213,8 @@ def _run(handler: Handler, verb: str, cmd: Command, ctx: Context, args: list[str
 
 
 def usage_for(verb: str) -> str:
-    for line in USAGE:
-        if line.startswith(f"/batch {verb}"):
-            return line.split(" — ")[0]
-    return "/batch help"
+    lines = usage_of(verb)
+    return lines[0].split(" — ")[0] if lines else "/batch help"
 
 
 __all__ = [

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.commands.base import Command, Context, change_plan, find_batch, may_edit, refuse
+from bot.commands.weekly_draft import weekly
 from bot.plan.edits import (
     BATCH_KEYS,
     METRIC_KEYS,
@@ -25,7 +24,6 @@ from bot.replies import (
     Reply,
     StatusView,
     TextView,
-    WeeklyView,
     error,
 )
 
@@ -175,29 +173,6 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     return weekly(ctx, " ".join(args) or None)
-
-
-def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
-    """The weekly report draft: the same builder the Friday job posts."""
-    from bot.render.report_markdown import to_markdown
-    from bot.report.weekly import collect_week, report_for
-
-    now = now or ctx.clock()
-    plan = ctx.store.load()
-    try:
-        data = collect_week(ctx.store, plan, label, now)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    report = report_for(
-        data,
-        now,
-        standups_between=ctx.standups_between,
-        team=ctx.team,
-        workdays=ctx.workdays,
-        name_of=ctx.name_of,
-        expected_on=ctx.expected_on,
-    )
-    return Reply(WeeklyView(report, to_markdown(report)))
 
 
 def history(cmd: Command, ctx: Context, args: list[str]) -> Reply:

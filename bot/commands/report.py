@@ -158,7 +158,7 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
 
     label = week_of(plan, week_monday(week)).label
     if markdown is None:
-        from bot.commands.plan import weekly
+        from bot.commands.weekly_draft import weekly
 
         friday = wall_instant(
             week_monday(week) + dt.timedelta(days=4), dt.time(23, 59), now.tzinfo or dt.UTC

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.github.config import GitHubConfig
 from bot.redact import cleartext_refusal
 
 if TYPE_CHECKING:
@@ -22,26 +22,6 @@ __all__ = [
     "config_from_settings",
     "repo_from_url",
 ]
-
-
-@dataclass(frozen=True)
-class GitHubConfig:
-    """What the adapter needs from Settings (built in `bot/github/__init__.py`)."""
-
-    repo: str  # owner/name
-    token: str | None = field(default=None, repr=False)
-    api_url: str = "https://api.github.com"
-    ci_workflow: str | None = None
-    deploy_workflow: str | None = None
-    incident_label: str = "incident"
-    app_id: str | None = None
-    private_key: str | None = field(default=None, repr=False)
-    timeout: int = 15
-    retries: int = 3
-    max_wait: float = 60.0  # seconds we may sleep for a rate limit before giving up
-    backoff: float = 0.5
-    deadline: float = 60.0  # seconds for a whole metrics collection or publish (all calls)
-    allow_insecure_http: bool = False  # a token to a non-loopback http:// API (bot/redact.py)
 
 
 _GITHUB_URL = re.compile(

@@ -37,7 +37,7 @@ from github.GithubRetry import GithubRetry
 from github.Repository import Repository
 from urllib3.util.retry import Retry
 
-from bot.github import GitHubConfig
+from bot.github.config import GitHubConfig
 from bot.plan.links import BatchLink
 from bot.redact import cleartext_refusal, redact
 from bot.report.linked import Item, LinkedCollection, count

@@ -242,7 +242,10 @@ def render(reply: Reply) -> tuple[str, list[Block]]:
 
         return f"Weekly report draft — {esc(v.report.week.label)}", report_blocks(v.report)
     if isinstance(v, ChartView):
-        return v.summary, [section(f"📈 {esc(v.summary)} — the chart is attached below.")]
+        from bot.render.chart_native import burnup_block
+
+        chart = burnup_block(v.chart)
+        return v.summary, [section(f"📈 {esc(v.summary)}"), *([chart] if chart else [])]
     if isinstance(v, StandupListView):
         lines = [f"• {esc(d)} *{esc(who)}*: {esc(text)}" for d, who, text in v.rows]
         blocks = [section(f"*{esc(v.title)}*"), *pack(lines or ["No standups found."], 49)]

@@ -1,9 +1,11 @@
 """The burn-up chart as a PNG: overall progress, each batch, and the planned line.
 
-matplotlib (with the non-interactive Agg backend) is imported here, inside the function, and
-nowhere else: it costs about half a second to import, and only a drawn chart should pay it
-(`batchbot dashboard` never does). Per-batch lines are one LineCollection, so 1,000 batches
-draw as fast as ten.
+matplotlib (with the non-interactive Agg backend) is the optional `batchbot[charts]` extra:
+the plotting stack (matplotlib, numpy, Pillow, fontTools, …) is more than half of a full
+install for one chart, and Slack and GitHub draw their own (`chart_native`). It is imported
+here, inside the function, and nowhere else: it costs about half a second to import, and only
+a drawn PNG should pay it. Per-batch lines are one LineCollection, so 1,000 batches draw as
+fast as ten.
 """
 
 from __future__ import annotations
@@ -13,11 +15,32 @@ import io
 from bot.report.burnup import BurnUp
 
 MAX_LEGEND = 12
+INSTALL_HINT = "pip install 'batchbot[charts]'"
+
+
+class ChartsNotInstalled(RuntimeError):
+    """The PNG needs the `charts` extra; the message says how to install it."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the PNG chart needs the charts extra (matplotlib): {INSTALL_HINT}")
+
+
+def can_draw_png() -> bool:
+    """Whether matplotlib is installed, without importing it (half a second)."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("matplotlib") is not None
+    except ValueError:  # imported and then removed from sys.modules
+        return False
 
 
 def burnup_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: int = 100) -> bytes:
-    import matplotlib
-    import numpy as np
+    try:
+        import matplotlib
+        import numpy as np
+    except ImportError:
+        raise ChartsNotInstalled() from None
 
     matplotlib.use("Agg", force=True)
     from matplotlib.collections import LineCollection

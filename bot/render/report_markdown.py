@@ -1,8 +1,9 @@
 """The weekly report as markdown in the team's template, ready to paste into a GitHub issue.
 
 The Friday job archives exactly this text in git; `batchbot weekly` prints it. It ends with a
-Mermaid `gantt` of the batches, which GitHub renders as a timeline (Slack does not, so the
-Block Kit draft leaves it out).
+Mermaid `gantt` of the batches, which GitHub renders as a timeline, and (from the Friday job,
+which has the weeks' history) a Mermaid `xychart-beta` of the burn-up beside it. Slack draws
+neither, so the Block Kit draft leaves them out and shows Slack's own chart block instead.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import datetime as dt
 import re
 
 from bot.plan.model import Plan
+from bot.render.chart_native import burnup_mermaid
 from bot.render.escape import WORD_JOINER, gfm
 from bot.render.report_text import current_text, overall_text, sections, span_text, title
+from bot.report.burnup import BurnUp
 from bot.report.schedule import due_date, overdue_days, start_date
 from bot.report.weekly import WeeklyReport
 
@@ -55,8 +58,9 @@ def gantt(plan: Plan, today: dt.date) -> list[str]:
     return lines if shown else []
 
 
-def to_markdown(report: WeeklyReport) -> str:
-    """The report in the team's template, ready to paste into a GitHub issue.
+def to_markdown(report: WeeklyReport, chart: BurnUp | None = None) -> str:
+    """The report in the team's template, ready to paste into a GitHub issue; with the
+    burn-up's numbers, its chart follows the timeline.
 
     Every text the template did not write itself goes through `gfm()`: in the issue a batch
     name, goal or standup is shown as typed and never mentions, links, hides or formats."""
@@ -79,4 +83,7 @@ def to_markdown(report: WeeklyReport) -> str:
         timeline = gantt(r.plan, min(r.generated.date(), r.week.end))
         if timeline:
             lines += ["", "### 🗓️ Timeline", *timeline]
+    burn = burnup_mermaid(chart, mermaid_label) if chart is not None else []
+    if burn:
+        lines += ["", "### 📈 Burn-up", *burn]
     return "\n".join(lines) + "\n"

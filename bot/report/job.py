@@ -33,6 +33,7 @@ from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
 from bot.plan.team import TeamSettings, TeamSource, defaults_from
+from bot.render.chart_native import burnup_block
 from bot.render.escape import esc
 from bot.render.report_blocks import (
     MAX_BLOCKS,
@@ -161,7 +162,7 @@ def build_draft(
     )
     report.metric_notes = list(notes)
     chart = burnup(data.plan, data.progress, min(now.date(), data.week.end))
-    return Draft(report, to_markdown(report), data.week.label, chart)
+    return Draft(report, to_markdown(report, chart), data.week.label, chart)
 
 
 def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]] | None:
@@ -229,8 +230,12 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
             footer=f"batchbot · archived as `{path}` · for the Friday {esc(fire_text)} report",
             publishable=github is not None,
         )
+        chart_block = burnup_block(draft.chart) if draft.chart is not None else None
+        extra = [chart_block] if chart_block is not None else []
         if github is not None:
-            blocks = [*blocks[: MAX_BLOCKS - 1], publish_buttons(iso_week_name(fire))]
+            extra.append(publish_buttons(iso_week_name(fire)))
+        if extra:
+            blocks = [*blocks[: MAX_BLOCKS - len(extra)], *extra]
         posted = rt.messenger.post(channel, fallback_text(draft.report), blocks=blocks)
     except Exception as exc:
         return _failed(rt, key, fire, grace, label, channel, exc)
@@ -248,7 +253,9 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         notes.append("markdown attached")
     except Exception as exc:
         problems.append(f"the markdown file could not be attached: {exc}")
-    if draft.chart is not None:
+    from bot.render.chart_png import can_draw_png
+
+    if draft.chart is not None and can_draw_png():  # the `charts` extra: a PNG for the thread
         try:
             from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
 

@@ -15,6 +15,7 @@ from slack_bolt import App, BoltResponse
 from bot.runtime import Runtime
 from bot.slack.edge import Edge, WorkQueue
 from bot.slack.messenger import SlackMessenger, make_client
+from bot.slack.outbox import Outbox
 
 log = logging.getLogger("batchbot.slack")
 
@@ -60,7 +61,7 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
         auth["team_id"],
         auth.get("user_id", ""),
         work=WorkQueue("work", workers, settings.queue_size),
-        replies=WorkQueue("replies", workers, 4 * settings.queue_size),
+        outbox=Outbox(slack.client.token or "", slack.client.base_url),
     )
 
     @app.middleware

@@ -8,8 +8,10 @@ run on the request thread (`process_before_response=True`), only hand their work
 here and acknowledge; the slow part runs on the queue's own threads. A full queue is answered
 at once with "busy, try again" instead of an ack that never comes.
 
-Two queues, because a slow response_url must not hold up the next git write: `work` runs
-commands (parse, git, render), `replies` posts to response_url and the Web API.
+Two stages, because a slow destination must hold up neither the next git write nor anyone
+else's reply: `work` runs commands (parse, git, render) on threads; `outbox` posts replies
+(response_url, chat.postMessage, views.publish) as coroutines on one event loop
+(bot/slack/outbox.py), so a reply waiting on a slow host costs no thread.
 """
 
 from __future__ import annotations
@@ -22,13 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.webhook import WebhookClient
-
 from bot.commands import Command, handle
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor, PlanStore
@@ -37,6 +32,7 @@ from bot.render.escape import esc
 from bot.replies import Reply, StatusView, error, people_in_view
 from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
+from bot.slack.outbox import Outbox
 from bot.slack.paths import PathScrubber
 from bot.standup.service import Standups
 
@@ -89,7 +85,7 @@ class Edge:
     team_id: str
     bot_user_id: str
     work: WorkQueue
-    replies: WorkQueue
+    outbox: Outbox
     home_viewers: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -131,15 +127,11 @@ class Edge:
                 "the bot's log has the details",
             )
 
-    # -- answering -------------------------------------------------------------------------
-    def respond(self, response_url: str | None, reply: Reply) -> None:
-        """Queue the reply for the command's response_url (never on the caller's thread)."""
+    # -- answering (never on the caller's thread: see bot/slack/outbox.py) ----------------
+    def respond(self, response_url: str | None, reply: Reply, what: str = "reply") -> None:
+        """Send the reply to the command's response_url."""
         if not response_url:
             return
-        if not self.replies.submit(self._post_response, response_url, reply):
-            log.error("reply queue full or closed: a reply to response_url was dropped")
-
-    def _post_response(self, response_url: str, reply: Reply) -> None:
         text, blocks = kit.render(reply)
         payload: dict[str, Any] = {
             "text": text,
@@ -147,47 +139,45 @@ class Edge:
             "response_type": "in_channel" if reply.visibility == "channel" else "ephemeral",
             "replace_original": False,
         }
-        hook = WebhookClient(
-            response_url,
-            timeout=30,
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=2),
-                RateLimitErrorRetryHandler(max_retry_count=3),
-                ServerErrorRetryHandler(max_retry_count=2),
-            ],
-        )
-        started = time.monotonic()
-        try:
-            resp = hook.send_dict(payload)
-            log.debug("response_url answered in %.0f ms", (time.monotonic() - started) * 1000)
-            if resp.status_code != 200:
-                log.error("response_url answered %s: %s", resp.status_code, resp.body[:200])
-        except OSError as exc:
-            log.error("could not post to response_url: %s", type(exc).__name__)
+        self.outbox.respond(response_url, payload, what)
+
+    def say(
+        self, channel: str | None, reply: Reply, thread_ts: str | None = None, what: str = ""
+    ) -> None:
+        """Post the reply in a channel or DM (chat.postMessage)."""
+        if not channel:
+            return
+        text, blocks = kit.render(reply)
+        self.post(channel, text, blocks, thread_ts, what)
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        what: str = "",
+    ) -> None:
+        self.outbox.post(channel, text, blocks, thread_ts, what or f"message to {channel}")
 
     def tell(self, reply: Reply) -> None:
-        """Send the DMs a reply asks for (a new blocker's batch owner), on the reply queue."""
-        if reply.notices and not self.replies.submit(self._tell, reply):
-            log.error("reply queue full or closed: %d DM(s) dropped", len(reply.notices))
-
-    def _tell(self, reply: Reply) -> None:
+        """Send the DMs a reply asks for (a new blocker's batch owner)."""
         for notice in reply.notices:
-            try:
-                self.slack.dm(notice.user_id, esc(notice.text))
-            except Exception as exc:
-                log.error("could not DM %s: %s", notice.user_id, exc)
+            self.outbox.dm(notice.user_id, esc(notice.text))
 
     def after_change(self) -> None:
-        """Refresh every App Home that has been opened, off the request thread."""
-        self.replies.submit(self._refresh_homes)
-
-    def _refresh_homes(self) -> None:
+        """Refresh every App Home that has been opened (drawn on the work queue)."""
         with self._lock:
             viewers = list(self.home_viewers)
-        for user in viewers:
-            self.publish_home(user)
+        if viewers and not self.work.submit(self._refresh_homes, viewers):
+            log.error("work queue full: %d App Home tab(s) not refreshed", len(viewers))
 
-    def publish_home(self, user_id: str) -> None:
+    def _refresh_homes(self, viewers: list[str]) -> None:
+        view = self.home_view()
+        for user in viewers:
+            self.outbox.call("views.publish", f"App Home of {user}", user_id=user, view=view)
+
+    def home_view(self) -> dict[str, Any]:
         try:
             plan = self.rt.store.load()
             notice = self.rt.store.notice()
@@ -195,18 +185,21 @@ class Edge:
             named = Reply(
                 StatusView(plan), people=self.rt.names.names(people_in_view(StatusView(plan)))
             )
-            view = kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None, today, named.name_of)
+            return kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None, today, named.name_of)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
             shown = esc(self.paths.text(str(exc)))
-            view = {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}
-        try:
-            self.slack.publish_home(user_id, view)
-            with self._lock:
-                self.home_viewers.add(user_id)
-        except Exception as exc:
-            log.error("views.publish for %s failed: %s", user_id, exc)
+            return {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}
 
-    def drain(self) -> None:
-        """Finish queued commands first (they queue replies), then the replies."""
+    def publish_home(self, user_id: str) -> None:
+        """Draw the Home tab for one person (on the work queue) and send it."""
+        with self._lock:
+            self.home_viewers.add(user_id)
+        view = self.home_view()
+        self.outbox.call("views.publish", f"App Home of {user_id}", user_id=user_id, view=view)
+
+    def drain(self, deadline: float | None = None) -> list[str]:
+        """Finish every queued command first (they were acknowledged: their writes must
+        land), then give the replies until `deadline` (time.monotonic()); returns what was
+        not sent."""
         self.work.drain()
-        self.replies.drain()
+        return self.outbox.close(deadline if deadline is not None else time.monotonic() + 10)

@@ -93,6 +93,13 @@ class SlackMessenger:
             token=client.token, base_url=client.base_url, timeout=5, headers=client.headers
         )
         self._lookup_client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=1)]
+        # views.open without retries and with a short timeout: its trigger_id expires 3 s
+        # after the click, so a retry after a 429 or a 500 cannot succeed; the caller answers
+        # with the typed form of the command at once instead (see listeners/commands.py).
+        self._views_client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=3, headers=client.headers
+        )
+        self._views_client.retry_handlers = []
 
     def identity(self) -> dict[str, Any]:
         """auth.test, asked once: the workspace and our own user id (raises if refused)."""
@@ -108,19 +115,21 @@ class SlackMessenger:
         except (SlackApiError, SlackClientError, OSError):
             return None
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, client: WebClient | None = None, **kwargs: Any) -> Any:
         try:
-            return getattr(self.client, method.replace(".", "_"))(**kwargs)
+            return getattr(client or self.client, method.replace(".", "_"))(**kwargs)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
             log.error("Slack %s failed: %s", method, error)
-            raise MessengerError(f"Slack {method} failed: {error}") from None
+            raise MessengerError(f"Slack {method} failed: {error}", error) from None
         except SlackClientError as exc:  # connection errors after retries
-            log.error("Slack %s failed: %s", method, type(exc).__name__)
-            raise MessengerError(f"Slack {method} failed: {type(exc).__name__}") from None
+            what = type(exc).__name__
+            log.error("Slack %s failed: %s", method, what)
+            raise MessengerError(f"Slack {method} failed: {what}", what) from None
         except OSError as exc:
-            log.error("Slack %s failed: %s", method, exc)
-            raise MessengerError(f"Slack {method} failed: {exc}") from None
+            what = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
+            log.error("Slack %s failed: %s", method, what)
+            raise MessengerError(f"Slack {method} failed: {what}", what) from None
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         """views.publish: the App Home tab (Slack-only, so not part of the Messenger protocol)."""
@@ -128,7 +137,7 @@ class SlackMessenger:
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """views.open: a modal, within 3 s of the click or command that carried trigger_id."""
-        self._call("views.open", trigger_id=trigger_id, view=view)
+        self._call("views.open", self._views_client, trigger_id=trigger_id, view=view)
 
     def post(self, channel, text, blocks=None, thread_ts=None):  # type: ignore[no-untyped-def]
         args: dict[str, Any] = {"channel": channel, "text": text}

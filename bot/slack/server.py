@@ -154,6 +154,7 @@ def main(opts: dict[str, Any]) -> int:
         scheduler = start_scheduler(rt)
 
     stop = threading.Event()
+    stopping: list[float] = []  # when SIGTERM (or SIGINT) came: the shutdown deadline's start
 
     def health() -> tuple[bool, dict[str, Any]]:
         data: dict[str, Any] = {
@@ -200,6 +201,7 @@ def main(opts: dict[str, Any]) -> int:
             )
 
     def shutdown(*_: Any) -> None:
+        stopping.append(time.monotonic())
         stop.set()
 
     if socket_mode:
@@ -249,6 +251,7 @@ def main(opts: dict[str, Any]) -> int:
         def on_term(*_: Any) -> None:
             # waitress's loop catches SystemExit, lets running requests finish (≤ 5 s) and
             # cancels the queue; we then stop the scheduler and drain follow-up work.
+            stopping.append(time.monotonic())
             stop.set()
             raise SystemExit(0)
 
@@ -256,7 +259,7 @@ def main(opts: dict[str, Any]) -> int:
         signal.signal(signal.SIGINT, on_term)
         log.info("batchbot listening on http://%s:%s/slack/events", settings.host, settings.port)
         server.run()
-    _close(rt, edge, scheduler)
+    _close(rt, edge, scheduler, stopping[0] if stopping else None)
     log.info("batchbot stopped")
     return 0
 
@@ -297,12 +300,15 @@ def _side_server(settings: Any, health: Health, webhook: Webhook | None) -> Any:
     return server
 
 
-def _close(rt: Any, edge: Any, scheduler: Any) -> None:
-    """Stop scheduling, let queued work (commands, then replies and Home refreshes) finish,
-    stop syncing, close the DB — in that order, so nothing queued is dropped."""
+def _close(rt: Any, edge: Any, scheduler: Any, stopping: float | None = None) -> None:
+    """Stop scheduling, finish every acknowledged command (its write must land), give the
+    replies until BATCHBOT_SHUTDOWN_SECONDS after `stopping` (SIGTERM's time.monotonic()),
+    stop syncing, close the DB — in that order."""
     if scheduler is not None:
         scheduler.shutdown(wait=False)
-    edge.drain()
+    started = stopping if stopping is not None else time.monotonic()
+    # two seconds are kept for stopping the sync, closing the database and exiting
+    edge.drain(started + max(0.5, rt.settings.shutdown_seconds - 2.0))
     remote = _remote_store(rt)
     if remote is not None:
         remote.stop_sync()

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import SHIPPED_PLAN, git, init_repo
+from tests.conftest import committed_repo, git
 from tests.fakeslack import FORM, FakeSlack, post_signed, slash_command_body
 
 SECRET = "remote-signing-secret"
@@ -42,11 +42,7 @@ def free_port() -> int:
 
 def make_remote(tmp: Path) -> Path:
     """A bare repository holding the shipped plan on `main`, as GitHub would."""
-    seed = init_repo(tmp / "seed")
-    (seed / "plan").mkdir()
-    shutil.copy(SHIPPED_PLAN, seed / PLAN)
-    git(seed, "add", ".")
-    git(seed, "commit", "-qm", "Initial plan")
+    seed = committed_repo(tmp / "seed", date=None)
     bare = tmp / "origin.git"
     git(tmp, "clone", "-q", "--bare", str(seed), str(bare))
     return bare

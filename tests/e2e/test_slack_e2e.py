@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHIPPED_PLAN, git, init_repo
+from tests.conftest import ROOT, SHIPPED_PLAN, committed_repo, git
 from tests.fakeslack import (
     FORM,
     JSON,
@@ -95,12 +94,8 @@ def start_bot(
     plan_source: Path = SHIPPED_PLAN,
     extra_env: dict[str, str] | None = None,
 ) -> Bot:
-    repo = init_repo(tmp / "repo")
-    (repo / "plan").mkdir()
+    repo = committed_repo(tmp / "repo", plan_source, message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
-    shutil.copy(plan_source, plan)
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "plan")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(

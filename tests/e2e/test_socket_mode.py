@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHIPPED_PLAN, git, init_repo
+from tests.conftest import committed_repo, git
 from tests.fakeslack import FakeSlack, FakeSocketMode, validate_blocks
 
 TOKEN = "xoxb-socket-e2e-token"
@@ -79,12 +78,8 @@ def launch(
     tmp: Path, fake: FakeSlack, app_token: str = APP_TOKEN, **extra: str
 ) -> tuple[Path, Path, Path, Any]:
     """Start `batchbot serve --socket-mode` (no PORT, no signing secret); return paths + proc."""
-    repo = init_repo(tmp / "repo")
-    (repo / "plan").mkdir()
+    repo = committed_repo(tmp / "repo", message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
-    shutil.copy(SHIPPED_PLAN, plan)
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "plan")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(
         {

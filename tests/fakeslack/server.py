@@ -48,6 +48,7 @@ KNOWN_BLOCK_TYPES = frozenset(
     {
         "actions",
         "context",
+        "data_visualization",
         "divider",
         "file",
         "header",
@@ -277,12 +278,62 @@ def validate_blocks(blocks: Any, *, max_blocks: int, ptr: str = "/blocks") -> li
                     problems += _text_problems(el, eptr, max_len=None, plain_only=False)
                 elif not isinstance(el, dict):
                     problems.append(f"[ERROR] must provide an object [json-pointer:{eptr}]")
+        elif kind == "data_visualization":
+            problems += _chart_problems(block, bptr)
         elif kind == "input":
             problems += _text_problems(
                 block.get("label"), f"{bptr}/label", max_len=2000, plain_only=True
             )
             if "element" not in block:
                 problems.append(f"[ERROR] missing required field: element [json-pointer:{bptr}]")
+    return problems
+
+
+def _chart_problems(block: JsonDict, bptr: str) -> list[str]:
+    """Slack's data_visualization limits (Block Kit reference, "Data visualization block"):
+    title ≤ 50; a line/bar/area chart of 1–6 series, names ≤ 20 and unique, 1–20 points each
+    whose labels are the axis categories (≤ 20 characters); axis titles ≤ 50."""
+    problems: list[str] = []
+
+    def too_long(value: Any, limit: int, ptr: str) -> None:
+        if not isinstance(value, str) or not value or len(value) > limit:
+            problems.append(f"[ERROR] must be 1 to {limit} characters [json-pointer:{ptr}]")
+
+    too_long(block.get("title"), 50, f"{bptr}/title")
+    chart = block.get("chart")
+    if not isinstance(chart, dict) or chart.get("type") not in ("line", "bar", "area", "pie"):
+        return [*problems, f"[ERROR] must be a pie, bar, area or line chart [json-pointer:{bptr}]"]
+    if chart["type"] == "pie":
+        return problems
+    cptr = f"{bptr}/chart"
+    axis = chart.get("axis_config")
+    categories = axis.get("categories") if isinstance(axis, dict) else None
+    if not isinstance(categories, list) or not categories:
+        return [*problems, f"[ERROR] missing required field: categories [json-pointer:{cptr}]"]
+    for i, category in enumerate(categories):
+        too_long(category, 20, f"{cptr}/axis_config/categories/{i}")
+    for key in ("x_label", "y_label"):
+        if key in axis:
+            too_long(axis[key], 50, f"{cptr}/axis_config/{key}")
+    series = chart.get("series")
+    if not isinstance(series, list) or not 1 <= len(series) <= 6:
+        return [*problems, f"[ERROR] must provide 1 to 6 series [json-pointer:{cptr}/series]"]
+    names = [s.get("name") for s in series if isinstance(s, dict)]
+    if len(set(names)) != len(series):
+        problems.append(f"[ERROR] series names must be unique [json-pointer:{cptr}/series]")
+    for i, one in enumerate(series):
+        sptr = f"{cptr}/series/{i}"
+        too_long(one.get("name") if isinstance(one, dict) else None, 20, f"{sptr}/name")
+        data = one.get("data") if isinstance(one, dict) else None
+        if not isinstance(data, list) or not 1 <= len(data) <= 20:
+            problems.append(f"[ERROR] must provide 1 to 20 data points [json-pointer:{sptr}/data]")
+            continue
+        labels = [p.get("label") if isinstance(p, dict) else None for p in data]
+        values = [p.get("value") if isinstance(p, dict) else None for p in data]
+        if labels != categories[: len(labels)] or any(label not in categories for label in labels):
+            problems.append(f"[ERROR] labels must be the axis categories [json-pointer:{sptr}]")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            problems.append(f"[ERROR] every value must be a number [json-pointer:{sptr}/data]")
     return problems
 
 
@@ -404,6 +455,8 @@ class FakeSlack(LoopbackFake):
         self.channels = channels
         self.rate_limit_per_channel = rate_limit_per_channel
         self.response_delay = 0.0  # seconds each response_url POST takes to answer
+        # seconds the response_urls whose name starts with a key take (one slow host among many)
+        self.response_delays: dict[str, float] = {}
         # Per-method limits a minute, as Slack's tiers set them (users.info is Tier 4, "100+");
         # a test lowers one to see the bot live with 429s.
         self.per_minute_limits: dict[str, int] = {"users.info": 100}
@@ -478,6 +531,14 @@ class FakeSlack(LoopbackFake):
             self._failures.setdefault(method, []).append(
                 _Failure(status=status, retry_after=retry_after, error=error, remaining=times)
             )
+
+    def delay_for(self, name: str) -> float:
+        """How long the response_url `name` takes to answer (`response_delays`, else
+        `response_delay`)."""
+        for prefix, seconds in self.response_delays.items():
+            if name.startswith(prefix):
+                return seconds
+        return self.response_delay
 
     def reset(self) -> None:
         """Forget recorded calls, stored messages/views/files, failures and rate windows."""
@@ -1075,8 +1136,9 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     self._send(400, b"invalid_payload", "text/plain", {})
                     return
                 fake.handle_response_url(path[len("/response/") :], payload, self._headers())
-                if fake.response_delay:  # a slow response_url (seen at 25 s): the bot waits
-                    time.sleep(fake.response_delay)
+                delay = fake.delay_for(path[len("/response/") :])
+                if delay:  # a slow response_url (seen at 25 s): the bot waits
+                    time.sleep(delay)
                 self._send_json(200, {"ok": True}, {})
             else:
                 self._send(404, b"not found", "text/plain", {})

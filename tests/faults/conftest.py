@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHIPPED_PLAN, git, init_repo
+from tests.conftest import committed_repo, git
 from tests.fakeslack import FORM, FakeSlack, signed_headers
 
 SECRET = "faults-signing-secret"
@@ -98,12 +97,8 @@ def build_edge(tmp: Path, fake: FakeSlack) -> tuple[Any, Any, Path, Path]:
     from bot.slack.messenger import SlackMessenger, make_client
     from bot.slack.server import wsgi_app
 
-    repo = init_repo(tmp / "repo")
-    (repo / "plan").mkdir()
+    repo = committed_repo(tmp / "repo", message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
-    shutil.copy(SHIPPED_PLAN, plan)
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "plan")
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         SLACK_BOT_TOKEN=TOKEN,

@@ -10,6 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.messenger import MessengerError
+from bot.replies import OpenModal
 from bot.slack.edge import Edge
 
 log = logging.getLogger("batchbot.slack")
@@ -29,6 +31,10 @@ def open_standup_form(edge: Edge, body: dict[str, Any]) -> None:
         edge.slack.open_view(body["trigger_id"], view)
     except Exception as exc:
         log.error("views.open for the standup form failed: %s", exc)
+        from bot.slack.listeners.commands import form_failed
+
+        said = exc.reason if isinstance(exc, MessengerError) else type(exc).__name__
+        edge.respond(body.get("response_url"), form_failed(OpenModal("standup"), said))
 
 
 def _message(body: dict[str, Any]) -> tuple[str, str, str]:
@@ -52,10 +58,14 @@ def publish_report(edge: Edge, body: dict[str, Any]) -> None:
     if ref is not None and channel and ts:
         message = body.get("message") or {}
         blocks = with_issue_link(message.get("blocks") or [], ref.url, ref.number)
-        try:
-            edge.slack.update(channel, ts, message.get("text") or "Weekly report", blocks)
-        except Exception as exc:
-            log.error("chat.update with the issue link failed: %s", exc)
+        edge.outbox.call(
+            "chat.update",
+            "the report draft's issue link",
+            channel=channel,
+            ts=ts,
+            text=message.get("text") or "Weekly report",
+            blocks=blocks,
+        )
     edge.respond(body.get("response_url"), reply)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.commands import Command
+from bot.messenger import MessengerError
 from bot.render import blocks as kit
-from bot.replies import ChartView, Reply, error
+from bot.replies import ChartView, OpenModal, Reply, error
 from bot.slack.edge import BUSY, Edge
 
 log = logging.getLogger("batchbot.slack")
@@ -40,21 +41,28 @@ def run_batch(edge: Edge, body: dict[str, Any]) -> None:
         if opened is None:
             return
         reply = opened
-    edge.respond(body.get("response_url"), reply)
+    verb = str(body.get("text") or "").split(" ", 1)[0][:20]
+    edge.respond(
+        body.get("response_url"), reply, f"reply to /batch {verb} of {body.get('user_id')}"
+    )
     edge.tell(reply)
-    if isinstance(reply.view, ChartView):
-        edge.replies.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
+    if isinstance(reply.view, ChartView):  # the reply holds Slack's own chart; a PNG too?
+        from bot.render.chart_png import can_draw_png
+
+        if can_draw_png():
+            edge.work.submit(upload_chart, edge, str(body.get("channel_id") or ""), reply.view)
     if reply.plan_changed:
         edge.after_change()
 
 
 def upload_chart(edge: Edge, channel: str, view: ChartView) -> None:
-    """Draw the burn-up and upload it (files_upload_v2) where the command was typed."""
+    """With the `charts` extra, draw the burn-up as a PNG too and upload it (files_upload_v2)
+    where the command was typed, for those who want a file."""
     from bot.render.chart_png import burnup_png
 
     try:
         png = burnup_png(view.chart)
-        edge.slack.upload(channel, "burnup.png", png, f"{view.chart.title} — burn-up")
+        edge.outbox.upload(channel, "burnup.png", png, f"{view.chart.title} — burn-up")
     except Exception as exc:
         log.error("could not upload the burn-up chart to %s: %s", channel, exc)
 
@@ -88,9 +96,24 @@ def open_modal(edge: Edge, body: dict[str, Any], reply: Reply) -> Reply | None:
         return None
     except Exception as exc:
         log.error("views.open failed: %s", exc)
-        return error(
-            "could not open the form", "type the change instead: /batch update <id> key=value"
-        )
+        said = exc.reason if isinstance(exc, MessengerError) else type(exc).__name__
+        return form_failed(reply.modal, said)
+
+
+#: What to type when a form cannot open, by the form's kind ({id}: the batch).
+TYPED_FORMS = {
+    "update": "/batch update {id} status=… progress=…",
+    "blocker": "/batch blocker add {id} <what is blocking>",
+    "standup": "/batch standup <2–3 sentences: what you did, what is next, any blocker>",
+}
+
+
+def form_failed(modal: OpenModal | None, said: str) -> Reply:
+    """The answer when views.open failed (a 429, a 500, an expired trigger): the same command
+    in its typed form, at once — a retry cannot help, the trigger expires 3 s after the click."""
+    kind = modal.kind if modal else "update"
+    typed = TYPED_FORMS.get(kind, TYPED_FORMS["update"]).format(id=modal.batch_id if modal else "")
+    return error(f"The form could not open (Slack said {said}).", f"Type: `{typed}`")
 
 
 def register(app: App, edge: Edge) -> None:

@@ -22,7 +22,7 @@ log = logging.getLogger("batchbot.slack")
 def on_home(edge: Edge, event: dict[str, Any]) -> None:
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    if not edge.replies.submit(edge.publish_home, event["user"]):
+    if not edge.work.submit(edge.publish_home, event["user"]):
         log.error("queue full: App Home for %s not refreshed", event["user"])
 
 
@@ -51,10 +51,7 @@ def answer_dm(edge: Edge, event: dict[str, Any]) -> None:
     from bot.slack.listeners.lead import with_track_it
 
     blocks = with_track_it(blocks, reply, event.get("text", ""))
-    try:
-        edge.slack.post(event["channel"], text, blocks)
-    except Exception as exc:
-        log.error("could not answer a DM standup: %s", exc)
+    edge.post(event["channel"], text, blocks, what=f"answer to {user}'s DM standup")
 
 
 def answer_dm_edit(edge: Edge, event: dict[str, Any]) -> None:
@@ -66,10 +63,7 @@ def answer_dm_edit(edge: Edge, event: dict[str, Any]) -> None:
     if reply is None:
         return
     text, blocks = kit.render(reply)
-    try:
-        edge.slack.post(event["channel"], text, blocks)
-    except Exception as exc:
-        log.error("could not answer an edited DM standup: %s", exc)
+    edge.post(event["channel"], text, blocks, what="answer to an edited DM standup")
 
 
 def on_user_change(edge: Edge, event: dict[str, Any]) -> None:
@@ -80,7 +74,7 @@ def on_user_change(edge: Edge, event: dict[str, Any]) -> None:
     if not isinstance(user, dict) or not user.get("id"):
         return
     info = user_info_from(user)
-    if not edge.replies.submit(remember_user, edge, info):
+    if not edge.work.submit(remember_user, edge, info):
         log.error("queue full: the new name of %s waits for the next lookup", info.user_id)
 
 

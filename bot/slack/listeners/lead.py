@@ -25,7 +25,7 @@ from bot.render import lead_blocks as lead
 from bot.replies import Reply, error
 from bot.report.weekly import mentions_blocker
 from bot.slack.edge import BUSY, Edge
-from bot.slack.listeners.views import _value
+from bot.slack.listeners.forms import submitted_value
 from bot.text import record_number
 
 log = logging.getLogger("batchbot.slack")
@@ -45,13 +45,7 @@ def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
 
 
 def _say(edge: Edge, channel: str | None, reply: Reply, thread: str | None = None) -> None:
-    if not channel:
-        return
-    text, blocks = kit.render(reply)
-    try:
-        edge.slack.post(channel, text, blocks, thread_ts=thread)
-    except Exception as exc:
-        log.error("could not answer in %s: %s", channel, exc)
+    edge.say(channel, reply, thread)
 
 
 def _open(edge: Edge, trigger_id: str, view: dict[str, Any]) -> None:
@@ -96,8 +90,11 @@ def open_risk_form(edge: Edge, body: dict[str, Any]) -> None:
 
 
 def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
-    pairs = [(k, _value(state, k) or "") for k in ("title", "probability", "impact", "mitigation")]
-    owner = _value(state, "owner")
+    pairs = [
+        (k, submitted_value(state, k) or "")
+        for k in ("title", "probability", "impact", "mitigation")
+    ]
+    owner = submitted_value(state, "owner")
     if owner:
         pairs.append(("owner", owner))
     return pairs
@@ -155,8 +152,8 @@ def open_blocker_form(edge: Edge, body: dict[str, Any]) -> None:
 def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     state = view["state"]["values"]
-    batch_id = _value(state, "batch") or ""
-    text = " ".join((_value(state, "text") or "").split())
+    batch_id = submitted_value(state, "batch") or ""
+    text = " ".join((submitted_value(state, "text") or "").split())
     actor = _actor(edge, body)
     batch = edge.store.load().batch(batch_id)
     if batch is None:
@@ -169,7 +166,7 @@ def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, 
         msg = "you are not allowed to change this batch (editors and its owner)"
         ack(response_action="errors", errors={"batch": msg})
         return
-    extra = (_value(state, "resolution") or "", _value(state, "owner") or "")
+    extra = (submitted_value(state, "resolution") or "", submitted_value(state, "owner") or "")
     if not edge.work.submit(save_blocker, edge, actor, batch_id, text, extra, meta):
         ack(response_action="errors", errors={"text": BUSY[:150]})
         return

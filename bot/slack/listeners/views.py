@@ -16,30 +16,15 @@ from bot.plan.store import PlanConflict
 from bot.render.escape import esc
 from bot.replies import error
 from bot.slack.edge import BUSY, Edge
+from bot.slack.listeners.forms import submitted_value
 
 log = logging.getLogger("batchbot.slack")
-
-
-def _value(state: dict[str, Any], block: str) -> str | None:
-    """The submitted value of one input, as the text a person would type after key=."""
-    element = next(iter((state.get(block) or {}).values()), None)
-    if element is None:
-        return None
-    kind = element.get("type")
-    if kind == "static_select":
-        return (element.get("selected_option") or {}).get("value", "")
-    if kind == "multi_static_select":
-        return ",".join(o["value"] for o in element.get("selected_options") or []) or "none"
-    if kind == "users_select":
-        user = element.get("selected_user")
-        return f"<@{user}>" if user else ""
-    return element.get("value") or ""
 
 
 def update_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = []
     for key in ("status", "progress", "owner", "targetDate", "blockers", "notes"):
-        value = _value(state, key)
+        value = submitted_value(state, key)
         if value is not None:
             pairs.append((key, value))
     return parse_pairs([f"{k}={v}" for k, v in pairs], BATCH_KEYS)
@@ -90,7 +75,7 @@ def save_update(
 def on_standup(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     from bot.standup.sentences import check_standup
 
-    text = _value(view["state"]["values"], "standup") or ""
+    text = submitted_value(view["state"]["values"], "standup") or ""
     check = check_standup(text)
     if not check.ok:
         ack(response_action="errors", errors={"standup": check.reason[:150]})
@@ -120,10 +105,7 @@ def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> N
 
         text_out, blocks = kit.render(reply)
         blocks = with_track_it(blocks, reply, text)
-        try:
-            edge.slack.post(meta["channel"], text_out, blocks)
-        except Exception as exc:
-            log.error("could not confirm a standup in the DM: %s", exc)
+        edge.post(meta["channel"], text_out, blocks, what=f"standup confirmation to {user_id}")
 
 
 def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -147,6 +129,7 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
 
 
 def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) -> None:
+    from bot.plan.archive import ArchiveRefused
     from bot.report.publish import check_week
 
     week = check_week(str(meta.get("week") or ""))
@@ -156,14 +139,13 @@ def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) ->
         note = f"{actor.name} edited the report; saved to `{path}`" + (
             f" @ {sha[:10]}" if sha else " (unchanged)"
         )
+    except ArchiveRefused as exc:  # a link in plan/reports: say why, never write through it
+        note = f"The edit by {actor.name} was not saved: {exc}"
     except Exception as exc:
         log.error("saving the edited report failed: %s", exc)
         note = f"The edit by {actor.name} could not be saved: {type(exc).__name__}"
     if meta.get("channel") and meta.get("ts"):
-        try:
-            edge.slack.post(meta["channel"], esc(note), None, meta["ts"])
-        except Exception as exc:
-            log.error("could not confirm the report edit: %s", exc)
+        edge.post(meta["channel"], esc(note), None, meta["ts"], "report edit confirmation")
 
 
 def register(app: App, edge: Edge) -> None:

@@ -1,0 +1,22 @@
+"""Reading a submitted Slack form: shared by the update and standup forms (views.py) and the
+lead's blocker and risk forms (lead.py), so neither listener module imports the other for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def submitted_value(state: dict[str, Any], block: str) -> str | None:
+    """The submitted value of one input, as the text a person would type after key=."""
+    element = next(iter((state.get(block) or {}).values()), None)
+    if element is None:
+        return None
+    kind = element.get("type")
+    if kind == "static_select":
+        return (element.get("selected_option") or {}).get("value", "")
+    if kind == "multi_static_select":
+        return ",".join(o["value"] for o in element.get("selected_options") or []) or "none"
+    if kind == "users_select":
+        user = element.get("selected_user")
+        return f"<@{user}>" if user else ""
+    return element.get("value") or ""
