@@ -37,9 +37,20 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return ids
 
 
+def _for_the_operator(tree: ast.AST) -> set[int]:
+    """`OPERATOR_… = "…"`: said only at the terminal, to the person who runs the bot."""
+    ids: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id.startswith("OPERATOR_") for t in node.targets
+        ):
+            ids.update(id(n) for n in ast.walk(node.value))
+    return ids
+
+
 def settings_named_in(path: Path) -> list[str]:
     tree = ast.parse(path.read_text())
-    skip = _docstrings(tree)
+    skip = _docstrings(tree) | _for_the_operator(tree)
     found = []
     for node in ast.walk(tree):
         text = node.value if isinstance(node, ast.Constant) else None

@@ -20,6 +20,12 @@ STANDUPS_HINT = (
     "standups are kept in the bot's database; whoever runs batchbot sets one up "
     "(the README's Standups section says how)"
 )
+OPERATOR_STANDUPS_HINT = "set DATABASE_URL and BATCHBOT_TEAM (the README's Standups section)"
+
+
+def standups_hint(slack_id: str | None) -> str:
+    """A Slack user hears who can fix it; the operator at the terminal, which settings."""
+    return OPERATOR_STANDUPS_HINT if slack_id is None else STANDUPS_HINT
 
 
 def day_label(day: date) -> str:
@@ -60,7 +66,7 @@ def standup(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     """
     core = ctx.standups
     if core is None:
-        return error("standups are not set up here", STANDUPS_HINT)
+        return error("standups are not set up here", standups_hint(cmd.actor.slack_id))
     user_id = cmd.actor.slack_id or LOCAL_USER
     name = cmd.actor.name or user_id
     if not args:

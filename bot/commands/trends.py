@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 
 from bot.commands.base import Command, Context
-from bot.commands.standup import STANDUPS_HINT
+from bot.commands.standup import standups_hint
 from bot.plan.edits import UsageError
 from bot.replies import Reply, TableView, TextView, error
 from bot.slackids import user_id_in
@@ -57,7 +57,7 @@ def standups(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
     between = ctx.standups_between
     if between is None:
-        return error("standups are not kept here", STANDUPS_HINT)
+        return error("standups are not kept here", standups_hint(cmd.actor.slack_id))
     name = ctx.name_of or (lambda uid: uid)
     today = ctx.clock().date()
     if args and args[0].lower() == "export":
