@@ -9,16 +9,16 @@ a reply actually names someone, so the dashboard of a plan without Slack owners 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.people.directory import Directory
 from bot.people.names import UNKNOWN
 
-__all__ = ["OfflineNames", "cache_url"]
+if TYPE_CHECKING:  # the dashboard must not load SQLAlchemy: the directory loads on first use
+    from bot.people.directory import Directory
 
-log = logging.getLogger("batchbot.people")
+__all__ = ["OfflineNames", "cache_url"]
 
 
 def cache_url(env: Mapping[str, str], cwd: Path) -> str | None:
@@ -40,6 +40,8 @@ class OfflineNames:
 
     def _open(self) -> Directory:
         if self._directory is None:
+            from bot.people.directory import Directory
+
             db = None
             if self.url:
                 from bot.db import Database
@@ -47,7 +49,11 @@ class OfflineNames:
                 try:
                     db = Database(self.url)
                 except Exception as exc:  # no cache: the plan's names still do
-                    log.warning("names cache not opened (%s)", type(exc).__name__)
+                    import logging  # (not at the top: logging loads traceback and textwrap)
+
+                    logging.getLogger("batchbot.people").warning(
+                        "names cache not opened (%s)", type(exc).__name__
+                    )
             self._directory = Directory(
                 db=db, clock=lambda: dt.datetime.now(dt.UTC), lookup=None, given=self.given
             )
