@@ -73,6 +73,8 @@ And the property-based fuzzers, bounded for CI (derandomized, so a failure repro
 - test_command_fuzz.py — `bot.commands.handle` on a real git repo: no exception escapes, a
   refusal leaves the plan file and HEAD as they were, history reads after any change;
 - test_http_fuzz.py — signed slash commands and interactions through the real Slack edge;
-- test_read_fuzz.py — any plan that validates is read by every read command without an error.
+- test_read_fuzz.py — any plan that validates is read by every read command without an error;
+- test_report_fuzz.py — the weekly report builder over any valid plan, history, metrics and
+  standups: markdown and Block Kit render, no raw mention, HTML, link or marker from user text.
 `batchbot doctor` (tests/test_doctor.py) finds most of these states before people do.
 """
