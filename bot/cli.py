@@ -43,11 +43,14 @@ Running the bot:
 {jobs}
   batchbot import OLD.json [--to PATH]
                                   convert the old execution-plan.json to TOML (and commit it)
-  batchbot init [DIR]             start a folder: starter plan, manifest.yml, .env.example, git
+  batchbot init [DIR] [--socket-mode | --http --url https://HOST]
+                                  start a folder: starter plan, manifest.yml for that mode,
+                                  .env.example, deploy files (Heroku, systemd), git
   batchbot doctor                 check settings, git, the plan, the database, Slack, GitHub
   batchbot help [COMMAND]         this text, or one command's usage (as COMMAND --help)
 
-Global options (before or after the command): --plan PATH, --author "Name <email>", --push.
+Global options (before or after the command): --plan PATH, --program NAME,
+--author "Name <email>", --push.
 The plan path comes from --plan, else EXECUTION_PLAN_PATH, else plan/execution-plan.toml;
 settings are read from the environment and from a .env file in the current folder (the
 environment wins). `batchbot COMMAND --help` shows one command's usage; --version the version.
@@ -124,6 +127,12 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     keep = None if top else argparse.SUPPRESS
     group = parser.add_argument_group("global options")
     group.add_argument("--plan", metavar="PATH", default=keep, help="the plan file")
+    group.add_argument(
+        "--program",
+        metavar="NAME",
+        default=keep,
+        help="act on plan/NAME.toml, next to the plan file (or BATCHBOT_PROGRAM)",
+    )
     group.add_argument(
         "--author", metavar='"NAME <EMAIL>"', default=keep, help="commit author (default: git's)"
     )
@@ -260,10 +269,12 @@ def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
     value = (env.get("BATCHBOT_TODAY") or "").strip()
     if not value:
         return lambda: dt.datetime.now().astimezone()
+    from bot.plan.values import typed_date
+
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}") from None
+        day = typed_date(value, "BATCHBOT_TODAY")
+    except ValueError as exc:
+        raise CliUsage(str(exc)) from None
     from bot.walltime import wall_instant
 
     def today_now() -> dt.datetime:
@@ -689,9 +700,28 @@ def _dispatch(argv: list[str]) -> int:
     except SystemExit as exc:  # --help / --version printed and asked to stop
         return int(exc.code or 0)
     env = environment()
+    _choose_program(ns, env)
     if command in COMMANDS:
         return COMMANDS[command][1](ns, env)
     return _run_verb(command, ns, env)
+
+
+def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """`--program NAME` (or BATCHBOT_PROGRAM): the plan file `NAME.toml` beside the plan file,
+    the same file `/batch NAME …` acts on in Slack."""
+    name = getattr(ns, "program", None) or env.get("BATCHBOT_PROGRAM")
+    if not name:
+        return
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise CliUsage(f"--program {name!r}: a program is a plan file's name, like beta")
+    folder = plan_path(getattr(ns, "plan", None), env).parent
+    target = folder / f"{name.lower()}.toml"
+    if not target.exists():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
+        raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
+    ns.plan = str(target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,9 +44,27 @@ def _digest(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
 
 
 def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    """Each program's report, to its channel, once per program per week."""
     from bot.report.job import run_weekly_report
 
-    return run_weekly_report(rt, at, force)
+    programs = list(getattr(rt, "programs", {}) or {})
+    if len(programs) <= 1:
+        return run_weekly_report(rt, at, force)
+    results = []
+    for pid in programs:
+        try:
+            result = run_weekly_report(rt.for_program(pid), at, force)
+        except Exception as exc:  # one program's failure must not cost the others their report
+            log.exception("weekly report of %s failed", pid)
+            result = JobResult("weekly-report", f"failed: {exc}", failed=1)
+        results.append((pid, result))
+    return JobResult(
+        "weekly-report",
+        "; ".join(f"{pid}: {r.summary}" for pid, r in results),
+        sent=sum(r.sent for _, r in results),
+        skipped=sum(r.skipped for _, r in results),
+        failed=sum(r.failed for _, r in results),
+    )
 
 
 def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:

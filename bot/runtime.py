@@ -10,12 +10,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands import Context
 from bot.messenger import Messenger
 from bot.plan.store import PlanStore
-from bot.plan.team import TeamSettings, TeamSource
+from bot.plan.team import TeamSettings
+from bot.plan.team_plan import TeamSource
 from bot.settings import Settings, team_defaults
 
 if TYPE_CHECKING:
@@ -43,6 +45,25 @@ class Runtime:
     names: Directory
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("batchbot"))
     owner: str = "batchbot"  # identifies this process in once-only claims
+    #: every program this deployment serves: id (the plan file's name) → its Context. The
+    #: first is EXECUTION_PLAN_PATH's; with one plan file there is exactly one.
+    programs: dict[str, Context] = field(default_factory=dict)
+    #: the program this runtime acts for, as the database keys it ("": the first program,
+    #: so rows written before programs existed stay that program's).
+    program: str = ""
+
+    @property
+    def default_program(self) -> str:
+        return next(iter(self.programs), "")
+
+    def for_program(self, pid: str) -> Runtime:
+        """This runtime seen by one program (its store, team and database key): the jobs
+        run once per program through it."""
+        from dataclasses import replace
+
+        ctx = self.programs[pid]
+        key = "" if pid == self.default_program else pid
+        return replace(self, store=ctx.store, ctx=ctx, program=key)
 
 
 def build_runtime(
@@ -104,6 +125,10 @@ def build_runtime(
         github=from_settings(settings, lambda: database, owner, team.current),
         local_access=local_access,
     )
+    programs = {program_id(store.path): ctx}
+    if not settings.remote_mode:
+        for path in other_plan_files(store.path):
+            programs[program_id(path)] = program_context(ctx, path, settings, clock)
     return Runtime(
         settings=settings,
         store=store,
@@ -114,7 +139,32 @@ def build_runtime(
         standups=standups,
         names=names,
         owner=owner,
+        programs=programs,
     )
+
+
+def program_id(path: Path) -> str:
+    """A program's id is its plan file's name: `plan/beta.toml` → `beta`."""
+    return path.stem.lower()
+
+
+def other_plan_files(path: Path) -> list[Path]:
+    """The other programs: every `*.toml` next to the first plan file (`plan/<program>.toml`).
+    A JSON plan (the old tool's layout) stays the only program."""
+    if path.suffix.lower() != ".toml" or not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.glob("*.toml") if p.resolve() != path.resolve())
+
+
+def program_context(first: Context, path: Path, settings: Settings, clock: Clock) -> Context:
+    """A further program's Context: its own plan file, team and access rules. The
+    environment's team settings are the first program's defaults only — another program's
+    editors, channels and times come from its own `[team]`/`[schedule]` (an editor of one
+    program is nobody in another)."""
+    from dataclasses import replace
+
+    store = PlanStore(path, push=settings.git_push, remote=settings.git_remote, clock=clock)
+    return replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
 
 
 def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:

@@ -92,7 +92,12 @@ class Settings(BaseSettings):
     github_webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="BATCHBOT_GITHUB_WEBHOOK_SECRET"
     )
-    queue_size: int = Field(default=200, ge=1, le=100_000, validation_alias="BATCHBOT_QUEUE_SIZE")
+    #: Commands waiting for a worker before new ones are answered "busy": sized so that a
+    #: burst any team can make (1,000 commands at once) is absorbed; see README, Load.
+    queue_size: int = Field(default=5000, ge=1, le=100_000, validation_alias="BATCHBOT_QUEUE_SIZE")
+    #: Threads that run commands (parse, git, render). Few: the work is CPU under one GIL,
+    #: and every extra runnable thread makes the acknowledgements wait longer for it.
+    work_threads: int = Field(default=8, ge=1, le=64, validation_alias="BATCHBOT_WORK_THREADS")
     #: From SIGTERM to exit, at most: acknowledged commands finish first, replies get what is
     #: left, and what was not sent by then is logged. Hosts kill at 30 s (Heroku, Kubernetes).
     shutdown_seconds: float = Field(

@@ -54,10 +54,26 @@ class Shell:
         # The person at the terminal has no Slack profile: the directory names them as git does.
         plan_names, me = rt.names.given, {LOCAL_USER_ID: self.actor.name}
         rt.names.given = lambda: {**(plan_names() if plan_names else {}), **me}
+        #: `/batch use <program>`: the program every following line acts on.
+        self.program: str | None = None
+
+    def _use(self, words: tuple[str, ...], programs: dict[str, Any]) -> Any:
+        """`/batch use <program>`: act on that program from now on."""
+        from bot.replies import Reply, TextView, error
+
+        if len(words) != 1 or words[0].lower() not in programs:
+            return error(
+                "use which program?", f"/batch use <program>; programs: {', '.join(programs)}"
+            )
+        self.program = words[0].lower()
+        return Reply(TextView(f"Now acting on {self.program}"))
 
     def line(self, text: str) -> bool:
         """Handle one line; False means leave."""
+        import dataclasses
+
         from bot.commands import Command, handle
+        from bot.commands.programs import dispatch
         from bot.plan.edits import UsageError
         from bot.render.markdown import render
         from bot.replies import error
@@ -72,7 +88,13 @@ class Shell:
             return True
         try:
             cmd = Command.from_text(self.actor, text, "shell")
-            reply = handle(cmd, self.rt.ctx)
+            programs = getattr(self.rt, "programs", None) or {"": self.rt.ctx}
+            if cmd.words[:1] and cmd.words[0].lower() == "use":
+                reply = self._use(cmd.words[1:], programs)
+            else:
+                if self.program and (not cmd.words or cmd.words[0].lower() not in programs):
+                    cmd = dataclasses.replace(cmd, words=(self.program, *cmd.words))
+                reply = dispatch(cmd, programs, next(iter(programs)), handle)
         except UsageError as exc:
             reply = error(str(exc), "usage: /batch help", code=2)
         print(render(reply), file=self.out)

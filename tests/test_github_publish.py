@@ -330,3 +330,26 @@ def test_the_fake_github_refuses_a_body_over_65536_characters_like_github(
     with pytest.raises(Exception, match="422"):
         adapter(fake.url).create_issue("t", "x" * 65_537, ())
     assert reports(fake) == []
+
+
+def test_publish_of_a_week_the_year_does_not_have_is_one_line_and_creates_nothing(
+    fake: FakeGitHub, db_url: str, plan_file: Path
+) -> None:
+    """2025 has no week 53 (2026 has); there is no year 0. Typed weeks are refused in one line,
+    never a ValueError traceback from the calendar."""
+    from bot.commands import Command, Context, handle
+    from bot.plan.store import Actor, PlanStore
+    from bot.render.markdown import render
+    from tests.test_weekly_report import Clock, at
+
+    clock = Clock(at(4, 10))
+    ctx = Context(
+        store=PlanStore(plan_file, clock=clock), clock=clock, github=service(fake.url, db_url)
+    )
+    before = plan_file.read_text()
+    for week in ("2025-W53", "0000-W01"):
+        reply = handle(Command.from_text(Actor("Lea"), f"/batch report publish {week}", "cli"), ctx)
+        text = render(reply)
+        assert reply.exit_code != 0 and "has no week" in text, text
+        assert len(text.splitlines()) <= 2, text
+    assert fake.issues_in(REPO) == [] and plan_file.read_text() == before

@@ -138,6 +138,8 @@ def test_link_mistakes_get_one_line_and_change_nothing(ctx: Context, plan_file: 
         ("link nope label=x", "nope"),
         ("link batch-2 Infra", "link takes milestone="),
         ("unlink batch-2", "not linked"),
+        ("link batch-2 label=" + "x" * 101, "label is 101 characters"),
+        ("link batch-2 milestone=" + "m" * 201, "milestone is 201 characters"),
     ):
         code, text = say(ctx, f"/batch {words}")
         assert code != 0 and says in text, (words, text)

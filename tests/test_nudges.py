@@ -224,7 +224,9 @@ def test_the_friday_report_lists_at_risk_batches_by_the_nudges_own_rule(
     store, clock, _ = world
     clock.now = at(4, 15)
     data = collect_week(store, store.load(), "Week 2", clock())
-    md = to_markdown(report_for(data, clock(), standups_between=None))
+    names = {BEN: "ben"}
+    report = report_for(data, clock(), standups_between=None, name_of=lambda u: names.get(u, u))
+    md = to_markdown(report)
     assert section_lines(md, "At risk") == [
         "- Infrastructure: at this pace: Week 5, 1 week late (15% now, due Week 3–4) — ben"
     ]
@@ -245,3 +247,46 @@ def test_a_named_program_scopes_its_keys_so_programs_sharing_a_database_each_hea
     other = PlanStore(store.path.with_name("payments.toml"), clock=clock)
     rt_other = runtime(other, clock, fake, tmp_path / "db.sqlite")
     assert scoped(rt_other, "late:batch-2:2026-12-18") == "payments/late:batch-2:2026-12-18"
+
+
+def test_a_slip_with_nobody_to_tell_is_named_not_reported_as_nothing_to_nudge(
+    plan_file: Path, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """A new team: owners typed as names, no lead, no admins. The job must not say "nothing new
+    to nudge about" while a batch has stalled; it names it and says who is missing."""
+    clock = Clock(at(30, 9, month=11))
+    store = PlanStore(plan_file, clock=clock)
+    say(
+        Context(store=store, clock=clock),
+        "/batch update batch-3 owner=ana status=in-progress progress=30",
+    )
+    rt = Rt(
+        settings=settings(BATCHBOT_ADMINS="", BATCHBOT_TEAM=""),
+        store=store,
+        clock=clock,
+        messenger=WebMessenger(make_client(fake.url)),
+        db=Database(f"sqlite:///{tmp_path / 'db.sqlite'}"),
+    )
+    clock.now = at(7, 10)
+    result = run_nudges(rt, clock.now)
+    assert result.sent == 0 and dms(fake) == []
+    assert "nothing new to nudge about" not in result.summary
+    assert "nobody to tell about stalled batch-3" in result.summary, result.summary
+    assert "BATCHBOT_LEAD" in result.summary
+
+
+def test_a_run_before_the_nudge_time_says_the_time_on_the_teams_clock(
+    world: tuple[PlanStore, Clock, Context], fake: FakeSlack, tmp_path: Path
+) -> None:
+    """`--at 2026-12-07T10:00:00+01:00` in a UTC team is 09:00 there: the skip says so (and how
+    to run anyway), instead of a bare "nudges go out at 10:00" that reads like a contradiction."""
+    store, clock, _ = world
+    rt = runtime(store, clock, fake, tmp_path / "db.sqlite", BATCHBOT_TIMEZONE="UTC")
+    at_ten_berlin = dt.datetime(2026, 12, 7, 10, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    result = run_nudges(rt, at_ten_berlin)
+    assert result.sent == 0
+    assert result.summary == (
+        "nudges go out at 10:00 UTC; it is Mon 07 Dec 09:00 UTC (--force runs them now)"
+    )
+    sunday = run_nudges(rt, dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
+    assert "not a workday; it is Sun 06 Dec 12:00 UTC" in sunday.summary

@@ -432,10 +432,9 @@ def test_the_digest_runs_from_the_command_line_once_and_is_listed(
     }
     at = "2026-11-24T11:30:00-05:00"
     first = run_cli("jobs", "run", "standup-digest", "--at", at, env=env, cwd=tmp_path)
-    assert "missing: unknown user" in first.stdout  # no Slack to name them: never the id
-    assert NY_USER not in first.stdout.split("standup-digest:")[0]
+    assert first.returncode == 0, first.stderr
     assert "standup-digest: 2026-11-24: answered 0 of 1" in first.stdout
-    assert f"missing: {NY_USER}" in first.stdout  # what would be posted, printed instead
+    assert "missing: unknown user" in first.stdout  # no Slack to name them: never the id
     again = run_cli("jobs", "run", "standup-digest", "--at", at, env=env, cwd=tmp_path)
     assert "already posted" in again.stdout
     listed = run_cli("jobs", "list", env=env, cwd=tmp_path)

@@ -143,3 +143,26 @@ def test_the_weekly_report_adds_a_four_week_sparkline_to_each_person_with_histor
         "- ana: 5 of 5 days · last 4 weeks ████",
         "- ben: 1 of 5 days · last 4 weeks ██▂▂",
     ]
+
+
+def test_the_csv_export_never_hands_a_spreadsheet_a_formula(ctx: Context, tmp_path: Path) -> None:
+    """Anyone types standups (and their Slack name); the export is opened in a spreadsheet, where
+    a cell starting with =, +, - or @ would run. Such cells start with ' and keep their words."""
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    when = dt.datetime(2026, 12, 9, 9, tzinfo=dt.UTC)
+    day = dt.date(2026, 12, 9)
+    db.save_standup(
+        "UEVE00001", "=cmd|' /C calc'!A0", day, '=HYPERLINK("http://x","y") done.', when, "dm"
+    )
+    db.save_standup("UFAY00001", "fay", day, "+SUM(1) shipped. Next more.", when, "dm")
+    db.save_standup("UGUS00001", "gus", day, "-2 bugs today. @here next.", when, "dm")
+    db.save_standup("UHAL00001", "hal", day, "@channel review. Then tests.", when, "dm")
+    code, text = say(ctx, "/batch standups export --since 2026-12-09 --until 2026-12-09")
+    assert code == 0, text
+    rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert rows["UEVE00001"]["person"] == "'=cmd|' /C calc'!A0"
+    assert rows["UEVE00001"]["text"] == '\'=HYPERLINK("http://x","y") done.'
+    assert rows["UFAY00001"]["text"] == "'+SUM(1) shipped. Next more."
+    assert rows["UGUS00001"]["text"] == "'-2 bugs today. @here next."
+    assert rows["UHAL00001"]["text"] == "'@channel review. Then tests."
+    assert rows[ANA]["text"] == "Reviewed PRs. Next the OWASP list."  # plain text untouched

@@ -56,7 +56,7 @@ def change(
 
 def metrics(store: PlanStore, clock: Clock, when: dt.datetime, who: Actor, **pairs: str) -> None:
     clock.now = when
-    store.change(who, lambda p: update_metrics(p, list(pairs.items())))
+    store.change(who, lambda p: update_metrics(p, list(pairs.items()), when, who.name))
 
 
 def script_fortnight(plan_file: Path) -> tuple[PlanStore, Clock]:

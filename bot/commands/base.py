@@ -13,7 +13,8 @@ from bot.people.names import Names
 from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore, Saved
-from bot.plan.team import TeamSettings, TeamSource
+from bot.plan.team import TeamSettings
+from bot.plan.team_plan import TeamSource
 from bot.replies import Reply, error
 from bot.slackids import user_id_in
 

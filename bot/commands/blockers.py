@@ -4,7 +4,6 @@ who owns them, how they get resolved and how long they have been open."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from bot.commands.base import Command, Context, change_plan, find_batch, owner_id
 from bot.commands.registers import check_access, nth, number_of, saved_reply, text_and_pairs
@@ -13,6 +12,7 @@ from bot.plan.edits import UsageError
 from bot.plan.model import Plan
 from bot.plan.register import Blocker
 from bot.plan.register_edits import add_blocker, resolve_blocker
+from bot.plan.values import typed_date
 from bot.replies import Notice, OpenModal, Reply, TextView
 
 USAGE = (
@@ -35,8 +35,14 @@ def blocker_line(
     days = age_days(b, today)
     resolution = b.resolution or "no resolution plan yet"
     owner = person_name(b.owner, name_of, "no owner")
+    # The `due=` typed at `blocker add` shows here: otherwise nothing but a nudge ever shows it.
+    due = ""
+    if b.due is not None:
+        due = f", past due {b.due:%a %d %b}" if b.due < today else f", due {b.due:%a %d %b}"
+        due += f" {b.due.year}" if b.due.year != today.year else ""
     return (
-        f"#{n} {b.batch}: {b.text} — {resolution} ({owner}, {days} day{'s' if days != 1 else ''})"
+        f"#{n} {b.batch}: {b.text} — {resolution} "
+        f"({owner}, {days} day{'s' if days != 1 else ''}{due})"
     )
 
 
@@ -86,12 +92,10 @@ def blocker(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 def resolve_by(text: str) -> dt.date:
     """`due=2026-12-18`: ASCII digits only, a real calendar day."""
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        raise UsageError(f"due must be a date like 2026-12-18, got {text!r}")
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"due={text} is not a day in the calendar") from None
+        return typed_date(text, "due")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def record_blocker(

@@ -8,12 +8,12 @@ is for editors; everyone may record their own. Holidays are for editors.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from bot.commands.base import Command, Context, change_plan, may_edit, refuse
 from bot.plan.calendar import Calendar
 from bot.plan.calendar_edits import add_holiday, add_timeoff, remove_holiday
 from bot.plan.edits import EditError, UsageError
+from bot.plan.values import typed_date
 from bot.replies import ChangeView, Reply, TextView
 from bot.slackids import is_user_id, mention
 
@@ -33,12 +33,10 @@ LIST_DAYS = 120
 
 
 def _date(text: str, what: str) -> dt.date:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        raise UsageError(f"{what} must be a date like 2026-12-24, got {text!r}")
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a date in the calendar") from None
+        return typed_date(text, what)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _person(cmd: Command, ctx: Context, word: str) -> str:

@@ -138,16 +138,22 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if not args:
         plan = ctx.store.load()
         from bot.report.metrics import metric_lines
+        from bot.report.weeks import week_of
 
+        now = ctx.clock()
+        zone = now.tzinfo
+        since = week_of(plan, now.date()).start  # older figures say when they were measured
         lines = tuple(
             f"{m.label}: {m.value}"
             + (f" (target {m.target})" if m.target else "")
             + ("" if m.ok is None else (" ✅" if m.ok else " ⚠️"))
-            for m in metric_lines(plan.metrics, plan.targets, None)
+            + (f" — {m.change}" if m.change.startswith(("last", "when")) else "")
+            for m in metric_lines(plan.metrics, plan.targets, None, plan.measured, since, zone)
         )
-        zone = ctx.clock().tzinfo
         lines += tuple(
-            f"{name}: from {m.source}, {m.at.astimezone(zone):%a %d %b %H:%M}"
+            f"{name}: "
+            + (m.source if m.source.startswith("typed") else f"from {m.source}")
+            + f", {m.at.astimezone(zone):%a %d %b %H:%M}"
             for name, m in plan.measured.items()
         )
         return Reply(TextView("Metrics this week", lines))
@@ -155,7 +161,11 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         return refuse("the metrics", ctx, owners=False)
     pairs = parse_pairs(args, METRIC_KEYS)
     saved = change_plan(
-        ctx, cmd.actor, lambda p: update_metrics(p, pairs), via=cmd.origin, what="the metrics"
+        ctx,
+        cmd.actor,
+        lambda p: update_metrics(p, pairs, ctx.clock(), cmd.actor.name),
+        via=cmd.origin,
+        what="the metrics",
     )
     if not saved.changes:
         return Reply(TextView("Metrics: nothing to change — already so"))

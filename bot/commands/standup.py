@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from bot.commands.base import Command, Context, StandupCommands, StandupRow
 from bot.people.names import UNKNOWN
+from bot.plan.values import typed_date
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView, error
 from bot.slackids import is_user_id, mention
 
@@ -102,9 +103,9 @@ def _list(core: StandupCommands, ctx: Context, user_id: str, rest: list[str]) ->
     arg = rest[0].strip()
     if _ISO_DATE.match(arg):
         try:
-            day = date.fromisoformat(arg)
-        except ValueError:
-            return _usage(f"{arg!r} is not a date (YYYY-MM-DD)")
+            day = typed_date(arg)
+        except ValueError as exc:
+            return _usage(str(exc))
         records = sorted(core.standups_between(day, day), key=lambda r: r.user_name.lower())
         title = f"Standups for {day_label(day)} {day.year}"
         return Reply(StandupListView(title, _rows(core, records)))
@@ -150,9 +151,9 @@ def _skip(core: StandupCommands, user_id: str, rest: list[str]) -> Reply:
     if rest:
         raw = rest[-1]
         try:
-            end = date.fromisoformat(raw)
-        except ValueError:
-            return _usage(f"{raw!r} is not a date (YYYY-MM-DD)")
+            end = typed_date(raw, "until")
+        except ValueError as exc:
+            return _usage(str(exc))
         if end < today:
             return Reply(
                 ErrorView(

@@ -13,15 +13,17 @@ from bot.plan.edits import Change, EditError, UsageError, parse_pairs
 from bot.plan.model import Plan
 from bot.plan.team import (
     PERSON_KEYS,
-    ROLES,
     SETTING_KEYS,
     SPEC,
     SPECS,
     Person,
     TeamSettings,
+    parse_person,
+)
+from bot.plan.team_plan import (
+    ROLES,
     add_person,
     import_environment,
-    parse_person,
     remove_person,
     set_settings,
 )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot.commands.base import Command, Context
 from bot.commands.standup import standups_hint
 from bot.plan.edits import UsageError
+from bot.plan.values import typed_date
 from bot.replies import Reply, TableView, TextView, error
 from bot.slackids import user_id_in
 
@@ -23,12 +24,10 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _day(text: str, what: str) -> dt.date:
-    if not _DATE.fullmatch(text):
-        raise UsageError(f"{what} must be a date like 2026-11-02, got {text!r}")
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{what}={text} is not a day in the calendar") from None
+        return typed_date(text, what)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _options(words: list[str], keys: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:

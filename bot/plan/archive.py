@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 REPORTS = "plan/reports"
 _NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,80}\.md$")
+#: a program's own folder (`plan/reports/<program>/`): several plan files, one archive each.
+_PROGRAM = re.compile(r"^[0-9a-z][0-9a-z_-]{0,63}$")
 _REGULAR = ("100644", "100755")
 
 
@@ -38,9 +40,12 @@ class ArchiveRefused(Exception):
 
 
 def check_path(rel: str) -> str:
-    """`rel` when it names a file directly in `plan/reports/`; ArchiveRefused otherwise."""
+    """`rel` when it names a file directly in `plan/reports/` or in one program's folder
+    there (`plan/reports/beta/`); ArchiveRefused otherwise."""
     folder, _, name = rel.rpartition("/")
-    if folder != REPORTS or not _NAME.match(name) or ".." in name:
+    parent, _, program = folder.rpartition("/")
+    in_program = parent == REPORTS and _PROGRAM.match(program) is not None
+    if (folder != REPORTS and not in_program) or not _NAME.match(name) or ".." in name:
         raise ArchiveRefused(
             f"{rel!r} is not a report archive: batchbot reads and writes only {REPORTS}/<name>.md"
         )
@@ -104,8 +109,17 @@ def read_committed(repo: GitRepo, rev: str, rel: str) -> str | None:
     leaf = _check_committed(repo, rev, rel).get(rel)
     if leaf is None:
         return None
-    proc = repo.run("cat-file", "blob", leaf[1], check=False)
+    try:
+        proc = repo.run("cat-file", "blob", leaf[1], check=False)
+    except UnicodeDecodeError:  # git's output is decoded as UTF-8: a Latin-1 or binary file
+        raise _not_text(rel) from None
     return proc.stdout if proc.returncode == 0 else None
+
+
+def _not_text(rel: str) -> ArchiveRefused:
+    return ArchiveRefused(
+        f"{rel} is not UTF-8 text; save it as UTF-8 (or delete it) and commit that"
+    )
 
 
 def check_write(repo: GitRepo | None, rev: str | None, rel: str) -> None:
@@ -165,7 +179,10 @@ def read_disk(root: Path, rel: str) -> str | None:
                 raise _refuse_link(rel, "on disk") from None
             raise ArchiveRefused(f"{rel} could not be read ({exc.strerror})") from None
         with os.fdopen(file_fd, encoding="utf-8") as fh:
-            return fh.read()
+            try:
+                return fh.read()
+            except UnicodeDecodeError:
+                raise _not_text(rel) from None
     finally:
         os.close(fd)
 

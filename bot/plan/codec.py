@@ -23,6 +23,7 @@ from bot.plan.model import (
     Program,
     Targets,
     as_dict,
+    legacy_placeholders_removed,
     parse_plan,
     plan_from_trusted,
 )
@@ -51,7 +52,7 @@ def loads(text: str, source: str, as_json: bool) -> Plan:
         if as_json:
             import json  # only old-layout plans need it; TOML plans (the default) do not
 
-            data: Any = json.loads(text)
+            data: Any = legacy_placeholders_removed(json.loads(text))
         else:
             data = tomllib.loads(text)
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError both are

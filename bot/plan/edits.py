@@ -7,6 +7,7 @@ Applying is all-or-nothing: a plan comes back only if every pair and the whole p
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,13 +16,21 @@ from bot.people.names import NameOf, person_name
 from bot.plan.model import (
     PRIORITIES,
     STATUSES,
+    Measurement,
     Metrics,
     Plan,
     check_batches,
     did_you_mean,
     field_names,
 )
-from bot.plan.values import MAX_FLOAT, MAX_INT, control_character, control_message
+from bot.plan.values import (
+    MAX_FLOAT,
+    MAX_INT,
+    control_character,
+    control_message,
+    looks_like_date,
+    typed_date,
+)
 from bot.slackids import stored_person
 from bot.text import clip, is_ascii_number
 
@@ -248,6 +257,11 @@ def _batch_value(key: str, value: str, plan: Plan, batch_id: str) -> Any:
     if key == "owner":
         return _text("owner", stored_person(value), 100)
     if key == "targetDate":
+        if looks_like_date(value):  # a date must be a real day within the plan's years
+            try:
+                typed_date(value, "targetDate")
+            except ValueError as exc:
+                raise EditError(str(exc)) from None
         return _text("targetDate", value.strip(), 100)
     if key == "name":
         return _text("name", value.strip(), 200, required=True)
@@ -288,7 +302,15 @@ def update_batch(
     return replace(plan, batches=batches), changes
 
 
-def update_metrics(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list[Change]]:
+def update_metrics(
+    plan: Plan,
+    pairs: list[tuple[str, str]],
+    at: dt.datetime | None = None,
+    by: str = "",
+) -> tuple[Plan, list[Change]]:
+    """Set metrics as typed. With `at` (the commands always pass it) each value typed keeps
+    when and by whom (`[measured.NAME]`), so the report can tell this week's figure from one
+    typed weeks ago; typing the same value again renews that date."""
     values: dict[str, Any] = {}
     for key, value in pairs:
         optional = getattr(Metrics(), key) is None
@@ -306,9 +328,14 @@ def update_metrics(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list
         for key, new in values.items()
         if getattr(plan.metrics, key) != new
     ]
-    if not changes:
-        return plan, []
-    metrics = replace(plan.metrics, **{c.field: c.new for c in changes})
-    # A typed value has no source: it is no longer what `metrics collect` measured.
+    # A typed value is no longer what `metrics collect` measured: it was typed, now, by `by`.
     measured = {k: v for k, v in plan.measured.items() if k not in values}
+    if at is not None:
+        typed = Measurement(f"typed by {by}" if by else "typed", at.astimezone(dt.UTC))
+        measured.update({k: typed for k, v in values.items() if v is not None})
+    if not changes and measured == plan.measured:
+        return plan, []
+    if not changes:  # the same figure measured again: still one visible change in the history
+        changes = [Change("metrics", "measured", None, ", ".join(values))]
+    metrics = replace(plan.metrics, **{c.field: c.new for c in changes if c.field in values})
     return replace(plan, metrics=metrics, measured=measured), changes

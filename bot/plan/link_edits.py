@@ -12,15 +12,21 @@ from bot.plan.edits import Change, EditError, UsageError
 from bot.plan.links import BatchLink
 from bot.plan.model import Plan, Status
 
+MAX_MILESTONE, MAX_LABEL = 200, 100  # the plan's limits (`BatchLink`)
+
 
 def link_batch(plan: Plan, batch_id: str, milestone: str, label: str) -> tuple[Plan, list[Change]]:
     milestone, label = " ".join(milestone.split()), " ".join(label.split())
     if bool(milestone) == bool(label):
         raise UsageError('link one of: milestone="Infra v1" or label=infra')
+    # Refused, never cut: a cut name matches nothing on GitHub and the batch would read 0 %.
+    for key, value, most in (("milestone", milestone, MAX_MILESTONE), ("label", label, MAX_LABEL)):
+        if len(value) > most:
+            raise UsageError(f"{key} is {len(value)} characters; at most {most} are allowed")
     if plan.batch(batch_id) is None:
         raise EditError(f"no batch {batch_id!r}")
     old = plan.links.get(batch_id)
-    new = BatchLink(milestone=milestone[:200], label=label[:100])
+    new = BatchLink(milestone=milestone, label=label)
     if old is not None and (old.milestone, old.label) == (new.milestone, new.label):
         return plan, []
     links = {**plan.links, batch_id: new}

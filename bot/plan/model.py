@@ -15,6 +15,7 @@ Both report *every* problem with where it is, instead of stopping at the first o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.links import BatchLink, link_problems
 from bot.plan.register import Blocker, Goal, check_registers
 from bot.plan.team import parse_tables, tables_from_trusted
-from bot.plan.values import value_problems
+from bot.plan.values import MAX_DATE, MIN_DATE, date_problem, looks_like_date, value_problems
 from bot.slackids import is_user_id
 
 STATUSES: tuple[str, ...] = ("not-started", "queued", "in-progress", "blocked", "done")
@@ -375,6 +376,7 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         problems.extend(Problem(where, message) for where, message in calendar_problems(calendar))
     team, team_problems = parse_tables(data)
     problems.extend(Problem(where, message) for where, message in team_problems)
+    problems.extend(_date_problems(program, batches, risks, goals, tracked, calendar, measured))
     if problems:
         raise PlanInvalid(problems, source)
     return Plan(
@@ -391,6 +393,49 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         team=team,
         links=batch_links,
     )
+
+
+def _date_problems(
+    program: Program | None,
+    batches: Sequence[Batch],
+    risks: Sequence[Risk],
+    goals: Sequence[Goal],
+    tracked: Sequence[Blocker],
+    calendar: Calendar | None,
+    measured: dict[str, Measurement],
+) -> list[Problem]:
+    """Every date of the plan within `values.MIN_DATE`–`MAX_DATE` (a batch's targetDate when
+    written as a date too), so that nothing that reads a valid plan can overflow."""
+    found: list[tuple[str, Any]] = []
+    if program is not None:
+        found.append(("program.start", program.start))
+    for b in batches:
+        if looks_like_date(b.targetDate):
+            # free text that only looks like a date (2026-02-30) is kept, as before: never a due day
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(b.targetDate.strip())
+                found.append((f"{b.id}.targetDate", day))
+    for i, r in enumerate(risks):
+        found.append((f"risks[{i}].reviewed", r.reviewed))
+    for i, g in enumerate(goals):
+        found += [(f"goals[{i}].setOn", g.setOn), (f"goals[{i}].closedOn", g.closedOn)]
+        year = g.week[:4]
+        if year.isascii() and year.isdigit() and not MIN_DATE.year <= int(year) <= MAX_DATE.year:
+            found.append((f"goals[{i}].week", dt.date(max(1, int(year)), 1, 1)))
+    for i, t in enumerate(tracked):
+        found += [(f"blockers[{i}].{k}", getattr(t, k)) for k in ("raised", "resolvedOn", "due")]
+    if calendar is not None:
+        found += [(f"calendar.holidays[{i}].day", h.day) for i, h in enumerate(calendar.holidays)]
+        for i, off in enumerate(calendar.timeoff):
+            found += [(f"calendar.timeoff[{i}].{k}", getattr(off, k)) for k in ("start", "end")]
+    found += [(f"measured.{name}.at", m.at) for name, m in measured.items()]
+    problems = []
+    for where, day in found:
+        if isinstance(day, dt.date):
+            problem = date_problem(day)
+            if problem:
+                problems.append(Problem(where, problem))
+    return problems
 
 
 def _collect_list(
@@ -441,6 +486,24 @@ def _trusted_link(raw: dict[str, Any]) -> BatchLink:
         total=raw.get("total"),
         at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at,
     )
+
+
+def legacy_placeholders_removed(data: Any) -> Any:
+    """The old tool's JSON plan with its placeholder metrics taken out.
+
+    batchTracker.js seeded every metric with 0 and had no "not measured"; a 0 that no
+    `measured` entry dates is that placeholder, not a measurement (it made "Mean time to
+    deploy on target: 0 min" a win). It reads as not measured; other figures are kept."""
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        return data
+    raw = data.get("measured")
+    dated: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    metrics = {
+        k: v
+        for k, v in data["metrics"].items()
+        if not (type(v) in (int, float) and v == 0 and k not in dated)
+    }
+    return {**data, "metrics": metrics}
 
 
 def plan_from_trusted(data: dict[str, Any]) -> Plan:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
+from bot.plan.values import date_problem
+
 if TYPE_CHECKING:  # bound by bot.plan.model._constraint_names() when pydantic validates
     from annotated_types import MaxLen, MinLen
 
@@ -74,10 +76,10 @@ def valid_week(week: str) -> bool:
     if not m:
         return False
     try:
-        dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        monday = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
         return False
-    return True
+    return date_problem(monday) is None
 
 
 def check_registers(

@@ -7,6 +7,11 @@ hand-edited file (`model.py`) enforce, so the two can never disagree:
   refused in every text value; only a newline and a tab are allowed, and only in prose fields
   (`notes`, a risk's `mitigation`). They break git's log format (batchbot history read
   U+001E as a field separator), terminals (ESC sequences) and Slack's rendering.
+- **Dates** lie between 1970-01-01 and 2200-12-31. Python's dates end at year 9999 and start
+  at year 1, so `targetDate=0001-01-01` made the gantt's "13 days before" overflow and
+  `[program] start = 9999-12-27` made every week after it overflow: status, dashboard, the
+  weekly report and the chart all crashed on a plan that `validate` passed. A delivery plan
+  has no business outside these years, so both the typed edits and `validate` refuse them.
 - **Integers** stay within TOML's signed 64 bits; **other numbers** within ±2**53, the range
   where a float holds every whole number exactly (so 1e308 is not written as a 309-digit TOML
   integer that other TOML readers reject). nan and inf are never numbers here.
@@ -14,6 +19,7 @@ hand-edited file (`model.py`) enforce, so the two can never disagree:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterator
@@ -22,6 +28,42 @@ from typing import Any
 MAX_INT = 2**63 - 1
 MAX_FLOAT = float(2**53)
 MULTILINE_FIELDS = frozenset({"notes", "mitigation"})
+
+
+MIN_DATE = dt.date(1970, 1, 1)
+MAX_DATE = dt.date(2200, 12, 31)
+DATE_RANGE = f"dates must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def date_problem(day: dt.date) -> str | None:
+    """Why a date (or the day of a datetime) cannot be kept, or None when it can."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if MIN_DATE <= day <= MAX_DATE:
+        return None
+    return f"{day.isoformat()} is out of range; {DATE_RANGE}"
+
+
+def looks_like_date(text: str) -> bool:
+    """`2026-12-18` (ASCII digits): text meant as a date, to be checked as one."""
+    return _ISO_DATE.fullmatch(text.strip()) is not None
+
+
+def typed_date(text: str, what: str = "date") -> dt.date:
+    """A date a person typed, YYYY-MM-DD in ASCII digits, a real day, within the range;
+    anything else is a ValueError with one line saying what is allowed."""
+    text = text.strip()
+    if not looks_like_date(text):
+        raise ValueError(f"{what} must be a date like 2026-12-18, got {text!r}")
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{what} {text} is not a date: not a day in the calendar") from None
+    problem = date_problem(day)
+    if problem:
+        raise ValueError(f"{what} {problem}")
+    return day
 
 
 # Unicode category Cc is exactly these ranges (a regex, not a per-character lookup).

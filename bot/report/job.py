@@ -32,7 +32,8 @@ from bot.messenger import Messenger
 from bot.plan.gitrepo import GitError
 from bot.plan.model import Plan
 from bot.plan.store import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanStore
-from bot.plan.team import TeamSettings, TeamSource, defaults_from
+from bot.plan.team import TeamSettings, defaults_from
+from bot.plan.team_plan import TeamSource
 from bot.render.chart_native import burnup_block
 from bot.render.escape import esc
 from bot.render.report_blocks import (
@@ -119,8 +120,16 @@ def iso_week_name(fire: dt.datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def archive_path(fire: dt.datetime) -> str:
-    return f"plan/reports/{iso_week_name(fire)}.md"
+def archive_path(fire: dt.datetime, program: str = "") -> str:
+    """`plan/reports/2026-W49.md`; a further program's under its own folder
+    (`plan/reports/beta/2026-W49.md`)."""
+    folder = f"plan/reports/{program}/" if program else "plan/reports/"
+    return f"{folder}{iso_week_name(fire)}.md"
+
+
+def program_of(rt: Any) -> str:
+    """The program a job runs for, as the database keys it ("" = the first program)."""
+    return str(getattr(rt, "program", "") or "")
 
 
 # --------------------------------------------------------------------------- the draft
@@ -211,8 +220,8 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
 
     now = rt.clock()
     if force:
-        rt.db.release(JOB, key)
-    if not rt.db.claim(JOB, key, fire, now, rt.owner):
+        rt.db.release(JOB, key, program_of(rt))
+    if not rt.db.claim(JOB, key, fire, now, rt.owner, program_of(rt)):
         msg = _already(rt, key, fire, zone)
         rt.log.info(msg)
         return JobResult(JOB, msg, skipped=1)
@@ -223,7 +232,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     try:
         draft = build_draft(rt, fire, at, metric_notes)
         label = draft.label
-        path = archive_path(fire)
+        path = archive_path(fire, program_of(rt))
         blocks = report_blocks(
             draft.report,
             draft=True,
@@ -288,7 +297,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
             problems.append(f"the Slack post could not be linked to the issue: {exc}")
 
     detail = "; ".join(notes + problems)
-    rt.db.finish(JOB, key, "done", detail)
+    rt.db.finish(JOB, key, "done", detail, program_of(rt))
     msg = f"weekly report for {label} ({fire_text}) {detail}"
     if problems:
         # The post itself went out and stays claimed (never post twice); say what is missing.
@@ -358,7 +367,7 @@ def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datet
 
 
 def _already(rt: JobRuntime, key: str, fire: dt.datetime, zone: ZoneInfo) -> str:
-    claim = rt.db.get_claim(JOB, key)
+    claim = rt.db.get_claim(JOB, key, program_of(rt))
     week = _week_label(rt, fire)
     if claim is None:  # released between our insert and this read: someone is retrying
         return f"weekly report for {week} is being retried by another process; nothing to do"
@@ -396,7 +405,7 @@ def _failed(
     zone = rt.settings.zone
     reason = f"{type(exc).__name__}: {exc}"
     detail = f"posting to {channel} failed: {reason}"
-    rt.db.finish(JOB, key, "failed", detail)
+    rt.db.finish(JOB, key, "failed", detail, program_of(rt))
     until = when_text(fire + grace, zone)
     msg = (
         f"weekly report for {label} ({when_text(fire, zone)}) FAILED — {detail}; the claim is "
@@ -409,7 +418,7 @@ def _failed(
         f"<#{channel}>: {esc(reason)}. batchbot retries on its next run until {until}; "
         f"after that run `batchbot jobs run weekly-report --at {fire.isoformat()}`.",
     )
-    rt.db.release(JOB, key)
+    rt.db.release(JOB, key, program_of(rt))
     return JobResult(JOB, msg, failed=1)
 
 

@@ -1,13 +1,20 @@
 """The metrics section: each figure against its target, with the change since last week.
 
 Shared by the weekly report and `/batch metrics` (one wording for both).
+
+A figure counts for a week only when it was measured or typed in that week (`[measured]`
+holds when). An older one is shown as "last measured <date>" and is never compared and never
+a win: a value typed in week 1 and never re-entered is not week 2's. A value without any
+date (plans written before dates were kept, the old JSON's figures) says so, the same way.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.plan.model import Metrics, Targets
+from bot.plan.model import Measurement, Metrics, Targets
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,34 @@ def _on_target(value: float | int | None, limit: float | int | None, op: str) ->
     return value < limit if op == "<" else value <= limit
 
 
-def metric_lines(metrics: Metrics, targets: Targets, before: Metrics | None) -> list[MetricLine]:
+def _stale(
+    value: float | int | None,
+    name: str,
+    measured: Mapping[str, Measurement] | None,
+    since: dt.date | None,
+    zone: dt.tzinfo | None,
+) -> str:
+    """Why a figure does not count for the week starting `since` ("" when it does)."""
+    if since is None or value is None or measured is None:
+        return ""
+    m = measured.get(name)
+    if m is None:
+        return "when it was measured is not known"
+    day = m.at.astimezone(zone).date() if zone is not None and m.at.tzinfo else m.at.date()
+    return "" if day >= since else f"last measured {day:%a %d %b %Y}"
+
+
+def metric_lines(
+    metrics: Metrics,
+    targets: Targets,
+    before: Metrics | None,
+    measured: Mapping[str, Measurement] | None = None,
+    since: dt.date | None = None,
+    zone: dt.tzinfo | None = None,
+) -> list[MetricLine]:
+    """One line per metric. With `measured` and `since` (the first day of the report's week),
+    a figure from before `since` is marked and never compared nor counted as on target."""
+
     def prev(name: str) -> float | int | None:
         return getattr(before, name) if before is not None else None
 
@@ -92,13 +126,14 @@ def metric_lines(metrics: Metrics, targets: Targets, before: Metrics | None) -> 
         if value is None and i >= core:
             continue
         unit_delta = " pts" if unit == "%" and i < core else unit
+        stale = _stale(value, name, measured, since, zone)
         lines.append(
             MetricLine(
                 label,
                 _num(value, unit),
                 target_text,
-                _on_target(value, limit, op),
-                _delta(prev(name), value, unit_delta),
+                None if stale else _on_target(value, limit, op),
+                stale or _delta(prev(name), value, unit_delta),
             )
         )
     return lines

@@ -131,10 +131,22 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
     s = rt.settings
     local = at.astimezone(s.zone)
     today = local.date()
+    # A skip says the instant as the team's clock reads it: `--at 10:00+01:00` is 09:00 in UTC,
+    # and "nudges go out at 10:00" alone reads like a contradiction.
+    there = f"{local:%a %d %b %H:%M} {s.timezone}"
     if not force and local.weekday() not in s.workday_numbers:
-        return JobResult(JOB, f"no nudges on {local:%A}s (not a workday)", skipped=1)
+        return JobResult(
+            JOB,
+            f"no nudges on {local:%A}s (not a workday; it is {there}; --force runs them)",
+            skipped=1,
+        )
     if not force and local.time() < s.nudge_time:
-        return JobResult(JOB, f"nudges go out at {s.nudge_time:%H:%M}", skipped=1)
+        return JobResult(
+            JOB,
+            f"nudges go out at {s.nudge_time:%H:%M} {s.timezone}; it is {there} "
+            "(--force runs them now)",
+            skipped=1,
+        )
     try:
         plan = rt.store.load()
         history = rt.store.history(limit=0, until=at, diff_by_hand=False)
@@ -148,6 +160,7 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
     leads = team_of(rt).leads or tuple(s.admins)
     sent = skipped = failed = 0
     said: list[str] = []
+    untold: list[str] = []
     for nudge in found:
         owner = user_id_in(nudge.owner)
         snooze = _snoozed_until(rt, nudge.key)
@@ -156,8 +169,9 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
             continue
         key = nudge.key if snooze is None else f"{nudge.key}:after:{snooze.isoformat()}"
         to = (owner,) if owner else leads
-        if not to:
+        if not to:  # said in the summary: "nothing to nudge about" would hide a slip
             skipped += 1
+            untold.append(f"{nudge.kind} {nudge.batch}")
             continue
         if force:
             rt.db.release(JOB, key)
@@ -184,6 +198,12 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
         elif outcome == "failed":
             failed += 1
     summary = f"nudged: {', '.join(said)}" if said else "nothing new to nudge about"
+    if untold:
+        summary = (
+            f"{summary if said else 'nudged nobody'}; nobody to tell about "
+            f"{', '.join(untold)}: the owner is not a Slack user (<@U…>) and neither "
+            "BATCHBOT_LEAD nor BATCHBOT_ADMINS is set"
+        )
     return JobResult(JOB, summary, sent=sent, skipped=skipped, failed=failed)
 
 

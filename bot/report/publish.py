@@ -99,6 +99,12 @@ def check_week(text: str) -> str:
     m = _WEEK.match(text.strip())
     if not m or not 1 <= int(m.group(2)) <= 53:
         raise ValueError(f"{text!r} is not an ISO week; give YYYY-Www, like 2026-W48")
+    try:  # W53 exists in some years only (2026 has one, 2025 not); there is no year 0
+        dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise ValueError(
+            f"{m.group(1)} has no week {m.group(2)}; give YYYY-Www, like 2026-W48"
+        ) from None
     return text.strip()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bot.plan.model import Batch, Plan
 from bot.plan.store import HistoryEntry
+from bot.plan.values import MAX_DATE
 
 FRIDAY = 4
 _ISO = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})\s*$")
@@ -156,7 +157,10 @@ def forecast(
         return None
     days = max(days, 1)
     per_day = gained / days
-    finish = today + dt.timedelta(days=math.ceil((100 - batch.progress) / per_day))
+    days_left = math.ceil((100 - batch.progress) / per_day)
+    if days_left > (MAX_DATE - today).days:
+        return None  # a pace that ends after the plan's last possible day forecasts nothing
+    finish = today + dt.timedelta(days=days_left)
     start = plan.program.start
     week = week_number(start, finish)
     due = due_date(batch, start)

@@ -124,6 +124,19 @@ def blocker_weeks(
     return out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: the export is opened in Excel or Sheets
+    for a retrospective, and anyone on the team types the standups and their Slack name. A
+    cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return before one) would be
+    a formula there (`=HYPERLINK(…)` leaks, `=cmd|…` runs), so it gets a leading `'` — the
+    OWASP advice; a spreadsheet hides the quote, and a standup that begins "- did X" keeps
+    its words."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def export_csv(entries: Iterable[StandupLike], plan: Plan, name: Callable[[str], str]) -> str:
     """One row per standup: date, week, person, id, blocker?, batches named, text."""
     buf = io.StringIO()
@@ -134,11 +147,11 @@ def export_csv(entries: Iterable[StandupLike], plan: Plan, name: Callable[[str],
             [
                 s.local_date.isoformat(),
                 iso_week(s.local_date),
-                s.user_name or name(s.user_id),
-                s.user_id,
+                _csv_cell(s.user_name or name(s.user_id)),
+                _csv_cell(s.user_id),
                 "yes" if mentions_blocker(s.text) else "",
                 " ".join(batch_mentions(plan, s.text)),
-                s.text,
+                _csv_cell(s.text),
             ]
         )
     return buf.getvalue().rstrip("\n")

@@ -450,7 +450,12 @@ def build_report(
     report.blockers = tracked + plan_blockers + said_blockers
     report.help_needed = plan_help + said_help
     report.metrics = metric_lines(
-        plan.metrics, plan.targets, start_plan.metrics if start_plan else None
+        plan.metrics,
+        plan.targets,
+        start_plan.metrics if start_plan else None,
+        plan.measured,
+        data.week.start,
+        now.tzinfo,
     )
     report.next_goals = next_goal_items(plan, data.week, owner)
     report.week_goals = week_goal_items(plan, data.week)

@@ -54,7 +54,7 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
         process_before_response=True,  # listeners only queue work; see bot/slack/edge.py
         logger=bolt_log,
     )
-    workers = max(16, 2 * settings.server_threads)
+    workers = settings.work_threads
     edge = Edge(
         rt,
         slack,

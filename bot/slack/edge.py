@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.commands import Command, handle
+from bot.commands.programs import dispatch
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor, PlanStore
 from bot.render import blocks as kit
@@ -119,7 +120,9 @@ class Edge:
 
     def run(self, cmd: Command) -> Reply:
         try:
-            return self.paths.reply(handle(cmd, self.rt.ctx))
+            programs = self.rt.programs or {"": self.rt.ctx}
+            reply = dispatch(cmd, programs, next(iter(programs)), handle)
+            return self.paths.reply(reply)
         except Exception:  # the user gets a line; the log gets the details
             log.exception("command failed: %s", cmd.words[:2])
             return error(

@@ -143,7 +143,10 @@ class Prompts(StandupPart):
         why: Counter[str] = Counter()
         due: _Due = []
         away: dict[date, set[str]] = {}
+        handled: set[str] = set()  # one day per person: today's window, else yesterday's
         for user_id, tz, day, today in self._team_days(at):
+            if user_id in handled:
+                continue
             start, end = prompt_window(day, self.config.standup_time, tz, self.config.grace)
             if at < start:
                 continue
@@ -161,7 +164,10 @@ class Prompts(StandupPart):
                     PROMPT_JOB, key, user_id, day, start, existing, away, why, due,
                     "already prompted",
                 )  # fmt: skip
-            break
+            # Was `break`: it ended the whole round after the first person due, so in a team
+            # whose members share a zone only one was prompted per tick (and, once that one
+            # was "already prompted", nobody after them ever was).
+            handled.add(user_id)
         sent, failed = self._deliver(PROMPT_JOB, due, prompt_text, prompt_blocks)
         return _result(PROMPTS_JOB_NAME, at, sent, failed, why)
 
@@ -211,7 +217,10 @@ class Prompts(StandupPart):
         why: Counter[str] = Counter()
         due: _Due = []
         away: dict[date, set[str]] = {}
+        handled: set[str] = set()
         for user_id, tz, day, _today in self._team_days(at):
+            if user_id in handled:
+                continue
             start = prompt_instant(day, self.config.standup_time, tz) + delay
             if not start <= at < start + max(self.config.grace, MIN_WINDOW):
                 continue
@@ -228,7 +237,7 @@ class Prompts(StandupPart):
                     REMINDER_JOB, key, user_id, day, start, existing, away, why, due,
                     "already reminded",
                 )  # fmt: skip
-            break
+            handled.add(user_id)  # was `break`, which ended the round after one person
         sent, failed = self._deliver(REMINDER_JOB, due, reminder_text, reminder_blocks)
         return _result(REMINDERS_JOB_NAME, at, sent, failed, why)
 

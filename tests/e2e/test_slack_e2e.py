@@ -65,13 +65,14 @@ class Bot:
         name: str = "alice",
         team: str = "T0TEAM",
         key: str = "cmd",
+        channel: str = "C0PLAN",
     ) -> tuple[int, bytes]:
         body = slash_command_body(
             text=text,
             user_id=user,
             user_name=name,
             team_id=team,
-            channel_id="C0PLAN",
+            channel_id=channel,
             response_url=self.fake.response_url(key),
             trigger_id=f"trig-{key}",
         )
@@ -93,9 +94,15 @@ def start_bot(
     fake: FakeSlack,
     plan_source: Path = SHIPPED_PLAN,
     extra_env: dict[str, str] | None = None,
+    extra_files: dict[str, str] | None = None,
 ) -> Bot:
     repo = committed_repo(tmp / "repo", plan_source, message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
+    if extra_files:  # more programs: plan/<name>
+        for name, content in extra_files.items():
+            (repo / name).write_text(content)
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", "more programs")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(

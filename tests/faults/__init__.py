@@ -57,6 +57,13 @@ Issue 18 ("What goes out is true and safe"), the items about text, dates and met
 - 2. User text published raw to GitHub (mentions, HTML, comments, links).
    → test_text_safety.py::test_user_text_in_every_part_of_the_weekly_report_is_escaped_for_github,
      ::test_standup_text_and_names_in_the_issue_body_never_mention_or_mark
+- 5. Old metrics count as this week's (and the old JSON's zeros as Wins).
+   → tests/test_metric_dates.py
+- 6. Out-of-range dates crash reads (OverflowError in the gantt, the weeks, a forecast).
+   → test_read_fuzz.py::test_a_plan_that_validates_can_be_read_by_every_read_command (a
+     hypothesis property over generated plans and "todays"),
+     ::test_dates_out_of_range_are_refused_when_typed,
+     ::test_validate_refuses_a_hand_edited_start_past_2200_and_says_the_range
 - 10. Unicode digits crash the record words. → tests/test_ascii_numbers.py
 - 11. Mentions leak or break in Slack replies.
    → test_text_safety.py::test_a_channel_mention_in_a_batch_name_never_reaches_status_blocks_raw,
@@ -65,6 +72,9 @@ Issue 18 ("What goes out is true and safe"), the items about text, dates and met
 And the property-based fuzzers, bounded for CI (derandomized, so a failure reproduces):
 - test_command_fuzz.py — `bot.commands.handle` on a real git repo: no exception escapes, a
   refusal leaves the plan file and HEAD as they were, history reads after any change;
-- test_http_fuzz.py — signed slash commands and interactions through the real Slack edge.
+- test_http_fuzz.py — signed slash commands and interactions through the real Slack edge;
+- test_read_fuzz.py — any plan that validates is read by every read command without an error;
+- test_report_fuzz.py — the weekly report builder over any valid plan, history, metrics and
+  standups: markdown and Block Kit render, no raw mention, HTML, link or marker from user text.
 `batchbot doctor` (tests/test_doctor.py) finds most of these states before people do.
 """

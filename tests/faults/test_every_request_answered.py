@@ -9,6 +9,8 @@ import signal
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,45 @@ def test_a_form_that_cannot_open_is_answered_at_once_with_the_typed_command(
         assert f"The form could not open (Slack said {said})" in shown
         assert typed.replace("<", "&lt;") in shown
         assert len(fake.calls_to("views.open")) == 1  # no retry: the trigger would be stale
+
+
+def test_a_burst_of_a_thousand_commands_is_absorbed_not_refused(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Item 1: 1,000 signed commands at concurrency 16, every fifth an update: 63 of the 200
+    updates were answered "batchbot is busy right now; nothing was done — try again"."""
+    with running(start_bot(tmp_path, fake)) as bot:
+        before = bot.commits()
+        items = [
+            (f"update batch-{i // 5 % 5 + 1} notes=burst-{i}" if i % 5 == 4 else "status", f"b{i}")
+            for i in range(1000)
+        ]
+        with ThreadPoolExecutor(16) as pool:
+            acks = list(pool.map(lambda item: bot.slash(item[0], key=item[1]), items))
+        assert all(status == 200 for status, _ in acks)
+        busy = [body for _, body in acks if b"busy" in body]
+        assert busy == [], f"{len(busy)} of 1000 refused"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and len(fake.responses) < 1000:
+            time.sleep(0.5)
+        answered = Counter(r.name for r in fake.responses)
+        assert all(answered[key] == 1 for _, key in items), "lost or answered twice"
+        assert bot.commits() == before + 200  # every update committed, once
+
+
+def test_a_button_whose_form_cannot_open_answers_in_its_dm_with_the_typed_command(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Item 3 for buttons: **Track it** under a standup opened nothing and said nothing when
+    views.open failed."""
+    from bot.render.lead_blocks import BLOCKER_TRACK
+    from tests.e2e.test_lead_e2e import click
+
+    with running(start_bot(tmp_path, fake)) as bot:
+        fake.fail_next("views.open", error="expired_trigger_id")
+        click(bot, BLOCKER_TRACK, "Blocked on the vendor's API keys.")
+        (said,) = fake.wait_for("chat.postMessage", 1, timeout=15)
+        assert said.args["channel"] == "DU0ALICE"
+        shown = json.dumps(said.args, ensure_ascii=False)
+        assert "The form could not open (Slack said expired_trigger_id)" in shown
+        assert "/batch blocker add &lt;batch-id&gt;" in shown

@@ -200,3 +200,21 @@ def test_remote_mode_refuses_a_path_outside_the_reports_folder(
     with pytest.raises(ArchiveRefused, match="not a report archive"):
         remote_store.commit_file("plan/execution-plan.toml", "x = 1\n", ANA, "archive")
     assert git(remote, "rev-parse", "main").strip() == tip
+
+
+def test_an_archive_that_is_not_utf8_is_refused_in_one_line_on_read_and_write(
+    plan_repo: Path, plan_file: Path
+) -> None:
+    """A teammate commits the report saved as Latin-1 (or any binary) at the week's name: the
+    publish, the Edit button and the Friday archive say so in one line, never a
+    UnicodeDecodeError out of git's output."""
+    path = plan_repo / REL
+    path.parent.mkdir(parents=True)
+    path.write_bytes("## Rapport de la semaine — équipe\n".encode("latin-1", "replace"))
+    git(plan_repo, "add", REL)
+    git(plan_repo, "commit", "-q", "-m", "latin-1 report")
+    store = PlanStore(plan_file)
+    with pytest.raises(ArchiveRefused, match="not UTF-8 text"):
+        archived_report(ctx(store), WEEK)
+    with pytest.raises(ArchiveRefused, match="not UTF-8 text"):
+        store.commit_file(REL, "## Weekly report\n", ANA, "archive the Friday draft")

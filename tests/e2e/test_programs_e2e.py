@@ -1,0 +1,128 @@
+"""Two programs in one workspace, end to end: the real `batchbot serve` over signed HTTP with
+the fake Slack Web API, one git repository holding `plan/execution-plan.toml` (the first
+program, whose defaults are the environment's) and `plan/beta.toml` (its own team), and the
+real `batchbot jobs` process posting each program's Friday report once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.e2e.test_slack_e2e import SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
+from tests.fakeslack import FakeSlack
+
+pytestmark = pytest.mark.e2e
+
+BETA_TEAM = """
+[team]
+editors = ["U0BOB"]
+standup_channel = "C0BETA"
+report_channel = "C0BETAREP"
+
+[[team.people]]
+id = "U0BOB"
+
+[[team.people]]
+id = "U0EVE"
+"""
+ENV = {
+    "BATCHBOT_EDITORS": "U0ALICE,U0EVE",
+    "BATCHBOT_REPORT_CHANNEL": "C0ALPHAREP",
+    "BATCHBOT_STANDUP_CHANNEL": "C0ALPHA",
+}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
+        yield f
+
+
+@pytest.fixture
+def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
+    shipped = SHIPPED_PLAN.read_text()
+    beta = shipped.replace('name = "', 'name = "Beta: ', 1) + BETA_TEAM
+    with running(
+        start_bot(tmp_path, fake, extra_env=ENV, extra_files={"plan/beta.toml": beta})
+    ) as b:
+        yield b
+
+
+def said(bot: Bot, key: str) -> str:
+    return json.dumps(bot.reply(key))
+
+
+def test_a_channel_linked_to_a_program_acts_on_that_program(bot: Bot) -> None:
+    bot.slash("status", user="U0BOB", name="bob", key="s", channel="C0BETA")
+    assert "Beta: " in said(bot, "s")
+    bot.slash("status", user="U0BOB", name="bob", key="a", channel="C0ALPHA")
+    assert "Beta: " not in said(bot, "a")
+
+
+def test_a_program_named_first_wins_and_an_editor_of_one_is_nobody_in_the_other(
+    bot: Bot,
+) -> None:
+    before = bot.commits()
+    bot.slash("beta update batch-1 progress=10", user="U0ALICE", name="alice", key="no")
+    assert "not allowed" in said(bot, "no")
+    assert bot.commits() == before
+    bot.slash("beta update batch-1 progress=10", user="U0BOB", name="bob", key="yes")
+    assert "progress" in said(bot, "yes")
+    assert bot.commits() == before + 1
+    changed = git(bot.repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == ["plan/beta.toml"]
+    bot.slash(
+        "update batch-1 progress=20", user="U0BOB", name="bob", key="first", channel="C0ALPHA"
+    )
+    assert "not allowed" in said(bot, "first")
+
+
+def test_a_dm_goes_to_the_persons_only_program_and_asks_when_they_have_two(bot: Bot) -> None:
+    bot.slash("status", user="U0BOB", name="bob", key="bob", channel="D0BOB")
+    assert "Beta: " in said(bot, "bob")
+    bot.slash("status", user="U0EVE", name="eve", key="eve", channel="D0EVE")
+    text = said(bot, "eve")
+    assert "which program?" in text and "/batch beta status" in text
+    bot.slash("beta settings", user="U0EVE", name="eve", key="named", channel="D0EVE")
+    assert "[beta] Team settings" in said(bot, "named")
+
+
+def _jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": bot.fake.url,
+            "EXECUTION_PLAN_PATH": str(bot.plan),
+            "DATABASE_URL": f"sqlite:///{tmp / 'jobs.db'}",
+            **ENV,
+        }
+    )
+    exe = Path(sys.executable).with_name("batchbot")
+    return subprocess.run(
+        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_each_program_posts_its_own_friday_report_once_and_archives_it_apart(
+    bot: Bot, tmp_path: Path
+) -> None:
+    at = "2026-12-04T15:00:00+00:00"
+    first = _jobs(bot, tmp_path, "run", "weekly-report", "--at", at)
+    assert first.returncode == 0, first.stderr
+    posts = [c.args["channel"] for c in bot.fake.calls_to("chat.postMessage")]
+    assert sorted(c for c in posts if c.endswith("REP")) == ["C0ALPHAREP", "C0BETAREP"]
+    again = _jobs(bot, tmp_path, "run", "weekly-report", "--at", at)
+    assert again.returncode == 0 and "already posted" in again.stdout, again.stdout
+    assert "archived plan/reports/beta/2026-W49.md" in first.stdout, first.stdout
+    posts = [c.args["channel"] for c in bot.fake.calls_to("chat.postMessage")]
+    assert sorted(c for c in posts if c.endswith("REP")) == ["C0ALPHAREP", "C0BETAREP"]
+    files = git(bot.repo, "ls-files", "plan/reports").split()
+    assert files == ["plan/reports/2026-W49.md", "plan/reports/beta/2026-W49.md"]

@@ -1,0 +1,115 @@
+"""Specs for programs: several plan files served by one deployment, each with its own team,
+and the one routing rule that picks the program of a `/batch` line (real git repository,
+real stores, the composition root)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from bot.commands import Command, handle
+from bot.commands.programs import dispatch, route
+from bot.messenger import ConsoleMessenger
+from bot.plan.store import Actor
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from tests.conftest import git, run_cli
+
+ANA = Actor("Ana", slack_id="U0ANA")
+BOB = Actor("Bob", slack_id="U0BOB")
+EVE = Actor("Eve", slack_id="U0EVE")
+BETA = """
+[team]
+editors = ["U0BOB", "U0EVE"]
+standup_channel = "C0BETA"
+"""
+
+
+def two_programs(plan_file: Path, tmp: Path) -> Runtime:
+    beta = plan_file.with_name("beta.toml")
+    beta.write_text(plan_file.read_text().replace('name = "', 'name = "Beta ', 1) + BETA)
+    git(plan_file.parent.parent, "add", ".")
+    git(plan_file.parent.parent, "commit", "-qm", "beta")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        execution_plan_path=plan_file,
+        database_url=f"sqlite:///{tmp / 'b.db'}",
+        editors="U0ANA,U0EVE",
+        standup_channel="C0FIRST",
+    )
+    return build_runtime(
+        settings,
+        ConsoleMessenger(out=io.StringIO()),
+        clock=lambda: dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC),
+    )
+
+
+def run(rt: Runtime, actor: Actor, text: str, channel: str = "C0OTHER") -> object:
+    cmd = Command.from_text(actor, text, "slack", channel)
+    return dispatch(cmd, rt.programs, rt.default_program, handle)
+
+
+def test_one_plan_file_is_one_program_as_before(plan_file: Path, tmp_path: Path) -> None:
+    rt = build_runtime(
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            execution_plan_path=plan_file,
+            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+        ),
+        ConsoleMessenger(out=io.StringIO()),
+    )
+    assert list(rt.programs) == ["execution-plan"]
+    cmd = Command.from_text(ANA, "beta status", "slack", "C0X")
+    assert route(cmd, rt.programs, rt.default_program) == ("execution-plan", cmd)
+
+
+def test_routing_by_name_channel_and_membership(plan_file: Path, tmp_path: Path) -> None:
+    rt = two_programs(plan_file, tmp_path)
+    assert list(rt.programs) == ["execution-plan", "beta"]
+    named = Command.from_text(ANA, "beta status", "slack", "C0FIRST")
+    assert route(named, rt.programs, "execution-plan")[0] == "beta"
+    assert route(named, rt.programs, "execution-plan")[1].words == ("status",)
+    in_beta = Command.from_text(EVE, "status", "slack", "C0BETA")
+    assert route(in_beta, rt.programs, "execution-plan")[0] == "beta"
+    bob_dm = Command.from_text(BOB, "status", "slack", "D0BOB")
+    assert route(bob_dm, rt.programs, "execution-plan")[0] == "beta"
+    eve_dm = Command.from_text(EVE, "status", "slack", "D0EVE")
+    assert route(eve_dm, rt.programs, "execution-plan")[0] is None
+
+
+def test_a_person_in_two_programs_is_asked_which_and_replies_name_the_program(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    rt = two_programs(plan_file, tmp_path)
+    asked = run(rt, EVE, "settings", "D0EVE")
+    assert not asked.ok  # type: ignore[attr-defined]
+    assert "which program? you are in execution-plan, beta" in asked.view.message  # type: ignore[attr-defined]
+    shown = run(rt, EVE, "beta settings", "D0EVE")
+    assert shown.view.title == "[beta] Team settings"  # type: ignore[attr-defined]
+
+
+def test_an_editor_of_one_program_is_nobody_in_the_other(plan_file: Path, tmp_path: Path) -> None:
+    rt = two_programs(plan_file, tmp_path)
+    before = plan_file.with_name("beta.toml").read_text()
+    refused = run(rt, ANA, "beta update batch-1 progress=30")
+    assert not refused.ok and "not allowed" in refused.view.message  # type: ignore[attr-defined]
+    assert plan_file.with_name("beta.toml").read_text() == before
+    assert run(rt, BOB, "beta update batch-1 progress=30").ok  # type: ignore[attr-defined]
+    assert "progress = 30" in plan_file.with_name("beta.toml").read_text()
+    assert "progress = 30" not in plan_file.read_text()
+    assert not run(rt, BOB, "update batch-1 progress=40", "C0FIRST").ok  # type: ignore[attr-defined]
+
+
+def test_cli_program_option_acts_on_that_plan_file(plan_file: Path, tmp_path: Path) -> None:
+    two_programs(plan_file, tmp_path)
+    shown = run_cli("--plan", str(plan_file), "--program", "beta", "status", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "Beta " in shown.stdout
+    env = run_cli(
+        "--plan", str(plan_file), "status", cwd=tmp_path, env={"BATCHBOT_PROGRAM": "beta"}
+    )
+    assert "Beta " in env.stdout
+    unknown = run_cli("--plan", str(plan_file), "--program", "gamma", "status", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "no program 'gamma'" in unknown.stderr and "beta" in unknown.stderr
