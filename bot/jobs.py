@@ -221,8 +221,8 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
         (
             "nudges",
             None,
-            f"workdays from {s.nudge_time:%H:%M} {s.timezone}: late forecasts, batches still "
-            f"{s.nudge_stall_days} workdays, blockers past due; once each",
+            f"workdays from {team.nudge_time:%H:%M} {s.timezone}: late forecasts, batches "
+            f"still {team.nudge_stall_days} workdays, blockers past due; once each",
         )
     )
     if s.demo_every_weeks or s.retro_monthly:

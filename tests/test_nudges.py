@@ -290,3 +290,14 @@ def test_a_run_before_the_nudge_time_says_the_time_on_the_teams_clock(
     )
     sunday = run_nudges(rt, dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
     assert "not a workday; it is Sun 06 Dec 12:00 UTC" in sunday.summary
+
+
+def test_the_plans_schedule_sets_the_nudge_thresholds_without_a_restart(
+    world: tuple[PlanStore, Clock, Context], fake: FakeSlack, tmp_path: Path
+) -> None:
+    store, clock, ctx = world
+    rt = runtime(store, clock, fake, tmp_path / "db.sqlite")
+    assert run(rt, clock, at(4, 8))[0] == 0  # 10:00 by default
+    code, text, _ = say(ctx, "/batch settings nudge_time=08:00 nudge_stall_days=3")
+    assert code == 0, text
+    assert run(rt, clock, at(4, 8))[0] == 3  # the same runtime: the plan's values, at once

@@ -158,6 +158,30 @@ SPECS: tuple[Spec, ...] = (
         "a blocker open this many days is escalated",
         "blocker_escalate_days",
     ),
+    Spec(
+        "nudge_time",
+        "schedule",
+        "BATCHBOT_NUDGE_TIME",
+        "time",
+        "workdays from this time owners hear of a batch about to slip, HH:MM",
+        "nudge_time",
+    ),
+    Spec(
+        "nudge_stall_days",
+        "schedule",
+        "BATCHBOT_NUDGE_STALL_DAYS",
+        "count",
+        "an in-progress batch still this many workdays is stalled",
+        "nudge_stall_days",
+    ),
+    Spec(
+        "nudge_lead_after_days",
+        "schedule",
+        "BATCHBOT_NUDGE_LEAD_AFTER_DAYS",
+        "count",
+        "the lead hears of a nudge left unanswered this many days",
+        "nudge_lead_after_days",
+    ),
 )
 SPEC: dict[str, Spec] = {s.key: s for s in SPECS}
 TABLES = ("team", "schedule")
@@ -185,6 +209,9 @@ class TeamSettings:
     report_time: dt.time = dt.time(15, 0)
     holiday_country: str | None = None
     escalate_days: int = 3
+    nudge_time: dt.time = dt.time(10, 0)
+    nudge_stall_days: int = 5
+    nudge_lead_after_days: int = 1
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
 
     @property

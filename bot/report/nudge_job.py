@@ -40,11 +40,12 @@ def scoped(rt: JobRuntime, key: str) -> str:
 
 
 def rules(rt: JobRuntime) -> NudgeRules:
-    s = rt.settings
+    """The team's thresholds: the plan's `[schedule]`, else the environment's."""
+    team = team_of(rt)
     return NudgeRules(
-        stall_workdays=s.nudge_stall_days,
-        lead_after_days=s.nudge_lead_after_days,
-        workdays=tuple(s.workday_numbers),
+        stall_workdays=team.nudge_stall_days,
+        lead_after_days=team.nudge_lead_after_days,
+        workdays=tuple(rt.settings.workday_numbers),
     )
 
 
@@ -140,10 +141,11 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
             f"no nudges on {local:%A}s (not a workday; it is {there}; --force runs them)",
             skipped=1,
         )
-    if not force and local.time() < s.nudge_time:
+    nudge_time = team_of(rt).nudge_time
+    if not force and local.time() < nudge_time:
         return JobResult(
             JOB,
-            f"nudges go out at {s.nudge_time:%H:%M} {s.timezone}; it is {there} "
+            f"nudges go out at {nudge_time:%H:%M} {s.timezone}; it is {there} "
             "(--force runs them now)",
             skipped=1,
         )
