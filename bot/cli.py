@@ -247,9 +247,19 @@ def _write_chart(view: ChartView, path: str) -> int:
 
 
 def _bare_context(store: PlanStore, env: Mapping[str, str]) -> Context:
-    from bot.commands import Context
+    from pathlib import Path
 
-    return Context(store=store, clock=_clock(env))
+    from bot.commands import Context
+    from bot.people.offline import OfflineNames, cache_url
+
+    ctx = Context(store=store, clock=_clock(env))
+    # Owners by name, as in Slack: the bot's users cache, else the plan's people list.
+    names = OfflineNames(
+        lambda: {p.id: p.name for p in ctx.team_settings().people if p.name},
+        cache_url(env, Path.cwd()),
+    )
+    ctx.names, ctx.name_of = names, names.name
+    return ctx
 
 
 def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:

@@ -285,9 +285,13 @@ def _upgrade(conn: Connection) -> None:
 
     A new database gets the current tables at once and is stamped at the head revision
     (Alembic's advice: replaying history is for databases that have one)."""
+    import logging
+
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
+    # Alembic names each of its plugins at INFO on every run; the upgrades it runs still log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     existing = set(inspect(conn).get_table_names())
     if not existing:
         metadata.create_all(conn)
@@ -595,8 +599,11 @@ class Database:
         a transaction-scoped advisory lock; DDL is transactional there, so a crash
         half-way leaves the previous version intact.
         """
+        import logging
         import time
 
+        # Alembic names each of its plugins at INFO when imported; the upgrades still log.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         from alembic import command  # noqa: F401  (imported outside the lock: it is slow)
 
         if self._at_head():

@@ -115,7 +115,9 @@ class ConsoleMessenger:
         self._record("file", channel, f"{filename} ({len(content)} {unit})")
 
     def user_info(self, user_id):  # type: ignore[no-untyped-def]
-        return UserInfo(user_id, user_id, user_id, self.zone)
+        # No chat system, so no names: the people directory falls back to the plan's people
+        # list (never to the id dressed up as a name). The zone keeps prompts on time.
+        return UserInfo(user_id, "", "", self.zone)
 
     def channel_members(self, channel):  # type: ignore[no-untyped-def]
         return []

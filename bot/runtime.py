@@ -98,7 +98,11 @@ def build_runtime(
             store.tips = DatabaseTips(database)  # and read each other's writes at once
     team = TeamSource(store.load, team_defaults(settings))
     names = Directory(
-        db=database, clock=clock, lookup=messenger.user_info, default_tz=settings.timezone
+        db=database,
+        clock=clock,
+        lookup=messenger.user_info,
+        default_tz=settings.timezone,
+        given=lambda: {p.id: p.name for p in team.current().people if p.name},
     )
     standups = build_standups(
         db=database,

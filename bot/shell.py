@@ -51,6 +51,9 @@ class Shell:
         self.out = out
         # Commits carry the local git identity; standups file under a stable local user id.
         self.actor = dataclasses.replace(rt.store.local_actor(), slack_id=LOCAL_USER_ID)
+        # The person at the terminal has no Slack profile: the directory names them as git does.
+        plan_names, me = rt.names.given, {LOCAL_USER_ID: self.actor.name}
+        rt.names.given = lambda: {**(plan_names() if plan_names else {}), **me}
         #: `/batch use <program>`: the program every following line acts on.
         self.program: str | None = None
 

@@ -229,3 +229,21 @@ def test_on_friday_the_lead_gets_one_risk_review_with_buttons(
     assert labels == ["Still accurate", "Update"]
     assert actions[0]["elements"][0]["value"] == "1"
     assert run_risk_review(rt, at(11, 15)).sent == 1  # next Friday again
+
+
+def test_the_blockers_list_shows_the_day_each_is_to_be_resolved_by(
+    world: tuple[PlanStore, Clock, Context],
+) -> None:
+    _, clock, ctx = world
+    say(ctx, "/batch blocker add batch-2 Staging DB access resolution=Ask ops due=2026-12-03")
+    say(ctx, "/batch blocker add batch-2 Vendor contract due=2027-01-15")
+    say(ctx, "/batch blocker add batch-2 No date given")
+    clock.now = at(7, 9)
+    code, text, _ = say(ctx, "/batch blockers")
+    assert code == 0
+    assert "#1 batch-2: Staging DB access — Ask ops (no owner, 7 days, past due Thu 03 Dec)" in text
+    assert (
+        "#2 batch-2: Vendor contract — no resolution plan yet "
+        "(no owner, 7 days, due Fri 15 Jan 2027)" in text
+    )
+    assert "#3 batch-2: No date given — no resolution plan yet (no owner, 7 days)" in text

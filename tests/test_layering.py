@@ -74,6 +74,7 @@ LAYERS: dict[str, str] = {
     "bot.standup": "services",
     "bot.people": "core",  # the Names port and the text rules: plain values
     "bot.people.directory": "services",  # the users cache and the chat system's lookup
+    "bot.people.offline": "services",  # the CLI's names: the cache (no Slack), the plan's list
     "bot.report.job": "services",
     "bot.report.cadence": "services",
     "bot.report.lead_jobs": "services",

@@ -156,6 +156,20 @@ def test_a_milestone_github_does_not_have_is_named_and_the_rest_still_measured(
     assert "Security: 3 of 11 closed (27%)" in text
 
 
+def test_a_milestone_typed_in_another_case_is_named_with_the_command_that_fixes_it(
+    ctx: Context,
+) -> None:
+    say(ctx, '/batch link batch-2 milestone="infra V1"')
+    _, text = say(ctx, "/batch metrics collect")
+    assert (
+        'no milestone "infra V1" in acme/shop (did you mean "Infra v1"? '
+        '/batch link batch-2 milestone="Infra v1")' in text
+    ), text
+    say(ctx, '/batch link batch-2 milestone="Infra v1"')
+    _, text = say(ctx, "/batch metrics collect")
+    assert "Infrastructure: 18 of 28 closed (64%)" in text, text
+
+
 def test_a_hand_edited_link_must_name_a_batch_and_one_source(plan_file: Path) -> None:
     from bot.plan.model import PlanInvalid
 

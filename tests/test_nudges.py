@@ -273,3 +273,20 @@ def test_a_slip_with_nobody_to_tell_is_named_not_reported_as_nothing_to_nudge(
     assert "nothing new to nudge about" not in result.summary
     assert "nobody to tell about stalled batch-3" in result.summary, result.summary
     assert "BATCHBOT_LEAD" in result.summary
+
+
+def test_a_run_before_the_nudge_time_says_the_time_on_the_teams_clock(
+    world: tuple[PlanStore, Clock, Context], fake: FakeSlack, tmp_path: Path
+) -> None:
+    """`--at 2026-12-07T10:00:00+01:00` in a UTC team is 09:00 there: the skip says so (and how
+    to run anyway), instead of a bare "nudges go out at 10:00" that reads like a contradiction."""
+    store, clock, _ = world
+    rt = runtime(store, clock, fake, tmp_path / "db.sqlite", BATCHBOT_TIMEZONE="UTC")
+    at_ten_berlin = dt.datetime(2026, 12, 7, 10, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    result = run_nudges(rt, at_ten_berlin)
+    assert result.sent == 0
+    assert result.summary == (
+        "nudges go out at 10:00 UTC; it is Mon 07 Dec 09:00 UTC (--force runs them now)"
+    )
+    sunday = run_nudges(rt, dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
+    assert "not a workday; it is Sun 06 Dec 12:00 UTC" in sunday.summary

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from bot.messenger import RateLimited, UserInfo
 from bot.people.directory import Directory
 from bot.people.names import UNKNOWN, FixedNames, humanize, people_in, person_name
 from bot.slack.messenger import CallBudget, SlackMessenger, make_client
+from tests.conftest import run_cli
 from tests.conftest_db import database_fixture, db_url_fixture  # noqa: F401
 from tests.fakeslack.server import FakeSlack
 
@@ -148,6 +150,11 @@ def test_concurrent_replies_ask_slack_about_one_person_once(
     assert len(fake.calls_to("users.info")) == 1
 
 
+def test_the_plans_people_name_whom_neither_cache_nor_slack_knows(database: Database) -> None:
+    names = Directory(db=database, clock=Clock(), lookup=None, given=lambda: {"UANA": "Ana P"})
+    assert names.names(["UANA", "UBOB"]) == {"UANA": "Ana P", "UBOB": UNKNOWN}
+
+
 def test_the_cli_reads_the_cache_and_never_slack(database: Database, fake: FakeSlack) -> None:
     directory(database, fake, Clock()).name("UBOB")
     offline = Directory(db=database, clock=Clock(NOW + timedelta(days=9)), lookup=None)
@@ -176,3 +183,31 @@ def test_mentions_in_text_become_names() -> None:
     assert person_name("", names.name) == "Unassigned"
     assert humanize("ask <@UBOB> or <@UNEW|nia>", names.name) == "ask Bob Berg or nia"
     assert people_in(["<@UBOB|bob>", "UANA", "x <@UCY> y", "Legal"]) == {"UBOB", "UANA", "UCY"}
+
+
+# --- the command line: names without Slack ---------------------------------------------------
+
+
+def _plan_owned_by_omar(plan_file: Path, people: str = "") -> None:
+    text = plan_file.read_text().replace('owner = ""', 'owner = "U0OMAR"', 1)
+    team = f"[team]\npeople = [{people}]\n\n" if people else ""
+    plan_file.write_text(text.replace("[[batches]]", team + "[[batches]]", 1))
+
+
+def test_the_cli_names_an_owner_from_the_plans_people(plan_file: Path, tmp_path: Path) -> None:
+    _plan_owned_by_omar(plan_file, '{id = "U0OMAR", name = "Omar from the plan"}')
+    out = run_cli("status", "--plan", str(plan_file), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Omar from the plan" in out.stdout and "U0OMAR" not in out.stdout
+
+
+def test_the_cli_names_an_owner_from_the_bots_cache(plan_file: Path, tmp_path: Path) -> None:
+    _plan_owned_by_omar(plan_file)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    with Database(url) as db:
+        db.upsert_user("U0OMAR", "omar", "Omar Out", "UTC", NOW, "omar.o")
+    out = run_cli("status", "--plan", str(plan_file), cwd=tmp_path, env={"DATABASE_URL": url})
+    assert "omar.o" in out.stdout and "U0OMAR" not in out.stdout
+    alone = run_cli("status", "--plan", str(plan_file), cwd=tmp_path, env={"DATABASE_URL": ""})
+    assert "unknown user" in alone.stdout and "U0OMAR" not in alone.stdout
+    assert not (tmp_path / "batchbot.db").exists(), "reading names never creates a database"

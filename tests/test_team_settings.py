@@ -164,7 +164,7 @@ def test_only_a_lead_changes_settings_and_a_refusal_changes_nothing(
     )
     before = plan_file.read_text()
     refused = slack(rt, ALICE, "settings prompt_time=07:00")
-    assert not refused.ok and "only the team's leads" in refused.view.message
+    assert not refused.ok and "only a lead of this plan can change it" in refused.view.message
     bad = slack(rt, LEAD, "settings prompt_time=7am")
     assert not bad.ok and "prompt_time: must be a time HH:MM" in bad.view.message
     unknown = slack(rt, LEAD, "settings promt_time=07:00")

@@ -166,3 +166,11 @@ def test_the_csv_export_never_hands_a_spreadsheet_a_formula(ctx: Context, tmp_pa
     assert rows["UGUS00001"]["text"] == "'-2 bugs today. @here next."
     assert rows["UHAL00001"]["text"] == "'@channel review. Then tests."
     assert rows[ANA]["text"] == "Reviewed PRs. Next the OWASP list."  # plain text untouched
+
+
+def test_a_bad_export_shows_the_exports_usage_not_the_trends(ctx: Context) -> None:
+    code, text = say(ctx, "/batch standups export --since 2026-12-10 --until 2026-12-01")
+    assert code == 2
+    assert text.splitlines()[-1].startswith("usage: batchbot standups export --since YYYY-MM-DD")
+    code, text = say(ctx, "/batch standups weeks=99")
+    assert text.splitlines()[-1] == "usage: batchbot standups [@person|batch-id] [weeks=4]"

@@ -185,10 +185,14 @@ def handle(cmd: Command, ctx: Context) -> Reply:
     if handler is None:
         hint = did_you_mean(verb, ("help", *WORDS))
         return Reply(help_reply(f"Unknown command {verb!r}{hint}.").view, exit_code=2)
+    return with_names(_run(handler, verb, cmd, ctx, args), ctx.names)
+
+
+def _run(handler: Handler, verb: str, cmd: Command, ctx: Context, args: list[str]) -> Reply:
     try:
-        return with_names(handler(cmd, ctx, args), ctx.names)
+        return handler(cmd, ctx, args)
     except UsageError as exc:
-        usage = usage_for(verb)
+        usage = usage_for(verb, args[0] if args else "")
         if cmd.origin == "cli":
             usage = usage.replace("/batch ", "batchbot ", 1)
         return error(str(exc), f"usage: {usage}", code=2)
@@ -208,9 +212,15 @@ def handle(cmd: Command, ctx: Context) -> Reply:
         return error(f"not saved, try again: {exc}", "nothing was changed")
 
 
-def usage_for(verb: str) -> str:
+def usage_for(verb: str, sub: str = "") -> str:
+    """The usage line of what was typed: `standups export …` gets the export's line, not the
+    word's first one (a usage that names other options reads as a second mistake)."""
     lines = usage_of(verb)
-    return lines[0].split(" — ")[0] if lines else "/batch help"
+    if not lines:
+        return "/batch help"
+    wanted = f"/batch {verb} {sub.lower()} " if sub else ""
+    chosen = next((line for line in lines if wanted and line.startswith(wanted)), lines[0])
+    return chosen.split(" — ")[0]
 
 
 __all__ = [

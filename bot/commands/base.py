@@ -143,15 +143,40 @@ def may_lead(ctx: Context, actor: Actor, plan: Plan | None = None) -> bool:
 class NotAllowed(EditError):
     """The person may not make this change (checked inside the write, on the plan written)."""
 
-    def __init__(self, what: str) -> None:
-        super().__init__(f"you are not allowed to change {what}; {ACCESS_HINT}")
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(f"you are not allowed to change {what}; {hint or ACCESS_HINT}")
 
 
-ACCESS_HINT = (
-    "changes are limited to the team's editors and each batch's owner "
-    "(`/batch settings` lists them); ask an editor to add you"
-)
-LEAD_HINT = "only the team's leads may change it (`/batch settings` lists them)"
+ACCESS_HINT = "only an editor of this plan or the batch's owner can change it"
+
+
+def ask(user_ids: Sequence[str], most: int = 3) -> str:
+    """`ask <@A>, <@B> or <@C>`: the people to turn to, as mentions the reply turns into
+    names (`with_names`), so the refusal speaks of people, never of a setting."""
+    named = [f"<@{u}>" for u in user_ids[:most]]
+    if len(user_ids) > most:
+        named[-1] += f" (or one of the {len(user_ids) - most} others)"
+    if not named:
+        return ""
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+    return f": ask {listed}"
+
+
+def access_hint(ctx: Context, plan: Plan | None = None, *, owners: bool = True) -> str:
+    """Who may change it, in roles and names: `only an editor of this plan or the batch's
+    owner can change it: ask Ana or Bob` (the editors are the plan's, else the defaults)."""
+    editors = ctx.team_settings(plan).editors
+    who = "an editor of this plan or the batch's owner" if owners else "an editor of this plan"
+    return f"only {who} can change it{ask(editors)}"
+
+
+def lead_hint(ctx: Context, plan: Plan | None = None) -> str:
+    """`only a lead of this plan can change it: ask Ana` (the editors while no lead is named)."""
+    team = ctx.team_settings(plan)
+    role = "a lead" if team.leads else "an editor"
+    return f"only {role} of this plan can change it{ask(team.leads or team.editors)}"
+
+
 Owner = str | None | Callable[[Plan], str | None]
 
 
@@ -172,18 +197,19 @@ def change_plan(
     def guarded(plan: Plan) -> tuple[Plan, list[Change]]:
         if rule == "lead":
             if not may_lead(ctx, actor, plan):
-                raise EditError(f"you are not allowed to change {what}; {LEAD_HINT}")
+                raise EditError(f"you are not allowed to change {what}; {lead_hint(ctx, plan)}")
             return edit(plan)
         named = owner(plan) if callable(owner) else owner
         if not may_edit(ctx, actor, named, plan):
-            raise NotAllowed(what)
+            raise NotAllowed(what, access_hint(ctx, plan))
         return edit(plan)
 
     return ctx.store.change(actor, guarded, via=via)
 
 
-def refuse(what: str) -> Reply:
-    return error(f"you are not allowed to change {what}", ACCESS_HINT)
+def refuse(what: str, ctx: Context | None = None, *, owners: bool = True) -> Reply:
+    hint = access_hint(ctx, owners=owners) if ctx is not None else ACCESS_HINT
+    return error(f"you are not allowed to change {what}", hint)
 
 
 def find_batch(plan: Plan, batch_id: str) -> Batch:

@@ -35,8 +35,14 @@ def blocker_line(
     days = age_days(b, today)
     resolution = b.resolution or "no resolution plan yet"
     owner = person_name(b.owner, name_of, "no owner")
+    # The `due=` typed at `blocker add` shows here: otherwise nothing but a nudge ever shows it.
+    due = ""
+    if b.due is not None:
+        due = f", past due {b.due:%a %d %b}" if b.due < today else f", due {b.due:%a %d %b}"
+        due += f" {b.due.year}" if b.due.year != today.year else ""
     return (
-        f"#{n} {b.batch}: {b.text} — {resolution} ({owner}, {days} day{'s' if days != 1 else ''})"
+        f"#{n} {b.batch}: {b.text} — {resolution} "
+        f"({owner}, {days} day{'s' if days != 1 else ''}{due})"
     )
 
 

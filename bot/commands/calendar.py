@@ -22,7 +22,7 @@ USAGE = (
     "those days (editors for anyone, everyone for themselves)",
     "/batch timeoff list — time off from today on",
     "/batch holiday add YYYY-MM-DD [name] — a team holiday (editors)",
-    "/batch holiday list — holidays ahead: the plan's, BATCHBOT_HOLIDAYS and the country's",
+    "/batch holiday list — holidays ahead: the plan's, the bot's own list and the country's",
     "/batch holiday remove YYYY-MM-DD — no longer a holiday (editors)",
 )
 
@@ -87,7 +87,7 @@ def timeoff(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         raise EditError(f"time off is at most {MAX_TIMEOFF_DAYS} days; split longer absences")
     user = _person(cmd, ctx, who)
     if not may_edit(ctx, cmd.actor, f"<@{user}>"):
-        return refuse("someone else's time off")
+        return refuse("someone else's time off", ctx, owners=False)
     saved = change_plan(
         ctx,
         cmd.actor,
@@ -140,7 +140,7 @@ def holiday(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if sub == "remove" and len(rest) > 1:
         raise UsageError("holiday remove takes one date")
     if not may_edit(ctx, cmd.actor, None):
-        return refuse("the team's holidays")
+        return refuse("the team's holidays", ctx, owners=False)
     name = " ".join(rest[1:]).strip()
     edit = add_holiday(day, name) if sub == "add" else remove_holiday(day)
     saved = change_plan(ctx, cmd.actor, edit, via=cmd.origin, what="the team's holidays")

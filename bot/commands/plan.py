@@ -73,7 +73,7 @@ def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     plan = ctx.store.load()
     batch = find_batch(plan, args[0])
     if not may_edit(ctx, cmd.actor, batch.owner):
-        return refuse(batch.id)
+        return refuse(batch.id, ctx)
     if len(args) == 1:
         if cmd.origin == "slack":
             return Reply(TextView("Opening the update form…"), modal=OpenModal("update", batch.id))
@@ -158,7 +158,7 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         )
         return Reply(TextView("Metrics this week", lines))
     if not may_edit(ctx, cmd.actor, None):
-        return refuse("the metrics")
+        return refuse("the metrics", ctx, owners=False)
     pairs = parse_pairs(args, METRIC_KEYS)
     saved = change_plan(
         ctx,

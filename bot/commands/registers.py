@@ -50,7 +50,7 @@ def number_of(number: str, what: str) -> int:
 
 
 def check_access(ctx: Context, actor: Actor, owner: str | None, what: str) -> Reply | None:
-    return None if may_edit(ctx, actor, owner) else refuse(what)
+    return None if may_edit(ctx, actor, owner) else refuse(what, ctx)
 
 
 def saved_reply(saved: Saved, title: str, notices: tuple[Notice, ...] = ()) -> Reply:

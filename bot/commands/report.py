@@ -33,8 +33,20 @@ USAGE = (
 
 NOT_SET_UP = (
     "GitHub is not set up for this bot",
-    "set BATCHBOT_GITHUB_TOKEN and BATCHBOT_GITHUB_REPO (see the README's GitHub section)",
+    "whoever runs batchbot connects it to GitHub (`batchbot doctor` says what is missing); "
+    "then a lead names the repository with `/batch settings github_repo=owner/name`",
 )
+#: At the terminal the person is the one who runs the bot: there the settings are the answer.
+OPERATOR_NOT_SET_UP = (
+    "set BATCHBOT_GITHUB_TOKEN and BATCHBOT_GITHUB_REPO (see the README's GitHub section)"
+)
+
+
+def not_set_up(actor: Actor) -> Reply:
+    """GitHub missing: a Slack user hears who can fix it, the operator which settings."""
+    if actor.slack_id is None:
+        return error(NOT_SET_UP[0], OPERATOR_NOT_SET_UP)
+    return error(*NOT_SET_UP)
 
 
 def _option(args: list[str], name: str) -> tuple[str | None, list[str]]:
@@ -70,9 +82,9 @@ def metrics_collect(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if rest:
         raise UsageError(f"unexpected {' '.join(rest)!r}; only --at ISO-8601 is allowed")
     if ctx.github is None:
-        return error(*NOT_SET_UP)
+        return not_set_up(cmd.actor)
     if not may_edit(ctx, cmd.actor, None):
-        return refuse("the metrics")
+        return refuse("the metrics", ctx, owners=False)
     now = ctx.clock()
     at = _instant(at_text, ctx) if at_text else now
     if at > now + dt.timedelta(minutes=1):
@@ -145,9 +157,9 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
     except ValueError as exc:
         return error(str(exc)), None
     if ctx.github is None:
-        return error(*NOT_SET_UP), None
+        return not_set_up(actor), None
     if not may_edit(ctx, actor, None):
-        return refuse("the weekly report"), None
+        return refuse("the weekly report", ctx, owners=False), None
     plan = ctx.store.load()
     try:
         markdown = archived_report(ctx, week)

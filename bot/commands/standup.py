@@ -16,6 +16,18 @@ from bot.plan.values import typed_date
 from bot.replies import ErrorView, OpenModal, Reply, StandupListView, TextView, error
 from bot.slackids import is_user_id, mention
 
+#: Said to a Slack user, so it names who can fix it, not a setting they cannot see.
+STANDUPS_HINT = (
+    "standups are kept in the bot's database; whoever runs batchbot sets one up "
+    "(the README's Standups section says how)"
+)
+OPERATOR_STANDUPS_HINT = "set DATABASE_URL and BATCHBOT_TEAM (the README's Standups section)"
+
+
+def standups_hint(slack_id: str | None) -> str:
+    """A Slack user hears who can fix it; the operator at the terminal, which settings."""
+    return OPERATOR_STANDUPS_HINT if slack_id is None else STANDUPS_HINT
+
 
 def day_label(day: date) -> str:
     """bot.standup.schedule's label, imported when used: every CLI word, the dashboard
@@ -55,7 +67,7 @@ def standup(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     """
     core = ctx.standups
     if core is None:
-        return error("standups are not set up here", "set DATABASE_URL and BATCHBOT_TEAM")
+        return error("standups are not set up here", standups_hint(cmd.actor.slack_id))
     user_id = cmd.actor.slack_id or LOCAL_USER
     name = cmd.actor.name or user_id
     if not args:

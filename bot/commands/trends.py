@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from bot.commands.base import Command, Context
+from bot.commands.standup import standups_hint
 from bot.plan.edits import UsageError
 from bot.plan.values import typed_date
 from bot.replies import Reply, TableView, TextView, error
@@ -55,7 +56,7 @@ def standups(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
     between = ctx.standups_between
     if between is None:
-        return error("standups are not kept here", "set DATABASE_URL (and BATCHBOT_TEAM)")
+        return error("standups are not kept here", standups_hint(cmd.actor.slack_id))
     name = ctx.name_of or (lambda uid: uid)
     today = ctx.clock().date()
     if args and args[0].lower() == "export":

@@ -15,6 +15,7 @@ pure functions in `bot/report/measurements.py`, which re-check every record agai
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import logging
 import re
 import threading
@@ -265,6 +266,7 @@ class GitHubAdapter:
                             if ms is None:
                                 result.failed[bid] = (
                                     f'no milestone "{link.milestone}" in {self.config.repo}'
+                                    + _did_you_mean(link.milestone, milestones, bid)
                                 )
                                 continue
                             listing = repo.get_issues(milestone=ms, state="all")
@@ -613,3 +615,15 @@ def _take(items: Iterable[Any], limit: int) -> Iterable[Any]:
         yield item
         if n >= limit:
             return
+
+
+def _did_you_mean(typed: str, titles: Iterable[str], batch_id: str) -> str:
+    """GitHub matches a milestone's title exactly; `infra v1` for "Infra v1" is a typing slip
+    whose fix is one command, so the reply names it (never a silent guess at the link)."""
+    folded = {" ".join(t.split()).casefold(): t for t in titles}
+    close = folded.get(typed.casefold()) or next(
+        iter(difflib.get_close_matches(typed, list(folded.values()), n=1, cutoff=0.8)), None
+    )
+    if close is None:
+        return ""
+    return f' (did you mean "{close}"? /batch link {batch_id} milestone="{close}")'

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,8 +50,12 @@ class Directory:
         clock: Callable[[], datetime],
         lookup: Lookup | None = None,
         default_tz: str = "UTC",
+        given: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.db = db
+        # Names the team wrote down (the plan's `[team] people`): what is shown when neither
+        # the cache nor the chat system knows a name (the CLI, the shell, a 429).
+        self.given = given
         self.clock = clock
         self.lookup = lookup
         self.default_tz = default_tz
@@ -72,10 +76,18 @@ class Directory:
         out: dict[str, str] = {}
         for uid in ids:
             record = cached.get(uid)
-            if record is not None and self._fresh(record):
-                out[uid] = record.shown_name or UNKNOWN
+            if record is not None and self._fresh(record) and record.shown_name:
+                out[uid] = record.shown_name
                 continue
             out[uid] = self._refreshed(uid, record) if is_user_id(uid) else UNKNOWN
+        unknown = [u for u, n in out.items() if n == UNKNOWN]
+        if unknown and self.given is not None:
+            try:
+                written = self.given()
+            except Exception as exc:  # an unreadable plan costs a name, not the reply
+                log.warning("the plan's people could not be read (%s)", exc)
+                written = {}
+            out.update({u: written[u] for u in unknown if written.get(u)})
         return out
 
     # -- kept current by the chat system ---------------------------------------------------

@@ -131,10 +131,22 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
     s = rt.settings
     local = at.astimezone(s.zone)
     today = local.date()
+    # A skip says the instant as the team's clock reads it: `--at 10:00+01:00` is 09:00 in UTC,
+    # and "nudges go out at 10:00" alone reads like a contradiction.
+    there = f"{local:%a %d %b %H:%M} {s.timezone}"
     if not force and local.weekday() not in s.workday_numbers:
-        return JobResult(JOB, f"no nudges on {local:%A}s (not a workday)", skipped=1)
+        return JobResult(
+            JOB,
+            f"no nudges on {local:%A}s (not a workday; it is {there}; --force runs them)",
+            skipped=1,
+        )
     if not force and local.time() < s.nudge_time:
-        return JobResult(JOB, f"nudges go out at {s.nudge_time:%H:%M}", skipped=1)
+        return JobResult(
+            JOB,
+            f"nudges go out at {s.nudge_time:%H:%M} {s.timezone}; it is {there} "
+            "(--force runs them now)",
+            skipped=1,
+        )
     try:
         plan = rt.store.load()
         history = rt.store.history(limit=0, until=at, diff_by_hand=False)

@@ -188,7 +188,10 @@ class Answers(StandupPart):
         """Post (or update) the record in the day thread; returns a line for the reply."""
         channel = self.config.standup_channel
         if not channel:
-            return "Stored only: no standup channel is configured (BATCHBOT_STANDUP_CHANNEL)."
+            return (
+                "Stored only: this plan has no standup channel yet; a lead sets one with "
+                "`/batch settings standup_channel=#channel`."
+            )
         name = self.people.display_name(record.user_id)
         name = record.user_name if name == UNKNOWN and record.user_name else name
         text = standup_reply_text(name, record.text)

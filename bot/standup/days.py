@@ -96,7 +96,7 @@ class Days:
         day = start
         while day <= end:
             if day in self.config.holidays:
-                found[day] = "holiday (BATCHBOT_HOLIDAYS)"
+                found[day] = "holiday"
             elif (name := self._country(day)) is not None:
                 found[day] = f"{name} ({self.config.holiday_country})"
             day += timedelta(days=1)

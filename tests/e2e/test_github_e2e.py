@@ -234,3 +234,29 @@ def test_the_draft_buttons_edit_then_publish_once_and_the_post_links_the_issue(
             assert f"issue #{issue['number']}" in json.dumps(u.args["blocks"])
         replies = slack.wait_for_response("report_publish", 2, timeout=15)
         assert "already published" in json.dumps(replies[1].body)
+
+
+def test_edit_on_a_linked_archive_tells_the_clicker_why_instead_of_silence(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    env = gh_env(github, tmp_path, BATCHBOT_REPORT_CHANNEL=REPORT)
+    with running(start_bot(tmp_path, slack, extra_env=env)) as bot:
+        rel = f"plan/reports/{WEEK}.md"
+        (bot.repo / "plan" / "reports").mkdir()
+        os.symlink("../execution-plan.toml", bot.repo / rel)
+        git(bot.repo, "add", rel)
+        git(bot.repo, "commit", "-qm", "a link where the report goes")
+        post = type(
+            "Post",
+            (),
+            {
+                "response": {"channel": REPORT, "ts": "1700000000.000100"},
+                "args": {"text": "r", "blocks": []},
+            },
+        )()
+        assert click(bot, "report_edit", post) == 200
+        [answer] = slack.wait_for_response("report_edit", timeout=15)
+        said = json.dumps(answer.body)
+        assert "cannot be edited" in said and "symbolic link" in said, said
+        assert answer.body["response_type"] == "ephemeral"
+        assert slack.calls_to("views.open") == []

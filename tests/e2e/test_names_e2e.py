@@ -195,3 +195,11 @@ def _jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def test_a_refusal_says_whom_to_ask_by_name(bot: Bot) -> None:
+    refused = said(bot, "update batch-2 progress=5", "no", "U0BOB", "bob")
+    assert "only an editor of this plan or the batch" in refused
+    assert "ask Alice Doe" in refused
+    assert "BATCHBOT_" not in refused
+    no_raw_ids(refused)

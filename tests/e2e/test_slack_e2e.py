@@ -437,14 +437,17 @@ def test_rate_limited_web_api_call_is_retried_after_retry_after(bot: Bot) -> Non
     assert time.time() - started < 10
 
 
-def test_ack_comes_fast_even_when_the_web_api_is_slow_to_answer(bot: Bot) -> None:
+def test_ack_comes_fast_even_when_the_web_api_fails(bot: Bot) -> None:
+    """The ack never waits for views.open; a form Slack refuses is not retried (its trigger
+    expires in 3 s) but answered at once with the command to type (issue 19 item 3)."""
     bot.fake.fail_next("views.open", status=503, times=2)
     started = time.time()
     status, _ = bot.slash("update batch-2", key="slow")
     assert status == 200
     assert time.time() - started < 3
-    calls = bot.fake.wait_for("views.open", 3, timeout=15)
-    assert calls[-1].ok
+    answer = json.dumps(bot.reply("slow"), ensure_ascii=False)
+    assert "The form could not open" in answer and "/batch update batch-2" in answer
+    assert len(bot.fake.calls_to("views.open")) == 1
 
 
 def test_sigterm_stops_the_server_within_ten_seconds(bot: Bot) -> None:

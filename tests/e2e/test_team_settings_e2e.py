@@ -72,7 +72,7 @@ def test_a_lead_sets_the_prompt_time_from_slack_and_the_next_prompt_follows_it(
 
     before = bot.commits()
     bot.slash("settings prompt_time=08:00", user="U0ALICE", name="alice", key="refused")
-    assert "only the team's leads" in json.dumps(bot.reply("refused"))
+    assert "only a lead of this plan can change it" in json.dumps(bot.reply("refused"))
     assert bot.commits() == before
 
     bot.slash("settings prompt_time=08:00", user="U0BOB", name="bob", key="lead")

@@ -156,3 +156,21 @@ def test_a_burst_of_a_thousand_commands_is_absorbed_not_refused(
         answered = Counter(r.name for r in fake.responses)
         assert all(answered[key] == 1 for _, key in items), "lost or answered twice"
         assert bot.commits() == before + 200  # every update committed, once
+
+
+def test_a_button_whose_form_cannot_open_answers_in_its_dm_with_the_typed_command(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Item 3 for buttons: **Track it** under a standup opened nothing and said nothing when
+    views.open failed."""
+    from bot.render.lead_blocks import BLOCKER_TRACK
+    from tests.e2e.test_lead_e2e import click
+
+    with running(start_bot(tmp_path, fake)) as bot:
+        fake.fail_next("views.open", error="expired_trigger_id")
+        click(bot, BLOCKER_TRACK, "Blocked on the vendor's API keys.")
+        (said,) = fake.wait_for("chat.postMessage", 1, timeout=15)
+        assert said.args["channel"] == "DU0ALICE"
+        shown = json.dumps(said.args, ensure_ascii=False)
+        assert "The form could not open (Slack said expired_trigger_id)" in shown
+        assert "/batch blocker add &lt;batch-id&gt;" in shown

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.messenger import MessengerError
-from bot.replies import OpenModal
+from bot.replies import OpenModal, error
 from bot.slack.edge import Edge
 
 log = logging.getLogger("batchbot.slack")
@@ -79,12 +79,18 @@ def open_report_editor(edge: Edge, body: dict[str, Any]) -> None:
         markdown = archived_report(edge.rt.ctx, week) or ""
     except ArchiveRefused as exc:  # a link in the reports folder: never opened for editing
         log.error("the %s report cannot be edited: %s", week, exc)
+        # The clicker hears why, not silence (the log is the admin's, not theirs).
+        edge.respond(body.get("response_url"), error(f"the {week} report cannot be edited: {exc}"))
         return
     meta = json.dumps({"week": week, "channel": channel, "ts": ts})
     try:
         edge.slack.open_view(body["trigger_id"], report_edit_modal(week, markdown, meta))
     except Exception as exc:
         log.error("views.open for the report editor failed: %s", exc)
+        edge.respond(
+            body.get("response_url"),
+            error(f"the {week} report editor could not open ({exc}); click Edit again"),
+        )
 
 
 def register(app: App, edge: Edge) -> None:

@@ -113,7 +113,25 @@ def form_failed(modal: OpenModal | None, said: str) -> Reply:
     in its typed form, at once — a retry cannot help, the trigger expires 3 s after the click."""
     kind = modal.kind if modal else "update"
     typed = TYPED_FORMS.get(kind, TYPED_FORMS["update"]).format(id=modal.batch_id if modal else "")
+    return cannot_open(said, typed)
+
+
+def cannot_open(said: str, typed: str) -> Reply:
     return error(f"The form could not open (Slack said {said}).", f"Type: `{typed}`")
+
+
+def open_or_answer(edge: Edge, body: dict[str, Any], view: dict[str, Any], typed: str) -> None:
+    """Open a form from a button; when Slack refuses, answer where the button was (its
+    response_url, else the channel) with the command to type instead."""
+    try:
+        edge.slack.open_view(str(body.get("trigger_id") or ""), view)
+    except Exception as exc:
+        log.error("views.open failed: %s", exc)
+        said = exc.reason if isinstance(exc, MessengerError) else type(exc).__name__
+        if body.get("response_url"):
+            edge.respond(body["response_url"], cannot_open(said, typed))
+        else:
+            edge.say((body.get("channel") or {}).get("id"), cannot_open(said, typed))
 
 
 def register(app: App, edge: Edge) -> None:

@@ -25,6 +25,7 @@ from bot.render import lead_blocks as lead
 from bot.replies import Reply, error
 from bot.report.weekly import mentions_blocker
 from bot.slack.edge import BUSY, Edge
+from bot.slack.listeners.commands import open_or_answer
 from bot.slack.listeners.forms import submitted_value
 from bot.text import record_number
 
@@ -46,13 +47,6 @@ def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
 
 def _say(edge: Edge, channel: str | None, reply: Reply, thread: str | None = None) -> None:
     edge.say(channel, reply, thread)
-
-
-def _open(edge: Edge, trigger_id: str, view: dict[str, Any]) -> None:
-    try:
-        edge.slack.open_view(trigger_id, view)
-    except Exception as exc:
-        log.error("views.open failed: %s", exc)
 
 
 # --------------------------------------------------------------------------- risk review
@@ -86,7 +80,8 @@ def open_risk_form(edge: Edge, body: dict[str, Any]) -> None:
         return
     meta = {"channel": (body.get("channel") or {}).get("id")}
     view = lead.risk_update_modal(n, plan.risks[n - 1], meta)
-    _open(edge, str(body.get("trigger_id") or ""), view)
+    typed = f"/batch risk update {n} probability=… impact=… mitigation=…"
+    open_or_answer(edge, body, view, typed)
 
 
 def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
@@ -146,7 +141,7 @@ def open_blocker_form(edge: Edge, body: dict[str, Any]) -> None:
     text = str(body["actions"][0].get("value", ""))
     meta = {"channel": (body.get("channel") or {}).get("id")}
     view = lead.blocker_modal(edge.store.load(), None, text, meta)
-    _open(edge, str(body.get("trigger_id") or ""), view)
+    open_or_answer(edge, body, view, "/batch blocker add <batch-id> <what is blocking>")
 
 
 def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
