@@ -269,8 +269,10 @@ def _clock(env: Mapping[str, str]) -> Callable[[], dt.datetime]:
     value = (env.get("BATCHBOT_TODAY") or "").strip()
     if not value:
         return lambda: dt.datetime.now().astimezone()
-    from bot.plan.values import typed_date
+    from bot.plan.values import looks_like_date, typed_date
 
+    if not looks_like_date(value):
+        raise CliUsage(f"BATCHBOT_TODAY must be a YYYY-MM-DD date, got {value!r}")
     try:
         day = typed_date(value, "BATCHBOT_TODAY")
     except ValueError as exc:

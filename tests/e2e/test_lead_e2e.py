@@ -155,7 +155,7 @@ def test_a_blocker_in_a_standup_gets_track_it_whose_form_tracks_it(
     blocker = tomllib.loads(bot.plan.read_text())["blockers"][0]
     assert (blocker["batch"], blocker["owner"], blocker["resolution"]) == (
         "batch-1",
-        "<@U0BOB>",
+        "U0BOB",  # kept as the user id (issue 18 item 11)
         "Ask ops for a role",
     )
 

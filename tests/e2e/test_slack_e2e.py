@@ -285,7 +285,7 @@ def test_update_without_pairs_opens_a_modal_whose_submit_makes_the_change(bot: B
     assert (batch["status"], batch["progress"], batch["owner"], batch["notes"]) == (
         "in-progress",
         25,
-        "<@U0BOB>",
+        "U0BOB",  # the mention the form sends is kept as the user id (issue 18 item 11)
         "pooling first",
     )
 
