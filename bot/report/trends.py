@@ -22,6 +22,9 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 
 class StandupLike(Protocol):
+    """What the report and the trends read of a standup (read-only, so frozen records
+    satisfy it)."""
+
     @property
     def user_id(self) -> str: ...
     @property

@@ -14,7 +14,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from bot.plan.model import Batch, Plan, Risk
 from bot.plan.register import Goal, iso_week
@@ -30,7 +29,7 @@ from bot.report.schedule import (
     overdue_text,
     progress_samples,
 )
-from bot.report.trends import participation, sparkline
+from bot.report.trends import StandupLike, participation, sparkline
 from bot.report.weeks import Week, resolve_week, target_weeks, week_of
 from bot.slackids import mention, user_id_in
 from bot.standup.sentences import BLOCKER_WORDS as _BLOCKER_WORDS
@@ -55,19 +54,6 @@ __all__ = [
 ]
 
 NameOf = Callable[[str], str]
-
-
-class StandupLike(Protocol):
-    """What the report reads of a standup (read-only, so frozen records satisfy it)."""
-
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def user_name(self) -> str: ...
-    @property
-    def local_date(self) -> dt.date: ...
-    @property
-    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
