@@ -34,6 +34,8 @@ class TextView:
 
 @dataclass(frozen=True)
 class ErrorView:
+    """A refusal as data, so every edge words and styles errors the same way."""
+
     message: str
     hint: str = ""
 
@@ -57,6 +59,8 @@ class StatusView:
 
 @dataclass(frozen=True)
 class BatchView:
+    """One batch with its history, so each edge renders the same facts its own way."""
+
     plan: Plan
     batch: Batch
     history: tuple[HistoryEntry, ...] = ()
@@ -67,6 +71,8 @@ class BatchView:
 
 @dataclass(frozen=True)
 class ChangeView:
+    """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
+
     actor: str  # display name
     actor_id: str | None
     target: str  # batch id or "metrics"
@@ -83,12 +89,16 @@ class ChangeView:
 
 @dataclass(frozen=True)
 class HistoryView:
+    """Plan commits as data; the edge decides how many to show and how."""
+
     entries: tuple[HistoryEntry, ...]
     batch_id: str | None = None
 
 
 @dataclass(frozen=True)
 class WeeklyView:
+    """The weekly report with its Markdown, so the edge need not render it again."""
+
     report: WeeklyReport
     markdown: str
 
@@ -113,6 +123,8 @@ class ChartView:
 
 @dataclass(frozen=True)
 class StandupListView:
+    """Standups as rows, so the edge picks a table or a Slack list."""
+
     title: str
     rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
 
@@ -164,6 +176,8 @@ class Notice:
 
 @dataclass(frozen=True)
 class Reply:
+    """What a command answers: a view plus who sees it and the exit code, never text."""
+
     view: View
     visibility: Visibility = "caller"
     exit_code: int = 0

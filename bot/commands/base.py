@@ -26,6 +26,8 @@ Origin = Literal["cli", "shell", "slack"]
 
 @dataclass(frozen=True)
 class Command:
+    """One `/batch` command as any edge builds it, so all edges share one path."""
+
     actor: Actor
     words: tuple[str, ...]
     origin: Origin = "cli"

@@ -70,6 +70,8 @@ class PlanConflict(Exception):
 
 @dataclass(frozen=True)
 class Saved:
+    """What a write produced: the new plan, its changes and the commit (if any)."""
+
     plan: Plan
     changes: list[Change]
     commit: str | None = None
@@ -78,6 +80,8 @@ class Saved:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One plan commit as the history command and reports read it."""
+
     commit: str
     when: dt.datetime
     author: str

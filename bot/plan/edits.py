@@ -45,6 +45,8 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Change:
+    """One field's old and new value: the commit message and the reply are built from these."""
+
     target: str  # batch id, or "metrics"
     field: str
     old: Any

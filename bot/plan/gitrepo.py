@@ -27,6 +27,8 @@ _BASE_ENV = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0
 
 @dataclass(frozen=True)
 class GitRepo:
+    """A git repository run through the git binary, with per-repository settings."""
+
     root: Path
     env: tuple[tuple[str, str], ...] = ()  # per-repository settings, e.g. a remote's auth
     # Seconds any one git command may take; None: no limit. A network remote that stops

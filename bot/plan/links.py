@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # bound by bot.plan.model._constraint_names() when pydantic v
 
 @dataclass(frozen=True)
 class BatchLink:
+    """Where a batch is followed outside the plan (a GitHub milestone or label)."""
+
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     milestone: Annotated[str, MaxLen(200)] = ""

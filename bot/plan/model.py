@@ -73,6 +73,8 @@ def _constraint_names() -> None:
 
 @dataclass(frozen=True)
 class Batch:
+    """One batch of the plan, frozen so a read plan can be shared between threads."""
+
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     id: Annotated[str, MinLen(1), MaxLen(64)]
@@ -88,6 +90,8 @@ class Batch:
 
 @dataclass(frozen=True)
 class Metrics:
+    """Program-wide measures; None means not measured, never zero."""
+
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     # None means "not measured": shown as such, never as 0 and never as a win.
@@ -134,6 +138,8 @@ class Targets:
 
 @dataclass(frozen=True)
 class Risk:
+    """One risk in the register, checked like every other plan value."""
+
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     risk: Annotated[str, MinLen(1), MaxLen(300)]
@@ -149,6 +155,8 @@ class Risk:
 
 @dataclass(frozen=True)
 class Program:
+    """The program's name and calendar, which week numbers are counted from."""
+
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     name: Annotated[str, MaxLen(200)] = "Delivery program"
@@ -167,6 +175,8 @@ def as_dict(record: Any, *, drop_none: bool = False) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Plan:
+    """The whole plan, frozen: edits build a new Plan, so readers never see a half-edit."""
+
     program: Program = Program()
     batches: tuple[Batch, ...] = ()
     metrics: Metrics = Metrics()
@@ -544,6 +554,8 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
 
 @dataclass(frozen=True)
 class Link:
+    """A batch and its blockers only, enough to check the graph has no cycles."""
+
     id: str
     blockers: tuple[str, ...]
 

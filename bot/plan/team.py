@@ -57,6 +57,8 @@ class Person:
 
 @dataclass(frozen=True)
 class Spec:
+    """One team/schedule setting: where it lives, its default and how it is checked."""
+
     key: str  # the name in the plan and in `/batch settings key=value`
     table: Literal["team", "schedule"]
     env: str  # the environment variable that is the default ("" = none)

@@ -116,6 +116,8 @@ def progress_samples(history: Iterable[HistoryEntry]) -> dict[str, list[Sample]]
 
 @dataclass(frozen=True)
 class Forecast:
+    """When a batch should finish at its recent pace, and how late that is."""
+
     finish: dt.date
     week: int | None  # program week of the finish, when the program start is known
     late_weeks: int | None  # > 0 late, 0 on time, < 0 early; None without a due week
