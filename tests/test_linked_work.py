@@ -223,3 +223,24 @@ def test_status_of_a_linked_batch_says_where_its_percent_came_from_and_when(
     reply = handle(Command.from_text(LEAD, "/batch status batch-2", "slack"), ctx)
     _, blocks = kit(reply)
     assert "🔗 18 of 28 closed in milestone" in str(blocks)
+
+
+def test_an_unchanged_listing_is_asked_conditionally_and_costs_no_rate_limit(
+    fake: FakeGitHub,
+) -> None:
+    from bot.plan.links import BatchLink
+
+    adapter = GitHubAdapter(GitHubConfig(repo=REPO, token=TOKEN, api_url=fake.url, backoff=0.01))
+    links = {"batch-2": BatchLink(milestone="Infra v1"), "batch-3": BatchLink(label="security")}
+    first = adapter.linked(links, WHEN)
+    assert first.measured == {"batch-2": (18, 28), "batch-3": (3, 11)}
+    before = len(fake.calls)
+    again = adapter.linked(links, WHEN)
+    assert again.measured == first.measured
+    listings = [c for c in fake.calls[before:] if c.path.endswith("/issues")]
+    assert [c.status for c in listings] == [304, 304]
+    assert all(c.headers.get("if-none-match") for c in listings)
+    fake.close_issue(REPO, 1979)  # one more of the milestone's closed on GitHub
+    after = adapter.linked(links, WHEN)
+    assert after.measured == {"batch-2": (19, 28), "batch-3": (3, 11)}
+    adapter.close()

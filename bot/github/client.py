@@ -195,6 +195,8 @@ class GitHubAdapter:
             lazy=True,  # objects fetch only when read: a re-run's attempt is one call, not two
         )
         self._repo: Repository | None = None
+        #: listing → (ETag, (done, total)) of linked work, for conditional requests
+        self._etags: dict[str, tuple[str, tuple[int, int] | None]] = {}
 
     @staticmethod
     def _app_auth(config: GitHubConfig) -> Auth.Auth:
@@ -250,6 +252,7 @@ class GitHubAdapter:
                 for bid, link in links.items():
                     try:
                         _check_time()
+                        ms: Any = None
                         if link.milestone:
                             if milestones is None:
                                 milestones = {
@@ -269,9 +272,19 @@ class GitHubAdapter:
                                     + _did_you_mean(link.milestone, milestones, bid)
                                 )
                                 continue
-                            listing = repo.get_issues(milestone=ms, state="all")
+                            query = {"milestone": str(ms.number)}
                         else:
-                            listing = repo.get_issues(labels=[link.label], state="all")
+                            query = {"labels": link.label}
+                        cached = self._conditional_count(repo, query)
+                        if cached is not None:  # one page, or 304 Not Modified
+                            result.calls += 1
+                            result.measured[bid] = cached
+                            continue
+                        listing = (
+                            repo.get_issues(milestone=ms, state="all")
+                            if ms is not None
+                            else repo.get_issues(labels=[link.label], state="all")
+                        )
                         # Only what the listing carries: `pull_request` on a plain issue (or
                         # `raw_data`) makes PyGithub fetch the issue again, one call each.
                         items = []
@@ -286,7 +299,7 @@ class GitHubAdapter:
                                     not_planned=i.state_reason == "not_planned",
                                 )
                             )
-                        result.calls += 1 + len(items) // self.per_page
+                        result.calls += 2 + len(items) // self.per_page
                         result.measured[bid] = count(items)
                     except Exception as exc:
                         result.failed[bid] = _late(exc) or explain(exc, self.config, link.what)
@@ -296,6 +309,41 @@ class GitHubAdapter:
                     if bid not in result.measured:
                         result.failed.setdefault(bid, why)
         return result
+
+    def _conditional_count(self, repo: Repository, query: dict[str, str]) -> tuple[int, int] | None:
+        """(done, total) from the listing's first page with `If-None-Match`: GitHub answers
+        304 Not Modified (not counted against the rate limit) when nothing changed since the
+        last refresh, and the count kept from then is used. None when the listing is longer
+        than a page (paged in full by the caller)."""
+        params = {**query, "state": "all", "per_page": str(self.per_page)}
+        key = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        etag, known = self._etags.get(key, ("", None))
+        _check_time()
+        headers, data = self.gh.requester.requestJsonAndCheck(
+            "GET", f"{repo.url}/issues", parameters=params,
+            headers={"If-None-Match": etag} if etag else None,
+        )  # fmt: skip
+        if data is None:  # 304: unchanged
+            return known
+        if not isinstance(data, list):
+            return None
+        lower = {k.lower(): v for k, v in headers.items()}
+        if 'rel="next"' in lower.get("link", ""):
+            return None
+        items = [
+            Item(
+                state=str(i.get("state", "open")),
+                pull=bool(pr := i.get("pull_request")),
+                merged=bool(pr and pr.get("merged_at")),
+                not_planned=i.get("state_reason") == "not_planned",
+            )
+            for i in data
+            if isinstance(i, dict)
+        ]
+        found = count(items)
+        if lower.get("etag"):
+            self._etags[key] = (lower["etag"], found)
+        return found
 
     # ------------------------------------------------------------------ metrics
     def collect(self, window: Window, at: dt.datetime) -> Collection:

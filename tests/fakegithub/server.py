@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import itertools
 import json
 import re
@@ -684,6 +685,21 @@ class FakeGitHub(LoopbackFake):
                 time.sleep(self.delay)
             status, payload, extra = self._route(method, path, query, body, token)
             out_headers.update(extra)
+            if method == "GET" and status == 200:  # GitHub's conditional requests
+                tag = (
+                    '"'
+                    + hashlib.sha1(
+                        json.dumps(payload, sort_keys=True).encode(), usedforsecurity=False
+                    ).hexdigest()
+                    + '"'
+                )
+                out_headers["ETag"] = tag
+                if headers.get("if-none-match") == tag:
+                    # "a 304 … does not count against your primary rate limit"
+                    with self._lock:
+                        if resource == "core":
+                            self.core_remaining += 1
+                    raise _Answered(304, None)
             if method == "POST" and status == 201 and path.endswith("/issues"):
                 with self._lock:
                     lost = self._after_create.pop(0) if self._after_create else None
