@@ -52,3 +52,21 @@ def test_the_dashboard_imports_only_the_plan_family(tmp_path: Path) -> None:
     )
     loaded = eval(out.stderr.strip().splitlines()[-1])
     assert loaded == ["bot.commands.base", "bot.commands.plan", "bot.commands.weekly_draft"]
+
+
+def test_the_dashboards_dataclasses_have_docstrings(tmp_path: Path) -> None:
+    """A dataclass without a docstring gets one made by `inspect.signature` at import, which
+    every `batchbot dashboard` would pay for again; so each one on that path says why it is."""
+    code = (
+        "import dataclasses, sys; from bot.cli import main;"
+        "main(['--plan', sys.argv[1], 'dashboard']);"
+        "print([f'{m.__name__}.{c.__name__}' for m in list(sys.modules.values())"
+        " if m.__name__.startswith('bot.') for c in vars(m).values()"
+        " if isinstance(c, type) and c.__module__ == m.__name__ and dataclasses.is_dataclass(c)"
+        " and (c.__doc__ or '').startswith(c.__name__ + '(')], file=sys.stderr)"
+    )
+    plan = ROOT / "plan" / "execution-plan.toml"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(plan)], capture_output=True, text=True, check=True
+    )
+    assert eval(out.stderr.strip().splitlines()[-1]) == []
