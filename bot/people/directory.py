@@ -180,7 +180,7 @@ class Directory:
     def _store(self, info: UserInfo, now: datetime) -> UserRecord | None:
         if self.db is None:
             return None
-        tz = info.tz if _valid_zone(info.tz) else self.default_tz
+        tz = info.tz if valid_zone(info.tz) else self.default_tz
         try:
             return self.db.upsert_user(
                 info.user_id, info.name, info.real_name, tz, now, info.display_name
@@ -194,7 +194,8 @@ def _shown(info: UserInfo) -> str:
     return info.display_name or info.real_name or info.name
 
 
-def _valid_zone(name: str | None) -> bool:
+def valid_zone(name: str | None) -> bool:
+    """Slack's `tz` is used only when zoneinfo knows it (else the team's zone stands)."""
     if not name:
         return False
     try:

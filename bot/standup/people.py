@@ -10,11 +10,10 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.db import Database, UserRecord
 from bot.messenger import Messenger, MessengerError
-from bot.people.directory import Directory
+from bot.people.directory import Directory, valid_zone
 from bot.slackids import is_user_id
 from bot.standup.config import ConfigSource
 from bot.standup.part import StandupPart
@@ -111,7 +110,7 @@ class People(StandupPart):
             return cached
         if info is None or getattr(info, "is_bot", False) or getattr(info, "deleted", False):
             return None
-        tz = info.tz if _valid_zone(info.tz) else self.config.timezone
+        tz = info.tz if valid_zone(info.tz) else self.config.timezone
         record = self.db.upsert_user(
             user_id, info.name, info.real_name, tz, now, getattr(info, "display_name", "")
         )
@@ -159,13 +158,3 @@ class People(StandupPart):
             ids = []
         bot = getattr(self.messenger, "bot_user_id", None)
         return [u for u in dict.fromkeys(ids) if u != bot and not u.startswith("B")]
-
-
-def _valid_zone(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
