@@ -20,6 +20,7 @@ import datetime as dt
 from typing import Any
 
 from bot.jobresult import JobResult
+from bot.plan.team import TeamSettings
 from bot.render.escape import esc, person
 from bot.report.job import JobRuntime, team_of
 from bot.report.nudges import Nudge, NudgeRules, find_nudges, last_moves
@@ -39,9 +40,8 @@ def scoped(rt: JobRuntime, key: str) -> str:
     return key if stem == "execution-plan" else f"{stem}/{key}"
 
 
-def rules(rt: JobRuntime) -> NudgeRules:
+def rules(rt: JobRuntime, team: TeamSettings) -> NudgeRules:
     """The team's thresholds: the plan's `[schedule]`, else the environment's."""
-    team = team_of(rt)
     return NudgeRules(
         stall_workdays=team.nudge_stall_days,
         lead_after_days=team.nudge_lead_after_days,
@@ -141,7 +141,9 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
             f"no nudges on {local:%A}s (not a workday; it is {there}; --force runs them)",
             skipped=1,
         )
-    nudge_time = team_of(rt).nudge_time
+    team = team_of(rt)  # read once a run: the plan's [schedule], else the environment
+    rule = rules(rt, team)
+    nudge_time = team.nudge_time
     if not force and local.time() < nudge_time:
         return JobResult(
             JOB,
@@ -157,9 +159,9 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
         return JobResult(JOB, "the plan could not be read", failed=1)
     found = [
         dataclasses.replace(n, key=scoped(rt, n.key))
-        for n in find_nudges(plan, progress_samples(history), last_moves(history), today, rules(rt))
+        for n in find_nudges(plan, progress_samples(history), last_moves(history), today, rule)
     ]
-    leads = team_of(rt).leads or tuple(s.admins)
+    leads = team.leads or tuple(s.admins)
     sent = skipped = failed = 0
     said: list[str] = []
     untold: list[str] = []
@@ -191,7 +193,7 @@ def run_nudges(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResul
         if first is None or first.status != "done":
             continue
         told = first.fire_time.astimezone(s.zone).date()  # the run's instant, not the wall clock
-        if (today - told).days < rules(rt).lead_after_days:
+        if (today - told).days < rule.lead_after_days:
             continue
         outcome = _send(rt, f"lead:{key}", leads, nudge, at, NO_ANSWER)
         if outcome == "sent":
