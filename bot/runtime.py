@@ -61,9 +61,12 @@ class Runtime:
         run once per program through it."""
         from dataclasses import replace
 
+        from bot.standup.service import Standups
+
         ctx = self.programs[pid]
         key = "" if pid == self.default_program else pid
-        return replace(self, store=ctx.store, ctx=ctx, program=key)
+        standups = ctx.standups if isinstance(ctx.standups, Standups) else self.standups
+        return replace(self, store=ctx.store, ctx=ctx, program=key, standups=standups)
 
 
 def build_runtime(
@@ -82,7 +85,7 @@ def build_runtime(
     from bot.db import Database
     from bot.github.service import from_settings
     from bot.people.directory import Directory
-    from bot.standup.service import build_standups
+    from bot.standup.service import Standups, build_standups
 
     clock = clock or system_clock
     database = db or Database(settings.database_url)
@@ -129,6 +132,11 @@ def build_runtime(
     if not settings.remote_mode:
         for path in other_plan_files(store.path):
             programs[program_id(path)] = program_context(ctx, path, settings, clock)
+        from bot.standup.programs import link_programs  # one prompt a person, answers to each
+
+        link_programs(
+            {p: c.standups for p, c in programs.items() if isinstance(c.standups, Standups)}
+        )
     return Runtime(
         settings=settings,
         store=store,
@@ -163,8 +171,25 @@ def program_context(first: Context, path: Path, settings: Settings, clock: Clock
     program is nobody in another)."""
     from dataclasses import replace
 
+    from bot.standup.service import Standups, build_standups
+
     store = PlanStore(path, push=settings.git_push, remote=settings.git_remote, clock=clock)
-    return replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    ctx = replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    base = first.standups
+    if not isinstance(base, Standups):
+        return ctx
+    own = build_standups(  # its own channel, times, team, day thread and rows
+        db=base.db,
+        messenger=base.answers.messenger,
+        config=live_standup_config(settings, TeamSource(store.load, TeamSettings())),
+        clock=base.clock,
+        calendar=lambda: store.load().calendar,
+        names=base.people.names,
+        program=program_id(path),
+    )
+    return replace(
+        ctx, standups=own, standups_between=own.standups_between, expected_on=own.expected
+    )
 
 
 def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:
