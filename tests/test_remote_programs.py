@@ -224,3 +224,64 @@ def test_a_write_to_beta_on_one_instance_is_read_on_the_other_at_once(remote: Pa
     a.change(ANA, progress_to(72))
     assert progress(b) == 72
     assert progress(program(b, BETA)) == 71
+
+
+def remote_runtime(remote: Path, tmp: Path, name: str):  # type: ignore[no-untyped-def]
+    """The composition root in remote mode, started as `batchbot serve` starts it."""
+    import datetime as dt
+    import io
+
+    from bot.messenger import ConsoleMessenger
+    from bot.runtime import build_runtime, start_store
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        git_url=str(remote),
+        workdir=tmp / f"work-{name}",
+        sync_seconds=30,
+        database_url=f"sqlite:///{tmp / 'shared.db'}",
+        editors="U0ANA",
+    )
+    rt = build_runtime(settings, ConsoleMessenger(out=io.StringIO()),
+                       clock=lambda: dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC))  # fmt: skip
+    start_store(rt)
+    return rt
+
+
+def say(rt, actor: Actor, text: str, channel: str = "D0DM") -> str:  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.commands import Command, handle
+    from bot.commands.programs import dispatch
+
+    reply = dispatch(Command.from_text(actor, text, "slack", channel), rt.programs,
+                     rt.default_program, handle)  # fmt: skip
+    return json.dumps(reply, default=str, ensure_ascii=False)
+
+
+BOB = Actor("Bob", slack_id="U0BOB")
+
+
+def test_the_runtime_routes_to_a_program_whose_team_changed_upstream(remote: Path, tmp_path: Path):
+    rt = remote_runtime(remote, tmp_path, "a")
+    assert sorted(rt.programs) == ["beta", "execution-plan"]
+    assert "Beta: " not in say(rt, BOB, "status")  # Bob is in no team: the first program
+    with_bob = git(remote, "show", f"main:{BETA}") + '\n[team]\npeople = [{ id = "U0BOB" }]\n'
+    upstream(remote, tmp_path, BETA, text=with_bob)
+    rt.store.sync()  # what the webhook or the sync loop does
+    assert "Beta: " in say(rt, BOB, "status")
+
+
+def test_a_program_file_pushed_upstream_is_routed_to_by_name_after_the_sync(
+    remote: Path, tmp_path: Path
+):
+    rt = remote_runtime(remote, tmp_path, "a")
+    gamma = git(remote, "show", f"main:{ALPHA}").replace('name = "', 'name = "Gamma: ', 1)
+    upstream(remote, tmp_path, "plan/gamma.toml", text=gamma)
+    assert "gamma" not in rt.programs
+    rt.store.sync()
+    assert "Gamma: " in say(rt, BOB, "gamma status")
+    saved = say(rt, ANA, "gamma update batch-1 progress=5")  # nobody leads gamma: anyone may
+    assert "progress" in saved
+    assert files_of(remote, "main") == ["plan/gamma.toml"]

@@ -221,6 +221,7 @@ class PlanClone:
         self.on_invalid = on_invalid
         self._state = PlanState()
         self._state_lock = threading.Lock()
+        self._served = 0  # plans served so far: the stamp
         # The tip pushed by any instance, in the shared database: a read fetches when it
         # differs from ours (bot/plantips.py). `_tip_followed`: the last one we fetched for.
         self._tip_followed: str | None = None
@@ -626,8 +627,17 @@ class PlanClone:
         import dataclasses
 
         with self._state_lock:
+            if "plan" in changes and changes["plan"] is not self._state.plan:
+                self._served += 1
             self._state = dataclasses.replace(self._state, **changes)  # type: ignore[arg-type]
             return self._state
+
+    def stamp(self) -> tuple[int, int, int, int] | None:
+        """What the routing index compares to know the plan is still the one it read
+        (PlanStore.stamp): no file in a bare clone, so the count of plans served so far —
+        it moves with every write and every sync that serves another plan."""
+        with self._state_lock:
+            return (self._served, 0, 0, 0)
 
     def _tell_invalid(self, sha: str, reason: str) -> None:
         if sha in self._told_invalid:
