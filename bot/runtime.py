@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Context
 from bot.messenger import Messenger
@@ -129,7 +129,7 @@ def build_runtime(
     if not settings.remote_mode:
         for path in other_plan_files(store.path):
             programs[program_id(path)] = program_context(ctx, path, settings, clock)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         store=store,
         clock=clock,
@@ -141,6 +141,8 @@ def build_runtime(
         owner=owner,
         programs=programs,
     )
+    serve_every_program(rt)  # remote mode: the clone's other programs, once found
+    return rt
 
 
 def program_id(path: Path) -> str:
@@ -156,15 +158,41 @@ def other_plan_files(path: Path) -> list[Path]:
     return sorted(p for p in path.parent.glob("*.toml") if p.resolve() != path.resolve())
 
 
-def program_context(first: Context, path: Path, settings: Settings, clock: Clock) -> Context:
+def program_context(
+    first: Context, path: Path, settings: Settings, clock: Clock, store: PlanStore | None = None
+) -> Context:
     """A further program's Context: its own plan file, team and access rules. The
     environment's team settings are the first program's defaults only — another program's
     editors, channels and times come from its own `[team]`/`[schedule]` (an editor of one
     program is nobody in another)."""
     from dataclasses import replace
 
-    store = PlanStore(path, push=settings.git_push, remote=settings.git_remote, clock=clock)
+    store = store or PlanStore(
+        path, push=settings.git_push, remote=settings.git_remote, clock=clock
+    )
     return replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+
+
+def serve_every_program(rt: Runtime) -> None:
+    """Remote mode: every `plan/<program>.toml` in the clone is a program too, found when the
+    clone starts and after each sync or webhook (one pushed upstream is served without a
+    restart). Their stores share the one clone, branch, queue and push (bot/plan/clone.py)."""
+    from bot.plan.remote import RemotePlanStore
+
+    first = rt.store
+    if not isinstance(first, RemotePlanStore):
+        return
+
+    def found(stores: list[Any]) -> None:
+        programs = dict(rt.programs)
+        for store in stores:
+            pid = program_id(store.path)
+            if pid not in programs and isinstance(store, RemotePlanStore):
+                programs[pid] = program_context(rt.ctx, store.path, rt.settings, rt.clock, store)
+        rt.programs = programs  # one assignment: a request never sees a half-made table
+
+    first.on_programs = found
+    found(first.programs())
 
 
 def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:

@@ -11,6 +11,7 @@ committed queue up and are committed together in the next round, one commit each
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,6 +76,17 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         if self._repo is False:
             self._repo = GitRepo.find(self.path)
         return self._repo  # type: ignore[return-value]
+
+    def stamp(self) -> tuple[int, int, int, int] | None:
+        """The plan file's identity on disk (inode, mtime, ctime, size) from one stat, with no
+        parse: what is derived from the plan (the program routing index) compares stamps to
+        know it is still current. A write renames a new file into place, so it always changes
+        the stamp — in this process and in any other. None: no file."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
     def notice(self) -> str | None:
         """A line for people about the plan's freshness (remote mode); None when all is well."""
