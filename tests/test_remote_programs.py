@@ -285,3 +285,19 @@ def test_a_program_file_pushed_upstream_is_routed_to_by_name_after_the_sync(
     saved = say(rt, ANA, "gamma update batch-1 progress=5")  # nobody leads gamma: anyone may
     assert "progress" in saved
     assert files_of(remote, "main") == ["plan/gamma.toml"]
+
+
+def test_the_cli_acts_on_the_program_it_names_in_the_teams_repository(remote: Path, tmp_path: Path):
+    from tests.conftest import run_cli
+
+    env = {"BATCHBOT_GIT_URL": str(remote), "BATCHBOT_WORKDIR": str(tmp_path / "cli")}
+    done = run_cli("--program", "beta", "update", "batch-1", "progress=14", "--author",
+                   "Ana <ana@x.io>", env=env, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert files_of(remote, "main") == [BETA]
+    assert "progress = 14" in git(remote, "show", f"main:{BETA}")
+    shown = run_cli("status", env={**env, "BATCHBOT_PROGRAM": "beta"}, cwd=tmp_path)
+    assert "Beta: " in shown.stdout, shown.stderr
+    unknown = run_cli("--program", "nope", "status", env=env, cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "no program 'nope'" in unknown.stderr and "beta, execution-plan" in unknown.stderr
