@@ -62,8 +62,7 @@ class Runtime:
         from dataclasses import replace
 
         ctx = self.programs[pid]
-        key = "" if pid == self.default_program else pid
-        return replace(self, store=ctx.store, ctx=ctx, program=key)
+        return replace(self, store=ctx.store, ctx=ctx, program=ctx.program)
 
 
 def build_runtime(
@@ -128,7 +127,9 @@ def build_runtime(
     programs = {program_id(store.path): ctx}
     if not settings.remote_mode:
         for path in other_plan_files(store.path):
-            programs[program_id(path)] = program_context(ctx, path, settings, clock)
+            programs[program_id(path)] = program_context(
+                ctx, path, settings, clock, database, owner
+            )
     return Runtime(
         settings=settings,
         store=store,
@@ -156,15 +157,30 @@ def other_plan_files(path: Path) -> list[Path]:
     return sorted(p for p in path.parent.glob("*.toml") if p.resolve() != path.resolve())
 
 
-def program_context(first: Context, path: Path, settings: Settings, clock: Clock) -> Context:
-    """A further program's Context: its own plan file, team and access rules. The
+def program_context(
+    first: Context,
+    path: Path,
+    settings: Settings,
+    clock: Clock,
+    database: Database | None = None,
+    owner: str = "batchbot",
+) -> Context:
+    """A further program's Context: its own plan file, team, access rules and GitHub. The
     environment's team settings are the first program's defaults only — another program's
-    editors, channels and times come from its own `[team]`/`[schedule]` (an editor of one
-    program is nobody in another)."""
+    editors, channels, times and GitHub repository come from its own `[team]`/`[schedule]`
+    (an editor of one program is nobody in another; no repository, nothing published)."""
     from dataclasses import replace
 
+    from bot.github.service import from_settings
+
+    pid = program_id(path)
     store = PlanStore(path, push=settings.git_push, remote=settings.git_remote, clock=clock)
-    return replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    ctx = replace(
+        first, store=store, team_defaults=TeamSettings(), github=None, _team=None, program=pid
+    )
+    if database is not None:
+        ctx.github = from_settings(settings, lambda: database, owner, ctx.team_settings, pid)
+    return ctx
 
 
 def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:
