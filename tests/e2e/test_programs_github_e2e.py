@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from bot.report.publish import marker
 from tests.conftest import committed_repo, git
 from tests.e2e.test_slack_e2e import TOKEN, USERS
 from tests.fakegithub import FakeGitHub
@@ -113,7 +112,8 @@ def report_posts(slack: FakeSlack) -> list[str]:
 
 
 def issues(github: FakeGitHub, repo: str, program: str = "") -> list[dict[str, Any]]:
-    mark = marker(WEEK, program)
+    # the first program's marker as it always was; a further program's names it
+    mark = f"<!-- batchbot:weekly-report:{program + ':' if program else ''}{WEEK} -->"
     return [i for i in github.issues_in(repo) if i["body"].rstrip().endswith(mark)]
 
 
