@@ -40,7 +40,10 @@ def _reminders(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
 
 
 def _digest(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    return rt.standups.digest.run(at, force)
+    """Each program's digest in its own standup channel (prompts and reminders cover every
+    program's team through the linked seats: one per person)."""
+    group = rt.standups.group
+    return rt.standups.digest.run(at, force) if group is None else group.run_digest(at, force)
 
 
 def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:

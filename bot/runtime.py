@@ -61,9 +61,12 @@ class Runtime:
         run once per program through it."""
         from dataclasses import replace
 
+        from bot.standup.service import Standups
+
         ctx = self.programs[pid]
         key = "" if pid == self.default_program else pid
-        return replace(self, store=ctx.store, ctx=ctx, program=key)
+        standups = ctx.standups if isinstance(ctx.standups, Standups) else self.standups
+        return replace(self, store=ctx.store, ctx=ctx, program=key, standups=standups)
 
 
 def build_runtime(
@@ -129,6 +132,7 @@ def build_runtime(
     if not settings.remote_mode:
         for path in other_plan_files(store.path):
             programs[program_id(path)] = program_context(ctx, path, settings, clock)
+        link_standups(programs)  # one prompt a person, the answer to each of their programs
     rt = Runtime(
         settings=settings,
         store=store,
@@ -167,10 +171,36 @@ def program_context(
     program is nobody in another)."""
     from dataclasses import replace
 
+    from bot.standup.service import Standups, build_standups
+
     store = store or PlanStore(
         path, push=settings.git_push, remote=settings.git_remote, clock=clock
     )
-    return replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    ctx = replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    base = first.standups
+    if not isinstance(base, Standups):
+        return ctx
+    own = build_standups(  # its own channel, times, team, day thread and rows
+        db=base.db,
+        messenger=base.answers.messenger,
+        config=live_standup_config(settings, TeamSource(store.load, TeamSettings())),
+        clock=base.clock,
+        calendar=lambda: store.load().calendar,
+        names=base.people.names,
+        program=program_id(path),
+    )
+    return replace(
+        ctx, standups=own, standups_between=own.standups_between, expected_on=own.expected
+    )
+
+
+def link_standups(programs: dict[str, Context]) -> None:
+    """Link the programs' standups (bot/standup/programs.py): a person in two is prompted
+    once, and their answer is filed and posted in each of their programs."""
+    from bot.standup.programs import link_programs
+    from bot.standup.service import Standups
+
+    link_programs({p: c.standups for p, c in programs.items() if isinstance(c.standups, Standups)})
 
 
 def serve_every_program(rt: Runtime) -> None:
@@ -189,6 +219,7 @@ def serve_every_program(rt: Runtime) -> None:
             pid = program_id(store.path)
             if pid not in programs and isinstance(store, RemotePlanStore):
                 programs[pid] = program_context(rt.ctx, store.path, rt.settings, rt.clock, store)
+        link_standups(programs)
         rt.programs = programs  # one assignment: a request never sees a half-made table
 
     first.on_programs = found
