@@ -213,17 +213,26 @@ def serve_every_program(rt: Runtime) -> None:
     if not isinstance(first, RemotePlanStore):
         return
 
-    def found(stores: list[Any]) -> None:
-        programs = dict(rt.programs)
-        for store in stores:
-            pid = program_id(store.path)
-            if pid not in programs and isinstance(store, RemotePlanStore):
-                programs[pid] = program_context(rt.ctx, store.path, rt.settings, rt.clock, store)
-        link_standups(programs)
-        rt.programs = programs  # one assignment: a request never sees a half-made table
+    import threading
+
+    lock = threading.Lock()  # two syncs finding programs at once must not drop one
+
+    def found(_new: list[Any]) -> None:
+        with lock:
+            programs = dict(rt.programs)
+            for store in first.programs():  # every store so far: none is ever missed
+                if not isinstance(store, RemotePlanStore):
+                    continue
+                pid = program_id(store.path)
+                if pid not in programs:
+                    programs[pid] = program_context(
+                        rt.ctx, store.path, rt.settings, rt.clock, store
+                    )
+            link_standups(programs)
+            rt.programs = programs  # one assignment: a request never sees a half-made table
 
     first.on_programs = found
-    found(first.programs())
+    found([])
 
 
 def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:
