@@ -157,6 +157,41 @@ def serve_and_measure(programs: int, requests: int) -> dict[str, float]:
     }
 
 
+def routing_cost(programs: int, lines: int = 20000) -> float:
+    """Routing alone, in process: µs per `/batch` line to pick the program (the handler does
+    nothing), with every plan file unchanged — what the HTTP figures cannot resolve."""
+    import io
+
+    from bot.commands.programs import dispatch
+    from bot.messenger import ConsoleMessenger
+    from bot.plan.store import Actor
+    from bot.replies import Reply, TextView
+    from bot.runtime import build_runtime
+    from bot.settings import Settings
+
+    with tempfile.TemporaryDirectory() as d:
+        plan = make_repo(Path(d) / "repo", programs)
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, execution_plan_path=plan, database_url=f"sqlite:///{d}/b.db"
+        )
+        rt = build_runtime(settings, ConsoleMessenger(out=io.StringIO()))
+        from bot.commands import Command
+
+        alice = Actor("alice", slack_id="U0ALICE")
+        cmds = [
+            Command.from_text(alice, "status", "slack", f"C0STAND{n % programs:02d}")
+            for n in range(programs)
+        ]
+        done = Reply(TextView("routed", ()))
+        first = next(iter(rt.programs))
+        times = []
+        for n in range(lines):
+            t0 = time.perf_counter()
+            dispatch(cmds[n % programs], rt.programs, first, lambda c, ctx: done)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times[lines // 10 :]) * 1e6
+
+
 def friday(programs: int) -> tuple[float, str]:
     with tempfile.TemporaryDirectory() as d, FakeSlack(token=TOKEN, users=USERS) as fake:
         tmp = Path(d)
@@ -205,6 +240,11 @@ def main() -> None:
     each = f"  (each run: {', '.join(f'{r:.2f}' for r in ratios)})" if args.runs > 1 else ""
     print(f"  end-to-end p99 ratio {med(ratios):.2f}× (goal ≤ 1.1×){each}")
     print(f"  end-to-end p50 ratio {med(p50s):.2f}×   ack p99 ratio {med(acks):.2f}×")
+    alone = (routing_cost(1), routing_cost(args.programs))
+    print(
+        f"  routing alone, in process: {alone[0]:.1f} µs a line with 1 program, "
+        f"{alone[1]:.1f} µs with {args.programs}"
+    )
     extra = (many["rss"] - one["rss"]) / max(1, args.programs - 1)
     print(f"  server RSS per extra program: {extra:.2f} MB")
     if not args.no_friday:

@@ -80,6 +80,19 @@ WORDS = (
     "help",
 )
 
+# The floor under batchbot's own code: the bare app's libraries plus the ones serve needs for
+# its work (settings: pydantic-settings; the database: SQLAlchemy Core; replies: aiohttp via
+# slack_sdk's async client; jobs: APScheduler), imported and nothing else.
+FLOOR = """
+import os
+import slack_bolt, slack_bolt.adapter.wsgi, waitress.server
+import pydantic_settings, sqlalchemy, slack_sdk.web.async_client
+import apscheduler.schedulers.background
+for line in open(f"/proc/{os.getpid()}/status"):
+    if line.startswith("VmRSS:"):
+        print(line.split()[1])
+"""
+
 # `batchbot serve` with a SIGUSR1 handler that writes the top-level names in sys.modules.
 MODULES_WRAPPER = """
 import os, signal, sys
@@ -210,6 +223,16 @@ def main(argv: list[str] | None = None) -> int:
                     f"{s.name:9s} RSS idle {idle[s.name] / 1024:6.1f} MB, after the load "
                     f"{after[s.name] / 1024:6.1f} MB, peak {peak[s.name] / 1024:6.1f} MB"
                 )
+            floor = int(
+                subprocess.run(
+                    [PYTHON, "-c", FLOOR], capture_output=True, text=True, check=True
+                ).stdout
+            )
+            print(
+                f"{'libraries':9s} RSS {floor / 1024:6.1f} MB: the bare app's plus pydantic-"
+                f"settings, SQLAlchemy, aiohttp, APScheduler imported, no batchbot code "
+                f"({floor / after['bare']:.2f}x bare)"
+            )
             ratio = after["batchbot"] / after["bare"]
             ok = ratio <= GOAL and not errors
             print(

@@ -301,3 +301,41 @@ def test_the_cli_acts_on_the_program_it_names_in_the_teams_repository(remote: Pa
     unknown = run_cli("--program", "nope", "status", env=env, cwd=tmp_path)
     assert unknown.returncode == 2
     assert "no program 'nope'" in unknown.stderr and "beta, execution-plan" in unknown.stderr
+
+
+def test_a_push_the_remote_refuses_for_betas_file_still_lands_alphas_change(
+    remote: Path, tmp_path: Path
+):
+    """A rule about one file (a push ruleset, a hook) refuses the push that carries it:
+    the other program's commits, queued in the same round, are pushed on their own."""
+    store = start(remote, tmp_path / "a")
+    beta = program(store, BETA)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\nsleep 0.6\nwhile read old new ref; do\n"
+        '  if git diff --name-only "$old" "$new" | grep -q beta.toml; then\n'
+        '    echo "plan/beta.toml is protected" >&2; exit 1\n  fi\ndone\n'
+    )
+    hook.chmod(0o755)
+    first, refused, alpha = run_together(
+        lambda: store.change(ANA, progress_to(3, "batch-3")),
+        lambda: beta.change(ANA, progress_to(6)),
+        lambda: store.change(ANA, progress_to(63)),
+    )
+    assert getattr(first, "commit", None), first
+    assert isinstance(refused, NotSaved) and "refused" in str(refused), refused
+    assert getattr(alpha, "commit", None), alpha
+    assert "progress = 63" in git(remote, "show", f"main:{ALPHA}")
+    assert "progress = 6\n" not in git(remote, "show", f"main:{BETA}")
+
+
+def test_a_sync_after_a_commit_to_beta_does_not_read_the_first_programs_file_again(
+    remote: Path, tmp_path: Path
+):
+    a, b = start(remote, tmp_path / "a"), start(remote, tmp_path / "b")
+    served, stamp = b.state().plan, b.stamp()
+    head = program(a, BETA).change(ANA, progress_to(81)).commit
+    b.sync()
+    assert b.state().sha == head  # the first program follows the branch…
+    assert b.state().plan is served and b.stamp() == stamp  # …without reading its file again
+    assert progress(program(b, BETA)) == 81

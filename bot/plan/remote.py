@@ -287,9 +287,45 @@ class RemotePlanStore(PlanClone, PlanStore):
             kind, why = classify_push_failure(output)
             if kind != "rejected":
                 log.warning("push refused (%s): %s", kind, output.strip()[-300:])
+                apart = self._by_program(batch, results)
+                if len(apart) > 1:  # a rule about one program's file must not refuse another's
+                    self._push_apart(batch, results, apart, landed)
+                    return
                 raise NotSaved(f"not saved: {why}; nothing was changed")
             reason = why
         raise NotSaved(f"not saved: {reason} {self.config.max_attempts} times; try again")
+
+    @staticmethod
+    def _by_program(
+        batch: list[_Routed], results: dict[int, Saved | BaseException]
+    ) -> list[list[_Routed]]:
+        """The writes that made a commit, one list per program, in the order they came."""
+        apart: dict[RemotePlanStore, list[_Routed]] = {}
+        for i, item in enumerate(batch):
+            result = results.get(i)
+            if isinstance(result, Saved) and result.commit:
+                apart.setdefault(item.store, []).append(item)
+        return list(apart.values())
+
+    def _push_apart(
+        self,
+        batch: list[_Routed],
+        results: dict[int, Saved | BaseException],
+        apart: list[list[_Routed]],
+        landed: Callable[[], None],
+    ) -> None:
+        """The remote refused a push carrying several programs' commits (a protected path, a
+        hook about one file): push each program's writes on their own, so the refusal stays
+        with the program it is about. The writes that made no commit are answered as they
+        were."""
+        for writes in apart:
+            try:
+                self._commit_batch_locked(writes, landed)
+            except NotSaved as exc:
+                for item in writes:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+        self._finish(batch, results)
 
     def _landed_anyway(self, head: str) -> bool:
         """After a push that timed out: is `head` on the remote branch after all?"""
@@ -318,6 +354,7 @@ class RemotePlanStore(PlanClone, PlanStore):
             self._run("update-ref", self.tracking_ref, head)
             for store, (text, plan) in finals.items():  # the programs whose file we wrote
                 before = store.state().sha
+                store._blob = ""  # not known without asking git: the next sync reads it
                 store._set(sha=head, plan=plan, synced_at=utc_now(), error=None, invalid_sha=None)
                 if self.tips is not None:
                     self.tips.publish(store.plan_key, head)
