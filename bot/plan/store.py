@@ -11,6 +11,7 @@ committed queue up and are committed together in the next round, one commit each
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from bot.plan.commits import (
     parse_trailers,
 )
 from bot.plan.edits import Change, EditError
-from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
+from bot.plan.gitrepo import GitError, GitRepo, Identity, NewCommit, write_commits
 from bot.plan.history import PlanHistory
 from bot.plan.model import Plan
 from bot.plan.worktree import JOURNAL, WorkTreeCommits
@@ -65,6 +66,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         self._identity: bool | None = None  # does git know who commits on this machine?
         self._gitdir: Path | None = None
         self._committer: str | None = None
+        self._whoami: Identity | None = None  # git's user.name/email and committer, asked once
         self._queue: WriteQueue[Write] | None = None  # made on the first write
         self._journal_at: Path | bool | None = False  # False: not looked up yet
 
@@ -74,6 +76,17 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         if self._repo is False:
             self._repo = GitRepo.find(self.path)
         return self._repo  # type: ignore[return-value]
+
+    def stamp(self) -> tuple[int, int, int, int] | None:
+        """The plan file's identity on disk (inode, mtime, ctime, size) from one stat, with no
+        parse: what is derived from the plan (the program routing index) compares stamps to
+        know it is still current. A write renames a new file into place, so it always changes
+        the stamp — in this process and in any other. None: no file."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
     def notice(self) -> str | None:
         """A line for people about the plan's freshness (remote mode); None when all is well."""
@@ -149,10 +162,12 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
         repo = self.repo
         if repo is not None:
-            name = repo.run("config", "--get", "user.name", check=False).stdout.strip()
-            email = repo.run("config", "--get", "user.email", check=False).stdout.strip()
-            if name and email:
-                return Actor(name, email)
+            try:
+                whoami = self._git_identity(repo)
+            except OSError:  # git is gone (found by reading folders); a change says so
+                whoami = Identity("", "", "")
+            if whoami.name and whoami.email:
+                return Actor(whoami.name, whoami.email)
         try:
             user = getpass.getuser()
         except (KeyError, OSError):
@@ -216,11 +231,9 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
     @contextmanager
     def _locked(self, timeout: float | None = None) -> Iterator[None]:
-        import shutil
+        from bot.plan.flock import LockTimeout, PlanFileLock
 
-        from filelock import FileLock, Timeout
-
-        if shutil.which("git") is None:
+        if not _git_on_path():
             raise PlanConflict(
                 "git is not installed or not on PATH, so the change could not be committed; "
                 "nothing was changed"
@@ -241,11 +254,11 @@ class PlanStore(PlanHistory, WorkTreeCommits):
                 f"another change to {self.path.name} is still in progress; try again"
             )
         try:
-            lock = FileLock(str(self._lock_path))
+            lock = PlanFileLock(str(self._lock_path))
             lock.acquire(timeout=wait, poll_interval=0.01)
         except BaseException as exc:  # a timeout, or a folder this user may not write
             in_process.release()
-            if isinstance(exc, Timeout):
+            if isinstance(exc, LockTimeout):
                 raise PlanConflict(
                     f"another change to {self.path.name} is still in progress; try again"
                 ) from None
@@ -264,9 +277,10 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         from bot.plan.journey import apply_writes
 
         repo = self.repo
+        parent = None
         if repo:
             self._refuse_unsafe_state(repo)
-            self._refuse_hand_edits(repo)
+            parent = self._refuse_hand_edits(repo)
         as_json = codec.is_json(self.path)
         before = codec.read_text(self.path)
         start = codec.loads(before, str(self.path), as_json)
@@ -280,7 +294,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
                 batch[step.index].future.set_result(Saved(step.plan or start, []))
         if not steps:
             return
-        results = self._write_and_commit(repo, steps, rel)
+        results = self._write_and_commit(repo, steps, rel, parent)
         for step, saved in zip(steps, results, strict=True):
             batch[step.index].future.set_result(saved)
 
@@ -303,7 +317,9 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             return Saved(plan, [Change("plan", "import", "", message)], sha, warning)
         return self.change(actor, edit, via="import")
 
-    def _write_and_commit(self, repo: GitRepo | None, steps: list[Step], rel: str) -> list[Saved]:
+    def _write_and_commit(
+        self, repo: GitRepo | None, steps: list[Step], rel: str, parent: str | None = None
+    ) -> list[Saved]:
         """Write the last plan of the round and commit the round's changes, one commit each."""
         as_json = codec.is_json(self.path)
         last = steps[-1].files[rel]
@@ -313,7 +329,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             return [Saved(step.plan, step.changes) for step in steps]  # type: ignore[arg-type]
         commits = [(step.files[rel], step.actor, step.message) for step in steps]
         try:
-            shas, warning = self._commit_texts(repo, commits)
+            shas, warning = self._commit_texts(repo, commits, parent)
         except GitError as exc:
             raise PlanConflict(f"could not commit the change, nothing was changed: {exc}") from exc
         except OSError as exc:  # a full disk while git writes its objects: nothing moved
@@ -365,6 +381,17 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+def _git_on_path() -> bool:
+    """`shutil.which("git")` without importing shutil (and the bz2/lzma it loads)."""
+    import os
+
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", "git")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return True
+    return False
 
 
 def _process_lock(path: Path) -> threading.Lock:
