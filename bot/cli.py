@@ -219,9 +219,8 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
         cleanup()
-    from bot.replies import ChartView
-
-    if isinstance(reply.view, ChartView):
+    views = sys.modules.get("bot.reply_views")  # a ChartView exists only once it is loaded
+    if views is not None and isinstance(reply.view, views.ChartView):
         return _write_chart(reply.view, str(getattr(ns, "out", None) or "burnup.png"))
     print(render(reply), file=sys.stdout if reply.ok else sys.stderr)
     return reply.exit_code
@@ -295,6 +294,8 @@ def _service_context(
     from bot.settings import SettingsError, load_settings
 
     overrides: dict[str, Any] = {"execution_plan_path": plan_path(ns.plan, env)}
+    if getattr(ns, "remote_plan_file", None):  # --program NAME in remote mode
+        overrides["plan_file"] = ns.remote_plan_file
     if ns.push:
         overrides["git_push"] = True
     try:
@@ -339,7 +340,7 @@ def _store(ns: argparse.Namespace, env: Mapping[str, str]) -> PlanStore:
     from bot.plan.store import PlanStore
 
     if env.get("BATCHBOT_GIT_URL", "").strip() and not ns.plan:
-        return _remote_store(env)
+        return _remote_store(env, plan_file=getattr(ns, "remote_plan_file", None))
     return PlanStore(
         plan_path(ns.plan, env),
         push=bool(ns.push) or truthy(env.get("BATCHBOT_GIT_PUSH")),
@@ -347,10 +348,14 @@ def _store(ns: argparse.Namespace, env: Mapping[str, str]) -> PlanStore:
     )
 
 
-def _remote_store(env: Mapping[str, str], *, creating: bool = False) -> PlanStore:
+def _remote_store(
+    env: Mapping[str, str], *, creating: bool = False, plan_file: str | None = None
+) -> PlanStore:
     """BATCHBOT_GIT_URL set (and no --plan): the CLI reads and writes the team's remote too,
-    through the same clone cache and push path as the bot."""
+    through the same clone cache and push path as the bot. `plan_file`: the program chosen
+    with --program (BATCHBOT_PROGRAM), else BATCHBOT_PLAN_FILE's."""
     import logging
+    from pathlib import PurePosixPath
 
     from bot.plan.store import PlanConflict
     from bot.runtime import build_store, system_clock
@@ -359,8 +364,20 @@ def _remote_store(env: Mapping[str, str], *, creating: bool = False) -> PlanStor
     # The CLI says what went wrong itself, once; the store's log lines are for a server's log.
     logging.getLogger("batchbot.remote").setLevel(logging.ERROR)
     try:
-        store = build_store(load_settings(), system_clock)
+        settings = load_settings(**({"plan_file": plan_file} if plan_file else {}))
+        store = build_store(settings, system_clock)
         store.start(creating=creating)  # type: ignore[attr-defined]
+        state = store.state()  # type: ignore[attr-defined]
+        if plan_file and state.plan is None and "missing" in (state.invalid_reason or ""):
+            known = sorted(
+                PurePosixPath(s.config.plan_file).stem
+                for s in store.programs()  # type: ignore[attr-defined]
+                if s.state().plan is not None
+            )
+            raise CliUsage(
+                f"no program {PurePosixPath(plan_file).stem!r}: the team's repository has no "
+                f"{plan_file}; programs: {', '.join(known) or 'none'}"
+            )
     except SettingsError as exc:
         raise CliFailure(str(exc)) from None
     except PlanConflict as exc:
@@ -715,9 +732,16 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     if not name:
         return
     import re
+    from pathlib import PurePosixPath
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise CliUsage(f"--program {name!r}: a program is a plan file's name, like beta")
+    if env.get("BATCHBOT_GIT_URL", "").strip() and not getattr(ns, "plan", None):
+        # Remote mode: the program's file beside BATCHBOT_PLAN_FILE in the team's repository
+        # (checked once the clone is fetched, in _remote_store).
+        first = PurePosixPath(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
+        ns.remote_plan_file = str(first.with_name(f"{name.lower()}.toml"))
+        return
     folder = plan_path(getattr(ns, "plan", None), env).parent
     target = folder / f"{name.lower()}.toml"
     if not target.exists():

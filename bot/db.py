@@ -274,10 +274,10 @@ def _alembic(conn: Connection) -> Any:
 MIGRATION_WAIT_SECONDS: Final = 120.0
 
 
-def _head() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_config()).get_current_head()
+#: The newest revision in bot/migrations/versions. Kept here so a start on an up-to-date
+#: database never imports Alembic (and Mako): ~10 MB of the server's memory for a check
+#: that is one string comparison. tests/test_db.py keeps it equal to Alembic's own head.
+HEAD_REVISION: Final = "0005"
 
 
 def _upgrade(conn: Connection) -> None:
@@ -602,12 +602,12 @@ class Database:
         import logging
         import time
 
+        if self._at_head():
+            return  # the usual start: nothing to change, no write lock taken, no Alembic
         # Alembic names each of its plugins at INFO when imported; the upgrades still log.
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         from alembic import command  # noqa: F401  (imported outside the lock: it is slow)
 
-        if self._at_head():
-            return  # the usual start: nothing to change, no write lock taken
         deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
         while True:
             try:
@@ -635,7 +635,7 @@ class Database:
                 stamped = conn.execute(select(schema_version.c.version)).scalar()
         except DatabaseUnavailable:
             return False
-        return current == _head() and stamped == SCHEMA_VERSION
+        return current == HEAD_REVISION and stamped == SCHEMA_VERSION
 
     # -- standups ----------------------------------------------------------------
 

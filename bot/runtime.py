@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Context
 from bot.messenger import Messenger
@@ -61,9 +61,11 @@ class Runtime:
         run once per program through it."""
         from dataclasses import replace
 
+        from bot.standup.service import Standups
+
         ctx = self.programs[pid]
-        key = "" if pid == self.default_program else pid
-        return replace(self, store=ctx.store, ctx=ctx, program=key)
+        standups = ctx.standups if isinstance(ctx.standups, Standups) else self.standups
+        return replace(self, store=ctx.store, ctx=ctx, program=ctx.program, standups=standups)
 
 
 def build_runtime(
@@ -128,8 +130,11 @@ def build_runtime(
     programs = {program_id(store.path): ctx}
     if not settings.remote_mode:
         for path in other_plan_files(store.path):
-            programs[program_id(path)] = program_context(ctx, path, settings, clock)
-    return Runtime(
+            programs[program_id(path)] = program_context(
+                ctx, path, settings, clock, database=database, owner=owner
+            )
+        link_standups(programs)  # one prompt a person, the answer to each of their programs
+    rt = Runtime(
         settings=settings,
         store=store,
         clock=clock,
@@ -141,6 +146,8 @@ def build_runtime(
         owner=owner,
         programs=programs,
     )
+    serve_every_program(rt)  # remote mode: the clone's other programs, once found
+    return rt
 
 
 def program_id(path: Path) -> str:
@@ -156,15 +163,96 @@ def other_plan_files(path: Path) -> list[Path]:
     return sorted(p for p in path.parent.glob("*.toml") if p.resolve() != path.resolve())
 
 
-def program_context(first: Context, path: Path, settings: Settings, clock: Clock) -> Context:
-    """A further program's Context: its own plan file, team and access rules. The
+def program_context(
+    first: Context,
+    path: Path,
+    settings: Settings,
+    clock: Clock,
+    store: PlanStore | None = None,
+    *,
+    database: Database | None = None,
+    owner: str = "batchbot",
+) -> Context:
+    """A further program's Context: its own plan file, team, access rules and GitHub. The
     environment's team settings are the first program's defaults only — another program's
-    editors, channels and times come from its own `[team]`/`[schedule]` (an editor of one
-    program is nobody in another)."""
+    editors, channels, times and GitHub repository come from its own `[team]`/`[schedule]`
+    (an editor of one program is nobody in another; no repository, nothing published)."""
     from dataclasses import replace
 
-    store = PlanStore(path, push=settings.git_push, remote=settings.git_remote, clock=clock)
-    return replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    from bot.github.service import from_settings
+    from bot.standup.service import Standups, build_standups
+
+    pid = program_id(path)
+    store = store or PlanStore(
+        path, push=settings.git_push, remote=settings.git_remote, clock=clock
+    )
+    ctx = replace(
+        first, store=store, team_defaults=TeamSettings(), github=None, _team=None, program=pid
+    )
+    if database is not None:
+        ctx.github = from_settings(settings, lambda: database, owner, ctx.team_settings, pid)
+    base = first.standups
+    if not isinstance(base, Standups):
+        return ctx
+    own = build_standups(  # its own channel, times, team, day thread and rows
+        db=base.db,
+        messenger=base.answers.messenger,
+        config=live_standup_config(settings, TeamSource(store.load, TeamSettings())),
+        clock=base.clock,
+        calendar=lambda: store.load().calendar,
+        names=base.people.names,
+        program=pid,
+    )
+    return replace(
+        ctx, standups=own, standups_between=own.standups_between, expected_on=own.expected
+    )
+
+
+def link_standups(programs: dict[str, Context]) -> None:
+    """Link the programs' standups (bot/standup/programs.py): a person in two is prompted
+    once, and their answer is filed and posted in each of their programs."""
+    from bot.standup.programs import link_programs
+    from bot.standup.service import Standups
+
+    link_programs({p: c.standups for p, c in programs.items() if isinstance(c.standups, Standups)})
+
+
+def serve_every_program(rt: Runtime) -> None:
+    """Remote mode: every `plan/<program>.toml` in the clone is a program too, found when the
+    clone starts and after each sync or webhook (one pushed upstream is served without a
+    restart). Their stores share the one clone, branch, queue and push (bot/plan/clone.py)."""
+    from bot.plan.remote import RemotePlanStore
+
+    first = rt.store
+    if not isinstance(first, RemotePlanStore):
+        return
+
+    import threading
+
+    lock = threading.Lock()  # two syncs finding programs at once must not drop one
+
+    def found(_new: list[Any]) -> None:
+        with lock:
+            programs = dict(rt.programs)
+            for store in first.programs():  # every store so far: none is ever missed
+                if not isinstance(store, RemotePlanStore):
+                    continue
+                pid = program_id(store.path)
+                if pid not in programs:
+                    programs[pid] = program_context(
+                        rt.ctx,
+                        store.path,
+                        rt.settings,
+                        rt.clock,
+                        store,
+                        database=rt.db,
+                        owner=rt.owner,
+                    )
+            link_standups(programs)
+            rt.programs = programs  # one assignment: a request never sees a half-made table
+
+    first.on_programs = found
+    found([])
 
 
 def standup_config(settings: Settings, team: TeamSettings | None = None) -> StandupConfig:

@@ -7,6 +7,8 @@ the PostgreSQL run skips unless BATCHBOT_TEST_POSTGRES_URL is set.
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -64,6 +66,34 @@ def test_opening_an_existing_database_again_changes_nothing(database: Database) 
     with Database(database.url) as again:
         assert stamped_version(again) == SCHEMA_VERSION
         assert again.get_standup("U1", MONDAY) is not None
+
+
+def test_the_head_revision_the_code_knows_is_alembics_head() -> None:
+    """bot/db.py names the newest revision so an up-to-date start needs no Alembic; a new
+    revision file without that constant moved would make every start think it is behind."""
+    from alembic.script import ScriptDirectory
+
+    from bot.db import HEAD_REVISION, _config
+
+    assert ScriptDirectory.from_config(_config()).get_current_head() == HEAD_REVISION == HEAD
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic and Mako are ~10 MB of a server's memory; only a migration needs them."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    Database(url).close()  # created (and migrated) here
+    probe = (
+        "import sys; from bot.db import Database; Database(sys.argv[1]).close(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    assert out.strip() == "[]"
 
 
 def test_the_revisions_build_exactly_the_tables_the_code_uses(database: Database) -> None:

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from bot.commands import Command, handle
-from bot.commands.programs import dispatch, route
+from bot.commands.programs import dispatch, index_of, route
 from bot.messenger import ConsoleMessenger
 from bot.plan.store import Actor
 from bot.runtime import Runtime, build_runtime
@@ -113,3 +113,39 @@ def test_cli_program_option_acts_on_that_plan_file(plan_file: Path, tmp_path: Pa
     unknown = run_cli("--plan", str(plan_file), "--program", "gamma", "status", cwd=tmp_path)
     assert unknown.returncode == 2
     assert "no program 'gamma'" in unknown.stderr and "beta" in unknown.stderr
+
+
+def test_routing_reads_no_plan_again_while_no_plan_file_changed(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    """The routing index is built once and kept: the same object answers every line until a
+    plan file changes (then the next line sees the change — no expiry to wait for)."""
+    rt = two_programs(plan_file, tmp_path)
+    first = index_of(rt.programs)
+    run(rt, EVE, "beta status", "C0BETA")
+    run(rt, ANA, "status", "D0ANA")
+    assert index_of(rt.programs) is first
+    assert first.by_channel["C0BETA"] == ("beta",)
+    assert first.by_person["U0EVE"] == ("execution-plan", "beta")
+
+
+def test_a_settings_change_routes_the_very_next_line(plan_file: Path, tmp_path: Path) -> None:
+    rt = two_programs(plan_file, tmp_path)
+    moved = Command.from_text(ANA, "status", "slack", "C0NEWBETA")
+    assert route(moved, rt.programs, rt.default_program)[0] == "execution-plan"
+    assert run(rt, EVE, "beta settings standup_channel=C0NEWBETA").ok  # type: ignore[attr-defined]
+    assert route(moved, rt.programs, rt.default_program)[0] == "beta"  # read-your-write
+
+
+def test_a_plan_file_changed_by_another_process_is_seen_by_the_next_line(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    rt = two_programs(plan_file, tmp_path)
+    in_zeta = Command.from_text(ANA, "status", "slack", "C0ZETA")
+    assert route(in_zeta, rt.programs, rt.default_program)[0] == "execution-plan"
+    beta = plan_file.with_name("beta.toml")
+    with beta.open("r+") as f:  # written in place (same file, same size), as an editor may
+        text = f.read().replace('"C0BETA"', '"C0ZETA"')
+        f.seek(0)
+        f.write(text)
+    assert route(in_zeta, rt.programs, rt.default_program)[0] == "beta"

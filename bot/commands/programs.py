@@ -16,8 +16,9 @@ Every reply names the program when the person belongs to more than one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.commands.base import Command, Context
 from bot.plan.team import TeamSettings
@@ -32,6 +33,61 @@ def _linked(team: TeamSettings) -> set[str]:
     return {c for c in (team.standup_channel, team.report_channel, team.team_channel) if c}
 
 
+@dataclass(frozen=True)
+class ProgramIndex:
+    """Who belongs to which program and which channel is whose, read from every program's
+    team settings once and kept until a plan file changes: routing is then two dictionary
+    look-ups per line, however many programs the deployment serves."""
+
+    teams: Mapping[str, TeamSettings]
+    by_person: Mapping[str, tuple[str, ...]]
+    by_channel: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, teams: Mapping[str, TeamSettings]) -> ProgramIndex:
+        people: dict[str, list[str]] = {}
+        channels: dict[str, list[str]] = {}
+        for pid, team in teams.items():  # in the deployment's order
+            for user in sorted(members(team)):
+                people.setdefault(user, []).append(pid)
+            for channel in sorted(_linked(team)):
+                channels.setdefault(channel, []).append(pid)
+        return cls(
+            dict(teams),
+            {u: tuple(p) for u, p in people.items()},
+            {c: tuple(p) for c, p in channels.items()},
+        )
+
+
+class _IndexCache:
+    """The last index built, keyed by each plan file's stamp (one stat each, no parse): a
+    write — by this process or any other — renames a new file into place and so changes its
+    stamp, and the next line rebuilds the index (read-your-write holds without expiry)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[object, ...], ProgramIndex] | None = None
+
+    def get(self, programs: Mapping[str, Context]) -> ProgramIndex:
+        key = tuple((pid, id(ctx), ctx.store.stamp()) for pid, ctx in programs.items())
+        with self._lock:
+            last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        index = ProgramIndex.of({pid: ctx.team_settings() for pid, ctx in programs.items()})
+        with self._lock:
+            self._last = (key, index)
+        return index
+
+
+_INDEX = _IndexCache()
+
+
+def index_of(programs: Mapping[str, Context]) -> ProgramIndex:
+    """The routing index of these programs as their plan files are now."""
+    return _INDEX.get(programs)
+
+
 def programs_of(
     user_id: str | None,
     programs: Mapping[str, Context],
@@ -40,13 +96,9 @@ def programs_of(
     """The programs a person belongs to, in the deployment's order."""
     if user_id is None:
         return []
-    teams = teams if teams is not None else _teams(programs)
-    return [pid for pid in programs if user_id in members(teams[pid])]
-
-
-def _teams(programs: Mapping[str, Context]) -> dict[str, TeamSettings]:
-    """Each program's team settings, read once for the whole request."""
-    return {pid: ctx.team_settings() for pid, ctx in programs.items()}
+    if teams is not None:
+        return [pid for pid in programs if user_id in members(teams[pid])]
+    return list(index_of(programs).by_person.get(user_id, ()))
 
 
 def route(
@@ -60,12 +112,22 @@ def route(
         return default, cmd
     if cmd.words and cmd.words[0].lower() in programs:
         return cmd.words[0].lower(), replace(cmd, words=cmd.words[1:])
-    teams = teams if teams is not None else _teams(programs)
+    index = index_of(programs) if teams is None else ProgramIndex.of(teams)
+    return _route(cmd, programs, default, index)
+
+
+def _route(
+    cmd: Command, programs: Mapping[str, Context], default: str, index: ProgramIndex
+) -> tuple[str | None, Command]:
+    if len(programs) <= 1:
+        return default, cmd
+    if cmd.words and cmd.words[0].lower() in programs:
+        return cmd.words[0].lower(), replace(cmd, words=cmd.words[1:])
     if cmd.channel:
-        linked = [pid for pid in programs if cmd.channel in _linked(teams[pid])]
+        linked = index.by_channel.get(cmd.channel, ())
         if len(linked) == 1:
             return linked[0], cmd
-    mine = programs_of(cmd.actor.slack_id, programs, teams)
+    mine = index.by_person.get(cmd.actor.slack_id or "", ())
     if len(mine) == 1:
         return mine[0], cmd
     if len(mine) > 1:
@@ -86,9 +148,9 @@ def dispatch(
             if default in programs
             else handle(cmd, next(iter(programs.values())))
         )
-    teams = _teams(programs)
-    mine = programs_of(cmd.actor.slack_id, programs, teams)
-    pid, routed = route(cmd, programs, default, teams)
+    index = index_of(programs)
+    mine = list(index.by_person.get(cmd.actor.slack_id or "", ()))
+    pid, routed = _route(cmd, programs, default, index)
     if pid is None:
         line = " ".join(cmd.words) or "status"
         return error(
@@ -113,4 +175,4 @@ def named(reply: Reply, program: str) -> Reply:
     return reply
 
 
-__all__ = ["dispatch", "members", "named", "programs_of", "route"]
+__all__ = ["ProgramIndex", "dispatch", "index_of", "members", "named", "programs_of", "route"]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.plan import codec
 from bot.plan.commits import PlanConflict
@@ -164,6 +164,43 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class SharedClone:
+    """What every program's store in one clone shares (issue 17): the clone, its git, the
+    one lock every git that writes in it runs under, the branch, the sync loop, the turns,
+    the group-commit queue and the push counters. One program's store is made per plan file
+    (`plan/<program>.toml`); each keeps only what it serves (its own PlanState)."""
+
+    def __init__(self, config: RemoteConfig, clone_dir: Path) -> None:
+        self.git = GitRepo(
+            clone_dir, env=git_env(config.url, config.token), timeout=config.git_timeout
+        )
+        self.thread_lock = threading.Lock()
+        self.process_lock: FileLock | None = None
+        self.lock_holder: int | None = None  # the thread holding the clone lock
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.branch: str | None = config.branch
+        self.no_branch = False  # the last fetch found no branch (an empty repository)
+        self.tips: Tips | None = None
+        self.turns: Any = None  # remote.Turns: orders the writes of several instances
+        self.push_queue: Any = None  # the one group-commit queue of every program (remote.py)
+        self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
+        self.pushes = 0
+        # Every program's store, the first (BATCHBOT_PLAN_FILE's) first; by plan file.
+        self.members: dict[str, PlanClone] = {}
+        # Told (outside the clone lock) of the stores of programs a sync found for the first
+        # time: a `plan/<program>.toml` pushed upstream is served without a restart.
+        self.on_programs: Callable[[list[PlanClone]], None] | None = None
+
+    @property
+    def first(self) -> PlanClone:
+        return next(iter(self.members.values()))
+
+    def stores(self) -> list[PlanClone]:
+        return list(self.members.values())
+
+
 class PlanClone:
     """The clone half of the remote store (its write half is RemotePlanStore)."""
 
@@ -174,34 +211,57 @@ class PlanClone:
         config: RemoteConfig,
         on_change: Callable[[str | None, str], None] | None,
         on_invalid: Callable[[str, str], None] | None,
+        shared: SharedClone | None = None,
     ) -> None:
+        """`shared`: the clone of the first program's store, for another program's (one
+        clone, one branch, one queue, one push for all of them)."""
         self.config = config
         self.clone_dir = Path(config.workdir).absolute() / CLONE_DIR
         self.on_change = on_change
         self.on_invalid = on_invalid
         self._state = PlanState()
         self._state_lock = threading.Lock()
+        self._served = 0  # plans served so far: the stamp
+        self._blob = ""  # the served plan file's blob id, when known
         # The tip pushed by any instance, in the shared database: a read fetches when it
         # differs from ours (bot/plantips.py). `_tip_followed`: the last one we fetched for.
-        self.tips: Tips | None = None
         self._tip_followed: str | None = None
-        self._lock_holder: int | None = None  # the thread holding the clone lock
-        # The clone lock: one thread of this process (a plain lock, so threads queue without
-        # polling), then one process on this host (a file lock). Every git that writes in the
-        # clone — start, sync, a write round, housekeeping — runs under it, taken in that order,
-        # once: nothing under it takes it again (issue 19 item 6 was a re-entry and a reversed
-        # order, each waiting 60 s on itself).
-        self._thread_lock = threading.Lock()
-        self._process_lock: FileLock | None = None
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._branch: str | None = config.branch
+        # The clone lock (in `_group`): one thread of this process (a plain lock, so threads
+        # queue without polling), then one process on this host (a file lock). Every git that
+        # writes in the clone — start, sync, a write round, housekeeping — runs under it, taken
+        # in that order, once: nothing under it takes it again (issue 19 item 6 was a re-entry
+        # and a reversed order, each waiting 60 s on itself).
+        self._group = shared if shared is not None else SharedClone(config, self.clone_dir)
+        self._group.members.setdefault(config.plan_file, self)
         self._told_invalid: set[str] = set()
-        self._no_branch = False  # the last fetch found no branch (an empty repository)
-        self._git = GitRepo(
-            self.clone_dir, env=git_env(config.url, config.token), timeout=config.git_timeout
-        )
+
+    @property
+    def _git(self) -> GitRepo:
+        return self._group.git
+
+    @property
+    def tips(self) -> Tips | None:
+        return self._group.tips
+
+    @tips.setter
+    def tips(self, value: Tips | None) -> None:
+        self._group.tips = value
+
+    @property
+    def on_programs(self) -> Callable[[list[PlanClone]], None] | None:
+        return self._group.on_programs
+
+    @on_programs.setter
+    def on_programs(self, value: Callable[[list[PlanClone]], None] | None) -> None:
+        self._group.on_programs = value
+
+    def programs(self) -> list[PlanClone]:
+        """Every program's store in this clone, the first (BATCHBOT_PLAN_FILE's) first."""
+        return self._group.stores()
+
+    def _sibling(self, plan_file: str) -> PlanClone:
+        """A store for another program's file in this clone (made by the write half)."""
+        raise NotImplementedError
 
     def _run(self, *args: str, **kw: object) -> str:
         try:
@@ -215,9 +275,9 @@ class PlanClone:
 
     @property
     def branch(self) -> str:
-        if self._branch is None:
+        if self._group.branch is None:
             raise RuntimeError("start() has not run")
-        return self._branch
+        return self._group.branch
 
     @property
     def plan_key(self) -> str:
@@ -247,10 +307,10 @@ class PlanClone:
                 shutil.rmtree(self.clone_dir, ignore_errors=True)
                 self._clone()
             self._clear_stale_locks(older_than=0.0)  # we just started: none is ours
-            if self._branch is None:
-                self._branch = self._default_branch()
+            if self._group.branch is None:
+                self._group.branch = self._default_branch()
         state = self.sync()
-        if state.plan is None and state.error and not (creating and self._no_branch):
+        if state.plan is None and state.error and not (creating and self._group.no_branch):
             raise NotSaved(state.error)
         return state
 
@@ -331,23 +391,23 @@ class PlanClone:
             "not saved: the plan's clone stayed busy for "
             f"{self.lock_timeout:g} s; nothing was changed, try again"
         )
-        if not self._thread_lock.acquire(timeout=self.lock_timeout):
+        if not self._group.thread_lock.acquire(timeout=self.lock_timeout):
             raise busy
         try:
-            if self._process_lock is None:
-                self._process_lock = FileLock(str(self.clone_dir.parent / "plan.lock"))
+            if self._group.process_lock is None:
+                self._group.process_lock = FileLock(str(self.clone_dir.parent / "plan.lock"))
             try:
-                self._process_lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
+                self._group.process_lock.acquire(timeout=self.lock_timeout, poll_interval=0.01)
             except Timeout:
                 raise busy from None
-            self._lock_holder = threading.get_ident()
+            self._group.lock_holder = threading.get_ident()
             try:
                 yield
             finally:
-                self._lock_holder = None
-                self._process_lock.release()
+                self._group.lock_holder = None
+                self._group.process_lock.release()
         finally:
-            self._thread_lock.release()
+            self._group.thread_lock.release()
 
     def state(self) -> PlanState:
         with self._state_lock:
@@ -365,7 +425,8 @@ class PlanClone:
         """Before a read: when another instance pushed a tip we do not serve, fetch it now,
         once per tip (a tip older than ours, published late, costs one fetch, not one per
         read). Not while this thread holds the clone lock (a listener called mid-write)."""
-        if self.tips is None or self._branch is None or self._lock_holder == threading.get_ident():
+        group = self._group
+        if self.tips is None or group.branch is None or group.lock_holder == threading.get_ident():
             return
         tip = self.tips.latest(self.plan_key)
         if tip is None or tip == self.state().sha or tip == self._tip_followed:
@@ -377,8 +438,9 @@ class PlanClone:
         state = self.state()
         short = (state.sha or "")[:7]
         if state.invalid_sha:
+            what = "plan" if self is self._group.first else self.config.plan_file
             return (
-                f"plan at {state.invalid_sha[:7]} is invalid: {state.invalid_reason}; "
+                f"{what} at {state.invalid_sha[:7]} is invalid: {state.invalid_reason}; "
                 f"showing {short or 'nothing'}"
             )
         if state.error:
@@ -434,48 +496,113 @@ class PlanClone:
         return codec.is_json(Path(self.config.plan_file))
 
     def sync(self) -> PlanState:
-        """Fetch now and serve the tip's plan when it is valid; never raises."""
+        """Fetch now and serve the tip's plan when it is valid; never raises. One fetch
+        refreshes every program of the clone (each from its own file at the tip: one bad
+        file stops only its own program) and finds the programs added upstream."""
+        stores = self._group.stores()
         try:
             with self._clone_lock():
-                moved, state = self._sync_locked()
+                moved, found = self._sync_all_locked()
         except NotSaved as exc:  # the clone stayed busy: serve what we have, say why
-            return self._set(error=str(exc).removeprefix("not saved: "))
-        if moved is not None and self.on_change is not None:  # outside the lock: a listener
-            self._safe(self.on_change, *moved)  # may write, which takes the lock itself
-        return state
+            for store in stores:
+                store._set(error=str(exc).removeprefix("not saved: "))
+            return self.state()
+        if found and self._group.on_programs is not None:  # outside the lock, like on_change
+            self._safe(self._group.on_programs, found)
+        for store, (before, after) in moved:  # outside the lock: a listener may write,
+            listener = store._listener("on_change")  # which takes the lock itself
+            if listener is not None:
+                self._safe(listener, before, after)
+        return self.state()
 
-    def _sync_locked(self) -> tuple[tuple[str | None, str] | None, PlanState]:
-        """The sync under the clone lock: ((old sha, new sha) when the served plan moved, or
-        None; the state now)."""
-        before = self.state()
+    def _sync_all_locked(
+        self,
+    ) -> tuple[list[tuple[PlanClone, tuple[str | None, str]]], list[PlanClone]]:
+        """The sync under the clone lock: ([(store, (old sha, new sha))] for each program
+        whose served plan moved, [stores of programs found for the first time])."""
         try:
             tip = self._fetch()
         except (NotSaved, GitError) as exc:
-            self._no_branch = isinstance(exc, NoBranch)
+            self._group.no_branch = isinstance(exc, NoBranch)
             msg = str(exc) if isinstance(exc, NotSaved) else "git fetch failed"
-            if before.error != msg:
+            if self.state().error != msg:
                 log.warning("plan sync failed: %s", msg)
-            if before.plan is None:  # a restart while the remote is down: the last fetch
-                self._serve_local_tip()
-            return None, self._set(error=msg)
+            for store in self._group.stores():
+                store._fetch_failed(msg)
+            return [], []
+        found, blobs = self._discover(tip)
+        moved = []
+        for store in self._group.stores():
+            change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
+            if change is not None:
+                moved.append((store, change))
+        return moved, found
+
+    def _discover(self, tip: str) -> tuple[list[PlanClone], dict[str, str]]:
+        """The stores of programs at `tip` not served yet: every `*.toml` in the first plan
+        file's folder (`plan/<program>.toml`), as in local mode. A plan at the repository's
+        root (beside pyproject.toml and friends) or a JSON plan stays the only program.
+        Also each program file's blob id at `tip` (from the same one git): a program whose
+        file did not change is not read nor parsed again."""
+        first = PurePosixPath(self._group.first.config.plan_file)
+        if first.suffix.lower() != ".toml" or first.parent == PurePosixPath("."):
+            return [], {}
+        try:
+            out = self._run("ls-tree", "-z", tip, "--", f"{first.parent}/")
+        except GitError as exc:
+            log.warning("could not list the programs at %s: %s", tip[:7], exc.output[-200:])
+            return [], {}
+        found: list[PlanClone] = []
+        blobs: dict[str, str] = {}
+        for entry in out.split("\0"):
+            meta, _, path = entry.partition("\t")
+            if meta.split()[1:2] != ["blob"] or not path.lower().endswith(".toml"):
+                continue
+            blobs[path] = meta.split()[2]
+            if path in self._group.members:
+                continue
+            try:
+                store = self._group.first._sibling(path)
+            except ValueError as exc:  # a name RemoteConfig refuses: not a program
+                log.warning("not serving %s: %s", path, exc)
+                continue
+            log.info("serving the program in %s (found at %s)", path, tip[:7])
+            found.append(store)
+        return found, blobs
+
+    def _fetch_failed(self, msg: str) -> None:
+        if self.state().plan is None:  # a restart while the remote is down: the last fetch
+            self._serve_local_tip()
+        self._set(error=msg)
+
+    def _adopt(self, tip: str, blob: str = "") -> tuple[str | None, str] | None:
+        """Serve this program's plan at `tip` (just fetched) when it is valid; (old sha, new
+        sha) when the served plan moved. `blob`: the file's blob id at `tip` when known (the
+        same as the plan served: only the commit moves). The caller holds the clone lock."""
+        before = self.state()
         if tip == before.sha and not before.invalid_sha:
-            return None, self._set(synced_at=utc_now(), error=None)
+            self._set(synced_at=utc_now(), error=None)
+            return None
+        if blob and blob == self._blob and before.plan is not None and not before.invalid_sha:
+            self._set(sha=tip, synced_at=utc_now(), error=None)
+            return None
         if tip == before.invalid_sha:
-            return None, self._set(synced_at=utc_now(), error=None)
+            self._set(synced_at=utc_now(), error=None)
+            return None
         try:
             plan = self._plan_at_sha(tip)
             if plan is None:
                 raise PlanInvalid([Problem("", "the plan file is missing")], "")
         except PlanInvalid as exc:
             reason = "; ".join(str(p) for p in exc.problems)[:300]
-            state = self._set(
-                synced_at=utc_now(), error=None, invalid_sha=tip, invalid_reason=reason
-            )
+            self._set(synced_at=utc_now(), error=None, invalid_sha=tip, invalid_reason=reason)
             self._tell_invalid(tip, reason)
-            return None, state
+            return None
         except NotSaved as exc:
-            return None, self._set(error=str(exc))
-        state = self._set(
+            self._set(error=str(exc))
+            return None
+        self._blob = blob
+        self._set(
             sha=tip,
             plan=plan,
             synced_at=utc_now(),
@@ -483,7 +610,16 @@ class PlanClone:
             invalid_sha=None,
             invalid_reason=None,
         )
-        return (before.sha, tip) if before.sha != tip else None, state
+        return (before.sha, tip) if before.sha != tip else None
+
+    def _listener(self, name: str) -> Callable[..., None] | None:
+        """This store's `on_change`/`on_invalid`, else the first program's: the server sets
+        them on the first store, and a program found later is told the same way."""
+        own: Callable[..., None] | None = getattr(self, name)
+        if own is not None:
+            return own
+        first = self._group.first
+        return None if first is self else getattr(first, name)
 
     def _serve_local_tip(self) -> None:
         proc = self._git.run("rev-parse", "--verify", "--quiet", self.tracking_ref, check=False)
@@ -501,16 +637,31 @@ class PlanClone:
         import dataclasses
 
         with self._state_lock:
+            if "plan" in changes and changes["plan"] is not self._state.plan:
+                self._served += 1
             self._state = dataclasses.replace(self._state, **changes)  # type: ignore[arg-type]
             return self._state
+
+    def stamp(self) -> tuple[int, int, int, int] | None:
+        """What the routing index compares to know the plan is still the one it read
+        (PlanStore.stamp): no file in a bare clone, so the count of plans served so far —
+        it moves with every write and every sync that serves another plan."""
+        with self._state_lock:
+            return (self._served, 0, 0, 0)
 
     def _tell_invalid(self, sha: str, reason: str) -> None:
         if sha in self._told_invalid:
             return
         self._told_invalid.add(sha)
-        log.error("the plan at %s is invalid: %s (serving the last valid plan)", sha[:10], reason)
-        if self.on_invalid is not None:
-            self._safe(self.on_invalid, sha, reason)
+        log.error(
+            "the plan %s at %s is invalid: %s (serving the last valid plan)",
+            self.config.plan_file, sha[:10], reason,
+        )  # fmt: skip
+        listener = self._listener("on_invalid")
+        if listener is not None:
+            if self is not self._group.first:  # name the program whose file is wrong
+                reason = f"{self.config.plan_file}: {reason}"
+            self._safe(listener, sha, reason)
 
     @staticmethod
     def _safe(fn: Callable[..., None], *args: object) -> None:
@@ -520,28 +671,28 @@ class PlanClone:
             log.exception("plan sync listener failed")
 
     def start_sync(self) -> None:
-        if self._thread is not None:
+        if self._group.thread is not None:
             return
-        self._thread = threading.Thread(target=self._loop, name="batchbot-sync", daemon=True)
-        self._thread.start()
+        self._group.thread = threading.Thread(target=self._loop, name="batchbot-sync", daemon=True)
+        self._group.thread.start()
 
     def trigger_sync(self) -> None:
         """Sync as soon as possible (a webhook said the branch moved)."""
-        self._wake.set()
+        self._group.wake.set()
 
     def stop_sync(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._group.stop.set()
+        self._group.wake.set()
+        if self._group.thread is not None:
+            self._group.thread.join(timeout=10)
+            self._group.thread = None
 
     def _loop(self) -> None:
         tidied = time.monotonic()
-        while not self._stop.is_set():
-            self._wake.wait(self.config.sync_seconds)
-            self._wake.clear()
-            if self._stop.is_set():
+        while not self._group.stop.is_set():
+            self._group.wake.wait(self.config.sync_seconds)
+            self._group.wake.clear()
+            if self._group.stop.is_set():
                 return
             try:
                 self.sync()

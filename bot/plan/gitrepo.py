@@ -7,7 +7,7 @@ is fixed so messages can be recognised, and prompts are off so nothing ever wait
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,14 @@ class GitError(Exception):
 
 
 _BASE_ENV = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+# Settings that change where git looks for a repository: with any of them set, ask git.
+_DISCOVERY_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+)
 
 
 @dataclass(frozen=True)
@@ -34,13 +42,25 @@ class GitRepo:
     # Seconds any one git command may take; None: no limit. A network remote that stops
     # answering mid-fetch would otherwise hold the write path (and every writer behind it).
     timeout: float | None = None
+    # The git dir when `find` read it from `.git` itself; None: ask git (`git_dir`).
+    gitdir: Path | None = field(default=None, compare=False)
 
     @staticmethod
     def find(path: Path) -> GitRepo | None:
-        """The work tree holding `path`, or None when it is not under git."""
+        """The work tree holding `path`, or None when it is not under git.
+
+        A plain work tree (a `.git` folder, or the `.git` file of a linked worktree) owned by
+        this user is found by reading the folders, as git would: every process saved counts,
+        since an update is timed against a tool that runs none. Anything less plain (git
+        settings in the environment, a filesystem boundary, core.worktree, another owner, whose
+        repository git may refuse as dubious) is left to `git rev-parse`.
+        """
         folder = path if path.is_dir() else path.parent
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent  # a plan about to be created in a new folder
+        found = _find_plain(folder)
+        if found is not None:
+            return found
         import subprocess
 
         try:
@@ -88,6 +108,8 @@ class GitRepo:
         return proc
 
     def git_dir(self) -> Path:
+        if self.gitdir is not None:
+            return self.gitdir
         out = self.run("rev-parse", "--git-dir").stdout.strip()
         path = Path(out)
         return path if path.is_absolute() else (self.root / path).resolve()
@@ -96,7 +118,100 @@ class GitRepo:
         return path.resolve().relative_to(self.root).as_posix()
 
     def has_identity(self) -> bool:
-        return bool(self.run("config", "--get", "user.email", check=False).stdout.strip())
+        return bool(self.identity().email)
+
+    def identity(self) -> Identity:
+        """user.name, user.email and the committer git would record, from one `git var -l`
+        (it lists the configuration, then the idents) instead of three processes."""
+        proc = self.run("var", "-l", check=False)
+        values: dict[str, str] = {}
+        for line in proc.stdout.splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key in ("user.name", "user.email", "GIT_COMMITTER_IDENT"):
+                values[key] = value.strip()  # the last one wins, as for `git config --get`
+        committer = values.get("GIT_COMMITTER_IDENT", "").rsplit(" ", 2)[0]
+        if committer.startswith("<"):  # no name: `git var GIT_COMMITTER_IDENT` refuses it
+            committer = ""
+        return Identity(values.get("user.name", ""), values.get("user.email", ""), committer)
+
+    def symbolic_head(self) -> str:
+        """The branch HEAD is on (`refs/heads/main`), "" on a detached HEAD. Read from the
+        HEAD file where `find` knew the git dir (what `git symbolic-ref -q HEAD` answers,
+        without a process); anything unusual is asked of git."""
+        if self.gitdir is not None:
+            try:
+                text = (self.gitdir / "HEAD").read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeError):
+                text = ""
+            if text.startswith("ref: refs/") and not text.endswith("/.invalid"):  # reftable
+                return text.removeprefix("ref: ").strip()
+            if len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text):
+                return ""
+        return self.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who git says commits here: user.name and user.email ("" when unset) and the committer
+    as `Name <email>` ("" when git could not tell)."""
+
+    name: str
+    email: str
+    committer: str
+
+
+def _find_plain(folder: Path) -> GitRepo | None:
+    """The repository above `folder` when it is a plain one this user owns; None: ask git."""
+    if any(os.environ.get(name) for name in _DISCOVERY_ENV):
+        return None
+    try:
+        here = folder.resolve()  # git works in the real path, as --show-toplevel answers
+        device = here.stat().st_dev
+        for top in (here, *here.parents):
+            if top.stat().st_dev != device:
+                return None  # git stops at a filesystem boundary
+            dotgit = top / ".git"
+            if dotgit.is_dir():
+                gitdir = dotgit
+            elif dotgit.is_file():
+                line = dotgit.read_text(encoding="utf-8").strip()
+                if not line.startswith("gitdir:"):
+                    return None
+                gitdir = (top / line.removeprefix("gitdir:").strip()).resolve()
+            elif (top / "HEAD").is_file() and (top / "objects").is_dir():
+                return None  # inside a git dir or a bare repository
+            else:
+                continue
+            uid = os.geteuid()
+            if top.stat().st_uid != uid or gitdir.stat().st_uid != uid:
+                return None  # safe.directory decides: git's to answer
+            if not (gitdir / "HEAD").is_file() or _unusual_config(gitdir):
+                return None
+            return GitRepo(top, gitdir=gitdir.resolve())
+    except (OSError, UnicodeError):
+        return None
+    return None
+
+
+def _unusual_config(gitdir: Path) -> bool:
+    """core.worktree or core.bare in the repository's configuration: the work tree is not the
+    folder above `.git`, so git must say where it is."""
+    common = gitdir
+    if (gitdir / "commondir").is_file():
+        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    for config in (common / "config", gitdir / "config.worktree"):
+        try:
+            text = config.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.strip().partition("=")
+            key = key.strip().lower()
+            if key == "worktree" or (
+                key == "bare" and value.strip().lower() not in ("false", "no", "off", "0")
+            ):
+                return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -40,6 +42,7 @@ from bot.plan.clone import (
     PlanClone,
     PlanState,
     RemoteConfig,
+    SharedClone,
     classify_push_failure,
     git_env,
     lock_trouble,
@@ -47,7 +50,7 @@ from bot.plan.clone import (
 )
 from bot.plan.edits import Change
 from bot.plan.gitrepo import GitError, NewCommit, write_commits
-from bot.plan.journey import apply_writes
+from bot.plan.journey import Step, apply_writes
 from bot.plan.model import Plan, PlanInvalid
 from bot.plan.store import Actor, PlanStore, Saved
 from bot.plan.writequeue import Write, WriteQueue
@@ -71,6 +74,18 @@ class Turns(Protocol):
 
 
 @dataclass(frozen=True)
+class _Routed:
+    """A write in the clone's one queue, with the program's store it is for."""
+
+    write: Write
+    store: RemotePlanStore
+
+    @property
+    def future(self) -> Future[Saved]:
+        return self.write.future
+
+
+@dataclass(frozen=True)
 class _Commit:
     files: dict[str, str]
     actor: Actor
@@ -88,16 +103,49 @@ class RemotePlanStore(PlanClone, PlanStore):
         on_change: Callable[[str | None, str], None] | None = None,
         on_invalid: Callable[[str, str], None] | None = None,
         lock_timeout: float = 60.0,
+        shared: SharedClone | None = None,
     ) -> None:
-        self._init_clone(config, on_change, on_invalid)
+        self._init_clone(config, on_change, on_invalid, shared)
         super().__init__(self.clone_dir / config.plan_file, clock=clock, lock_timeout=lock_timeout)
-        self._push_queue: WriteQueue[Write] = WriteQueue(
-            lambda: NotSaved("not saved: the write was interrupted; nothing was changed")
+        if self._group.push_queue is None:  # one queue for every program of the clone
+            self._group.push_queue = WriteQueue[_Routed](
+                lambda: NotSaved("not saved: the write was interrupted; nothing was changed")
+            )
+
+    def _sibling(self, plan_file: str) -> RemotePlanStore:
+        """The store of another program in this clone (`plan/<program>.toml`): its own
+        plan and freshness; the clone, branch, queue, turns and pushes are this one's."""
+        config = dataclasses.replace(self.config, plan_file=plan_file)
+        return RemotePlanStore(
+            config, clock=self.clock, lock_timeout=self.lock_timeout, shared=self._group
         )
-        # Turns at writing across instances sharing this remote (see bot/writeturns.py).
-        self.turns: Turns | None = None
-        self.push_attempts = 0  # pushes tried and pushes that landed: the bench's retry figure
-        self.pushes = 0
+
+    # Turns at writing across instances sharing this remote (see bot/writeturns.py), and
+    # the push counters: one for every program of the clone.
+    @property
+    def turns(self) -> Turns | None:
+        turns: Turns | None = self._group.turns
+        return turns
+
+    @turns.setter
+    def turns(self, value: Turns | None) -> None:
+        self._group.turns = value
+
+    @property
+    def push_attempts(self) -> int:
+        return self._group.push_attempts
+
+    @push_attempts.setter
+    def push_attempts(self, value: int) -> None:
+        self._group.push_attempts = value
+
+    @property
+    def pushes(self) -> int:
+        return self._group.pushes
+
+    @pushes.setter
+    def pushes(self, value: int) -> None:
+        self._group.pushes = value
 
     # -- start -----------------------------------------------------------------------------
     # -- reading ---------------------------------------------------------------------------
@@ -120,9 +168,10 @@ class RemotePlanStore(PlanClone, PlanStore):
         return saved.commit
 
     def _submit(self, item: Write) -> Saved:
-        return self._push_queue.submit(item, self._lead_push_round)
+        queue: WriteQueue[_Routed] = self._group.push_queue
+        return queue.submit(_Routed(item, self), self._lead_push_round)
 
-    def _lead_push_round(self, take: Callable[[], list[Write]]) -> None:
+    def _lead_push_round(self, take: Callable[[], list[_Routed]]) -> None:
         end_turn = self._take_turn()
         try:
             self._commit_batch(take(), landed=end_turn)  # all who queued while we waited
@@ -151,7 +200,7 @@ class RemotePlanStore(PlanClone, PlanStore):
 
         return end_once
 
-    def _commit_batch(self, batch: list[Write], landed: Callable[[], None]) -> None:
+    def _commit_batch(self, batch: list[_Routed], landed: Callable[[], None]) -> None:
         try:
             # The sync loop fetches into the same ref: one git at a time moves it.
             with self._clone_lock():
@@ -168,9 +217,12 @@ class RemotePlanStore(PlanClone, PlanStore):
             if not isinstance(exc, Exception):
                 raise
 
-    def _commit_batch_locked(self, batch: list[Write], landed: Callable[[], None]) -> None:
+    def _commit_batch_locked(self, batch: list[_Routed], landed: Callable[[], None]) -> None:
         """Fetch, re-apply, commit, push; `landed()` runs the moment the push is in (the next
-        instance's turn need not wait for our bookkeeping)."""
+        instance's turn need not wait for our bookkeeping). The batch may hold writes of
+        every program: each program's writes are applied to its own file at the tip, and
+        whatever refuses one program (its edit, its file invalid upstream) fails only its
+        writes — the others' commits ride the same push."""
         reason = "someone else kept changing the plan"
         began = time.monotonic()
         for attempt in range(self.config.max_attempts):
@@ -180,29 +232,28 @@ class RemotePlanStore(PlanClone, PlanStore):
                 # full jitter so the losers spread out.
                 time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)) if attempt > 1 else 0)
             t0 = time.monotonic()
+            refused: dict[int, BaseException] = {}
             try:
                 tip = self._fetch()
             except NoBranch:
-                if not all(item.creates for item in batch):
+                if not any(item.write.creates for item in batch):
                     raise NotSaved(
                         f"not saved: the remote has no branch {self.branch!r} yet; "
                         "`batchbot import PLAN` makes its first commit"
                     ) from None
                 tip = ""  # an empty repository: the import is its first commit
+                refused = {
+                    i: NotSaved(
+                        f"not saved: the remote has no branch {self.branch!r} yet; "
+                        "`batchbot import PLAN` makes its first commit"
+                    )
+                    for i, item in enumerate(batch)
+                    if not item.write.creates
+                }
             except NotSaved as exc:
                 raise NotSaved(f"not saved: {exc}; nothing was changed, try again") from None
-            try:
-                text = self._text_at_sha(tip) if tip else None
-                source = f"{self.config.plan_file}@{tip[:7]}"
-                start = None if text is None else codec.loads(text, source, self._as_json)
-            except PlanInvalid as exc:
-                why = "; ".join(str(p) for p in exc.problems)[:300]
-                raise NotSaved(
-                    f"not saved: the plan at {tip[:7]} on the remote is invalid ({why}); "
-                    "fix it there first"
-                ) from None
             t1 = time.monotonic()
-            results, head, (text, plan) = self._apply_all(batch, tip, (text, start))
+            results, head, finals = self._apply_programs(batch, tip, refused)
             if head == tip:
                 self._finish(batch, results)
                 return
@@ -215,7 +266,7 @@ class RemotePlanStore(PlanClone, PlanStore):
             except GitError:  # timed out: the push may or may not have landed; ask the remote
                 if self._landed_anyway(head):
                     landed()
-                    self._pushed(batch, results, head, plan, text)
+                    self._pushed(batch, results, head, finals)
                     return
                 raise NotSaved(
                     "not saved as far as the remote shows: it stopped answering during the push; "
@@ -230,15 +281,51 @@ class RemotePlanStore(PlanClone, PlanStore):
             )  # fmt: skip
             if proc.returncode == 0:
                 landed()
-                self._pushed(batch, results, head, plan, text)
+                self._pushed(batch, results, head, finals)
                 return
             output = redact(proc.stderr + proc.stdout, self.config.token)
             kind, why = classify_push_failure(output)
             if kind != "rejected":
                 log.warning("push refused (%s): %s", kind, output.strip()[-300:])
+                apart = self._by_program(batch, results)
+                if len(apart) > 1:  # a rule about one program's file must not refuse another's
+                    self._push_apart(batch, results, apart, landed)
+                    return
                 raise NotSaved(f"not saved: {why}; nothing was changed")
             reason = why
         raise NotSaved(f"not saved: {reason} {self.config.max_attempts} times; try again")
+
+    @staticmethod
+    def _by_program(
+        batch: list[_Routed], results: dict[int, Saved | BaseException]
+    ) -> list[list[_Routed]]:
+        """The writes that made a commit, one list per program, in the order they came."""
+        apart: dict[RemotePlanStore, list[_Routed]] = {}
+        for i, item in enumerate(batch):
+            result = results.get(i)
+            if isinstance(result, Saved) and result.commit:
+                apart.setdefault(item.store, []).append(item)
+        return list(apart.values())
+
+    def _push_apart(
+        self,
+        batch: list[_Routed],
+        results: dict[int, Saved | BaseException],
+        apart: list[list[_Routed]],
+        landed: Callable[[], None],
+    ) -> None:
+        """The remote refused a push carrying several programs' commits (a protected path, a
+        hook about one file): push each program's writes on their own, so the refusal stays
+        with the program it is about. The writes that made no commit are answered as they
+        were."""
+        for writes in apart:
+            try:
+                self._commit_batch_locked(writes, landed)
+            except NotSaved as exc:
+                for item in writes:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+        self._finish(batch, results)
 
     def _landed_anyway(self, head: str) -> bool:
         """After a push that timed out: is `head` on the remote branch after all?"""
@@ -254,61 +341,99 @@ class RemotePlanStore(PlanClone, PlanStore):
 
     def _pushed(
         self,
-        batch: list[Write],
+        batch: list[_Routed],
         results: dict[int, Saved | BaseException],
         head: str,
-        plan: Plan | None,
-        text: str | None,
+        finals: dict[RemotePlanStore, tuple[str, Plan]],
     ) -> None:
         """The push landed: tell every writer first — nothing after this may say 'not saved'."""
         self._finish(batch, results)
         self.pushes += 1
+        moved: list[tuple[RemotePlanStore, str | None]] = []
         try:
             self._run("update-ref", self.tracking_ref, head)
-            before = self.state().sha
-            self._set(sha=head, plan=plan, synced_at=utc_now(), error=None, invalid_sha=None)
-            if self.tips is not None:
-                self.tips.publish(self.plan_key, head)
-            if plan is not None and text is not None:
-                codec.remember_valid(text, self._as_json)
+            for store, (text, plan) in finals.items():  # the programs whose file we wrote
+                before = store.state().sha
+                store._blob = ""  # not known without asking git: the next sync reads it
+                store._set(sha=head, plan=plan, synced_at=utc_now(), error=None, invalid_sha=None)
+                if self.tips is not None:
+                    self.tips.publish(store.plan_key, head)
+                codec.remember_valid(text, store._as_json)
+                moved.append((store, before))
         except Exception:  # the next sync repairs the cache; the remote already has it all
             log.exception("bookkeeping after a successful push failed")
             return
-        if self.on_change is not None:
-            self._safe(self.on_change, before, head)
+        for store, before in moved:
+            listener = store._listener("on_change")
+            if listener is not None:
+                self._safe(listener, before, head)
 
-    def _apply_all(
-        self, batch: list[Write], tip: str, start: tuple[str | None, Plan | None]
-    ) -> tuple[dict[int, Saved | BaseException], str, tuple[str | None, Plan | None]]:
-        """Apply every pending write onto `tip`, one commit each; a failing edit fails alone.
+    def _start_at(self, tip: str) -> tuple[str | None, Plan | None]:
+        """This program's file at `tip` (text and plan; None, None when it is not there).
+        NotSaved when it cannot be read or is invalid there: that refuses this program's
+        writes only."""
+        text = self._text_at_sha(tip) if tip else None
+        try:
+            source = f"{self.config.plan_file}@{tip[:7]}"
+            return text, None if text is None else codec.loads(text, source, self._as_json)
+        except PlanInvalid as exc:
+            why = "; ".join(str(p) for p in exc.problems)[:300]
+            what = "the plan" if self is self._group.first else self.config.plan_file
+            raise NotSaved(
+                f"not saved: {what} at {tip[:7]} on the remote is invalid ({why}); "
+                "fix it there first"
+            ) from None
 
-        The edits run first, in order, each on the plan the previous one left (journey.py);
-        then one `git fast-import` writes the whole chain of commits (one process instead of
-        five per commit — the difference between 60 ms and 15 ms per write on a busy host).
+    def _apply_programs(
+        self, batch: list[_Routed], tip: str, refused: dict[int, BaseException]
+    ) -> tuple[dict[int, Saved | BaseException], str, dict[RemotePlanStore, tuple[str, Plan]]]:
+        """Apply every pending write onto `tip`, one commit each, each program's writes to its
+        own file; (results by the write's index, the new head, each written program's final
+        text and plan). A failing edit fails alone; a program whose file cannot be read at the
+        tip fails its own writes alone. Commits keep the order the writes came in.
+
+        The edits run first (journey.py); then one `git fast-import` writes the whole chain
+        of commits (one process instead of five per commit — the difference between 60 ms and
+        15 ms per write on a busy host).
         """
 
         def check_file(rel: str) -> None:  # never replace a link someone committed there
             archive.check_write(self._git, tip, rel)
 
-        done = apply_writes(
-            batch,
-            start,
-            plan_file=self.config.plan_file,
-            as_json=self._as_json,
-            check_file=check_file,
-            no_plan=f"the remote has no {self.config.plan_file}",
-        )
-        commits = [
-            _Commit(step.files, step.actor, step.message) for step in done.steps if step.files
-        ]
+        results: dict[int, Saved | BaseException] = dict(refused)
+        by_store: dict[RemotePlanStore, list[int]] = {}
+        for i, item in enumerate(batch):
+            if i not in refused and not item.future.done():
+                by_store.setdefault(item.store, []).append(i)
+        steps: list[tuple[int, Step]] = []
+        finals: dict[RemotePlanStore, tuple[str, Plan]] = {}
+        for store, indexes in by_store.items():
+            try:
+                start = store._start_at(tip)
+            except NotSaved as exc:
+                results.update((i, exc) for i in indexes)
+                continue
+            done = apply_writes(
+                [batch[i].write for i in indexes],
+                start,
+                plan_file=store.config.plan_file,
+                as_json=store._as_json,
+                check_file=check_file,
+                no_plan=f"the remote has no {store.config.plan_file}",
+            )
+            results.update((indexes[i], exc) for i, exc in done.failed.items())
+            steps += [(indexes[step.index], step) for step in done.steps]
+            if done.plan is not None and done.text is not None and any(s.files for s in done.steps):
+                finals[store] = (done.text, done.plan)
+        steps.sort(key=lambda pair: pair[0])
+        commits = [_Commit(step.files, step.actor, step.message) for _, step in steps if step.files]
         shas = self._commit_chain(tip, commits)
-        results: dict[int, Saved | BaseException] = dict(done.failed)
         head, made = tip, iter(shas)
-        for step in done.steps:
+        for i, step in steps:
             sha = next(made) if step.files else None
             head = sha or head
-            results[step.index] = Saved(step.plan, step.changes, sha)  # type: ignore[arg-type]
-        return results, head, (done.text, done.plan)
+            results[i] = Saved(step.plan, step.changes, sha)  # type: ignore[arg-type]
+        return results, head, finals
 
     def _commit_chain(self, parent: str, commits: list[_Commit]) -> list[str]:
         """Write `commits` as a chain on `parent`; their shas. The committer is batchbot,
@@ -331,7 +456,7 @@ class RemotePlanStore(PlanClone, PlanStore):
             ) from None
 
     @staticmethod
-    def _finish(batch: list[Write], results: dict[int, Saved | BaseException]) -> None:
+    def _finish(batch: list[_Routed], results: dict[int, Saved | BaseException]) -> None:
         for i, item in enumerate(batch):
             if item.future.done():
                 continue

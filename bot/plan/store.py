@@ -10,8 +10,9 @@ committed queue up and are committed together in the next round, one commit each
 
 from __future__ import annotations
 
+import _thread  # a plain lock: reading never needs `threading` (and what it imports)
 import datetime as dt
-import threading
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,12 +32,14 @@ from bot.plan.commits import (
     parse_trailers,
 )
 from bot.plan.edits import Change, EditError
-from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 from bot.plan.history import PlanHistory
 from bot.plan.model import Plan
 from bot.plan.worktree import JOURNAL, WorkTreeCommits
 
 if TYPE_CHECKING:
+    import threading
+
+    from bot.plan.gitrepo import GitRepo, Identity
     from bot.plan.journey import Step
     from bot.plan.writequeue import Write, WriteQueue  # loaded by the first write
 
@@ -65,6 +68,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         self._identity: bool | None = None  # does git know who commits on this machine?
         self._gitdir: Path | None = None
         self._committer: str | None = None
+        self._whoami: Identity | None = None  # git's user.name/email and committer, asked once
         self._queue: WriteQueue[Write] | None = None  # made on the first write
         self._journal_at: Path | bool | None = False  # False: not looked up yet
 
@@ -72,8 +76,21 @@ class PlanStore(PlanHistory, WorkTreeCommits):
     @property
     def repo(self) -> GitRepo | None:
         if self._repo is False:
+            from bot.plan.gitrepo import GitRepo  # git is run by writes and history only
+
             self._repo = GitRepo.find(self.path)
         return self._repo  # type: ignore[return-value]
+
+    def stamp(self) -> tuple[int, int, int, int] | None:
+        """The plan file's identity on disk (inode, mtime, ctime, size) from one stat, with no
+        parse: what is derived from the plan (the program routing index) compares stamps to
+        know it is still current. A write renames a new file into place, so it always changes
+        the stamp — in this process and in any other. None: no file."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
     def notice(self) -> str | None:
         """A line for people about the plan's freshness (remote mode); None when all is well."""
@@ -134,6 +151,8 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         repo = self.repo
         if repo is None:
             return None
+        from bot.plan.gitrepo import GitError
+
         rel = self._rel(repo)
         try:
             proc = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
@@ -149,10 +168,12 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
         repo = self.repo
         if repo is not None:
-            name = repo.run("config", "--get", "user.name", check=False).stdout.strip()
-            email = repo.run("config", "--get", "user.email", check=False).stdout.strip()
-            if name and email:
-                return Actor(name, email)
+            try:
+                whoami = self._git_identity(repo)
+            except OSError:  # git is gone (found by reading folders); a change says so
+                whoami = None
+            if whoami and whoami.name and whoami.email:
+                return Actor(whoami.name, whoami.email)
         try:
             user = getpass.getuser()
         except (KeyError, OSError):
@@ -216,11 +237,9 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
     @contextmanager
     def _locked(self, timeout: float | None = None) -> Iterator[None]:
-        import shutil
+        from bot.plan.flock import LockTimeout, PlanFileLock
 
-        from filelock import FileLock, Timeout
-
-        if shutil.which("git") is None:
+        if not _git_on_path():
             raise PlanConflict(
                 "git is not installed or not on PATH, so the change could not be committed; "
                 "nothing was changed"
@@ -241,11 +260,11 @@ class PlanStore(PlanHistory, WorkTreeCommits):
                 f"another change to {self.path.name} is still in progress; try again"
             )
         try:
-            lock = FileLock(str(self._lock_path))
+            lock = PlanFileLock(str(self._lock_path))
             lock.acquire(timeout=wait, poll_interval=0.01)
         except BaseException as exc:  # a timeout, or a folder this user may not write
             in_process.release()
-            if isinstance(exc, Timeout):
+            if isinstance(exc, LockTimeout):
                 raise PlanConflict(
                     f"another change to {self.path.name} is still in progress; try again"
                 ) from None
@@ -264,9 +283,10 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         from bot.plan.journey import apply_writes
 
         repo = self.repo
+        parent = None
         if repo:
             self._refuse_unsafe_state(repo)
-            self._refuse_hand_edits(repo)
+            parent = self._refuse_hand_edits(repo)
         as_json = codec.is_json(self.path)
         before = codec.read_text(self.path)
         start = codec.loads(before, str(self.path), as_json)
@@ -280,7 +300,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
                 batch[step.index].future.set_result(Saved(step.plan or start, []))
         if not steps:
             return
-        results = self._write_and_commit(repo, steps, rel)
+        results = self._write_and_commit(repo, steps, rel, parent)
         for step, saved in zip(steps, results, strict=True):
             batch[step.index].future.set_result(saved)
 
@@ -303,7 +323,9 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             return Saved(plan, [Change("plan", "import", "", message)], sha, warning)
         return self.change(actor, edit, via="import")
 
-    def _write_and_commit(self, repo: GitRepo | None, steps: list[Step], rel: str) -> list[Saved]:
+    def _write_and_commit(
+        self, repo: GitRepo | None, steps: list[Step], rel: str, parent: str | None = None
+    ) -> list[Saved]:
         """Write the last plan of the round and commit the round's changes, one commit each."""
         as_json = codec.is_json(self.path)
         last = steps[-1].files[rel]
@@ -312,8 +334,10 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             codec.remember_valid(last, as_json)
             return [Saved(step.plan, step.changes) for step in steps]  # type: ignore[arg-type]
         commits = [(step.files[rel], step.actor, step.message) for step in steps]
+        from bot.plan.gitrepo import GitError
+
         try:
-            shas, warning = self._commit_texts(repo, commits)
+            shas, warning = self._commit_texts(repo, commits, parent)
         except GitError as exc:
             raise PlanConflict(f"could not commit the change, nothing was changed: {exc}") from exc
         except OSError as exc:  # a full disk while git writes its objects: nothing moved
@@ -337,6 +361,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         someone updates the plan never collides with their commit. None when nothing changed.
         """
         from bot.plan import archive  # links and paths outside plan/reports/ are refused
+        from bot.plan.gitrepo import NewCommit, write_commits
 
         rel = archive.check_path(rel_path)
         repo = self.repo
@@ -364,12 +389,23 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
 
 _LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
+_LOCKS_GUARD = _thread.allocate_lock()
+
+
+def _git_on_path() -> bool:
+    """`shutil.which("git")` without importing shutil (and the bz2/lzma it loads)."""
+    import os
+
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", "git")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return True
+    return False
 
 
 def _process_lock(path: Path) -> threading.Lock:
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(path.resolve(), threading.Lock())
+        return _LOCKS.setdefault(path.resolve(), _thread.allocate_lock())
 
 
 __all__ = [  # the commit names are re-exported: callers import them from the store

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.plan.commits import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanConflict, clean_ident
-from bot.plan.gitrepo import GitError, GitRepo, NewCommit, write_commits
 
 if TYPE_CHECKING:
     import logging
+
+    from bot.plan.gitrepo import GitRepo, Identity
 
 PUSH_TIMEOUT = 120.0  # seconds a BATCHBOT_GIT_PUSH push (or its pull) may take
 JOURNAL = "batchbot-journal.json"  # in the git dir while a commit's file may lag its branch
@@ -42,6 +43,7 @@ class WorkTreeCommits:
     _gitdir: Path | None
     _identity: bool | None
     _committer: str | None
+    _whoami: Identity | None
     _cache: object
 
     @property
@@ -51,18 +53,26 @@ class WorkTreeCommits:
     def _rel(self, repo: GitRepo) -> str:
         raise NotImplementedError
 
-    def _refuse_hand_edits(self, repo: GitRepo) -> bool:
-        """Refuse when the file has uncommitted edits; True when git does not track it yet."""
+    def _refuse_hand_edits(self, repo: GitRepo) -> str:
+        """Refuse when the file has uncommitted edits (staged or not); HEAD's commit, the
+        parent of the next one ("" before the first commit).
+
+        One `git status` answers both (porcelain v2 with --branch names HEAD's commit; no
+        ahead/behind count, which would walk the history for nothing). An untracked plan file
+        is no hand edit: its first commit adds it."""
         rel = repo.relative(self.path)
-        status = repo.run("status", "--porcelain", "--", rel).stdout
-        if status.startswith("??"):
-            return True
-        if status.strip():
-            raise PlanConflict(
-                f"{rel} has uncommitted changes made by hand; commit or discard them "
-                "(git commit / git checkout) before changing the plan through batchbot"
-            )
-        return False
+        args = ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--", rel]
+        parent = ""
+        for line in repo.run(*args).stdout.splitlines():
+            if line.startswith("# branch.oid "):
+                oid = line.removeprefix("# branch.oid ").strip()
+                parent = "" if oid == "(initial)" else oid
+            elif line[:2] in ("1 ", "2 ", "u "):
+                raise PlanConflict(
+                    f"{rel} has uncommitted changes made by hand; commit or discard them "
+                    "(git commit / git checkout) before changing the plan through batchbot"
+                )
+        return parent
 
     def _git_dir(self, repo: GitRepo) -> Path:
         if self._gitdir is None:
@@ -79,7 +89,10 @@ class WorkTreeCommits:
         return shas[0], warning
 
     def _commit_texts(
-        self, repo: GitRepo, commits: Sequence[tuple[str, Actor | None, str]]
+        self,
+        repo: GitRepo,
+        commits: Sequence[tuple[str, Actor | None, str]],
+        parent: str | None = None,
     ) -> tuple[list[str], str | None]:
         """Commit each text in turn as the plan file through git's objects *before* touching
         the file; one fast-import writes the whole chain.
@@ -88,10 +101,15 @@ class WorkTreeCommits:
         last commit → move the branch (compare-and-swap on the old tip) → the index entry → the
         file, atomically → drop the journal. A kill at any point leaves either nothing changed
         or a journal from which the next change finishes the job (`_recover`); the file never
-        differs from HEAD in a way that would be mistaken for a hand edit.
+        differs from HEAD in a way that would be mistaken for a hand edit. `parent`: HEAD's
+        commit as the caller's check under the lock read it (None: read it now); the branch
+        moves only if it is still there.
         """
+        from bot.plan.gitrepo import GitError, NewCommit, write_commits
+
         rel = self._rel(repo)
-        parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
+        if parent is None:
+            parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
         stamp = int((self.clock() if self.clock else dt.datetime.now(dt.UTC)).timestamp())
         chain = []
         for text, actor, message in commits:
@@ -148,6 +166,8 @@ class WorkTreeCommits:
     def _undo(self, repo: GitRepo, rel: str, sha: str, parent: str, indexed: bool) -> bool:
         """Put the branch (and the index entry, if we wrote it) back where they were after the
         file could not follow; True when nothing of the commit is left."""
+        from bot.plan.gitrepo import GitError
+
         try:
             if indexed:
                 old = repo.run("rev-parse", "--verify", "-q", f"{parent}:{rel}", check=False)
@@ -167,6 +187,8 @@ class WorkTreeCommits:
 
     def _busy_or(self, exc: Exception) -> PlanConflict:
         """What a person is told when a commit step failed: git busy, or what went wrong."""
+        from bot.plan.gitrepo import GitError
+
         if isinstance(exc, GitError) and ".lock" in exc.output and "exists" in exc.output:
             for lock in self._git_locks(self.repo) if self.repo else []:
                 if lock.exists():
@@ -185,7 +207,7 @@ class WorkTreeCommits:
         """The lock files git takes for what a commit changes: the index, HEAD, the branch."""
         gd = self._git_dir(repo)
         locks = [gd / "index.lock", gd / "HEAD.lock"]
-        branch = repo.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip()
+        branch = repo.symbolic_head()
         if branch:
             locks.append(gd / f"{branch}.lock")
         return locks
@@ -210,6 +232,8 @@ class WorkTreeCommits:
     def _finish_commit(self, repo: GitRepo, rel: str, blob: str, text: str) -> str | None:
         """Index and file after the branch moved (an interrupted commit, `_recover`); the
         journal goes only when both are done."""
+        from bot.plan.gitrepo import GitError
+
         try:
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
             self._atomic_write(text)
@@ -280,7 +304,7 @@ class WorkTreeCommits:
                 "a git merge is in progress in the plan's repository; commit or abort it "
                 "(git merge --abort) first; nothing was changed"
             )
-        if repo.run("symbolic-ref", "-q", "HEAD", check=False).returncode != 0:
+        if not repo.symbolic_head():
             raise PlanConflict(
                 "the plan's repository has a detached HEAD, so a commit would belong to no "
                 "branch; check out a branch (git switch main) first; nothing was changed"
@@ -297,12 +321,9 @@ class WorkTreeCommits:
         becomes batchbot, the author stays the person who made the change.
         """
         if self._committer is None:
-            if self._identity is None:
-                self._identity = repo.has_identity()
-            ident = ""
-            if self._identity:
-                proc = repo.run("var", "GIT_COMMITTER_IDENT", check=False)
-                ident = proc.stdout.strip().rsplit(" ", 2)[0] if proc.returncode == 0 else ""
+            whoami = self._git_identity(repo)
+            self._identity = bool(whoami.email)
+            ident = whoami.committer if self._identity else ""
             self._committer = ident or f"{FALLBACK_NAME} <{FALLBACK_EMAIL}>"
         explicit = actor is not None and bool(actor.email or actor.slack_id)
         if explicit and actor is not None:
@@ -313,9 +334,17 @@ class WorkTreeCommits:
             author = f"{clean_ident(actor.name) if actor else FALLBACK_NAME} <{FALLBACK_EMAIL}>"
         return author, self._committer
 
+    def _git_identity(self, repo: GitRepo) -> Identity:
+        """The git identity of this machine, asked once (one process) per store."""
+        if self._whoami is None:
+            self._whoami = repo.identity()
+        return self._whoami
+
     def _push(self, repo: GitRepo) -> str | None:
         """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""
         import dataclasses
+
+        from bot.plan.gitrepo import GitError
 
         reason = ""
         branch = repo.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
@@ -353,9 +382,7 @@ def _stage_file(target: Path, text: str) -> Path:
     # Through a symlink, replace its target: renaming over the link itself would turn it
     # into a regular file and leave the real plan behind (issue 12 item 10).
     path = Path(os.path.realpath(target))
-    import tempfile  # writes only: reading the plan (the dashboard) does not need it
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _make_temp(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -367,6 +394,19 @@ def _stage_file(target: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
+
+
+def _make_temp(path: Path) -> tuple[int, str]:
+    """A new file `.NAME.RANDOM.tmp` beside `path`, made as `tempfile.mkstemp` makes one
+    (O_EXCL, mode 0600), without importing tempfile (shutil, bz2, lzma, random)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _install(tmp: Path, target: Path) -> None:

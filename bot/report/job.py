@@ -242,7 +242,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         chart_block = burnup_block(draft.chart) if draft.chart is not None else None
         extra = [chart_block] if chart_block is not None else []
         if github is not None:
-            extra.append(publish_buttons(iso_week_name(fire)))
+            extra.append(publish_buttons(iso_week_name(fire), program_of(rt)))
         if extra:
             blocks = [*blocks[: MAX_BLOCKS - len(extra)], *extra]
         posted = rt.messenger.post(channel, fallback_text(draft.report), blocks=blocks)
@@ -314,7 +314,13 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
 
 
 def _github(rt: JobRuntime) -> GitHubService | None:
-    return getattr(getattr(rt, "ctx", None), "github", None)
+    """The program's GitHub, or None when it has none to use: GitHub not set up, or a
+    further program without its own `[team] github_repo` (not collected, not published)."""
+    github = getattr(getattr(rt, "ctx", None), "github", None)
+    publishes = getattr(github, "publishes", None)
+    if github is None or (publishes is not None and not publishes()):
+        return None
+    return github  # type: ignore[no-any-return]
 
 
 def _collect_metrics(
@@ -359,8 +365,10 @@ def _refresh_links(rt: JobRuntime, github: GitHubService, at: dt.datetime) -> li
 def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datetime) -> Any:
     """Autopublish: the draft just posted becomes the week's issue (once, see publish.py)."""
     week = iso_week_name(fire)
-    body = issue_body(draft.markdown, rt.store.load(), week)
-    published = github.publish_week(week, issue_title(draft.label, week), body, rt.clock())
+    program = program_of(rt)
+    body = issue_body(draft.markdown, rt.store.load(), week, program)
+    title = issue_title(draft.label, week, program)
+    published = github.publish_week(week, title, body, rt.clock())
     if published.ref is None:
         raise GitHubUnavailable(published.message)
     return published.ref

@@ -80,7 +80,7 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
             )
         return next()
 
-    from bot.slack.listeners import actions, commands, events, lead, nudges, views
+    from bot.slack.listeners import actions, commands, events, home, lead, nudges, views
 
     commands.register(app, edge)
     events.register(app, edge)
@@ -88,4 +88,5 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
     views.register(app, edge)
     lead.register(app, edge)
     nudges.register(app, edge)
+    home.register(app, edge)
     return app, edge

@@ -226,28 +226,45 @@ class Edge:
             log.error("work queue full: %d App Home tab(s) not refreshed", len(viewers))
 
     def _refresh_homes(self, viewers: list[str]) -> None:
-        view = self.home_view()
         for user in viewers:
+            view = self.home_view(user)
             self.outbox.call("views.publish", f"App Home of {user}", user_id=user, view=view)
 
-    def home_view(self) -> dict[str, Any]:
+    def home_view(self, user_id: str) -> dict[str, Any]:
+        """The person's programs, each with its dashboard; a lead also sees the settings
+        (programs nobody lists them in: the deployment's first, as before programs)."""
+        from bot.commands.base import may_lead
+        from bot.commands.programs import index_of
+        from bot.render.home_blocks import HomeProgram, person_home
+
         try:
-            plan = self.rt.store.load()
+            programs = self.rt.programs or {"": self.rt.ctx}
+            mine = [*index_of(programs).by_person.get(user_id, ())] if len(programs) > 1 else []
+            shown = mine or [next(iter(programs))]
+            actor = Actor(user_id, slack_id=user_id)
+            homes, ids = [], set()
+            for pid in shown:
+                ctx = programs[pid]
+                plan = ctx.store.load()
+                team = ctx.team_settings(plan)
+                leads = bool(team.leads or team.editors) and may_lead(ctx, actor, plan)
+                homes.append(HomeProgram(pid, plan, team if leads else None))
+                ids |= people_in_view(StatusView(plan))
+                ids |= {*team.team, *team.leads, *team.editors} if leads else set()
             notice = self.rt.store.notice()
             today = self.rt.ctx.clock().date()
-            named = Reply(
-                StatusView(plan), people=self.rt.names.names(people_in_view(StatusView(plan)))
-            )
-            return kit.home_view(plan, f"⚠️ {esc(notice)}" if notice else None, today, named.name_of)
+            named = Reply(StatusView(homes[0].plan), people=self.rt.names.names(ids))
+            note = f"⚠️ {esc(notice)}" if notice else None
+            return person_home(user_id, homes, note, today, named.name_of)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
-            shown = esc(self.paths.text(str(exc)))
-            return {"type": "home", "blocks": [kit.section(f":warning: {shown}")]}
+            shown_error = esc(self.paths.text(str(exc)))
+            return {"type": "home", "blocks": [kit.section(f":warning: {shown_error}")]}
 
     def publish_home(self, user_id: str) -> None:
         """Draw the Home tab for one person (on the work queue) and send it."""
         with self._lock:
             self.home_viewers.add(user_id)
-        view = self.home_view()
+        view = self.home_view(user_id)
         self.outbox.call("views.publish", f"App Home of {user_id}", user_id=user_id, view=view)
 
     def drain(self, deadline: float | None = None) -> list[str]:

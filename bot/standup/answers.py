@@ -78,11 +78,14 @@ class Answers(StandupPart):
         source: str,
         *,
         local_date: date | None = None,
+        day: date | None = None,
     ) -> Reply:
         """Check, store and post one update. Refused text is quoted back and nothing stored.
 
         ``local_date`` (from the modal's metadata) files an answer under the day it was
         prompted for, when that is today or yesterday in the person's zone; otherwise today.
+        ``day`` files it under that day as given (the answer of a person in several programs
+        is filed under one day in each, see `bot.standup.programs`).
         """
         if source not in STANDUP_SOURCES:
             raise ValueError(f"unknown standup source {source!r}; one of {STANDUP_SOURCES}")
@@ -92,16 +95,12 @@ class Answers(StandupPart):
             return _not_saved(f"Standup not saved. {check.reason}", text)
         now = self._now()
         try:
-            today = now.astimezone(self.people.zone_of(user_id)).date()
-            day = today
-            if local_date is not None and today - timedelta(days=1) <= local_date <= today:
-                day = local_date
-            day = self._workday_for(day)
+            day = day or self.answer_day(user_id, local_date)
             name = self.people.display_name(user_id)  # one name per person, whatever the edge
             if name == UNKNOWN:
                 name = user_name.strip() or name
             record, replaced = self.db.save_standup(
-                user_id, name, day, text, now, cast(StandupSource, source)
+                user_id, name, day, text, now, cast(StandupSource, source), program=self.program
             )
         except StorageUnavailable as exc:
             log.error("standup of %s not saved: %s", user_id, exc)
@@ -109,6 +108,22 @@ class Answers(StandupPart):
         posted = self.publish(record)
         title = f"{'Replaced' if replaced else 'Saved'} your standup for {day_label(day)}"
         return Reply(TextView(title, (posted,)))
+
+    def answer_day(self, user_id: str, local_date: date | None = None) -> date:
+        """The workday an answer written now files under (see `submit`)."""
+        today = self._now().astimezone(self.people.zone_of(user_id)).date()
+        day = today
+        if local_date is not None and today - timedelta(days=1) <= local_date <= today:
+            day = local_date
+        return self._workday_for(day)
+
+    def written_on(self, user_id: str, sent_ts: str) -> date:
+        """The day, in the person's zone, a DM with Slack timestamp `sent_ts` was written."""
+        try:
+            sent = datetime.fromtimestamp(float(sent_ts), UTC)
+        except (TypeError, ValueError, OverflowError):
+            sent = self._now()
+        return sent.astimezone(self.people.zone_of(user_id)).date()
 
     def _workday_for(self, day: date) -> date:
         """The team workday an answer written on `day` belongs to: `day` itself, or after a
@@ -134,14 +149,10 @@ class Answers(StandupPart):
         new_text, old_text = new_text.strip(), old_text.strip()
         now = self._now()
         try:
-            sent = datetime.fromtimestamp(float(sent_ts), UTC)
-        except (TypeError, ValueError, OverflowError):
-            sent = now
-        try:
             zone = self.people.zone_of(user_id)
-            written = sent.astimezone(zone).date()
+            written = self.written_on(user_id, sent_ts)
             day = self._workday_for(written)  # a weekend DM answered the next workday
-            record = self.db.get_standup(user_id, day)
+            record = self.db.get_standup(user_id, day, self.program)
         except StorageUnavailable as exc:
             return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
         label = day_label(day)
@@ -178,7 +189,9 @@ class Answers(StandupPart):
                 exit_code=1,
             )
         try:
-            updated, _ = self.db.save_standup(user_id, record.user_name, day, new_text, now, "dm")
+            updated, _ = self.db.save_standup(
+                user_id, record.user_name, day, new_text, now, "dm", program=self.program
+            )
         except StorageUnavailable as exc:
             return _not_saved(f"Your edit was not saved, try again: {exc}.", new_text)
         posted = self.publish(updated)
@@ -211,7 +224,9 @@ class Answers(StandupPart):
                     )
             thread_ts = self.day_thread(record.local_date, channel)
             posted = self.messenger.post(channel, text, blocks, thread_ts=thread_ts)
-            self.db.set_standup_post(record.user_id, record.local_date, posted.channel, posted.ts)
+            self.db.set_standup_post(
+                record.user_id, record.local_date, posted.channel, posted.ts, self.program
+            )
         except (MessengerError, StorageUnavailable) as exc:
             log.error("standup of %s for %s not posted: %s", record.user_id, day, exc)
             return f"Saved, but posting it to the team failed ({exc}); send it again to retry."
@@ -219,31 +234,31 @@ class Answers(StandupPart):
 
     def day_thread(self, day: date, channel: str) -> str:
         """The ts of the day's parent message, posting it exactly once across processes."""
-        ts = self.db.get_day_thread(day, channel)
+        ts = self.db.get_day_thread(day, channel, self.program)
         if ts:
             return ts
         key = f"{channel}:{day.isoformat()}"
         deadline = _time.monotonic() + self.thread_wait_seconds
         while True:
             now = self._now()
-            if self.db.claim(THREAD_JOB, key, now, now, self.owner):
+            if self.db.claim(THREAD_JOB, key, now, now, self.owner, self.program):
                 try:
                     posted = self.messenger.post(
                         channel, day_thread_text(day), day_thread_blocks(day)
                     )
                 except Exception as exc:
-                    self.db.finish(THREAD_JOB, key, "failed", f"{exc}"[:1000])
-                    self.db.release(THREAD_JOB, key)
+                    self.db.finish(THREAD_JOB, key, "failed", f"{exc}"[:1000], self.program)
+                    self.db.release(THREAD_JOB, key, self.program)
                     raise
-                self.db.set_day_thread(day, channel, posted.ts)
-                self.db.finish(THREAD_JOB, key, "done", posted.ts)
+                self.db.set_day_thread(day, channel, posted.ts, self.program)
+                self.db.finish(THREAD_JOB, key, "done", posted.ts, self.program)
                 return posted.ts
             # Someone else won the claim: wait for the ts they record.
             while True:
-                ts = self.db.get_day_thread(day, channel)
+                ts = self.db.get_day_thread(day, channel, self.program)
                 if ts:
                     return ts
-                claim = self.db.get_claim(THREAD_JOB, key)
+                claim = self.db.get_claim(THREAD_JOB, key, self.program)
                 if claim is None:
                     break  # the winner failed and released it: try to claim again
                 age = self._now() - claim.claimed_at
@@ -251,7 +266,7 @@ class Answers(StandupPart):
                     log.warning(
                         "day-thread claim %s by %s is stale; retaking", key, claim.claimed_by
                     )
-                    self.db.release(THREAD_JOB, key)
+                    self.db.release(THREAD_JOB, key, self.program)
                     break
                 if _time.monotonic() >= deadline:
                     raise DayThreadBusy(

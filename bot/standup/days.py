@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from bot.db import Database
@@ -48,6 +48,11 @@ class Days:
         self._plan_calendar = calendar
         self._lock = threading.Lock()
         self._by_year: dict[tuple[str, int], Mapping[date, str]] = {}
+        #: the program whose skips count besides everyone's ("": the first program).
+        self.program = ""
+        #: the other programs' days: a person's time off and holiday country, written in any
+        #: program's plan, apply to that person everywhere (`bot.standup.programs` links them).
+        self.others: Callable[[], Sequence[Days]] = tuple
 
     @property
     def config(self) -> StandupConfig:
@@ -87,8 +92,15 @@ class Days:
         planned = (calendar or self.calendar()).holiday(day)
         if planned is not None:
             return planned.name or "holiday"
-        country = self.config.countries.get(user_id, "") if user_id else ""
+        country = self.country_of(user_id) if user_id else ""
         return self._country(day, country or None)
+
+    def country_of(self, user_id: str) -> str:
+        """The person's own holiday country: this program's plan, else another's ("" none)."""
+        for days in (self, *self.others()):
+            if country := days.config.countries.get(user_id, ""):
+                return country
+        return ""
 
     def configured_holidays(self, start: date, end: date) -> dict[date, str]:
         """Holidays from the settings (BATCHBOT_HOLIDAYS, the country) between two dates."""
@@ -107,8 +119,12 @@ class Days:
         return day.weekday() in self.config.workdays and self.holiday(day, user_id=user_id) is None
 
     def away(self, day: date) -> set[str]:
-        """Everyone off on ``day``: time off in the plan, or a standup skip."""
-        return self.calendar().away(day) | self.db.away_users(day)
+        """Everyone off on ``day``: time off in the plan (any program's: it is the person's),
+        or a standup skip."""
+        off = self.calendar().away(day) | self.db.away_users(day, self.program)
+        for days in self.others():
+            off |= days.calendar().away(day)
+        return off
 
     def expected(self, user_id: str, day: date) -> bool:
         """Whether ``user_id`` owes a standup for ``day`` (their own holiday country counts)."""

@@ -63,7 +63,7 @@ class Digest(StandupPart):
         team = self.people.team_members()
         away = self.days.away(day)
         expected = [u for u in team if u not in away]
-        records = self.db.standups_between(day, day)
+        records = self.db.standups_between(day, day, program=self.program)
         answered = {r.user_id for r in records}
         return DigestFacts(
             day=day,
@@ -93,9 +93,9 @@ class Digest(StandupPart):
             return JobResult(DIGEST_JOB_NAME, f"not due before {fmt_utc(due)}")
         key = day.isoformat()
         if force:
-            self.db.release(DIGEST_CLAIM, key)
+            self.db.release(DIGEST_CLAIM, key, self.program)
         now = self._now()
-        if not self.db.claim(DIGEST_CLAIM, key, due, now, self.owner):
+        if not self.db.claim(DIGEST_CLAIM, key, due, now, self.owner, self.program):
             return JobResult(DIGEST_JOB_NAME, f"{day}: already posted", skipped=1)
         try:
             facts = self.facts(at)
@@ -105,10 +105,12 @@ class Digest(StandupPart):
             )
         except Exception as exc:  # any failure frees the claim so the next tick retries
             log.error("standup digest for %s failed (%s); the next tick retries", day, exc)
-            self.db.finish(DIGEST_CLAIM, key, "failed", f"{type(exc).__name__}: {exc}"[:1000])
-            self.db.release(DIGEST_CLAIM, key)
+            self.db.finish(
+                DIGEST_CLAIM, key, "failed", f"{type(exc).__name__}: {exc}"[:1000], self.program
+            )
+            self.db.release(DIGEST_CLAIM, key, self.program)
             return JobResult(DIGEST_JOB_NAME, f"{day}: failed ({exc})", failed=1)
-        self.db.finish(DIGEST_CLAIM, key, "done", f"{posted.channel}:{posted.ts}")
+        self.db.finish(DIGEST_CLAIM, key, "done", f"{posted.channel}:{posted.ts}", self.program)
         summary = f"{day}: answered {facts.answered} of {facts.expected}, posted in the thread"
         return JobResult(DIGEST_JOB_NAME, summary, sent=1)
 

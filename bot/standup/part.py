@@ -29,11 +29,15 @@ class StandupPart:
         messenger: Messenger,
         config: ConfigSource,
         clock: Callable[[], datetime],
+        program: str = "",
     ) -> None:
         self.db = db
         self.messenger = messenger
         self._config = config
         self.clock = clock
+        #: the program whose rows this part reads and writes ("": the first program, so rows
+        #: written before programs existed stay that program's).
+        self.program = program
 
     @property
     def config(self) -> StandupConfig:

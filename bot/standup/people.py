@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 from bot.db import Database, UserRecord
@@ -51,6 +51,9 @@ class People(StandupPart):
         self._members: tuple[datetime, list[str]] | None = None
         self._profiles: dict[str, UserRecord] = {}
         self._lookup_failed: dict[str, datetime] = {}
+        #: the other programs' people (`bot.standup.programs` links them): a person's time
+        #: zone written in one program's plan holds in every program.
+        self.others: Callable[[], Sequence[People]] = tuple
 
     def display_name(self, user_id: str) -> str:
         """A person's name as Slack shows it (display name, real name, user name), from the
@@ -121,8 +124,9 @@ class People(StandupPart):
     def zone_of(self, user_id: str) -> tzinfo:
         """The person's zone: the plan's `tz` for them, else their profile's, else the team's."""
         config = self.config
-        if user_id in config.zones:
-            return to_zone(config.zones[user_id], config.timezone)
+        for people in (self, *self.others()):  # the person's tz, written in any program
+            if user_id in people.config.zones:
+                return to_zone(people.config.zones[user_id], config.timezone)
         profile = self.profile(user_id)
         return to_zone(profile.tz if profile else None, config.timezone)
 

@@ -20,8 +20,9 @@ import socket
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -29,13 +30,13 @@ from bot.db import PROMPT_JOB, REMINDER_JOB, ClaimRecord, Database, prompt_key
 from bot.jobresult import JobResult
 from bot.messenger import Messenger
 from bot.render.standup_blocks import prompt_blocks, prompt_text, reminder_blocks, reminder_text
-from bot.standup.config import ConfigSource, as_utc, fmt_utc
+from bot.standup.config import ConfigSource, StandupConfig, as_utc, fmt_utc
 from bot.standup.days import Days
 from bot.standup.part import StandupPart
 from bot.standup.people import People
 from bot.standup.schedule import MIN_WINDOW, prompt_instant, prompt_window
 
-__all__ = ["PROMPTS_JOB_NAME", "REMINDERS_JOB_NAME", "Prompts", "process_owner"]
+__all__ = ["PROMPTS_JOB_NAME", "REMINDERS_JOB_NAME", "Prompts", "Seat", "process_owner"]
 
 log = logging.getLogger("batchbot.standup")
 
@@ -53,23 +54,59 @@ def process_owner() -> str:
 _Due = list[tuple[str, date, str]]
 
 
+@dataclass(frozen=True)
+class Seat:
+    """One program a person may be prompted for: its database key, team and rules. A
+    deployment with one program has one seat; `bot.standup.programs` gives the first
+    program's prompts every program's seat, so a person in two is prompted once."""
+
+    program: str
+    people: People
+    days: Days
+
+    @property
+    def config(self) -> StandupConfig:
+        return self.people.config
+
+
+@dataclass(frozen=True)
+class _PersonDay:
+    """A person's possibly-due day and the seat whose prompt time comes first that day."""
+
+    user_id: str
+    tz: tzinfo
+    day: date
+    today: date
+    seats: tuple[Seat, ...]  # the programs that expect them that day, earliest prompt first
+
+    def prompt_at(self, seat: Seat) -> datetime:
+        return prompt_instant(self.day, seat.config.standup_time, self.tz)
+
+
 class Prompts(StandupPart):
     """Sends each due prompt and reminder exactly once. Thread-safe."""
 
-    def _team_days(self, at: datetime) -> Iterator[tuple[str, tzinfo, date, date]]:
-        """(person, their zone, a workday that may be due, their today) for the team at `at`.
+    def _team_days(self, at: datetime) -> Iterator[_PersonDay]:
+        """Each person of every seat's team once, with a workday that may be due and the
+        seats (programs) that expect them that day — earliest prompt time first.
 
         A window can cross midnight (late standup time + grace): yesterday is looked at too.
         """
-        for user_id in self.people.team_members():
-            profile = self.people.profile(user_id)
-            if profile is None:
+        members: dict[str, list[Seat]] = {}
+        for seat in self.seats():
+            for user_id in seat.people.team_members():
+                members.setdefault(user_id, []).append(seat)
+        for user_id, seats in members.items():
+            if self.people.profile(user_id) is None:
                 continue
             tz = self.people.zone_of(user_id)  # the plan's tz for them, else the profile's
             today = at.astimezone(tz).date()
             for day in (today, today - timedelta(days=1)):
-                if self.days.is_workday(day, user_id):
-                    yield user_id, tz, day, today
+                due = [s for s in seats if s.days.is_workday(day, user_id)]
+                if due:
+                    starts = [prompt_instant(day, s.config.standup_time, tz) for s in due]
+                    order = sorted(range(len(due)), key=starts.__getitem__)  # stable
+                    yield _PersonDay(user_id, tz, day, today, tuple(due[i] for i in order))
 
     #: DMs of one tick go out on this many threads (Slack limits per channel; DMs are
     #: distinct channels, so a small pool keeps a 50-person team well inside a minute).
@@ -90,6 +127,8 @@ class Prompts(StandupPart):
         self.people = people
         self.days = days
         self.owner = owner or process_owner()
+        #: the programs whose teams this part prompts: its own, or every program's (linked).
+        self.seats: Callable[[], Sequence[Seat]] = lambda: (Seat(self.program, people, days),)
         self._lock = threading.Lock()
         # Facts that never revert, remembered so a tick every minute stays a handful of
         # queries: (job, key) whose claim is done or missed, ("answered", key).
@@ -115,10 +154,12 @@ class Prompts(StandupPart):
         return claim
 
     def _answered(self, user_id: str, day: date) -> bool:
+        """Answered for `day` in any program (one answer is filed in each of theirs)."""
         key = prompt_key(user_id, day)
         if self._is_settled("answered", key):
             return True
-        if self.db.get_standup(user_id, day) is None:
+        programs = dict.fromkeys(seat.program for seat in self.seats())
+        if all(self.db.get_standup(user_id, day, p) is None for p in programs):
             return False
         self._settle("answered", key)
         return True
@@ -144,10 +185,14 @@ class Prompts(StandupPart):
         due: _Due = []
         away: dict[date, set[str]] = {}
         handled: set[str] = set()  # one day per person: today's window, else yesterday's
-        for user_id, tz, day, today in self._team_days(at):
+        for person in self._team_days(at):
+            user_id, day, today = person.user_id, person.day, person.today
             if user_id in handled:
                 continue
-            start, end = prompt_window(day, self.config.standup_time, tz, self.config.grace)
+            first = person.seats[0]  # a person in two programs: the earlier prompt time
+            start, end = prompt_window(
+                day, first.config.standup_time, person.tz, first.config.grace
+            )
             if at < start:
                 continue
             key = prompt_key(user_id, day)
@@ -210,19 +255,27 @@ class Prompts(StandupPart):
         releases existing reminder claims first (re-sends).
         """
         at = as_utc(at, "at")
-        hours = self.config.reminder_hours
-        if hours <= 0:
+        if all(seat.config.reminder_hours <= 0 for seat in self.seats()):
             return JobResult(REMINDERS_JOB_NAME, "reminders are off (BATCHBOT_REMINDER_HOURS=0)")
-        delay = timedelta(hours=hours)
         why: Counter[str] = Counter()
         due: _Due = []
         away: dict[date, set[str]] = {}
         handled: set[str] = set()
-        for user_id, tz, day, _today in self._team_days(at):
+        for person in self._team_days(at):
+            user_id, day = person.user_id, person.day
             if user_id in handled:
                 continue
-            start = prompt_instant(day, self.config.standup_time, tz) + delay
-            if not start <= at < start + max(self.config.grace, MIN_WINDOW):
+            # One reminder per person: the earliest any of their programs asks for (a
+            # program with reminders off asks for none).
+            starts = [
+                (person.prompt_at(s) + timedelta(hours=s.config.reminder_hours), s)
+                for s in person.seats
+                if s.config.reminder_hours > 0
+            ]
+            if not starts:
+                continue
+            start, seat = min(starts, key=lambda pair: pair[0])
+            if not start <= at < start + max(seat.config.grace, MIN_WINDOW):
                 continue
             key = prompt_key(user_id, day)
             existing = None

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import committed_repo, git
+from tests.conftest import SHIPPED_PLAN, committed_repo, git
 from tests.fakeslack import FakeSlack, FakeSocketMode, validate_blocks
 
 TOKEN = "xoxb-socket-e2e-token"
@@ -27,6 +27,7 @@ APP_TOKEN = "xapp-1-A0APP-1-socketmodesecret"
 USERS = {
     "U0ALICE": {"name": "alice", "real_name": "Alice Doe", "tz": "America/New_York"},
     "U0BOB": {"name": "bob", "real_name": "Bob Roe", "tz": "Asia/Tokyo"},
+    "U0EVE": {"name": "eve", "real_name": "Eve", "tz": "UTC"},
 }
 
 pytestmark = pytest.mark.e2e
@@ -42,14 +43,20 @@ class SocketBot:
     log: Path
 
     def slash(
-        self, text: str, key: str = "cmd", user: str = "U0ALICE", name: str = "alice", **kw: Any
+        self,
+        text: str,
+        key: str = "cmd",
+        user: str = "U0ALICE",
+        name: str = "alice",
+        channel: str = "C0PLAN",
+        **kw: Any,
     ) -> str:
         """Push `/batch <text>` as a slash_commands envelope; return its envelope_id."""
         return self.sm.slash_command(
             text,
             user_id=user,
             user_name=name,
-            channel_id="C0PLAN",
+            channel_id=channel,
             response_url=self.fake.response_url(key),
             trigger_id=f"trig-{key}",
             **kw,
@@ -75,11 +82,21 @@ class SocketBot:
 
 
 def launch(
-    tmp: Path, fake: FakeSlack, app_token: str = APP_TOKEN, **extra: str
+    tmp: Path,
+    fake: FakeSlack,
+    app_token: str = APP_TOKEN,
+    files: dict[str, str] | None = None,
+    **extra: str,
 ) -> tuple[Path, Path, Path, Any]:
-    """Start `batchbot serve --socket-mode` (no PORT, no signing secret); return paths + proc."""
+    """Start `batchbot serve --socket-mode` (no PORT, no signing secret); return paths + proc.
+    `files`: more files committed first (`plan/beta.toml`: a second program)."""
     repo = committed_repo(tmp / "repo", message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
+    if files:
+        for name, content in files.items():
+            (repo / name).write_text(content)
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", "more programs")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(
         {
@@ -105,8 +122,14 @@ def launch(
     return repo, plan, log, proc
 
 
-def start_socket_bot(tmp: Path, fake: FakeSlack, sm: FakeSocketMode, **extra: str) -> SocketBot:
-    repo, plan, log, proc = launch(tmp, fake, **extra)
+def start_socket_bot(
+    tmp: Path,
+    fake: FakeSlack,
+    sm: FakeSocketMode,
+    files: dict[str, str] | None = None,
+    **extra: str,
+) -> SocketBot:
+    repo, plan, log, proc = launch(tmp, fake, files=files, **extra)
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -316,3 +339,75 @@ def test_with_a_port_socket_mode_answers_the_health_check_there(
     finally:
         bot.stop()
     assert bot.proc.returncode == 0, bot.logs()
+
+
+# -- two programs over Socket Mode (as tests/e2e/test_programs_e2e.py does over HTTP) -------
+
+BETA_TEAM = """
+[team]
+editors = ["U0BOB"]
+standup_channel = "C0BETA"
+
+[[team.people]]
+id = "U0BOB"
+
+[[team.people]]
+id = "U0EVE"
+"""
+TWO_PROGRAMS_ENV = {"BATCHBOT_EDITORS": "U0ALICE,U0EVE", "BATCHBOT_STANDUP_CHANNEL": "C0ALPHA"}
+
+
+@pytest.fixture
+def two(tmp_path: Path, fake: FakeSlack, sm: FakeSocketMode) -> Iterator[SocketBot]:
+    """`plan/execution-plan.toml` (its team from the environment: Alice and Eve edit it) and
+    `plan/beta.toml` (Bob edits it; Bob and Eve are its people): Eve is in both."""
+    beta = SHIPPED_PLAN.read_text().replace('name = "', 'name = "Beta: ', 1) + BETA_TEAM
+    b = start_socket_bot(tmp_path, fake, sm, files={"plan/beta.toml": beta}, **TWO_PROGRAMS_ENV)
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+def answer(bot: SocketBot, text: str, key: str, user: str, channel: str) -> str:
+    envelope = bot.slash(text, key=key, user=user, name=user[2:].lower(), channel=channel)
+    assert bot.sm.wait_for_ack(envelope).payload is None
+    return json.dumps(bot.reply(key), ensure_ascii=False)
+
+
+def test_two_programs_over_socket_mode_route_by_channel(two: SocketBot) -> None:
+    assert "Beta: " in answer(two, "status", "in-beta", "U0BOB", "C0BETA")
+    assert "Beta: " not in answer(two, "status", "in-alpha", "U0BOB", "C0ALPHA")
+
+
+def test_two_programs_over_socket_mode_route_by_explicit_name_with_per_program_access(
+    two: SocketBot,
+) -> None:
+    before = two.commits()
+    assert "not allowed" in answer(two, "beta update batch-1 progress=10", "no", "U0ALICE", "C0X")
+    assert two.commits() == before
+    assert "progress" in answer(two, "beta update batch-1 progress=10", "yes", "U0BOB", "C0X")
+    assert two.commits() == before + 1
+    changed = git(two.repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == ["plan/beta.toml"]
+    assert "not allowed" in answer(two, "update batch-1 progress=20", "alpha", "U0BOB", "C0ALPHA")
+
+
+def test_two_programs_over_socket_mode_route_a_dm_to_the_only_program_or_ask(
+    two: SocketBot,
+) -> None:
+    assert "Beta: " in answer(two, "status", "bob", "U0BOB", "D0BOB")
+    asked = answer(two, "status", "eve", "U0EVE", "D0EVE")
+    assert "which program?" in asked and "/batch beta status" in asked
+    assert "[beta] Team settings" in answer(two, "beta settings", "named", "U0EVE", "D0EVE")
+
+
+def test_two_programs_over_socket_mode_app_home_lists_both_for_a_person_in_both(
+    two: SocketBot,
+) -> None:
+    envelope = two.sm.event({"type": "app_home_opened", "user": "U0EVE", "tab": "home"})
+    assert two.sm.wait_for_ack(envelope).payload is None
+    (call,) = two.fake.wait_for("views.publish", timeout=10)
+    assert call.ok, call.response
+    shown = json.dumps(call.args["view"], ensure_ascii=False)
+    assert "`execution-plan`" in shown and "`beta`" in shown

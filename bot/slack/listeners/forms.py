@@ -16,6 +16,10 @@ def submitted_value(state: dict[str, Any], block: str) -> str | None:
         return (element.get("selected_option") or {}).get("value", "")
     if kind == "multi_static_select":
         return ",".join(o["value"] for o in element.get("selected_options") or []) or "none"
+    if kind == "timepicker":
+        return element.get("selected_time") or ""
+    if kind in ("conversations_select", "channels_select"):
+        return element.get("selected_conversation") or element.get("selected_channel") or ""
     if kind == "users_select":
         user = element.get("selected_user")
         return f"<@{user}>" if user else ""

@@ -1,0 +1,155 @@
+"""Standups across two programs, end to end: the real `batchbot serve` over signed HTTP and
+the real `batchbot jobs` process, both on one SQLite file, with the fake Slack Web API.
+
+The first program takes the environment's team (Alice, Eve; channel C0ALPHA; prompt 09:30,
+digest 11:30); `plan/beta.toml` has its own (Bob, Eve; C0BETA; prompt 08:00, digest 10:00).
+Eve is in both: prompted once, answers once, and counts in both programs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_slack_e2e import (
+    SECRET,
+    SHIPPED_PLAN,
+    TOKEN,
+    USERS,
+    Bot,
+    running,
+    start_bot,
+)
+from tests.fakeslack import JSON, FakeSlack, event_body, post_signed
+
+pytestmark = pytest.mark.e2e
+
+BETA_TEAM = """
+[team]
+standup_channel = "C0BETA"
+
+[[team.people]]
+id = "U0BOB"
+
+[[team.people]]
+id = "U0EVE"
+
+[schedule]
+prompt_time = "08:00"
+digest_time = "10:00"
+"""
+ENV = {"BATCHBOT_TEAM": "U0ALICE,U0EVE", "BATCHBOT_STANDUP_CHANNEL": "C0ALPHA"}
+USERS_UTC = {uid: {**info, "tz": "UTC"} for uid, info in USERS.items()}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS_UTC) as f:
+        yield f
+
+
+@pytest.fixture
+def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
+    beta = SHIPPED_PLAN.read_text().replace('name = "', 'name = "Beta: ', 1) + BETA_TEAM
+    with running(
+        start_bot(tmp_path, fake, extra_env=ENV, extra_files={"plan/beta.toml": beta})
+    ) as b:
+        yield b
+
+
+def jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`batchbot jobs …` as an operator runs it, on the server's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": bot.fake.url,
+            "EXECUTION_PLAN_PATH": str(bot.plan),
+            "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
+            **ENV,
+        }
+    )
+    exe = Path(sys.executable).with_name("batchbot")
+    done = subprocess.run(
+        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+def dms(fake: FakeSlack, user: str) -> list[str]:
+    return [
+        json.dumps(c.args)
+        for c in fake.calls_to("chat.postMessage")
+        if c.args.get("channel") in (user, f"D{user}", f"D{user[1:]}")  # prompt, or reply
+    ]
+
+
+def threaded(fake: FakeSlack, channel: str) -> str:
+    return json.dumps([m for m in fake.messages(channel) if m.get("thread_ts")])
+
+
+def test_a_person_in_two_programs_is_prompted_once_and_answers_into_both_threads(
+    bot: Bot, tmp_path: Path
+) -> None:
+    fake = bot.fake
+    early = jobs(bot, tmp_path, "run", "standup-prompts", "--at", "2026-12-07T08:05:00+00:00")
+    assert "2 sent" in early.stdout, early.stdout  # Bob and Eve, at beta's 08:00
+    assert len(dms(fake, "U0EVE")) == 1 and len(dms(fake, "U0BOB")) == 1
+    assert dms(fake, "U0ALICE") == []
+    later = jobs(bot, tmp_path, "run", "standup-prompts", "--at", "2026-12-07T09:35:00+00:00")
+    assert "1 sent" in later.stdout, later.stdout  # Alice at 09:30; Eve not again
+    assert len(dms(fake, "U0EVE")) == 1
+
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0EVE",
+        "user": "U0EVE",
+        "text": "Merged the search index. Next I tune the ranking.",
+        "ts": "1.0",
+    }
+    status, _, _ = post_signed(bot.url, event_body(event), SECRET, JSON)
+    assert status == 200
+    fake.wait_for("chat.postMessage", 3 + 5, timeout=10)  # 3 prompts, 2 threads, 2 posts, 1 DM
+    assert "Merged the search index" in threaded(fake, "C0ALPHA")
+    assert "Merged the search index" in threaded(fake, "C0BETA")
+    confirmation = dms(fake, "U0EVE")[-1]
+    assert "execution-plan: Posted in the" in confirmation, confirmation
+    assert "beta: Posted in the" in confirmation, confirmation
+
+    # One answer, filed once in each program, under the same day.
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        rows = db.execute(
+            "SELECT program, local_date FROM standups WHERE user_id='U0EVE'"
+        ).fetchall()
+    assert sorted(p for p, _ in rows) == ["", "beta"] and len({d for _, d in rows}) == 1
+    day = rows[0][1]
+
+    # Each program's digest in its own thread, counting Eve.
+    digest = jobs(bot, tmp_path, "run", "standup-digest", "--at", f"{day}T12:00:00+00:00")
+    assert f"execution-plan: {day}: answered 1 of 2" in digest.stdout, digest.stdout
+    assert f"beta: {day}: answered 1 of 2" in digest.stdout, digest.stdout
+    assert "Missing: Alice" in threaded(fake, "C0ALPHA")
+    assert "Missing: Bob" in threaded(fake, "C0BETA")
+
+    # `/batch beta standup list` reads beta's rows; the typed answer fans out too.
+    bot.slash("beta standup list", user="U0EVE", name="eve", key="list", channel="D0EVE")
+    assert "Merged the search index" in json.dumps(bot.reply("list"))
+    bot.slash(
+        "standup Merged the search index. Next I tune the ranking with Bob.",
+        user="U0EVE",
+        name="eve",
+        key="typed",
+        channel="C0BETA",
+    )
+    typed = json.dumps(bot.reply("typed"))
+    assert "Replaced your standup" in typed and "execution-plan: Updated your post" in typed
+    assert "beta: Updated your post" in typed
