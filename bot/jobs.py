@@ -11,6 +11,7 @@ same once-only rule.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -71,10 +72,18 @@ def _per_program(rt: Runtime, job: str, run: JobFn, at: dt.datetime, force: bool
 
 
 def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    """Each program's report, to its channel and its GitHub, once per program per week."""
-    from bot.report.job import run_weekly_report
+    """Each program's report, to its channel and its GitHub, once per program per week; the
+    PNG charts (the slow part) are drawn once every report is posted."""
+    from bot.report.job import Later, attach_charts, run_weekly_report
 
-    return _per_program(rt, "weekly-report", run_weekly_report, at, force)
+    later: list[Later] = []
+    run = functools.partial(run_weekly_report, later=later)
+    result = _per_program(rt, "weekly-report", run, at, force)
+    if not later:
+        return result
+    failed = attach_charts(rt, later)
+    drawn = f"{len(later) - len(failed)} of {len(later)} charts attached"
+    return dataclasses.replace(result, summary=f"{result.summary}; {drawn}")
 
 
 def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:

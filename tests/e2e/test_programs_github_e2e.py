@@ -66,7 +66,7 @@ def two_programs(tmp: Path, beta: str) -> Path:
 
 
 def jobs(
-    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str
+    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
 ) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(
@@ -80,6 +80,7 @@ def jobs(
             "BATCHBOT_GITHUB_REPO": FIRST_REPO,  # the first program's default only
             "BATCHBOT_GITHUB_API_URL": github.url,
             "BATCHBOT_GITHUB_AUTOPUBLISH": "true",
+            **extra,
         }
     )
     exe = Path(sys.executable).with_name("batchbot")
@@ -132,6 +133,10 @@ def test_each_program_publishes_its_report_to_its_own_repository_once_across_a_r
     assert beta["title"].startswith("Weekly Progress Report - beta - ")
     assert "Beta: " in beta["body"]
     assert len(github.calls_to("POST", r"/issues$")) == 2
+    # every team's report is out before the slow part, the PNG charts, is drawn
+    pngs = [c for c in slack.calls_to("files.getUploadURLExternal") if ".png" in str(c.args)]
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"].endswith("REP")]
+    assert len(pngs) == 2 and max(c.time for c in posted) <= min(c.time for c in pngs)
     files = git(repo, "ls-files", "plan/reports").split()
     assert files == [f"plan/reports/{WEEK}.md", f"plan/reports/beta/{WEEK}.md"]
 
@@ -177,3 +182,39 @@ def test_a_program_without_a_repository_is_posted_but_not_published(
     )
     assert "report_publish" not in str(beta_post.args["blocks"])  # no Publish button
     assert "beta: " in out and "metrics not collected" not in out.split("beta: ")[1], out
+
+
+OLD_BLOCKER = """
+[[blockers]]
+batch = "batch-1"
+text = "{text}"
+raised = 2026-11-30
+"""
+
+
+def test_escalation_and_risk_review_reach_each_programs_own_leads_once(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    repo = two_programs(tmp_path, beta_team(BETA_REPO) + OLD_BLOCKER.format(text="Beta vendor"))
+    first = repo / "plan" / "execution-plan.toml"
+    first.write_text(first.read_text() + OLD_BLOCKER.format(text="Alpha vendor"))
+    git(repo, "commit", "-qam", "a blocker in each program")
+    env = {"BATCHBOT_ADMINS": "U0ALICE", "BATCHBOT_LEAD": "U0EVE"}
+
+    def run(job: str, at: str) -> str:
+        return finish(jobs(repo, slack, github, tmp_path, "run", job, "--at", at, **env))[1]
+
+    def told() -> list[tuple[str, str]]:
+        opened = [c.args["users"] for c in slack.calls_to("conversations.open")]
+        texts = [c.args["text"] for c in slack.calls_to("chat.postMessage")]
+        return sorted(zip(opened, texts, strict=True))
+
+    run("blocker-escalation", "2026-12-04T12:00:00+00:00")
+    again = run("blocker-escalation", "2026-12-04T12:15:00+00:00")
+    escalated = told()
+    assert [who for who, _ in escalated] == ["U0ALICE", "U0BOB"], again
+    assert "Alpha vendor" in escalated[0][1] and "Beta vendor" in escalated[1][1]
+    run("risk-review", "2026-12-04T15:00:00+00:00")
+    run("risk-review", "2026-12-04T15:30:00+00:00")
+    reviews = told()[2:]
+    assert [who for who, _ in reviews] == ["U0BOB", "U0EVE"], told()
