@@ -137,15 +137,19 @@ def run_cli(
     stdin: str | None = None,
     timeout: float = 60,
     process: bool = False,
+    replace_env: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run `batchbot ARGS` as a user's shell would: same environment (the test's plus `env`,
     without EXECUTION_PLAN_PATH), folder, stdin; stdout, stderr and the exit code back.
 
     In this process unless `process=True` (or BATCHBOT_TEST_CLI=process): `serve` (it installs
-    signal handlers and runs until stopped) always gets a real process.
+    signal handlers and runs until stopped) always gets a real process. `replace_env=True`:
+    `env` is the whole environment instead of additions to this one.
     """
     full_env = {k: v for k, v in os.environ.items() if k != "EXECUTION_PLAN_PATH"}
     full_env.update(env or {})
+    if replace_env:  # `env` is the whole environment, as subprocess.run(env=...) takes it
+        full_env = dict(env or {})
     serving = "serve" in args and not {"-h", "--help"} & set(args)
     if process or serving or os.environ.get("BATCHBOT_TEST_CLI") == "process":
         return subprocess.run(
