@@ -65,9 +65,9 @@ def two_programs(tmp: Path, beta: str) -> Path:
     return repo
 
 
-def jobs(
-    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
-) -> subprocess.Popen[str]:
+def cli_env(
+    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(
         {
@@ -83,11 +83,19 @@ def jobs(
             **extra,
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
+    return env
+
+
+BATCHBOT = str(Path(sys.executable).with_name("batchbot"))
+
+
+def jobs(
+    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(exe), "jobs", *args],
+        [BATCHBOT, "jobs", *args],
         cwd=tmp,
-        env=env,
+        env=cli_env(repo, slack, github, tmp, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -182,6 +190,20 @@ def test_a_program_without_a_repository_is_posted_but_not_published(
     )
     assert "report_publish" not in str(beta_post.args["blocks"])  # no Publish button
     assert "beta: " in out and "metrics not collected" not in out.split("beta: ")[1], out
+    listed = finish(jobs(repo, slack, github, tmp_path, "list"))[1]
+    assert f"execution-plan: report to C0ALPHAREP; published to {FIRST_REPO}" in listed, listed
+    assert "beta: report to C0BETAREP; not published: its plan names no GitHub repository" in (
+        listed
+    )
+    checked = subprocess.run(
+        [BATCHBOT, "doctor"],
+        cwd=tmp_path,
+        env=cli_env(repo, slack, github, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "beta's reports are posted but not published" in checked.stdout, checked.stdout
 
 
 OLD_BLOCKER = """
