@@ -219,9 +219,8 @@ def _run_verb(verb: str, ns: argparse.Namespace, env: Mapping[str, str]) -> int:
         reply = handle(Command(actor, (verb, *words), "cli"), ctx)
     finally:
         cleanup()
-    from bot.replies import ChartView
-
-    if isinstance(reply.view, ChartView):
+    views = sys.modules.get("bot.reply_views")  # a ChartView exists only once it is loaded
+    if views is not None and isinstance(reply.view, views.ChartView):
         return _write_chart(reply.view, str(getattr(ns, "out", None) or "burnup.png"))
     print(render(reply), file=sys.stdout if reply.ok else sys.stderr)
     return reply.exit_code

@@ -491,7 +491,7 @@ def github_checks(settings: Settings) -> Iterator[Check]:
         yield fail("github", str(exc), "see the README's GitHub section")
         return
     from bot.github import build_adapter
-    from bot.github.client import explain
+    from bot.github.config import INSTALL_HINT, NOT_INSTALLED
 
     fix = (
         "a fine-grained token for that repository with Issues: read and write "
@@ -499,9 +499,16 @@ def github_checks(settings: Settings) -> Iterator[Check]:
     )
     try:
         adapter = build_adapter(settings)
-    except GitHubNotConfigured as exc:
-        yield fail("github", str(exc), fix)
+    except GitHubNotConfigured as exc:  # or PyGithub (the `github` extra) is missing
+        missing = str(exc) == NOT_INSTALLED
+        yield fail(
+            "github",
+            str(exc).split(":")[0] if missing else str(exc),
+            INSTALL_HINT if missing else fix,
+        )
         return
+    from bot.github.client import explain
+
     try:
         repo = adapter.repo()
         full_name = repo.full_name

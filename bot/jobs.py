@@ -11,6 +11,7 @@ same once-only rule.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -46,23 +47,23 @@ def _digest(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     return rt.standups.digest.run(at, force) if group is None else group.run_digest(at, force)
 
 
-def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
-    """Each program's report, to its channel, once per program per week."""
-    from bot.report.job import run_weekly_report
-
+def _per_program(rt: Runtime, job: str, run: JobFn, at: dt.datetime, force: bool) -> JobResult:
+    """`run` once per program, each through `rt.for_program` (its plan, team settings,
+    channels, leads, GitHub and database key, so its once-only claims are its own). One
+    program's failure must not cost the others their run; the summary names each program."""
     programs = list(getattr(rt, "programs", {}) or {})
     if len(programs) <= 1:
-        return run_weekly_report(rt, at, force)
+        return run(rt, at, force)
     results = []
     for pid in programs:
         try:
-            result = run_weekly_report(rt.for_program(pid), at, force)
-        except Exception as exc:  # one program's failure must not cost the others their report
-            log.exception("weekly report of %s failed", pid)
-            result = JobResult("weekly-report", f"failed: {exc}", failed=1)
+            result = run(rt.for_program(pid), at, force)
+        except Exception as exc:
+            log.exception("%s of %s failed", job, pid)
+            result = JobResult(job, f"failed: {exc}", failed=1)
         results.append((pid, result))
     return JobResult(
-        "weekly-report",
+        job,
         "; ".join(f"{pid}: {r.summary}" for pid, r in results),
         sent=sum(r.sent for _, r in results),
         skipped=sum(r.skipped for _, r in results),
@@ -70,28 +71,43 @@ def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     )
 
 
+def _weekly(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
+    """Each program's report, to its channel and its GitHub, once per program per week; the
+    PNG charts (the slow part) are drawn once every report is posted."""
+    from bot.report.job import Later, attach_charts, run_weekly_report
+
+    later: list[Later] = []
+    run = functools.partial(run_weekly_report, later=later)
+    result = _per_program(rt, "weekly-report", run, at, force)
+    if not later:
+        return result
+    failed = attach_charts(rt, later)
+    drawn = f"{len(later) - len(failed)} of {len(later)} charts attached"
+    return dataclasses.replace(result, summary=f"{result.summary}; {drawn}")
+
+
 def _cadence(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     from bot.report.cadence import run_cadence
 
-    return run_cadence(rt, at, force)
+    return _per_program(rt, "cadence-reminders", run_cadence, at, force)
 
 
 def _escalate(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     from bot.report.lead_jobs import run_blocker_escalation
 
-    return run_blocker_escalation(rt, at, force)
+    return _per_program(rt, "blocker-escalation", run_blocker_escalation, at, force)
 
 
 def _risk_review(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     from bot.report.lead_jobs import run_risk_review
 
-    return run_risk_review(rt, at, force)
+    return _per_program(rt, "risk-review", run_risk_review, at, force)
 
 
 def _nudges(rt: Runtime, at: dt.datetime, force: bool) -> JobResult:
     from bot.report.nudge_job import run_nudges
 
-    return run_nudges(rt, at, force)
+    return _per_program(rt, "nudges", run_nudges, at, force)
 
 
 JOBS: dict[str, tuple[JobFn, str]] = {

@@ -12,14 +12,44 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from bot.people.names import UNKNOWN, NameOf, Names, humanize, people_in
-from bot.plan.edits import Change
-from bot.plan.model import Batch, Plan
+from bot.people.names import UNKNOWN, Names, humanize, people_in
+from bot.plan.model import Plan
 
-if TYPE_CHECKING:  # type names only: the dashboard path does not load the report builder
-    from bot.plan.store import HistoryEntry
-    from bot.report.burnup import BurnUp
-    from bot.report.weekly import WeeklyReport
+if TYPE_CHECKING:  # the views some words answer with: loaded on first use (`__getattr__`)
+    from bot.reply_views import BatchView as BatchView
+    from bot.reply_views import ChangeView as ChangeView
+    from bot.reply_views import ChartView as ChartView
+    from bot.reply_views import HistoryView as HistoryView
+    from bot.reply_views import OpenModal as OpenModal
+    from bot.reply_views import StandupListView as StandupListView
+    from bot.reply_views import StatusView as StatusView
+    from bot.reply_views import WeeklyView as WeeklyView
+
+_LATER = frozenset(
+    {
+        "BatchView",
+        "ChangeView",
+        "ChartView",
+        "HistoryView",
+        "OpenModal",
+        "StandupListView",
+        "StatusView",
+        "WeeklyView",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    """The views in `bot.reply_views`, loaded the first time one is named: a dataclass costs
+    ~0.3 ms at each start, and the dashboard answers with none of them."""
+    if name in _LATER:
+        from bot import reply_views
+
+        value = getattr(reply_views, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Visibility = Literal["caller", "channel"]
 
@@ -49,87 +79,6 @@ class DashboardView:
 
 
 @dataclass(frozen=True)
-class StatusView:
-    """`/batch status`: program header and one line per batch."""
-
-    plan: Plan
-    notice: str | None = None  # the plan's freshness in remote mode (stale, invalid upstream)
-    today: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class BatchView:
-    """One batch with its history, so each edge renders the same facts its own way."""
-
-    plan: Plan
-    batch: Batch
-    history: tuple[HistoryEntry, ...] = ()
-    today: dt.date | None = None
-    forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
-    when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
-
-    actor: str  # display name
-    actor_id: str | None
-    target: str  # batch id or "metrics"
-    target_name: str
-    changes: tuple[Change, ...]
-    commit: str | None = None
-    warning: str | None = None
-
-    def who(self, name_of: NameOf | None) -> str:
-        """The person who changed it, by their current name (the edge's name otherwise)."""
-        named = name_of(self.actor_id) if name_of and self.actor_id else UNKNOWN
-        return named if named != UNKNOWN else self.actor
-
-
-@dataclass(frozen=True)
-class HistoryView:
-    """Plan commits as data; the edge decides how many to show and how."""
-
-    entries: tuple[HistoryEntry, ...]
-    batch_id: str | None = None
-
-
-@dataclass(frozen=True)
-class WeeklyView:
-    """The weekly report with its Markdown, so the edge need not render it again."""
-
-    report: WeeklyReport
-    markdown: str
-
-
-@dataclass(frozen=True)
-class ChartView:
-    """The burn-up chart's numbers; each edge draws the PNG (bot.render.chart_png)."""
-
-    chart: BurnUp
-
-    @property
-    def summary(self) -> str:
-        c = self.chart
-        overall = f"{c.overall[-1]:.0f}%" if c.overall else "no progress yet"
-        return (
-            f"Burn-up: {len(c.batches)} batches over {len(c.weeks)} weeks; overall {overall}, "
-            f"planned {c.planned[c.actual_weeks - 1]:.0f}% by the end of this week"
-            if c.actual_weeks
-            else f"Burn-up: {len(c.batches)} batches, the program has not started yet"
-        )
-
-
-@dataclass(frozen=True)
-class StandupListView:
-    """Standups as rows, so the edge picks a table or a Slack list."""
-
-    title: str
-    rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
-
-
-@dataclass(frozen=True)
 class TableView:
     """Rows with a header: Slack shows its own table block (one per message, at its bottom),
     a terminal the `lines`, which are also the message's fallback text. `notes` are lines
@@ -142,28 +91,20 @@ class TableView:
     notes: tuple[str, ...] = ()
 
 
-View = (
-    TextView
-    | TableView
-    | ErrorView
-    | DashboardView
-    | StatusView
-    | BatchView
-    | ChangeView
-    | HistoryView
-    | WeeklyView
-    | StandupListView
-    | ChartView
-)
-
-
-@dataclass(frozen=True)
-class OpenModal:
-    """Ask the edge to open a form (Slack modal) for a batch; the shell explains instead."""
-
-    kind: Literal["update", "standup", "blocker"]
-    batch_id: str | None = None
-    program: str = ""  # the program the command was routed to ("": the first)
+if TYPE_CHECKING:
+    View = (
+        TextView
+        | TableView
+        | ErrorView
+        | DashboardView
+        | StatusView
+        | BatchView
+        | ChangeView
+        | HistoryView
+        | WeeklyView
+        | StandupListView
+        | ChartView
+    )
 
 
 @dataclass(frozen=True)
@@ -205,20 +146,14 @@ def people_in_view(view: View) -> set[str]:
     if isinstance(plan, Plan):
         texts += [b.owner for b in plan.batches]
         texts += [r.owner for r in plan.risks] + [b.owner for b in plan.blockers]
-    if isinstance(view, ChangeView):
-        texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
-        texts += [c.field for c in view.changes]
-        texts += [view.actor_id] if view.actor_id else []
     if isinstance(view, TextView):
         texts += [view.title, *view.lines]
-    if isinstance(view, ErrorView):
+    elif isinstance(view, ErrorView):
         texts += [view.message, view.hint]
-    entries = view.history if isinstance(view, BatchView) else ()
-    if isinstance(view, HistoryView):
-        entries = view.entries
-    for e in entries:
-        texts += [str(c.old) for c in e.changes] + [str(c.new) for c in e.changes]
-        texts += [c.field for c in e.changes]
+    elif not isinstance(view, DashboardView | TableView):
+        from bot.reply_views import people_in_extra
+
+        texts += people_in_extra(view)
     return people_in(texts)
 
 

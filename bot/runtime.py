@@ -64,9 +64,8 @@ class Runtime:
         from bot.standup.service import Standups
 
         ctx = self.programs[pid]
-        key = "" if pid == self.default_program else pid
         standups = ctx.standups if isinstance(ctx.standups, Standups) else self.standups
-        return replace(self, store=ctx.store, ctx=ctx, program=key, standups=standups)
+        return replace(self, store=ctx.store, ctx=ctx, program=ctx.program, standups=standups)
 
 
 def build_runtime(
@@ -131,7 +130,9 @@ def build_runtime(
     programs = {program_id(store.path): ctx}
     if not settings.remote_mode:
         for path in other_plan_files(store.path):
-            programs[program_id(path)] = program_context(ctx, path, settings, clock)
+            programs[program_id(path)] = program_context(
+                ctx, path, settings, clock, database=database, owner=owner
+            )
         link_standups(programs)  # one prompt a person, the answer to each of their programs
     rt = Runtime(
         settings=settings,
@@ -163,20 +164,33 @@ def other_plan_files(path: Path) -> list[Path]:
 
 
 def program_context(
-    first: Context, path: Path, settings: Settings, clock: Clock, store: PlanStore | None = None
+    first: Context,
+    path: Path,
+    settings: Settings,
+    clock: Clock,
+    store: PlanStore | None = None,
+    *,
+    database: Database | None = None,
+    owner: str = "batchbot",
 ) -> Context:
-    """A further program's Context: its own plan file, team and access rules. The
+    """A further program's Context: its own plan file, team, access rules and GitHub. The
     environment's team settings are the first program's defaults only — another program's
-    editors, channels and times come from its own `[team]`/`[schedule]` (an editor of one
-    program is nobody in another)."""
+    editors, channels, times and GitHub repository come from its own `[team]`/`[schedule]`
+    (an editor of one program is nobody in another; no repository, nothing published)."""
     from dataclasses import replace
 
+    from bot.github.service import from_settings
     from bot.standup.service import Standups, build_standups
 
+    pid = program_id(path)
     store = store or PlanStore(
         path, push=settings.git_push, remote=settings.git_remote, clock=clock
     )
-    ctx = replace(first, store=store, team_defaults=TeamSettings(), github=None, _team=None)
+    ctx = replace(
+        first, store=store, team_defaults=TeamSettings(), github=None, _team=None, program=pid
+    )
+    if database is not None:
+        ctx.github = from_settings(settings, lambda: database, owner, ctx.team_settings, pid)
     base = first.standups
     if not isinstance(base, Standups):
         return ctx
@@ -187,7 +201,7 @@ def program_context(
         clock=base.clock,
         calendar=lambda: store.load().calendar,
         names=base.people.names,
-        program=program_id(path),
+        program=pid,
     )
     return replace(
         ctx, standups=own, standups_between=own.standups_between, expected_on=own.expected
@@ -226,7 +240,13 @@ def serve_every_program(rt: Runtime) -> None:
                 pid = program_id(store.path)
                 if pid not in programs:
                     programs[pid] = program_context(
-                        rt.ctx, store.path, rt.settings, rt.clock, store
+                        rt.ctx,
+                        store.path,
+                        rt.settings,
+                        rt.clock,
+                        store,
+                        database=rt.db,
+                        owner=rt.owner,
                     )
             link_standups(programs)
             rt.programs = programs  # one assignment: a request never sees a half-made table

@@ -178,17 +178,20 @@ def _pip_git_url(remote: str) -> str:
     return "git+file://localhost" + Path(remote).resolve().as_uri().removeprefix("file://")
 
 
+#: What a team's host installs: the database driver a shared deployment needs and GitHub
+#: (the weekly report issue, metrics, linked work), both optional in a plain install.
+PINNED_EXTRAS = "batchbot[postgres,github]"
+
+
 def requirements(source: str | None) -> str:
     if source is None:
         source = PLACEHOLDER_SOURCE
-    line = (
-        f"batchbot[postgres]{source}"
-        if source.startswith("==")
-        else (f"batchbot[postgres] @ {source}")
-    )
+    line = f"{PINNED_EXTRAS}{source}" if source.startswith("==") else f"{PINNED_EXTRAS} @ {source}"
     return (
         "# What a host installs (Heroku's Python buildpack runs pip install -r requirements.txt).\n"
         "# batchbot is not on the package index: this pins the copy `batchbot init` ran from.\n"
+        "# Extras: postgres (the PostgreSQL driver), github (metrics, the report issue, linked\n"
+        "# work); add charts for the burn-up as a PNG file (matplotlib, ~170 MB).\n"
         f"{line}\n"
     )
 

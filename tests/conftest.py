@@ -42,6 +42,17 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
+def without_package(tmp: Path, name: str) -> str:
+    """A PYTHONPATH on which `import NAME` fails as it does when an optional extra (PyGithub,
+    psycopg…) is not installed: a package of that name raising ModuleNotFoundError."""
+    shadow = tmp / f"without-{name}" / name
+    shadow.mkdir(parents=True, exist_ok=True)
+    (shadow / "__init__.py").write_text(
+        f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
+    )
+    return f"{shadow.parent}{os.pathsep}{ROOT}"
+
+
 def init_repo(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     git(path, "init", "-q", "-b", "main")

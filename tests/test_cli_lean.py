@@ -106,3 +106,22 @@ def test_the_identity_comes_from_one_git_var(plan_repo: Path) -> None:
     who = found.identity()
     assert (who.name, who.email) == ("Repo Owner", "owner@example.com")
     assert who.committer == "Repo Owner <owner@example.com>"
+
+
+def test_the_dashboard_loads_neither_the_write_path_nor_git(tmp_path: Path) -> None:
+    """A read needs no git process, no lock, no TOML parser for a JSON plan and none of the
+    views other words answer with (each dataclass costs ~0.3 ms at every start)."""
+    script = (
+        "import contextlib, io, sys, bot.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = bot.cli.main(['--plan', sys.argv[1], 'dashboard'])\n"
+        "heavy = ['bot.reply_views', 'bot.plan.gitrepo', 'bot.plan.writequeue', 'filelock',\n"
+        "         'subprocess', 'threading', 'tomllib', 'pydantic']\n"
+        "print(rc, [m for m in heavy if m in sys.modules])\n"
+    )
+    plan = tmp_path / "plan.json"
+    shutil.copy(ROOT / "tests" / "data_old_plan.json", plan)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(plan)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr

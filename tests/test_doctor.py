@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, git, init_repo, run_cli
+from tests.conftest import ROOT, git, init_repo, run_cli, without_package
 from tests.conftest_db import db_url_fixture  # noqa: F401
 from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FakeSlack
@@ -309,6 +309,24 @@ def test_postgres_without_the_postgres_extra_says_to_install_it(
     assert code == 1
     db = line(lines, "database")
     assert db.startswith("FAIL") and "batchbot[postgres]" in db and "psycopg" in db
+
+
+def test_a_github_token_without_the_github_extra_says_to_install_it(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    code, lines = doctor(
+        plan_file,
+        tmp_path,
+        None,
+        BATCHBOT_GITHUB_TOKEN="ghp_writer",
+        BATCHBOT_GITHUB_REPO="acme/shop",
+        PYTHONPATH=without_package(tmp_path, "github"),
+    )
+    assert code == 1
+    gh = line(lines, "github")
+    assert gh.startswith("FAIL") and "github extra (PyGithub)" in gh, lines
+    assert "pip install './batchbot[github]'" in "\n".join(lines)
+    assert "Traceback" not in "\n".join(lines)
 
 
 def test_http_mode_without_the_signing_secret_fails_what_serve_refuses(

@@ -76,7 +76,7 @@ def test_init_writes_what_the_deploy_guides_need(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     reqs = [x for x in (team / "requirements.txt").read_text().splitlines() if x[:1] != "#"]
-    assert len(reqs) == 1 and reqs[0].startswith("batchbot[postgres] @ ")
+    assert len(reqs) == 1 and reqs[0].startswith("batchbot[postgres,github] @ ")
     assert re.fullmatch(r"3\.\d+\n", (team / ".python-version").read_text())
     assert (team / "Procfile").read_text() == "web: batchbot serve\n"
     assert git(team, "status", "--porcelain") == ""  # all of it committed
@@ -173,7 +173,7 @@ def test_requirements_pin_the_source_given(tmp_path: Path) -> None:
     source = "git+https://git.example.com/acme/batchbot.git@v0.1.0"
     result = run_cli("init", str(team), "--socket-mode", "--source", source, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert f"batchbot[postgres] @ {source}\n" in (team / "requirements.txt").read_text()
+    assert f"batchbot[postgres,github] @ {source}\n" in (team / "requirements.txt").read_text()
     refused = run_cli("init", str(tmp_path / "x"), "--source", "-e .", cwd=tmp_path)
     assert refused.returncode == 1 and "--source" in refused.stderr
 
@@ -191,7 +191,7 @@ def test_a_git_checkout_with_a_remote_is_pinned_by_its_url_and_commit(tmp_path: 
     assert local == f"git+file://localhost{tmp_path.resolve().as_posix()}"
     from packaging.requirements import Requirement
 
-    Requirement(f"batchbot[postgres] @ {local}@abc123")  # pip accepts it
+    Requirement(f"batchbot[postgres,github] @ {local}@abc123")  # pip accepts it
 
 
 def test_on_a_terminal_init_asks_the_mode_and_the_url(tmp_path: Path) -> None:

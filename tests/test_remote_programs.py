@@ -327,3 +327,15 @@ def test_a_push_the_remote_refuses_for_betas_file_still_lands_alphas_change(
     assert getattr(alpha, "commit", None), alpha
     assert "progress = 63" in git(remote, "show", f"main:{ALPHA}")
     assert "progress = 6\n" not in git(remote, "show", f"main:{BETA}")
+
+
+def test_a_sync_after_a_commit_to_beta_does_not_read_the_first_programs_file_again(
+    remote: Path, tmp_path: Path
+):
+    a, b = start(remote, tmp_path / "a"), start(remote, tmp_path / "b")
+    served, stamp = b.state().plan, b.stamp()
+    head = program(a, BETA).change(ANA, progress_to(81)).commit
+    b.sync()
+    assert b.state().sha == head  # the first program follows the branch…
+    assert b.state().plan is served and b.stamp() == stamp  # …without reading its file again
+    assert progress(program(b, BETA)) == 81

@@ -101,6 +101,9 @@ class Context:
     #: the CLI and the shell: the person at the terminal already holds the file, so the
     #: Slack roles (editors, leads) do not apply to them.
     local_access: bool = False
+    #: the program as the database and the archive key it ("": the first program; a further
+    #: one's id, `beta` for `plan/beta.toml`): its claims, its `plan/reports/beta/` folder.
+    program: str = ""
     _team: TeamSource | None = field(default=None, repr=False, compare=False)
 
     def team_settings(self, plan: Plan | None = None) -> TeamSettings:

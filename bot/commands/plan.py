@@ -15,17 +15,10 @@ from bot.plan.edits import (
 )
 from bot.plan.model import Plan
 from bot.plan.store import Actor
-from bot.replies import (
-    BatchView,
-    ChangeView,
-    DashboardView,
-    HistoryView,
-    OpenModal,
-    Reply,
-    StatusView,
-    TextView,
-    error,
-)
+from bot.replies import DashboardView, Reply, TextView, error
+
+# The other views (bot.reply_views) load in the words that answer with them: the dashboard
+# is timed against the node tool it replaces, and each dataclass costs at start-up.
 
 USAGE = (
     "/batch status [batch-id] — the plan, or one batch in full",
@@ -41,6 +34,8 @@ USAGE = (
 
 
 def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    from bot.reply_views import BatchView, StatusView
+
     plan = ctx.store.load()
     today = ctx.clock().date()
     if not args:
@@ -68,6 +63,8 @@ def validate(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    from bot.reply_views import OpenModal
+
     if not args:
         raise UsageError("which batch? give a batch id")
     plan = ctx.store.load()
@@ -106,6 +103,8 @@ def apply_batch_update(
     actor: Actor, ctx: Context, batch_id: str, pairs: list[tuple[str, str]], via: str
 ) -> Reply:
     """The single write path for batch edits (text command and Slack modal alike)."""
+    from bot.reply_views import ChangeView
+
     saved = change_plan(
         ctx,
         actor,
@@ -169,6 +168,8 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     )
     if not saved.changes:
         return Reply(TextView("Metrics: nothing to change — already so"))
+    from bot.reply_views import ChangeView
+
     view = ChangeView(
         cmd.actor.name,
         cmd.actor.slack_id,
@@ -186,6 +187,8 @@ def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 def history(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    from bot.reply_views import HistoryView
+
     if len(args) > 1:
         raise UsageError("history takes at most one batch id")
     plan = ctx.store.load()  # a missing or broken plan says so, not "no changes"

@@ -180,9 +180,10 @@ def publish_for(ctx: Context, actor: Actor, week: str) -> tuple[Reply, IssueRef 
         markdown = getattr(reply.view, "markdown", None)
         if markdown is None:
             return reply, None
-    title = issue_title(label, week)
+    title = issue_title(label, week, ctx.program)
+    body = issue_body(markdown, plan, week, ctx.program)
     try:
-        published = ctx.github.publish_week(week, title, issue_body(markdown, plan, week), now)
+        published = ctx.github.publish_week(week, title, body, now)
     except GitHubUnavailable as exc:
         return error(f"the {week} report was not published: {exc}"), None
     return Reply(TextView(published.message), visibility="channel"), published.ref
@@ -197,7 +198,8 @@ def archived_report(ctx: Context, week: str) -> str | None:
     """
     from bot.plan import archive
 
-    rel = f"{archive.REPORTS}/{week}.md"
+    folder = f"{archive.REPORTS}/{ctx.program}" if ctx.program else archive.REPORTS
+    rel = f"{folder}/{week}.md"
     repo = ctx.store.repo
     if repo is None:
         return archive.read_disk(Path(ctx.store.path).parent, rel)

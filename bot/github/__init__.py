@@ -1,6 +1,7 @@
 """GitHub edge: builds the adapter from Settings. Imported only where GitHub is used
 (`serve`, `jobs`, `batchbot metrics collect`, `batchbot report publish`), so PyGithub's import
-cost never reaches `batchbot dashboard`."""
+cost never reaches `batchbot dashboard`. PyGithub is the optional `github` extra: without it
+`build_adapter` answers GitHubNotConfigured with the line that installs it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.github.config import GitHubConfig
+from bot.github.config import NOT_INSTALLED, GitHubConfig
 from bot.redact import cleartext_refusal
 
 if TYPE_CHECKING:
@@ -97,9 +98,13 @@ def config_from_settings(settings: Any, repo: str | None = None) -> GitHubConfig
 def build_adapter(settings: Any, repo: str | None = None) -> GitHubAdapter:
     """The adapter, or GitHubNotConfigured with the setting to fix. `repo`: the team's
     `[team] github_repo`, which wins over BATCHBOT_GITHUB_REPO."""
-    from bot.github.client import GitHubAdapter, explain
-
     config = config_from_settings(settings, repo)
+    try:
+        from bot.github.client import GitHubAdapter, explain
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "github":
+            raise
+        raise GitHubNotConfigured(NOT_INSTALLED) from None
     try:
         return GitHubAdapter(config)
     except Exception as exc:  # a GitHub App whose installation lookup failed

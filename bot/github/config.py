@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: How to get PyGithub, said wherever GitHub is asked for without it (the `github` extra).
+INSTALL_HINT = "pip install './batchbot[github]' from your clone"
+NOT_INSTALLED = f"GitHub needs the github extra (PyGithub), which is not installed: {INSTALL_HINT}"
+
 
 @dataclass(frozen=True)
 class GitHubConfig:

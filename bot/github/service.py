@@ -30,9 +30,13 @@ class GitHubService:
         owner: str,
         archive_url: Callable[[str], str | None] = lambda week: None,
         repo: Callable[[], str | None] | None = None,
+        program: str = "",
     ) -> None:
         self._build = build
         self._claims_factory = claims
+        #: whose reports (the database key; "" = the first program): its issue marker, its
+        #: once-only claims, its archive folder.
+        self.program = program
         self._claims: Claims | None = None
         self._labels = labels
         self.owner = owner
@@ -47,6 +51,12 @@ class GitHubService:
     def labels(self) -> tuple[str, ...]:
         """The report issue's labels as the team's settings say now."""
         return self._labels() if callable(self._labels) else self._labels
+
+    def publishes(self) -> bool:
+        """Whether this program has a repository to collect from and publish to: a further
+        program only with its own `[team] github_repo` (the environment's repository is the
+        first program's), the first program always (its default is found when built)."""
+        return not self.program or self._repo is None or bool(self._repo())
 
     def adapter(self) -> GitHubAdapter:
         repo = self._repo() if self._repo is not None else None
@@ -78,7 +88,8 @@ class GitHubService:
     def publish_week(self, week: str, title: str, body: str, now: dt.datetime) -> Published:
         adapter = self.adapter()
         if self._claims is None:
-            self._claims = self._claims_factory()
+            claims = self._claims_factory()
+            self._claims = ProgramClaims(claims, self.program) if self.program else claims
         try:
             with adapter.within(adapter.config.deadline):
                 return publish(
@@ -86,15 +97,39 @@ class GitHubService:
                     self._claims,
                     week=week,
                     title=title,
-                    body=clip_body(body, week, self.archive_url(week)),
+                    body=clip_body(body, week, self.archive_url(week), self.program),
                     labels=self.labels,
                     now=now,
                     owner=self.owner,
+                    program=self.program,
                 )
         except GitHubUnavailable:
             raise
         except Exception as exc:
             raise GitHubUnavailable(adapter.explain(exc)) from None
+
+
+class ProgramClaims:
+    """The database's once-only claims as one program sees them (its key on every call), so
+    the week's `github-issue` claim of one program is never another's."""
+
+    def __init__(self, db: Any, program: str) -> None:
+        self._db = db
+        self._program = program
+
+    def claim(
+        self, job: str, key: str, fire_time: dt.datetime, now: dt.datetime, owner: str
+    ) -> bool:
+        return bool(self._db.claim(job, key, fire_time, now, owner, self._program))
+
+    def finish(self, job: str, key: str, status: Any, detail: str = "") -> bool:
+        return bool(self._db.finish(job, key, status, detail, self._program))
+
+    def get_claim(self, job: str, key: str) -> Any:
+        return self._db.get_claim(job, key, self._program)
+
+    def release(self, job: str, key: str) -> bool:
+        return bool(self._db.release(job, key, self._program))
 
 
 def set_up(settings: Any) -> bool:
@@ -111,11 +146,13 @@ def from_settings(
     claims: Callable[[], Claims],
     owner: str,
     team: Callable[[], Any] | None = None,
+    program: str = "",
 ) -> GitHubService | None:
     """The service, or None when GitHub is not set up (see `set_up`).
 
     `team`: the effective team settings now (the plan's `github_repo`, `github_labels`
-    win over BATCHBOT_GITHUB_REPO and BATCHBOT_GITHUB_REPORT_LABELS)."""
+    win over BATCHBOT_GITHUB_REPO and BATCHBOT_GITHUB_REPORT_LABELS). `program`: a further
+    program's key — it uses only its own `github_repo`, never the environment's."""
     if not set_up(settings):
         return None
     if team is None:
@@ -126,20 +163,31 @@ def from_settings(
             owner,
             lambda week: archive_url(settings, week),
         )
+
+    def build(repo: str | None) -> GitHubAdapter:
+        if program and not repo:
+            raise GitHubNotConfigured(
+                f"{program} has no GitHub repository: "
+                f"`/batch {program} settings github_repo=owner/name` sets one"
+            )
+        return build_adapter(settings, repo)
+
     return GitHubService(
-        lambda repo: build_adapter(settings, repo),
+        build,
         claims,
         lambda: tuple(team().github_labels),
         owner,
-        lambda week: archive_url(settings, week),
+        lambda week: archive_url(settings, week, program),
         repo=lambda: team().github_repo,
+        program=program,
     )
 
 
-def archive_url(settings: Any, week: str) -> str | None:
+def archive_url(settings: Any, week: str, program: str = "") -> str | None:
     """The archived report on github.com, when the plan's remote is there (remote mode)."""
     repo = repo_from_url(getattr(settings, "git_url", None))
     if repo is None:
         return None
     branch = getattr(settings, "git_branch", None) or "HEAD"  # HEAD: the default branch
-    return f"https://github.com/{repo}/blob/{branch}/plan/reports/{week}.md"
+    folder = f"{program}/" if program else ""
+    return f"https://github.com/{repo}/blob/{branch}/plan/reports/{folder}{week}.md"

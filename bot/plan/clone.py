@@ -222,6 +222,7 @@ class PlanClone:
         self._state = PlanState()
         self._state_lock = threading.Lock()
         self._served = 0  # plans served so far: the stamp
+        self._blob = ""  # the served plan file's blob id, when known
         # The tip pushed by any instance, in the shared database: a read fetches when it
         # differs from ours (bot/plantips.py). `_tip_followed`: the last one we fetched for.
         self._tip_followed: str | None = None
@@ -529,31 +530,35 @@ class PlanClone:
             for store in self._group.stores():
                 store._fetch_failed(msg)
             return [], []
-        found = self._discover(tip)
+        found, blobs = self._discover(tip)
         moved = []
         for store in self._group.stores():
-            change = store._adopt(tip)
+            change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
             if change is not None:
                 moved.append((store, change))
         return moved, found
 
-    def _discover(self, tip: str) -> list[PlanClone]:
+    def _discover(self, tip: str) -> tuple[list[PlanClone], dict[str, str]]:
         """The stores of programs at `tip` not served yet: every `*.toml` in the first plan
         file's folder (`plan/<program>.toml`), as in local mode. A plan at the repository's
-        root (beside pyproject.toml and friends) or a JSON plan stays the only program."""
+        root (beside pyproject.toml and friends) or a JSON plan stays the only program.
+        Also each program file's blob id at `tip` (from the same one git): a program whose
+        file did not change is not read nor parsed again."""
         first = PurePosixPath(self._group.first.config.plan_file)
         if first.suffix.lower() != ".toml" or first.parent == PurePosixPath("."):
-            return []
+            return [], {}
         try:
             out = self._run("ls-tree", "-z", tip, "--", f"{first.parent}/")
         except GitError as exc:
             log.warning("could not list the programs at %s: %s", tip[:7], exc.output[-200:])
-            return []
+            return [], {}
         found: list[PlanClone] = []
+        blobs: dict[str, str] = {}
         for entry in out.split("\0"):
             meta, _, path = entry.partition("\t")
             if meta.split()[1:2] != ["blob"] or not path.lower().endswith(".toml"):
                 continue
+            blobs[path] = meta.split()[2]
             if path in self._group.members:
                 continue
             try:
@@ -563,19 +568,23 @@ class PlanClone:
                 continue
             log.info("serving the program in %s (found at %s)", path, tip[:7])
             found.append(store)
-        return found
+        return found, blobs
 
     def _fetch_failed(self, msg: str) -> None:
         if self.state().plan is None:  # a restart while the remote is down: the last fetch
             self._serve_local_tip()
         self._set(error=msg)
 
-    def _adopt(self, tip: str) -> tuple[str | None, str] | None:
+    def _adopt(self, tip: str, blob: str = "") -> tuple[str | None, str] | None:
         """Serve this program's plan at `tip` (just fetched) when it is valid; (old sha, new
-        sha) when the served plan moved. The caller holds the clone lock."""
+        sha) when the served plan moved. `blob`: the file's blob id at `tip` when known (the
+        same as the plan served: only the commit moves). The caller holds the clone lock."""
         before = self.state()
         if tip == before.sha and not before.invalid_sha:
             self._set(synced_at=utc_now(), error=None)
+            return None
+        if blob and blob == self._blob and before.plan is not None and not before.invalid_sha:
+            self._set(sha=tip, synced_at=utc_now(), error=None)
             return None
         if tip == before.invalid_sha:
             self._set(synced_at=utc_now(), error=None)
@@ -592,6 +601,7 @@ class PlanClone:
         except NotSaved as exc:
             self._set(error=str(exc))
             return None
+        self._blob = blob
         self._set(
             sha=tip,
             plan=plan,

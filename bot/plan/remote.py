@@ -354,6 +354,7 @@ class RemotePlanStore(PlanClone, PlanStore):
             self._run("update-ref", self.tracking_ref, head)
             for store, (text, plan) in finals.items():  # the programs whose file we wrote
                 before = store.state().sha
+                store._blob = ""  # not known without asking git: the next sync reads it
                 store._set(sha=head, plan=plan, synced_at=utc_now(), error=None, invalid_sha=None)
                 if self.tips is not None:
                     self.tips.publish(store.plan_key, head)

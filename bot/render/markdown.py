@@ -7,24 +7,15 @@ habits built on it keep working.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from bot.people.names import NameOf, person_name
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
-from bot.replies import (
-    BatchView,
-    ChangeView,
-    ChartView,
-    DashboardView,
-    ErrorView,
-    HistoryView,
-    Reply,
-    StandupListView,
-    StatusView,
-    TableView,
-    TextView,
-    WeeklyView,
-)
+from bot.replies import DashboardView, ErrorView, Reply, TableView, TextView
+
+if TYPE_CHECKING:
+    from bot.reply_views import BatchView
 
 STATUS_LABELS = {
     "done": "✅ Done",
@@ -133,6 +124,21 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
         return f"Error: {v.message}" + (f"\n{v.hint}" if v.hint else "")
+    return _render_other(v, name_of)
+
+
+def _render_other(v: object, name_of: NameOf) -> str:
+    """The views of bot.reply_views (loaded here: the dashboard never needs them)."""
+    from bot.reply_views import (
+        BatchView,
+        ChangeView,
+        ChartView,
+        HistoryView,
+        StandupListView,
+        StatusView,
+        WeeklyView,
+    )
+
     if isinstance(v, StatusView):
         notice = [f"⚠️ {v.notice}", ""] if v.notice else []
         return "\n".join(

@@ -113,8 +113,10 @@ MAX_INPUT = 3000  # a plain_text_input holds at most 3,000 characters
 EDIT_PARTS = 10
 
 
-def publish_buttons(week: str) -> Block:
-    """**Publish to GitHub** and **Edit** under the Friday draft; the value is the ISO week."""
+def publish_buttons(week: str, program: str = "") -> Block:
+    """**Publish to GitHub** and **Edit** under the Friday draft; the value is the ISO week,
+    a further program's prefixed with it (`beta/2026-W49`: the click acts on that program)."""
+    value = f"{program}/{week}" if program else week
     return {
         "type": "actions",
         "block_id": ACTIONS_BLOCK,
@@ -124,13 +126,13 @@ def publish_buttons(week: str) -> Block:
                 "action_id": "report_publish",
                 "text": {"type": "plain_text", "text": "Publish to GitHub"},
                 "style": "primary",
-                "value": week,
+                "value": value,
             },
             {
                 "type": "button",
                 "action_id": "report_edit",
                 "text": {"type": "plain_text", "text": "Edit"},
-                "value": week,
+                "value": value,
             },
         ],
     }

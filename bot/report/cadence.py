@@ -14,7 +14,7 @@ from bot.jobresult import JobResult
 from bot.messenger import Posted
 from bot.plan.model import Plan
 from bot.render.escape import esc
-from bot.report.job import JobRuntime, team_of, tell_admins
+from bot.report.job import JobRuntime, program_of, team_of, tell_admins
 from bot.report.timing import FRIDAY, THURSDAY, aware, local_at, when_text
 
 DEMO_JOB = "demo-reminder"
@@ -172,13 +172,14 @@ def _remind(
 ) -> JobResult:
     zone = rt.settings.zone
     key = fire.isoformat()
+    program = program_of(rt)  # each program's reminder is its own once-only claim
     fire_text = when_text(fire, zone)
     if at - fire > CADENCE_GRACE and not force:
         msg = f"{what} reminder for {fire_text} is past (posted only within 6 h)"
         return JobResult(job, msg, skipped=1)
     if force:
-        rt.db.release(job, key)
-    if not rt.db.claim(job, key, fire, rt.clock(), rt.owner):
+        rt.db.release(job, key, program)
+    if not rt.db.claim(job, key, fire, rt.clock(), rt.owner, program):
         msg = f"{what} reminder for {fire_text} already posted; use --force to post again"
         rt.log.info(msg)
         return JobResult(job, msg, skipped=1)
@@ -186,13 +187,13 @@ def _remind(
         posted: Posted = rt.messenger.post(channel, text)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        rt.db.finish(job, key, "failed", reason)
+        rt.db.finish(job, key, "failed", reason, program)
         msg = f"{what} reminder for {fire_text} FAILED: {reason}; released for a retry"
         rt.log.error(msg)
         tell_admins(rt, f":warning: The {what} reminder could not be posted: {esc(reason)}")
-        rt.db.release(job, key)
+        rt.db.release(job, key, program)
         return JobResult(job, msg, failed=1)
-    rt.db.finish(job, key, "done", f"posted to {posted.channel} ts={posted.ts}")
+    rt.db.finish(job, key, "done", f"posted to {posted.channel} ts={posted.ts}", program)
     msg = f"{what} reminder for {fire_text} posted to {posted.channel}"
     rt.log.info(msg)
     return JobResult(job, msg, sent=1)

@@ -185,8 +185,19 @@ def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]]
 # --------------------------------------------------------------------------- the job
 
 
-def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResult:
+#: A PNG chart still to draw and attach (see `run_weekly_report`'s `later`); it returns
+#: what went wrong, or None.
+Later = Callable[[], str | None]
+
+
+def run_weekly_report(
+    rt: JobRuntime, at: dt.datetime, force: bool = False, later: list[Later] | None = None
+) -> JobResult:
     """Run the Friday job as the scheduler would at instant `at`.
+
+    `later`: where the PNG chart (the `charts` extra, most of a run's time) is left to draw
+    once every program's report is posted, so the twentieth team does not wait for nineteen
+    charts; without it the chart is drawn and attached here.
 
     Safe to call on every scheduler tick and at start-up: it posts only when a Friday fire
     time is due, within the grace window, and not yet claimed. `force` posts again (and
@@ -242,7 +253,7 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
         chart_block = burnup_block(draft.chart) if draft.chart is not None else None
         extra = [chart_block] if chart_block is not None else []
         if github is not None:
-            extra.append(publish_buttons(iso_week_name(fire)))
+            extra.append(publish_buttons(iso_week_name(fire), program_of(rt)))
         if extra:
             blocks = [*blocks[: MAX_BLOCKS - len(extra)], *extra]
         posted = rt.messenger.post(channel, fallback_text(draft.report), blocks=blocks)
@@ -265,19 +276,13 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     from bot.render.chart_png import can_draw_png
 
     if draft.chart is not None and can_draw_png():  # the `charts` extra: a PNG for the thread
-        try:
-            from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
-
-            rt.messenger.upload(
-                posted.channel,
-                f"burnup-{iso_week_name(fire)}.png",
-                burnup_png(draft.chart),
-                title=f"{draft.chart.title} — burn-up ({draft.label})",
-                thread_ts=posted.ts,
-            )
-            notes.append("chart attached")
-        except Exception as exc:
-            problems.append(f"the burn-up chart could not be attached: {exc}")
+        attach = _chart_attacher(rt, posted, draft, fire)
+        if later is not None:
+            later.append(attach)
+            notes.append("chart to follow")
+        else:
+            problem = attach()
+            problems.append(problem) if problem else notes.append("chart attached")
     sha = None
     try:
         sha = _archive(rt.store, path, draft, fire)
@@ -313,8 +318,47 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     return JobResult(JOB, msg, sent=1)
 
 
+def _chart_attacher(rt: JobRuntime, posted: Any, draft: Draft, fire: dt.datetime) -> Later:
+    """Draw the burn-up PNG and attach it in the report's thread; a failure is logged and
+    told to the admins when it runs late (the report itself is already posted)."""
+    chart = draft.chart
+    assert chart is not None
+
+    def attach() -> str | None:
+        try:
+            from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
+
+            rt.messenger.upload(
+                posted.channel,
+                f"burnup-{iso_week_name(fire)}.png",
+                burnup_png(chart),
+                title=f"{chart.title} — burn-up ({draft.label})",
+                thread_ts=posted.ts,
+            )
+        except Exception as exc:
+            return f"the burn-up chart could not be attached: {exc}"
+        return None
+
+    return attach
+
+
+def attach_charts(rt: JobRuntime, later: list[Later]) -> list[str]:
+    """Draw and attach the charts left for after the posts; say (log, admins) what failed."""
+    problems = [problem for attach in later if (problem := attach())]
+    for problem in problems:
+        rt.log.error("weekly report: %s", problem)
+        tell_admins(rt, f"A weekly report draft was posted, but {esc(problem)}.")
+    return problems
+
+
 def _github(rt: JobRuntime) -> GitHubService | None:
-    return getattr(getattr(rt, "ctx", None), "github", None)
+    """The program's GitHub, or None when it has none to use: GitHub not set up, or a
+    further program without its own `[team] github_repo` (not collected, not published)."""
+    github = getattr(getattr(rt, "ctx", None), "github", None)
+    publishes = getattr(github, "publishes", None)
+    if github is None or (publishes is not None and not publishes()):
+        return None
+    return github  # type: ignore[no-any-return]
 
 
 def _collect_metrics(
@@ -359,8 +403,10 @@ def _refresh_links(rt: JobRuntime, github: GitHubService, at: dt.datetime) -> li
 def _publish(rt: JobRuntime, github: GitHubService, draft: Draft, fire: dt.datetime) -> Any:
     """Autopublish: the draft just posted becomes the week's issue (once, see publish.py)."""
     week = iso_week_name(fire)
-    body = issue_body(draft.markdown, rt.store.load(), week)
-    published = github.publish_week(week, issue_title(draft.label, week), body, rt.clock())
+    program = program_of(rt)
+    body = issue_body(draft.markdown, rt.store.load(), week, program)
+    title = issue_title(draft.label, week, program)
+    published = github.publish_week(week, title, body, rt.clock())
     if published.ref is None:
         raise GitHubUnavailable(published.message)
     return published.ref

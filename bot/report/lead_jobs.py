@@ -16,7 +16,7 @@ from bot.jobresult import JobResult
 from bot.plan.model import Plan
 from bot.render.escape import esc, person
 from bot.render.lead_blocks import risk_review_blocks
-from bot.report.job import JobRuntime, due_fire_time, team_of
+from bot.report.job import JobRuntime, due_fire_time, program_of, team_of
 from bot.report.timing import when_text
 
 ESCALATE_JOB = "blocker-escalation"
@@ -32,11 +32,14 @@ def _plan(rt: JobRuntime) -> Plan | None:
 
 
 def run_blocker_escalation(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResult:
-    """DM every admin about each blocker open longer than BATCHBOT_BLOCKER_ESCALATE_DAYS, once."""
+    """DM each blocker open longer than the team's `escalate_days` once: to the leads the
+    program's plan names (`[team] leads`), else to every admin (BATCHBOT_ADMINS)."""
     s = rt.settings
     zone: ZoneInfo = s.zone
-    limit: int = team_of(rt).escalate_days
-    admins = tuple(s.admins)
+    team = team_of(rt)
+    limit: int = team.escalate_days
+    program = program_of(rt)
+    admins = team.leads if team.leads and team.source("leads") == "plan" else tuple(s.admins)
     if not admins:
         return JobResult(ESCALATE_JOB, "no admins to escalate to (BATCHBOT_ADMINS)", skipped=1)
     plan = _plan(rt)
@@ -52,8 +55,8 @@ def run_blocker_escalation(rt: JobRuntime, at: dt.datetime, force: bool = False)
             continue
         key = f"{n}:{b.batch}:{b.raised.isoformat()}"
         if force:
-            rt.db.release(ESCALATE_JOB, key)
-        if not rt.db.claim(ESCALATE_JOB, key, at, rt.clock(), rt.owner):
+            rt.db.release(ESCALATE_JOB, key, program)
+        if not rt.db.claim(ESCALATE_JOB, key, at, rt.clock(), rt.owner, program):
             skipped += 1
             continue
         text = (
@@ -69,12 +72,13 @@ def run_blocker_escalation(rt: JobRuntime, at: dt.datetime, force: bool = False)
             except Exception as exc:
                 problems.append(f"{admin}: {exc}")
         if problems and len(problems) == len(admins):
-            rt.db.finish(ESCALATE_JOB, key, "failed", "; ".join(problems))
-            rt.db.release(ESCALATE_JOB, key)
+            rt.db.finish(ESCALATE_JOB, key, "failed", "; ".join(problems), program)
+            rt.db.release(ESCALATE_JOB, key, program)
             failed += 1
             rt.log.error("escalating blocker #%s failed: %s", n, "; ".join(problems))
             continue
-        rt.db.finish(ESCALATE_JOB, key, "done", f"told {len(admins) - len(problems)} admin(s)")
+        told = f"told {len(admins) - len(problems)} admin(s)"
+        rt.db.finish(ESCALATE_JOB, key, "done", told, program)
         sent += 1
         notes.append(f"#{n} ({age} days)")
     summary = (
@@ -102,9 +106,10 @@ def run_risk_review(rt: JobRuntime, at: dt.datetime, force: bool = False) -> Job
     if not any(r.status == "open" for r in plan.risks):
         return JobResult(RISK_JOB, "no open risks to review", skipped=1)
     key = fire.isoformat()
+    program = program_of(rt)
     if force:
-        rt.db.release(RISK_JOB, key)
-    if not rt.db.claim(RISK_JOB, key, fire, rt.clock(), rt.owner):
+        rt.db.release(RISK_JOB, key, program)
+    if not rt.db.claim(RISK_JOB, key, fire, rt.clock(), rt.owner, program):
         return JobResult(
             RISK_JOB, f"risk review for {when_text(fire, zone)} already sent", skipped=1
         )
@@ -113,9 +118,9 @@ def run_risk_review(rt: JobRuntime, at: dt.datetime, force: bool = False) -> Job
         for lead in leads:
             rt.messenger.dm(lead, text, blocks=blocks)
     except Exception as exc:
-        rt.db.finish(RISK_JOB, key, "failed", str(exc))
-        rt.db.release(RISK_JOB, key)
+        rt.db.finish(RISK_JOB, key, "failed", str(exc), program)
+        rt.db.release(RISK_JOB, key, program)
         rt.log.error("risk review DM failed: %s", exc)
         return JobResult(RISK_JOB, f"risk review FAILED: {exc}; released for a retry", failed=1)
-    rt.db.finish(RISK_JOB, key, "done", f"sent to {', '.join(leads)}")
+    rt.db.finish(RISK_JOB, key, "done", f"sent to {', '.join(leads)}", program)
     return JobResult(RISK_JOB, f"risk review sent to {', '.join(leads)}", sent=1)

@@ -9,6 +9,10 @@ processes at once: still one issue. Two guards, because each alone has a hole:
 - a once-only claim in the database (job `github-issue`, key = the ISO week) — two processes
   cannot both pass "not found yet" and create, because only one wins the claim.
 
+Both are keyed by program: a further program's marker names it
+(`<!-- batchbot:weekly-report:beta:2026-W48 -->`) and its claims carry its database key, so
+two programs publishing to one repository never take each other's issue for their own.
+
 Core module: talks to GitHub and the database through the Protocols below.
 """
 
@@ -114,8 +118,10 @@ def week_monday(week: str) -> dt.date:
     return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
 
 
-def marker(week: str) -> str:
-    return f"<!-- batchbot:weekly-report:{week} -->"
+def marker(week: str, program: str = "") -> str:
+    """The hidden line that identifies a week's issue; a further program's names it (the
+    first program's stays as it always was, so issues published before programs count)."""
+    return f"<!-- batchbot:weekly-report:{program + ':' if program else ''}{week} -->"
 
 
 def ends_with_marker(body: str | None, mark: str) -> bool:
@@ -128,9 +134,11 @@ def ends_with_marker(body: str | None, mark: str) -> bool:
     return bool(lines) and lines[-1] == mark
 
 
-def issue_title(week_label: str, week: str) -> str:
-    """`Weekly Progress Report - Week 5 (2026-W48)`."""
-    return f"Weekly Progress Report - {week_label} ({week})"
+def issue_title(week_label: str, week: str, program: str = "") -> str:
+    """`Weekly Progress Report - Week 5 (2026-W48)`; a further program's title names it
+    (`Weekly Progress Report - beta - Week 5 (2026-W48)`), so two in one repository differ."""
+    named = f"{program} - " if program else ""
+    return f"Weekly Progress Report - {named}{week_label} ({week})"
 
 
 def mentions(plan: Plan) -> list[str]:
@@ -146,33 +154,33 @@ def mentions(plan: Plan) -> list[str]:
     return out
 
 
-def issue_body(markdown: str, plan: Plan, week: str) -> str:
+def issue_body(markdown: str, plan: Plan, week: str, program: str = "") -> str:
     """The report markdown, the owners @-mentioned by GitHub login, and the hidden marker."""
     body = markdown.rstrip("\n") + "\n"
     who = mentions(plan)
     if who:
         body += "\n**Owners:** " + ", ".join(who) + "\n"
-    return body + "\n" + marker(week) + "\n"
+    return body + "\n" + marker(week, program) + "\n"
 
 
 #: GitHub refuses an issue body longer than this (422 "body is too long").
 MAX_BODY = 65_536
 
 
-def clip_body(body: str, week: str, archive_url: str | None = None) -> str:
+def clip_body(body: str, week: str, archive_url: str | None = None, program: str = "") -> str:
     """`body` as GitHub accepts it: past MAX_BODY the report is cut at a line, a note says
     where the whole report is (the archived file, linked when its URL is known), and the
     owners line and the marker stay last."""
     if len(body) <= MAX_BODY:
         return body
-    mark = marker(week)
+    mark = marker(week, program)
     head = body.rstrip("\n")
     head = head.removesuffix(mark).rstrip("\n") if head.endswith(mark) else head
     tail = ""
     owners = head.rfind("\n**Owners:** ")
     if owners != -1 and "\n" not in head[owners + 1 :]:
         head, tail = head[:owners], head[owners:] + "\n"
-    path = f"plan/reports/{week}.md"
+    path = f"plan/reports/{program + '/' if program else ''}{week}.md"
     where = f"[`{path}`]({archive_url})" if archive_url else f"`{path}` in the plan repository"
     note = (
         f"\n---\n*This report is longer than a GitHub issue allows, so it is clipped here; "
@@ -198,10 +206,12 @@ def publish(
     labels: Sequence[str],
     now: dt.datetime,
     owner: str,
+    program: str = "",
 ) -> Published:
-    """Create the week's issue unless it exists; every path tells which issue it is."""
+    """Create the week's issue unless it exists; every path tells which issue it is.
+    `program`: whose week (its marker; `claims` are that program's)."""
     label = labels[0] if labels else None
-    mark = marker(week)
+    mark = marker(week, program)
     found = tracker.find_issue(mark, label)
     if found is not None:
         if claims.claim(JOB, week, now, now, owner) or _open_claim(claims, week):

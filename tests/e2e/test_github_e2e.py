@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.report.publish import marker
-from tests.conftest import git, run_cli
+from tests.conftest import git, run_cli, without_package
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, USERS, running, start_bot
 from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
@@ -107,6 +107,28 @@ def test_metrics_collect_without_a_token_says_which_setting(
     del env["BATCHBOT_GITHUB_TOKEN"]
     out = cli(plan_file, env, "metrics", "collect")
     assert out.returncode == 1 and "set BATCHBOT_GITHUB_TOKEN" in out.stderr
+
+
+def test_metrics_collect_without_the_github_extra_says_how_to_install_it(
+    plan_repo: Path, plan_file: Path, github: FakeGitHub, tmp_path: Path
+) -> None:
+    """PyGithub is the optional `github` extra; without it the answer is the line to run."""
+    before = commits(plan_repo)
+    env = gh_env(github, tmp_path, PYTHONPATH=without_package(tmp_path, "github"))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    out = run_cli(
+        "--plan",
+        str(plan_file),
+        "metrics",
+        "collect",
+        env={**clean, **env},
+        cwd=plan_repo,
+        process=True,  # the missing package is the process's import path
+    )
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "GitHub needs the github extra (PyGithub)" in out.stderr
+    assert "pip install './batchbot[github]'" in out.stderr
+    assert commits(plan_repo) == before and github.calls == []
 
 
 def test_metrics_collect_refuses_a_bad_at(

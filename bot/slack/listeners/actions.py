@@ -38,12 +38,20 @@ def open_standup_form(edge: Edge, body: dict[str, Any]) -> None:
 
 
 def _message(body: dict[str, Any]) -> tuple[str, str, str]:
-    """(channel, ts, week) of the draft whose button was clicked."""
+    """(channel, ts, value) of the draft whose button was clicked."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
     week = (body.get("actions") or [{}])[0].get("value") or ""
     return channel, ts, week
+
+
+def program_week(edge: Edge, value: str) -> tuple[Any, str]:
+    """(the program's Context, the ISO week) of a report button: `beta/2026-W49` is beta's
+    draft, a bare week the first program's (drafts posted before programs too)."""
+    program, _, week = value.rpartition("/")
+    programs = getattr(edge.rt, "programs", None) or {}
+    return (programs.get(program) if program else None) or edge.rt.ctx, week
 
 
 def publish_report(edge: Edge, body: dict[str, Any]) -> None:
@@ -52,9 +60,10 @@ def publish_report(edge: Edge, body: dict[str, Any]) -> None:
     from bot.render.report_blocks import with_issue_link
 
     user = body["user"]
-    channel, ts, week = _message(body)
+    channel, ts, value = _message(body)
+    ctx, week = program_week(edge, value)
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
-    reply, ref = publish_for(edge.rt.ctx, actor, week)
+    reply, ref = publish_for(ctx, actor, week)
     if ref is not None and channel and ts:
         message = body.get("message") or {}
         blocks = with_issue_link(message.get("blocks") or [], ref.url, ref.number)
@@ -74,15 +83,16 @@ def open_report_editor(edge: Edge, body: dict[str, Any]) -> None:
     from bot.plan.archive import ArchiveRefused
     from bot.render.report_blocks import report_edit_modal
 
-    channel, ts, week = _message(body)
+    channel, ts, value = _message(body)
+    ctx, week = program_week(edge, value)
     try:
-        markdown = archived_report(edge.rt.ctx, week) or ""
+        markdown = archived_report(ctx, week) or ""
     except ArchiveRefused as exc:  # a link in the reports folder: never opened for editing
         log.error("the %s report cannot be edited: %s", week, exc)
         # The clicker hears why, not silence (the log is the admin's, not theirs).
         edge.respond(body.get("response_url"), error(f"the {week} report cannot be edited: {exc}"))
         return
-    meta = json.dumps({"week": week, "channel": channel, "ts": ts})
+    meta = json.dumps({"week": week, "channel": channel, "ts": ts, "program": ctx.program})
     try:
         edge.slack.open_view(body["trigger_id"], report_edit_modal(week, markdown, meta))
     except Exception as exc:

@@ -121,7 +121,7 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
         return
     user = body["user"]
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
-    if not may_edit(edge.rt.ctx, actor, None):
+    if not may_edit(_program_ctx(edge, meta), actor, None):
         ack(response_action="errors", errors={"report_part_1": "only editors may edit it"})
         return
     if not edge.work.submit(save_report_edit, edge, actor, meta, text):
@@ -130,14 +130,21 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
     ack()
 
 
+def _program_ctx(edge: Edge, meta: dict[str, Any]) -> Any:
+    """The Context of the program whose report is edited (meta's `program`; none: the first)."""
+    programs = getattr(edge.rt, "programs", None) or {}
+    return programs.get(str(meta.get("program") or "")) or edge.rt.ctx
+
+
 def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) -> None:
     from bot.plan.archive import ArchiveRefused
     from bot.report.publish import check_week
 
     week = check_week(str(meta.get("week") or ""))
-    path = f"plan/reports/{week}.md"
+    ctx = _program_ctx(edge, meta)
+    path = f"plan/reports/{ctx.program + '/' if ctx.program else ''}{week}.md"
     try:
-        sha = edge.store.commit_file(path, text, actor, f"Weekly report {week}: edited in Slack")
+        sha = ctx.store.commit_file(path, text, actor, f"Weekly report {week}: edited in Slack")
         note = f"{actor.name} edited the report; saved to `{path}`" + (
             f" @ {sha[:10]}" if sha else " (unchanged)"
         )

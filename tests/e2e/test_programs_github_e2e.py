@@ -1,0 +1,220 @@
+"""Two programs, each with its own GitHub: the real `batchbot jobs` process (run twice, and
+twice at once against one database) posts each program's Friday report once, archives it in
+its own folder and publishes it once — to its own repository, or, when both share one, as
+its own issue told apart by the program's marker and label. Real parts: the fake Slack and
+the fake GitHub on loopback (slack_sdk and PyGithub over HTTP), real git, real SQLite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import committed_repo, git
+from tests.e2e.test_slack_e2e import TOKEN, USERS
+from tests.fakegithub import FakeGitHub
+from tests.fakeslack import FakeSlack
+from tests.github_week import TOKEN as GH_TOKEN
+
+pytestmark = pytest.mark.e2e
+
+AT = "2026-12-04T15:00:00+00:00"
+WEEK = "2026-W49"
+FIRST_REPO = "acme/shop"
+BETA_REPO = "acme/beta"
+
+
+def beta_team(repo: str, labels: str = "") -> str:
+    return f"""
+[team]
+editors = ["U0BOB"]
+leads = ["U0BOB"]
+report_channel = "C0BETAREP"
+github_repo = "{repo}"
+{labels}
+"""
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
+        yield f
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub({GH_TOKEN: {"issues:write"}}) as gh:
+        gh.add_repo(FIRST_REPO)
+        gh.add_repo(BETA_REPO)
+        yield gh
+
+
+def two_programs(tmp: Path, beta: str) -> Path:
+    repo = committed_repo(tmp / "repo")
+    shipped = (repo / "plan" / "execution-plan.toml").read_text()
+    (repo / "plan" / "beta.toml").write_text(
+        shipped.replace('name = "', 'name = "Beta: ', 1) + beta
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the beta program")
+    return repo
+
+
+def jobs(
+    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
+) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": slack.url,
+            "EXECUTION_PLAN_PATH": str(repo / "plan" / "execution-plan.toml"),
+            "DATABASE_URL": f"sqlite:///{tmp / 'jobs.db'}",
+            "BATCHBOT_REPORT_CHANNEL": "C0ALPHAREP",
+            "BATCHBOT_GITHUB_TOKEN": GH_TOKEN,
+            "BATCHBOT_GITHUB_REPO": FIRST_REPO,  # the first program's default only
+            "BATCHBOT_GITHUB_API_URL": github.url,
+            "BATCHBOT_GITHUB_AUTOPUBLISH": "true",
+            **extra,
+        }
+    )
+    exe = Path(sys.executable).with_name("batchbot")
+    return subprocess.Popen(
+        [str(exe), "jobs", *args],
+        cwd=tmp,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, out + err
+    return proc.returncode, out
+
+
+def friday(repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path) -> str:
+    return finish(jobs(repo, slack, github, tmp, "run", "weekly-report", "--at", AT))[1]
+
+
+def report_posts(slack: FakeSlack) -> list[str]:
+    return sorted(
+        c.args["channel"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.args["channel"].endswith("REP")
+    )
+
+
+def issues(github: FakeGitHub, repo: str, program: str = "") -> list[dict[str, Any]]:
+    # the first program's marker as it always was; a further program's names it
+    mark = f"<!-- batchbot:weekly-report:{program + ':' if program else ''}{WEEK} -->"
+    return [i for i in github.issues_in(repo) if i["body"].rstrip().endswith(mark)]
+
+
+def test_each_program_publishes_its_report_to_its_own_repository_once_across_a_restart(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    repo = two_programs(tmp_path, beta_team(BETA_REPO))
+    first = friday(repo, slack, github, tmp_path)
+    again = friday(repo, slack, github, tmp_path)  # a restart: a new process, same database
+    assert report_posts(slack) == ["C0ALPHAREP", "C0BETAREP"]
+    assert again.count("already posted") == 2 and "nothing posted" in again, again
+    assert len(issues(github, FIRST_REPO)) == 1, first
+    assert issues(github, FIRST_REPO, "beta") == []
+    [beta] = issues(github, BETA_REPO, "beta")
+    assert issues(github, BETA_REPO) == []
+    assert beta["title"].startswith("Weekly Progress Report - beta - ")
+    assert "Beta: " in beta["body"]
+    assert len(github.calls_to("POST", r"/issues$")) == 2
+    # every team's report is out before the slow part, the PNG charts, is drawn
+    pngs = [c for c in slack.calls_to("files.getUploadURLExternal") if ".png" in str(c.args)]
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"].endswith("REP")]
+    assert len(pngs) == 2 and max(c.time for c in posted) <= min(c.time for c in pngs)
+    files = git(repo, "ls-files", "plan/reports").split()
+    assert files == [f"plan/reports/{WEEK}.md", f"plan/reports/beta/{WEEK}.md"]
+
+
+def test_two_programs_sharing_a_repository_get_one_issue_each_with_their_own_label(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    repo = two_programs(tmp_path, beta_team(FIRST_REPO, 'github_labels = ["beta-report"]'))
+    friday(repo, slack, github, tmp_path)
+    friday(repo, slack, github, tmp_path)
+    [first] = issues(github, FIRST_REPO)
+    [beta] = issues(github, FIRST_REPO, "beta")
+    assert first["number"] != beta["number"]
+    assert list(beta["labels"]) == ["beta-report"]
+    assert list(first["labels"]) == ["weekly-report"]
+    assert len(github.calls_to("POST", r"/issues$")) == 2
+
+
+def test_two_instances_running_the_friday_job_at_once_still_post_and_publish_once_each(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    repo = two_programs(tmp_path, beta_team(FIRST_REPO, 'github_labels = ["beta-report"]'))
+    finish(jobs(repo, slack, github, tmp_path, "list"))  # the database exists before the race
+    racing = [jobs(repo, slack, github, tmp_path, "run", "weekly-report", "--at", AT)]
+    racing.append(jobs(repo, slack, github, tmp_path, "run", "weekly-report", "--at", AT))
+    outs = [finish(p)[1] for p in racing]
+    assert report_posts(slack) == ["C0ALPHAREP", "C0BETAREP"], outs
+    assert len(issues(github, FIRST_REPO)) == 1, outs
+    assert len(issues(github, FIRST_REPO, "beta")) == 1, outs
+    assert len(github.calls_to("POST", r"/issues$")) == 2
+
+
+def test_a_program_without_a_repository_is_posted_but_not_published(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    repo = two_programs(tmp_path, beta_team(BETA_REPO).replace(f'github_repo = "{BETA_REPO}"', ""))
+    out = friday(repo, slack, github, tmp_path)
+    assert report_posts(slack) == ["C0ALPHAREP", "C0BETAREP"]
+    assert len(issues(github, FIRST_REPO)) == 1
+    assert issues(github, FIRST_REPO, "beta") == [] and issues(github, BETA_REPO, "beta") == []
+    beta_post = next(
+        c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0BETAREP"
+    )
+    assert "report_publish" not in str(beta_post.args["blocks"])  # no Publish button
+    assert "beta: " in out and "metrics not collected" not in out.split("beta: ")[1], out
+
+
+OLD_BLOCKER = """
+[[blockers]]
+batch = "batch-1"
+text = "{text}"
+raised = 2026-11-30
+"""
+
+
+def test_escalation_and_risk_review_reach_each_programs_own_leads_once(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    repo = two_programs(tmp_path, beta_team(BETA_REPO) + OLD_BLOCKER.format(text="Beta vendor"))
+    first = repo / "plan" / "execution-plan.toml"
+    first.write_text(first.read_text() + OLD_BLOCKER.format(text="Alpha vendor"))
+    git(repo, "commit", "-qam", "a blocker in each program")
+    env = {"BATCHBOT_ADMINS": "U0ALICE", "BATCHBOT_LEAD": "U0EVE"}
+
+    def run(job: str, at: str) -> str:
+        return finish(jobs(repo, slack, github, tmp_path, "run", job, "--at", at, **env))[1]
+
+    def told() -> list[tuple[str, str]]:
+        opened = [c.args["users"] for c in slack.calls_to("conversations.open")]
+        texts = [c.args["text"] for c in slack.calls_to("chat.postMessage")]
+        return sorted(zip(opened, texts, strict=True))
+
+    run("blocker-escalation", "2026-12-04T12:00:00+00:00")
+    again = run("blocker-escalation", "2026-12-04T12:15:00+00:00")
+    escalated = told()
+    assert [who for who, _ in escalated] == ["U0ALICE", "U0BOB"], again
+    assert "Alpha vendor" in escalated[0][1] and "Beta vendor" in escalated[1][1]
+    run("risk-review", "2026-12-04T15:00:00+00:00")
+    run("risk-review", "2026-12-04T15:30:00+00:00")
+    reviews = told()[2:]
+    assert [who for who, _ in reviews] == ["U0BOB", "U0EVE"], told()
