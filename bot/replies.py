@@ -20,9 +20,11 @@ if TYPE_CHECKING:  # the views some words answer with: loaded on first use (`__g
     from bot.reply_views import ChangeView as ChangeView
     from bot.reply_views import ChartView as ChartView
     from bot.reply_views import HistoryView as HistoryView
+    from bot.reply_views import Notice as Notice
     from bot.reply_views import OpenModal as OpenModal
     from bot.reply_views import StandupListView as StandupListView
     from bot.reply_views import StatusView as StatusView
+    from bot.reply_views import TableView as TableView
     from bot.reply_views import WeeklyView as WeeklyView
 
 _LATER = frozenset(
@@ -31,9 +33,11 @@ _LATER = frozenset(
         "ChangeView",
         "ChartView",
         "HistoryView",
+        "Notice",
         "OpenModal",
         "StandupListView",
         "StatusView",
+        "TableView",
         "WeeklyView",
     }
 )
@@ -78,19 +82,6 @@ class DashboardView:
     today: dt.date | None = None
 
 
-@dataclass(frozen=True)
-class TableView:
-    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
-    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
-    shown above the table in Slack (they are part of `lines` already)."""
-
-    title: str
-    lines: tuple[str, ...]
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    notes: tuple[str, ...] = ()
-
-
 if TYPE_CHECKING:
     View = (
         TextView
@@ -105,15 +96,6 @@ if TYPE_CHECKING:
         | StandupListView
         | ChartView
     )
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
-    edge sends it through the Messenger after answering; the shell and the CLI print it."""
-
-    user_id: str
-    text: str  # plain text; each edge escapes it
 
 
 @dataclass(frozen=True)
@@ -150,7 +132,7 @@ def people_in_view(view: View) -> set[str]:
         texts += [view.title, *view.lines]
     elif isinstance(view, ErrorView):
         texts += [view.message, view.hint]
-    elif not isinstance(view, DashboardView | TableView):
+    elif not isinstance(view, DashboardView):
         from bot.reply_views import people_in_extra
 
         texts += people_in_extra(view)
@@ -172,7 +154,11 @@ def with_names(reply: Reply, names: Names | None) -> Reply:
         view = TextView(humanize(view.title, named), tuple(humanize(x, named) for x in view.lines))
     elif isinstance(view, ErrorView):
         view = ErrorView(humanize(view.message, named), humanize(view.hint, named))
-    notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in reply.notices)
+    notices = reply.notices
+    if notices:
+        from bot.reply_views import Notice
+
+        notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in notices)
     return replace(reply, view=view, notices=notices, people=people)
 
 

@@ -1,6 +1,6 @@
 """The views that only some words answer with (a batch, a change, history, the weekly report,
-the chart, standups, an open form), as data. `bot.replies` names them too and loads this
-module the first time one is asked for.
+the chart, standups, tables, an open form) and the DMs a reply asks for, as data.
+`bot.replies` names them too and loads this module the first time one is asked for.
 
 Why apart: every frozen dataclass costs about 0.3 ms at each start (dataclasses compiles its
 methods then), and `batchbot dashboard` — timed against the node tool it replaces — answers
@@ -27,9 +27,11 @@ __all__ = [
     "ChangeView",
     "ChartView",
     "HistoryView",
+    "Notice",
     "OpenModal",
     "StandupListView",
     "StatusView",
+    "TableView",
     "WeeklyView",
     "people_in_extra",
 ]
@@ -122,6 +124,28 @@ class OpenModal:
 
     kind: Literal["update", "standup", "blocker"]
     batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TableView:
+    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
+    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
+    shown above the table in Slack (they are part of `lines` already)."""
+
+    title: str
+    lines: tuple[str, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
+    edge sends it through the Messenger after answering; the shell and the CLI print it."""
+
+    user_id: str
+    text: str  # plain text; each edge escapes it
 
 
 def people_in_extra(view: object) -> list[str]:

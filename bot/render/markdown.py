@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.people.names import NameOf, person_name
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
-from bot.replies import DashboardView, ErrorView, Reply, TableView, TextView
+from bot.replies import DashboardView, ErrorView, Reply, TextView
 
 if TYPE_CHECKING:
     from bot.reply_views import BatchView
@@ -120,7 +120,7 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
         return dashboard(v.plan, v.today, name_of)
-    if isinstance(v, TextView | TableView):
+    if isinstance(v, TextView):
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
         return f"Error: {v.message}" + (f"\n{v.hint}" if v.hint else "")
@@ -136,8 +136,12 @@ def _render_other(v: object, name_of: NameOf) -> str:
         HistoryView,
         StandupListView,
         StatusView,
+        TableView,
         WeeklyView,
     )
+
+    if isinstance(v, TableView):
+        return "\n".join([v.title, *v.lines]) if v.lines else v.title
 
     if isinstance(v, StatusView):
         notice = [f"⚠️ {v.notice}", ""] if v.notice else []
