@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from bot.people.names import UNKNOWN, Names, humanize, people_in
+from bot.people.names import UNKNOWN, NameOf, Names, humanize, people_in
+from bot.plan.edits import Change
 from bot.plan.model import Plan
 
 if TYPE_CHECKING:  # the views some words answer with: loaded on first use (`__getattr__`)
     from bot.reply_views import BatchView as BatchView
-    from bot.reply_views import ChangeView as ChangeView
     from bot.reply_views import ChartView as ChartView
     from bot.reply_views import HistoryView as HistoryView
     from bot.reply_views import Notice as Notice
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # the views some words answer with: loaded on first use (`__g
 _LATER = frozenset(
     {
         "BatchView",
-        "ChangeView",
         "ChartView",
         "HistoryView",
         "Notice",
@@ -80,6 +79,24 @@ class DashboardView:
 
     plan: Plan
     today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
+
+    actor: str  # display name
+    actor_id: str | None
+    target: str  # batch id or "metrics"
+    target_name: str
+    changes: tuple[Change, ...]
+    commit: str | None = None
+    warning: str | None = None
+
+    def who(self, name_of: NameOf | None) -> str:
+        """The person who changed it, by their current name (the edge's name otherwise)."""
+        named = name_of(self.actor_id) if name_of and self.actor_id else UNKNOWN
+        return named if named != UNKNOWN else self.actor
 
 
 if TYPE_CHECKING:
@@ -132,6 +149,10 @@ def people_in_view(view: View) -> set[str]:
         texts += [view.title, *view.lines]
     elif isinstance(view, ErrorView):
         texts += [view.message, view.hint]
+    elif isinstance(view, ChangeView):
+        texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
+        texts += [c.field for c in view.changes]
+        texts += [view.actor_id] if view.actor_id else []
     elif not isinstance(view, DashboardView):
         from bot.reply_views import people_in_extra
 

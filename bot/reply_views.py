@@ -13,8 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from bot.people.names import UNKNOWN, NameOf
-from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 
 if TYPE_CHECKING:  # type names only: the dashboard path does not load the report builder
@@ -24,7 +22,6 @@ if TYPE_CHECKING:  # type names only: the dashboard path does not load the repor
 
 __all__ = [
     "BatchView",
-    "ChangeView",
     "ChartView",
     "HistoryView",
     "Notice",
@@ -56,24 +53,6 @@ class BatchView:
     today: dt.date | None = None
     forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
     when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
-
-    actor: str  # display name
-    actor_id: str | None
-    target: str  # batch id or "metrics"
-    target_name: str
-    changes: tuple[Change, ...]
-    commit: str | None = None
-    warning: str | None = None
-
-    def who(self, name_of: NameOf | None) -> str:
-        """The person who changed it, by their current name (the edge's name otherwise)."""
-        named = name_of(self.actor_id) if name_of and self.actor_id else UNKNOWN
-        return named if named != UNKNOWN else self.actor
 
 
 @dataclass(frozen=True)
@@ -149,12 +128,8 @@ class Notice:
 
 
 def people_in_extra(view: object) -> list[str]:
-    """The texts naming people in one of these views: changed values and history entries."""
+    """The texts naming people in one of these views: history entries."""
     texts: list[str] = []
-    if isinstance(view, ChangeView):
-        texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
-        texts += [c.field for c in view.changes]
-        texts += [view.actor_id] if view.actor_id else []
     entries: tuple[HistoryEntry, ...] = view.history if isinstance(view, BatchView) else ()
     if isinstance(view, HistoryView):
         entries = view.entries
