@@ -122,6 +122,7 @@ class OpenModal:
 
     kind: Literal["update", "standup", "blocker"]
     batch_id: str | None = None
+    program: str = ""  # the program the command was routed to ("": the first)
 
 
 def people_in_extra(view: object) -> list[str]:
