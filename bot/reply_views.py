@@ -103,6 +103,7 @@ class OpenModal:
 
     kind: Literal["update", "standup", "blocker"]
     batch_id: str | None = None
+    program: str = ""  # the program the command was routed to ("": the first)
 
 
 @dataclass(frozen=True)
