@@ -124,6 +124,12 @@ def test_a_person_in_two_programs_is_prompted_once_answers_once_and_counts_in_bo
     assert early.sent == 2, early.summary  # Bob and Eve at beta's 08:00; Ana not yet
     assert len(two.dms_to("U0EVE")) == 1 and len(two.dms_to("U0BOB")) == 1
     assert two.dms_to("U0ANA") == []
+    blocks = {
+        str(c.args.get("channel")): str(c.args.get("blocks"))
+        for c in fake.calls_to("chat.postMessage")
+    }
+    each = "One answer goes to each of your programs: beta and execution-plan."
+    assert each in blocks["DU0EVE"] and "each of your programs" not in blocks["DU0BOB"]
     later = two.job("standup-prompts", at(MONDAY, "09:35"))
     assert later.sent == 1, later.summary  # Ana at 09:30; Eve is not asked a second time
     assert len(two.dms_to("U0EVE")) == 1
