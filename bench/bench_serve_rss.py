@@ -15,7 +15,7 @@ peak (VmHWM). The database exists before the start (a restart, not a first deplo
 
 Goal (issue 20): batchbot's RSS after the load ≤ 1.5× the bare app's.
 
-    python bench/bench_serve_rss.py [--rounds 5] [--modules] [--venv DIR]
+    python bench/bench_serve_rss.py [--rounds 5] [--modules] [--venv DIR] [--country DE]
 
 `--venv DIR` serves both apps with DIR's Python and `batchbot` (e.g. a plain
 `pip install -e .` without the charts extra, as a team deploys it); the default is the
@@ -106,7 +106,9 @@ sys.exit(main())
 """
 
 
-def start_batchbot(tmp: Path, fake: FakeSlack, plan: Path, modules: Path | None) -> bs.Server:
+def start_batchbot(
+    tmp: Path, fake: FakeSlack, plan: Path, modules: Path | None, country: str | None
+) -> bs.Server:
     port = bs.free_port()
     env = bs.base_env(fake, port)
     env.update(
@@ -115,6 +117,8 @@ def start_batchbot(tmp: Path, fake: FakeSlack, plan: Path, modules: Path | None)
             "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
         }
     )
+    if country:
+        env["BATCHBOT_HOLIDAY_COUNTRY"] = country
     # The database exists already, as on every start but a deployment's very first (which
     # creates the schema with Alembic, and then keeps Alembic imported).
     create = "import sys; from bot.db import Database; Database(sys.argv[1]).close()"
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="passes over the words per user")
     ap.add_argument("--modules", action="store_true", help="list what the server imported")
     ap.add_argument("--venv", type=Path, help="serve with this venv's python and batchbot")
+    ap.add_argument("--country", help="BATCHBOT_HOLIDAY_COUNTRY for batchbot (e.g. DE)")
     args = ap.parse_args(argv)
     if args.venv is not None:
         python = args.venv.resolve() / "bin" / "python"
@@ -202,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(bs.SHIPPED_PLAN, plan)
             bs.git(repo, "add", ".")
             bs.git(repo, "commit", "-qm", "plan")
-            bot = start_batchbot(tmp, fake, plan, modules)
+            bot = start_batchbot(tmp, fake, plan, modules, args.country)
             servers.append(bot)
             bare = bs.start_bare(tmp, fake, bs.default_threads())
             servers.append(bare)

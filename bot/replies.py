@@ -14,12 +14,45 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.people.names import UNKNOWN, NameOf, Names, humanize, people_in
 from bot.plan.edits import Change
-from bot.plan.model import Batch, Plan
+from bot.plan.model import Plan
 
-if TYPE_CHECKING:  # type names only: the dashboard path does not load the report builder
-    from bot.plan.store import HistoryEntry
-    from bot.report.burnup import BurnUp
-    from bot.report.weekly import WeeklyReport
+if TYPE_CHECKING:  # the views some words answer with: loaded on first use (`__getattr__`)
+    from bot.reply_views import BatchView as BatchView
+    from bot.reply_views import ChartView as ChartView
+    from bot.reply_views import HistoryView as HistoryView
+    from bot.reply_views import Notice as Notice
+    from bot.reply_views import OpenModal as OpenModal
+    from bot.reply_views import StandupListView as StandupListView
+    from bot.reply_views import StatusView as StatusView
+    from bot.reply_views import TableView as TableView
+    from bot.reply_views import WeeklyView as WeeklyView
+
+_LATER = frozenset(
+    {
+        "BatchView",
+        "ChartView",
+        "HistoryView",
+        "Notice",
+        "OpenModal",
+        "StandupListView",
+        "StatusView",
+        "TableView",
+        "WeeklyView",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    """The views in `bot.reply_views`, loaded the first time one is named: a dataclass costs
+    ~0.3 ms at each start, and the dashboard answers with none of them."""
+    if name in _LATER:
+        from bot import reply_views
+
+        value = getattr(reply_views, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Visibility = Literal["caller", "channel"]
 
@@ -49,27 +82,6 @@ class DashboardView:
 
 
 @dataclass(frozen=True)
-class StatusView:
-    """`/batch status`: program header and one line per batch."""
-
-    plan: Plan
-    notice: str | None = None  # the plan's freshness in remote mode (stale, invalid upstream)
-    today: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class BatchView:
-    """One batch with its history, so each edge renders the same facts its own way."""
-
-    plan: Plan
-    batch: Batch
-    history: tuple[HistoryEntry, ...] = ()
-    today: dt.date | None = None
-    forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
-    when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
-
-
-@dataclass(frozen=True)
 class ChangeView:
     """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
 
@@ -87,91 +99,20 @@ class ChangeView:
         return named if named != UNKNOWN else self.actor
 
 
-@dataclass(frozen=True)
-class HistoryView:
-    """Plan commits as data; the edge decides how many to show and how."""
-
-    entries: tuple[HistoryEntry, ...]
-    batch_id: str | None = None
-
-
-@dataclass(frozen=True)
-class WeeklyView:
-    """The weekly report with its Markdown, so the edge need not render it again."""
-
-    report: WeeklyReport
-    markdown: str
-
-
-@dataclass(frozen=True)
-class ChartView:
-    """The burn-up chart's numbers; each edge draws the PNG (bot.render.chart_png)."""
-
-    chart: BurnUp
-
-    @property
-    def summary(self) -> str:
-        c = self.chart
-        overall = f"{c.overall[-1]:.0f}%" if c.overall else "no progress yet"
-        return (
-            f"Burn-up: {len(c.batches)} batches over {len(c.weeks)} weeks; overall {overall}, "
-            f"planned {c.planned[c.actual_weeks - 1]:.0f}% by the end of this week"
-            if c.actual_weeks
-            else f"Burn-up: {len(c.batches)} batches, the program has not started yet"
-        )
-
-
-@dataclass(frozen=True)
-class StandupListView:
-    """Standups as rows, so the edge picks a table or a Slack list."""
-
-    title: str
-    rows: tuple[tuple[str, str, str], ...]  # (date, person, text)
-
-
-@dataclass(frozen=True)
-class TableView:
-    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
-    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
-    shown above the table in Slack (they are part of `lines` already)."""
-
-    title: str
-    lines: tuple[str, ...]
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    notes: tuple[str, ...] = ()
-
-
-View = (
-    TextView
-    | TableView
-    | ErrorView
-    | DashboardView
-    | StatusView
-    | BatchView
-    | ChangeView
-    | HistoryView
-    | WeeklyView
-    | StandupListView
-    | ChartView
-)
-
-
-@dataclass(frozen=True)
-class OpenModal:
-    """Ask the edge to open a form (Slack modal) for a batch; the shell explains instead."""
-
-    kind: Literal["update", "standup", "blocker"]
-    batch_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
-    edge sends it through the Messenger after answering; the shell and the CLI print it."""
-
-    user_id: str
-    text: str  # plain text; each edge escapes it
+if TYPE_CHECKING:
+    View = (
+        TextView
+        | TableView
+        | ErrorView
+        | DashboardView
+        | StatusView
+        | BatchView
+        | ChangeView
+        | HistoryView
+        | WeeklyView
+        | StandupListView
+        | ChartView
+    )
 
 
 @dataclass(frozen=True)
@@ -204,20 +145,18 @@ def people_in_view(view: View) -> set[str]:
     if isinstance(plan, Plan):
         texts += [b.owner for b in plan.batches]
         texts += [r.owner for r in plan.risks] + [b.owner for b in plan.blockers]
-    if isinstance(view, ChangeView):
+    if isinstance(view, TextView):
+        texts += [view.title, *view.lines]
+    elif isinstance(view, ErrorView):
+        texts += [view.message, view.hint]
+    elif isinstance(view, ChangeView):
         texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
         texts += [c.field for c in view.changes]
         texts += [view.actor_id] if view.actor_id else []
-    if isinstance(view, TextView):
-        texts += [view.title, *view.lines]
-    if isinstance(view, ErrorView):
-        texts += [view.message, view.hint]
-    entries = view.history if isinstance(view, BatchView) else ()
-    if isinstance(view, HistoryView):
-        entries = view.entries
-    for e in entries:
-        texts += [str(c.old) for c in e.changes] + [str(c.new) for c in e.changes]
-        texts += [c.field for c in e.changes]
+    elif not isinstance(view, DashboardView):
+        from bot.reply_views import people_in_extra
+
+        texts += people_in_extra(view)
     return people_in(texts)
 
 
@@ -236,7 +175,11 @@ def with_names(reply: Reply, names: Names | None) -> Reply:
         view = TextView(humanize(view.title, named), tuple(humanize(x, named) for x in view.lines))
     elif isinstance(view, ErrorView):
         view = ErrorView(humanize(view.message, named), humanize(view.hint, named))
-    notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in reply.notices)
+    notices = reply.notices
+    if notices:
+        from bot.reply_views import Notice
+
+        notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in notices)
     return replace(reply, view=view, notices=notices, people=people)
 
 

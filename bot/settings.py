@@ -260,9 +260,9 @@ class Settings(BaseSettings):
         code = str(value or "").strip().upper()
         if not code:
             return None
-        import holidays
+        from bot.people.public_holidays import known_country
 
-        if code not in holidays.list_supported_countries():
+        if not known_country(code):
             raise ValueError(f"{code!r} is not a country code the holidays library knows (US, DE…)")
         return code
 

@@ -45,11 +45,13 @@ def test_an_update_starts_five_git_processes(plan_file: Path, tmp_path: Path) ->
 
 def test_an_update_loads_no_filelock(plan_file: Path) -> None:
     """The plan's lock is an flock on the same file FileLock would lock, without the ~40 ms
-    of imports filelock costs (it still interoperates: test_store's lock-timeout spec)."""
+    of imports filelock costs (it still interoperates: test_store's lock-timeout spec); a
+    change answers with a ChangeView, not the module of the views other words need."""
     script = (
         "import sys, bot.cli\n"
         "rc = bot.cli.main(['--plan', sys.argv[1], 'update', 'batch-1', 'progress=42'])\n"
-        "print(rc, 'filelock' in sys.modules, 'shutil' in sys.modules)\n"
+        "print(rc, 'filelock' in sys.modules, 'shutil' in sys.modules,\n"
+        "      'bot.reply_views' in sys.modules)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", script, str(plan_file)],
@@ -58,7 +60,7 @@ def test_an_update_loads_no_filelock(plan_file: Path) -> None:
         text=True,
         check=True,
     )
-    assert proc.stdout.split()[-3:] == ["0", "False", "False"], proc.stdout + proc.stderr
+    assert proc.stdout.split()[-4:] == ["0", "False", "False", "False"], proc.stdout + proc.stderr
 
 
 def test_a_repository_is_found_by_reading_dot_git_as_git_would(plan_repo: Path) -> None:
@@ -106,3 +108,22 @@ def test_the_identity_comes_from_one_git_var(plan_repo: Path) -> None:
     who = found.identity()
     assert (who.name, who.email) == ("Repo Owner", "owner@example.com")
     assert who.committer == "Repo Owner <owner@example.com>"
+
+
+def test_the_dashboard_loads_neither_the_write_path_nor_git(tmp_path: Path) -> None:
+    """A read needs no git process, no lock, no TOML parser for a JSON plan and none of the
+    views other words answer with (each dataclass costs ~0.3 ms at every start)."""
+    script = (
+        "import contextlib, io, sys, bot.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = bot.cli.main(['--plan', sys.argv[1], 'dashboard'])\n"
+        "heavy = ['bot.reply_views', 'bot.plan.gitrepo', 'bot.plan.writequeue', 'filelock',\n"
+        "         'subprocess', 'threading', 'tomllib', 'pydantic']\n"
+        "print(rc, [m for m in heavy if m in sys.modules])\n"
+    )
+    plan = tmp_path / "plan.json"
+    shutil.copy(ROOT / "tests" / "data_old_plan.json", plan)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(plan)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr

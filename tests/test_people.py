@@ -4,6 +4,9 @@ never by sleeping through a rate limit."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +21,7 @@ from bot.messenger import RateLimited, UserInfo
 from bot.people.directory import Directory
 from bot.people.names import UNKNOWN, FixedNames, humanize, people_in, person_name
 from bot.slack.messenger import CallBudget, SlackMessenger, make_client
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.conftest_db import database_fixture, db_url_fixture  # noqa: F401
 from tests.fakeslack.server import FakeSlack
 
@@ -211,3 +214,50 @@ def test_the_cli_names_an_owner_from_the_bots_cache(plan_file: Path, tmp_path: P
     alone = run_cli("status", "--plan", str(plan_file), cwd=tmp_path, env={"DATABASE_URL": ""})
     assert "unknown user" in alone.stdout and "U0OMAR" not in alone.stdout
     assert not (tmp_path / "batchbot.db").exists(), "reading names never creates a database"
+
+
+# ----------------------------------------------------------------------------- public holidays
+
+
+def test_the_country_codes_known_are_the_holidays_librarys_own() -> None:
+    """The registry is read as data (bot/people/public_holidays.py); a library release that
+    moves it must fail here, not refuse a valid country on a team's server."""
+    import holidays
+
+    from bot.people.public_holidays import _codes, known_country
+
+    assert _codes() == frozenset(holidays.list_supported_countries())
+    assert known_country("DE") and known_country("UK") and not known_country("XX")
+
+
+def test_public_holidays_are_the_librarys_dates() -> None:
+    import holidays
+
+    from bot.people.public_holidays import country_holidays
+
+    assert country_holidays("DE", 2026) == dict(holidays.country_holidays("DE", years=2026))
+
+
+def test_a_country_set_never_loads_the_holidays_library_into_the_process(tmp_path: Path) -> None:
+    """Any question to `holidays` about one country imports all of them (~11 MB a server
+    holds for good); the settings check and a year's holidays leave it out of the process."""
+    probe = (
+        "import datetime, sys\n"
+        "from bot.settings import load_settings\n"
+        "from bot.standup.days import country_holidays\n"
+        "from bot.plan.team import parse_country\n"
+        "s = load_settings(_env_file=None)\n"
+        "assert parse_country('us') == 'US'\n"
+        "day = country_holidays(s.holiday_country, 2026).get(datetime.date(2026, 12, 25))\n"
+        "print(s.holiday_country, day, 'holidays' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BATCHBOT_", "SLACK_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**env, "BATCHBOT_HOLIDAY_COUNTRY": "de"},
+        cwd=ROOT,
+        check=True,
+    )
+    assert done.stdout.split("\n")[0] == "DE Christmas Day False", done.stderr

@@ -19,6 +19,7 @@ from bot.commands import Command, handle
 from bot.jobs import run_job
 from bot.plan.store import Actor
 from bot.replies import TextView
+from bot.report.job import build_draft
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.messenger import SlackMessenger, make_client
@@ -123,6 +124,12 @@ def test_a_person_in_two_programs_is_prompted_once_answers_once_and_counts_in_bo
     assert early.sent == 2, early.summary  # Bob and Eve at beta's 08:00; Ana not yet
     assert len(two.dms_to("U0EVE")) == 1 and len(two.dms_to("U0BOB")) == 1
     assert two.dms_to("U0ANA") == []
+    blocks = {
+        str(c.args.get("channel")): str(c.args.get("blocks"))
+        for c in fake.calls_to("chat.postMessage")
+    }
+    each = "One answer goes to each of your programs: beta and execution-plan."
+    assert each in blocks["DU0EVE"] and "each of your programs" not in blocks["DU0BOB"]
     later = two.job("standup-prompts", at(MONDAY, "09:35"))
     assert later.sent == 1, later.summary  # Ana at 09:30; Eve is not asked a second time
     assert len(two.dms_to("U0EVE")) == 1
@@ -156,11 +163,21 @@ def test_a_person_in_two_programs_is_prompted_once_answers_once_and_counts_in_bo
     assert any("missing: Bob" in t for t in two.thread_texts("C0BETA"))
     assert any("missing: Ana" in t for t in two.thread_texts("C0ALPHA"))
 
+    # The Friday job's draft of each program (it runs through `for_program`) counts it.
+    two.clock["now"] = at(MONDAY, "12:00")
+    assert two.answer("U0BOB", "Late but here. Fixing the login bug.").ok  # beta only
+    friday = at(MONDAY + dt.timedelta(days=4), "15:00")
+    two.clock["now"] = friday
+    alpha_draft = build_draft(two.rt.for_program("execution-plan"), friday, friday).markdown
+    beta_draft = build_draft(two.rt.for_program("beta"), friday, friday).markdown
+    assert "Eve: 1 of 5 days" in alpha_draft and "Eve: 1 of 5 days" in beta_draft
+    assert "Bob: 1 of 5 days" in beta_draft and "Bob:" not in alpha_draft
+
     # Trends and the weekly draft of each program count the answer.
     eve = Actor("Eve", slack_id="U0EVE")
     for ctx in (first, beta):
         weekly = handle(Command.from_text(eve, "weekly", "slack"), ctx)
-        assert "Eve: 1 of 1 days" in str(weekly.view), weekly
+        assert "Eve: 1 of 5 days" in str(weekly.view), weekly
         trends = handle(Command.from_text(eve, "standups", "slack"), ctx)
         assert trends.ok and "Eve" in str(trends.view), trends
 

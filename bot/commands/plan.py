@@ -15,17 +15,10 @@ from bot.plan.edits import (
 )
 from bot.plan.model import Plan
 from bot.plan.store import Actor
-from bot.replies import (
-    BatchView,
-    ChangeView,
-    DashboardView,
-    HistoryView,
-    OpenModal,
-    Reply,
-    StatusView,
-    TextView,
-    error,
-)
+from bot.replies import ChangeView, DashboardView, Reply, TextView, error
+
+# The other views (bot.reply_views) load in the words that answer with them: the dashboard
+# is timed against the node tool it replaces, and each dataclass costs at start-up.
 
 USAGE = (
     "/batch status [batch-id] — the plan, or one batch in full",
@@ -41,6 +34,8 @@ USAGE = (
 
 
 def status(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    from bot.reply_views import BatchView, StatusView
+
     plan = ctx.store.load()
     today = ctx.clock().date()
     if not args:
@@ -76,6 +71,8 @@ def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         return refuse(batch.id, ctx)
     if len(args) == 1:
         if cmd.origin == "slack":
+            from bot.reply_views import OpenModal
+
             return Reply(TextView("Opening the update form…"), modal=OpenModal("update", batch.id))
         raise UsageError(
             f"give key=value pairs to change {batch.id}; keys: {', '.join(BATCH_KEYS)}"
@@ -186,6 +183,8 @@ def weekly_command(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 def history(cmd: Command, ctx: Context, args: list[str]) -> Reply:
+    from bot.reply_views import HistoryView
+
     if len(args) > 1:
         raise UsageError("history takes at most one batch id")
     plan = ctx.store.load()  # a missing or broken plan says so, not "no changes"

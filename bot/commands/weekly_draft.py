@@ -8,12 +8,13 @@ import datetime as dt
 
 from bot.commands.base import Context
 from bot.plan.edits import UsageError
-from bot.replies import Reply, WeeklyView
+from bot.replies import Reply
 
 
 def weekly(ctx: Context, label: str | None, now: dt.datetime | None = None) -> Reply:
     """The weekly report draft: the same builder the Friday job posts."""
     from bot.render.report_markdown import to_markdown
+    from bot.reply_views import WeeklyView
     from bot.report.weekly import collect_week, report_for
 
     now = now or ctx.clock()

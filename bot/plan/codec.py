@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tomllib
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,8 @@ def loads(text: str, source: str, as_json: bool) -> Plan:
 
             data: Any = legacy_placeholders_removed(json.loads(text))
         else:
+            import tomllib  # and JSON plans (the old layout) do not need this one
+
             data = tomllib.loads(text)
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError both are
         kind = "JSON" if as_json else "TOML"

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.plan import codec
 from bot.plan.commits import TRAILER, HistoryEntry, diff_plans, parse_trailers
 from bot.plan.edits import Change
-from bot.plan.gitrepo import GitRepo
 from bot.plan.model import Plan, PlanInvalid
+
+if TYPE_CHECKING:
+    from bot.plan.gitrepo import GitRepo
 
 
 class PlanHistory:

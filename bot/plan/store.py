@@ -10,9 +10,9 @@ committed queue up and are committed together in the next round, one commit each
 
 from __future__ import annotations
 
+import _thread  # a plain lock: reading never needs `threading` (and what it imports)
 import datetime as dt
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,12 +32,14 @@ from bot.plan.commits import (
     parse_trailers,
 )
 from bot.plan.edits import Change, EditError
-from bot.plan.gitrepo import GitError, GitRepo, Identity, NewCommit, write_commits
 from bot.plan.history import PlanHistory
 from bot.plan.model import Plan
 from bot.plan.worktree import JOURNAL, WorkTreeCommits
 
 if TYPE_CHECKING:
+    import threading
+
+    from bot.plan.gitrepo import GitRepo, Identity
     from bot.plan.journey import Step
     from bot.plan.writequeue import Write, WriteQueue  # loaded by the first write
 
@@ -74,6 +76,8 @@ class PlanStore(PlanHistory, WorkTreeCommits):
     @property
     def repo(self) -> GitRepo | None:
         if self._repo is False:
+            from bot.plan.gitrepo import GitRepo  # git is run by writes and history only
+
             self._repo = GitRepo.find(self.path)
         return self._repo  # type: ignore[return-value]
 
@@ -147,6 +151,8 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         repo = self.repo
         if repo is None:
             return None
+        from bot.plan.gitrepo import GitError
+
         rel = self._rel(repo)
         try:
             proc = repo.run("cat-file", "blob", f"HEAD:{rel}", check=False)
@@ -158,16 +164,16 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
     def local_actor(self) -> Actor:
         """Who is at this terminal: the git identity, else the OS user."""
-        import getpass
-
         repo = self.repo
         if repo is not None:
             try:
                 whoami = self._git_identity(repo)
             except OSError:  # git is gone (found by reading folders); a change says so
-                whoami = Identity("", "", "")
-            if whoami.name and whoami.email:
+                whoami = None
+            if whoami and whoami.name and whoami.email:
                 return Actor(whoami.name, whoami.email)
+        import getpass
+
         try:
             user = getpass.getuser()
         except (KeyError, OSError):
@@ -328,6 +334,8 @@ class PlanStore(PlanHistory, WorkTreeCommits):
             codec.remember_valid(last, as_json)
             return [Saved(step.plan, step.changes) for step in steps]  # type: ignore[arg-type]
         commits = [(step.files[rel], step.actor, step.message) for step in steps]
+        from bot.plan.gitrepo import GitError
+
         try:
             shas, warning = self._commit_texts(repo, commits, parent)
         except GitError as exc:
@@ -353,6 +361,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
         someone updates the plan never collides with their commit. None when nothing changed.
         """
         from bot.plan import archive  # links and paths outside plan/reports/ are refused
+        from bot.plan.gitrepo import NewCommit, write_commits
 
         rel = archive.check_path(rel_path)
         repo = self.repo
@@ -380,7 +389,7 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
 
 _LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
+_LOCKS_GUARD = _thread.allocate_lock()
 
 
 def _git_on_path() -> bool:
@@ -396,7 +405,7 @@ def _git_on_path() -> bool:
 
 def _process_lock(path: Path) -> threading.Lock:
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(path.resolve(), threading.Lock())
+        return _LOCKS.setdefault(path.resolve(), _thread.allocate_lock())
 
 
 __all__ = [  # the commit names are re-exported: callers import them from the store

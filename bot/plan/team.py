@@ -362,9 +362,9 @@ def parse_channel(raw: Any) -> str:
 
 def parse_country(raw: Any) -> str:
     code = str(raw).strip().upper()
-    import holidays  # only when a country is checked: it is a large import
+    from bot.people.public_holidays import known_country  # reads the registry, imports nothing
 
-    if code not in holidays.list_supported_countries():
+    if not known_country(code):
         raise ValueError(f"{code!r} is not a country code the holidays library knows (US, DE…)")
     return code
 

@@ -9,7 +9,7 @@ team → edits → model → team.
 
 from __future__ import annotations
 
-import threading
+import _thread  # a plain lock, without importing `threading` on the read path
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,7 @@ class TeamSource:
     def __init__(self, load: Callable[[], Plan], defaults: TeamSettings) -> None:
         self._load = load
         self.defaults = defaults
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._last: tuple[Plan, TeamSettings] | None = None
 
     def current(self) -> TeamSettings:

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.plan.commits import FALLBACK_EMAIL, FALLBACK_NAME, Actor, PlanConflict, clean_ident
-from bot.plan.gitrepo import GitError, GitRepo, Identity, NewCommit, write_commits
 
 if TYPE_CHECKING:
     import logging
+
+    from bot.plan.gitrepo import GitRepo, Identity
 
 PUSH_TIMEOUT = 120.0  # seconds a BATCHBOT_GIT_PUSH push (or its pull) may take
 JOURNAL = "batchbot-journal.json"  # in the git dir while a commit's file may lag its branch
@@ -104,6 +105,8 @@ class WorkTreeCommits:
         commit as the caller's check under the lock read it (None: read it now); the branch
         moves only if it is still there.
         """
+        from bot.plan.gitrepo import GitError, NewCommit, write_commits
+
         rel = self._rel(repo)
         if parent is None:
             parent = repo.run("rev-parse", "--verify", "-q", "HEAD", check=False).stdout.strip()
@@ -163,6 +166,8 @@ class WorkTreeCommits:
     def _undo(self, repo: GitRepo, rel: str, sha: str, parent: str, indexed: bool) -> bool:
         """Put the branch (and the index entry, if we wrote it) back where they were after the
         file could not follow; True when nothing of the commit is left."""
+        from bot.plan.gitrepo import GitError
+
         try:
             if indexed:
                 old = repo.run("rev-parse", "--verify", "-q", f"{parent}:{rel}", check=False)
@@ -182,6 +187,8 @@ class WorkTreeCommits:
 
     def _busy_or(self, exc: Exception) -> PlanConflict:
         """What a person is told when a commit step failed: git busy, or what went wrong."""
+        from bot.plan.gitrepo import GitError
+
         if isinstance(exc, GitError) and ".lock" in exc.output and "exists" in exc.output:
             for lock in self._git_locks(self.repo) if self.repo else []:
                 if lock.exists():
@@ -225,6 +232,8 @@ class WorkTreeCommits:
     def _finish_commit(self, repo: GitRepo, rel: str, blob: str, text: str) -> str | None:
         """Index and file after the branch moved (an interrupted commit, `_recover`); the
         journal goes only when both are done."""
+        from bot.plan.gitrepo import GitError
+
         try:
             repo.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
             self._atomic_write(text)
@@ -334,6 +343,8 @@ class WorkTreeCommits:
     def _push(self, repo: GitRepo) -> str | None:
         """Push; on rejection rebase onto the remote and retry. Failure keeps the commit."""
         import dataclasses
+
+        from bot.plan.gitrepo import GitError
 
         reason = ""
         branch = repo.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()

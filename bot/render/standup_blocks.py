@@ -7,6 +7,7 @@ limits the fake enforces): every piece of user text goes through ``esc`` and ``c
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -70,12 +71,17 @@ def prompt_text(local_date: date) -> str:
     return f"Time for your standup for {day}: what you did, what's next, blockers."
 
 
-def prompt_blocks(local_date: date) -> list[Block]:
-    """The morning DM: what to write and a "Write standup" button (value = the local date)."""
+def prompt_blocks(local_date: date, programs: Sequence[str] = ()) -> list[Block]:
+    """The morning DM: what to write and a "Write standup" button (value = the local date).
+    Someone in several `programs` is asked once and told that one answer reaches each."""
+    each = ""
+    if len(programs) > 1:
+        names = ", ".join(esc(p) for p in programs[:-1]) + f" and {esc(programs[-1])}"
+        each = f"\nOne answer goes to each of your programs: {names}."
     return [
         _section(
             f"Good morning! Time for your standup for *{day_label(local_date)}*: "
-            "what you did, what's next and anything blocking you.\n" + _HOW
+            "what you did, what's next and anything blocking you.\n" + _HOW + each
         ),
         _open_button(local_date),
     ]

@@ -185,8 +185,19 @@ def _standups_between(rt: JobRuntime) -> Callable[[dt.date, dt.date], list[Any]]
 # --------------------------------------------------------------------------- the job
 
 
-def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> JobResult:
+#: A PNG chart still to draw and attach (see `run_weekly_report`'s `later`); it returns
+#: what went wrong, or None.
+Later = Callable[[], str | None]
+
+
+def run_weekly_report(
+    rt: JobRuntime, at: dt.datetime, force: bool = False, later: list[Later] | None = None
+) -> JobResult:
     """Run the Friday job as the scheduler would at instant `at`.
+
+    `later`: where the PNG chart (the `charts` extra, most of a run's time) is left to draw
+    once every program's report is posted, so the twentieth team does not wait for nineteen
+    charts; without it the chart is drawn and attached here.
 
     Safe to call on every scheduler tick and at start-up: it posts only when a Friday fire
     time is due, within the grace window, and not yet claimed. `force` posts again (and
@@ -265,19 +276,13 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     from bot.render.chart_png import can_draw_png
 
     if draft.chart is not None and can_draw_png():  # the `charts` extra: a PNG for the thread
-        try:
-            from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
-
-            rt.messenger.upload(
-                posted.channel,
-                f"burnup-{iso_week_name(fire)}.png",
-                burnup_png(draft.chart),
-                title=f"{draft.chart.title} — burn-up ({draft.label})",
-                thread_ts=posted.ts,
-            )
-            notes.append("chart attached")
-        except Exception as exc:
-            problems.append(f"the burn-up chart could not be attached: {exc}")
+        attach = _chart_attacher(rt, posted, draft, fire)
+        if later is not None:
+            later.append(attach)
+            notes.append("chart to follow")
+        else:
+            problem = attach()
+            problems.append(problem) if problem else notes.append("chart attached")
     sha = None
     try:
         sha = _archive(rt.store, path, draft, fire)
@@ -311,6 +316,39 @@ def run_weekly_report(rt: JobRuntime, at: dt.datetime, force: bool = False) -> J
     else:
         rt.log.info(msg)
     return JobResult(JOB, msg, sent=1)
+
+
+def _chart_attacher(rt: JobRuntime, posted: Any, draft: Draft, fire: dt.datetime) -> Later:
+    """Draw the burn-up PNG and attach it in the report's thread; a failure is logged and
+    told to the admins when it runs late (the report itself is already posted)."""
+    chart = draft.chart
+    assert chart is not None
+
+    def attach() -> str | None:
+        try:
+            from bot.render.chart_png import burnup_png  # matplotlib: only when drawn
+
+            rt.messenger.upload(
+                posted.channel,
+                f"burnup-{iso_week_name(fire)}.png",
+                burnup_png(chart),
+                title=f"{chart.title} — burn-up ({draft.label})",
+                thread_ts=posted.ts,
+            )
+        except Exception as exc:
+            return f"the burn-up chart could not be attached: {exc}"
+        return None
+
+    return attach
+
+
+def attach_charts(rt: JobRuntime, later: list[Later]) -> list[str]:
+    """Draw and attach the charts left for after the posts; say (log, admins) what failed."""
+    problems = [problem for attach in later if (problem := attach())]
+    for problem in problems:
+        rt.log.error("weekly report: %s", problem)
+        tell_admins(rt, f"A weekly report draft was posted, but {esc(problem)}.")
+    return problems
 
 
 def _github(rt: JobRuntime) -> GitHubService | None:

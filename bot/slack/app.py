@@ -60,7 +60,8 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> tuple[App, Edge]:
         slack,
         auth["team_id"],
         auth.get("user_id", ""),
-        work=WorkQueue("work", workers, settings.queue_size),
+        # one command at a time while a burst arrives: acks first (see WorkQueue)
+        work=WorkQueue("work", workers, settings.queue_size, burst_workers=1),
         outbox=Outbox(slack.client.token or "", slack.client.base_url),
     )
 

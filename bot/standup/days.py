@@ -24,13 +24,11 @@ log = logging.getLogger("batchbot.standup")
 
 
 def country_holidays(country: str, year: int) -> Mapping[date, str]:
-    """A country's public holidays in one year, from the kept ``holidays`` library.
+    """A country's public holidays in one year, from the kept ``holidays`` library, computed
+    outside this process (bot/people/public_holidays.py says why)."""
+    from bot.people.public_holidays import country_holidays as computed
 
-    Imported here, when first needed, so the CLI's plan commands never pay for it.
-    """
-    import holidays
-
-    return dict(holidays.country_holidays(country, years=year))
+    return computed(country, year)
 
 
 class Days:

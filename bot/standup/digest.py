@@ -85,7 +85,10 @@ class Digest(StandupPart):
         day = at.astimezone(zone).date()
         channel = self.config.standup_channel
         if not channel:
-            return JobResult(DIGEST_JOB_NAME, "no standup channel (BATCHBOT_STANDUP_CHANNEL)")
+            return JobResult(
+                DIGEST_JOB_NAME,
+                "no standup channel (a lead sets one: /batch settings standup_channel=#channel)",
+            )
         if not self.days.is_workday(day):
             return JobResult(DIGEST_JOB_NAME, f"{day} is not a workday", skipped=1)
         due = prompt_instant(day, self.config.digest_time, zone)

@@ -46,7 +46,7 @@ class StandupPrograms:
     parts: dict[str, Standups]
 
     def seats(self) -> tuple[Seat, ...]:
-        return tuple(Seat(s.program, s.people, s.days) for s in self.parts.values())
+        return tuple(Seat(s.program, s.people, s.days, pid) for pid, s in self.parts.items())
 
     def programs_of(self, user_id: str) -> list[tuple[str, Standups]]:
         """The programs whose standup team holds the person."""

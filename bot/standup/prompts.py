@@ -63,6 +63,8 @@ class Seat:
     program: str
     people: People
     days: Days
+    #: the program's id as people see it (`beta`); named in the prompt of someone in two.
+    name: str = ""
 
     @property
     def config(self) -> StandupConfig:
@@ -185,6 +187,7 @@ class Prompts(StandupPart):
         due: _Due = []
         away: dict[date, set[str]] = {}
         handled: set[str] = set()  # one day per person: today's window, else yesterday's
+        programs: dict[str, tuple[str, ...]] = {}  # someone in several: which
         for person in self._team_days(at):
             user_id, day, today = person.user_id, person.day, person.today
             if user_id in handled:
@@ -213,7 +216,13 @@ class Prompts(StandupPart):
             # whose members share a zone only one was prompted per tick (and, once that one
             # was "already prompted", nobody after them ever was).
             handled.add(user_id)
-        sent, failed = self._deliver(PROMPT_JOB, due, prompt_text, prompt_blocks)
+            if len(person.seats) > 1:
+                programs[user_id] = tuple(seat.name for seat in person.seats if seat.name)
+
+        def blocks(user_id: str, day: date) -> list[dict[str, Any]]:
+            return prompt_blocks(day, programs.get(user_id, ()))
+
+        sent, failed = self._deliver(PROMPT_JOB, due, prompt_text, blocks)
         return _result(PROMPTS_JOB_NAME, at, sent, failed, why)
 
     def _away(self, away: dict[date, set[str]], day: date) -> set[str]:
@@ -291,7 +300,9 @@ class Prompts(StandupPart):
                     "already reminded",
                 )  # fmt: skip
             handled.add(user_id)  # was `break`, which ended the round after one person
-        sent, failed = self._deliver(REMINDER_JOB, due, reminder_text, reminder_blocks)
+        sent, failed = self._deliver(
+            REMINDER_JOB, due, reminder_text, lambda _user, day: reminder_blocks(day)
+        )
         return _result(REMINDERS_JOB_NAME, at, sent, failed, why)
 
     def _claim_if_due(
@@ -326,14 +337,14 @@ class Prompts(StandupPart):
         job: str,
         items: _Due,
         text: Callable[[date], str],
-        blocks: Callable[[date], list[dict[str, Any]]],
+        blocks: Callable[[str, date], list[dict[str, Any]]],
     ) -> tuple[int, int]:
         """DM each claimed person; mark done, or log + mark failed + release (retry next tick)."""
 
         def one(item: tuple[str, date, str]) -> bool:
             user_id, day, key = item
             try:
-                posted = self.messenger.dm(user_id, text(day), blocks(day))
+                posted = self.messenger.dm(user_id, text(day), blocks(user_id, day))
             except Exception as exc:  # any failure must free the claim, or nobody retries
                 log.error(
                     "%s: DM to %s for %s failed (%s); released, the next tick retries",
