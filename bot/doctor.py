@@ -557,6 +557,34 @@ def run_checks(settings: Settings, plan: Path, socket_mode: bool | None = None) 
     yield check_database(settings.database_url)
     yield from slack_checks(settings)
     yield from github_checks(settings)
+    yield from program_github_checks(settings, plan)
+
+
+def program_github_checks(settings: Settings, plan: Path) -> Iterator[Check]:
+    """Each further program (`plan/<program>.toml`) publishes to the repository its own plan
+    names; the environment's is the first program's only, so one without is not published."""
+    if settings.remote_mode or not (settings.github_token or settings.github_app_id):
+        return
+    from bot.plan import codec
+    from bot.plan.model import PlanInvalid
+    from bot.runtime import other_plan_files, program_id
+
+    for path in other_plan_files(plan):
+        pid = program_id(path)
+        try:
+            repo = dict(codec.read(path).team).get("github_repo")
+        except PlanInvalid:
+            yield Check(f"github {pid}", "skip", f"{path.name} is not valid")
+            continue
+        if repo:
+            yield ok(f"github {pid}", f"{pid}'s reports are published to {repo}")
+        else:
+            yield Check(
+                f"github {pid}",
+                "warn",
+                f"{pid}'s reports are posted but not published: its plan names no repository",
+                f"/batch {pid} settings github_repo=owner/name",
+            )
 
 
 def main(opts: dict[str, Any], out: Callable[[str], None] = print) -> int:

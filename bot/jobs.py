@@ -253,6 +253,22 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
     return sorted(rows, key=lambda row: order.index(row[0]))
 
 
+def program_reports(rt: Runtime) -> list[str]:
+    """With several programs, where each one's Friday report goes: its channel and its GitHub
+    repository, or why it is not published (each program names its own; the environment's
+    repository is the first program's only)."""
+    if len(rt.programs) <= 1:
+        return []
+    from bot.github.service import publishing
+
+    lines = []
+    for pid, ctx in rt.programs.items():
+        team = ctx.team_settings()
+        channel = team.report_channel or "no report channel (not posted)"
+        lines.append(f"  {pid}: report to {channel}; {publishing(ctx.github, team, rt.settings)}")
+    return ["weekly-report per program:", *lines]
+
+
 def cli(opts: dict[str, Any], words: list[str]) -> int:
     """`batchbot jobs list` and `batchbot jobs run NAME [--at ISO] [--force]`."""
     from bot.messenger import ConsoleMessenger
@@ -302,6 +318,10 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
     except PlanConflict as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    chosen = opts.get("program")
+    if chosen and chosen in rt.programs and len(rt.programs) > 1:  # --program: that one only
+        rt = rt.for_program(chosen)
+        rt.programs = {chosen: rt.ctx}
     now = rt.clock()
     if words[0] == "list":
         zone = settings.zone
@@ -313,6 +333,8 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
                 f"{name:<18} next: {when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC / "
                 f"{when.astimezone(zone):%a %Y-%m-%d %H:%M} {settings.timezone}  ({note})"
             )
+        for line in program_reports(rt):
+            print(line)
         return 0
     at = at_given or now
     if isinstance(messenger, ConsoleMessenger):

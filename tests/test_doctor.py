@@ -61,14 +61,17 @@ def doctor(
     if fake is not None:
         base |= {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake.url, "SLACK_SIGNING_SECRET": "s"}
     base.update(env)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "doctor", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=base,
-        timeout=60,
-    )
+    if "PYTHONPATH" in env:  # a package hidden from imports: only a new process can
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "doctor", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=base,
+            timeout=60,
+        )
+    else:  # in this process (tests/conftest.py run_cli): 0.5 s of CPU less per check
+        result = run_cli("doctor", *args, cwd=tmp_path, env=base, replace_env=True)
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, (result.stdout + result.stderr).splitlines()
 

@@ -159,6 +159,8 @@ def dispatch(
             code=2,
         )
     reply = handle(routed, programs[pid])
+    if reply.modal is not None:  # the form must read and save the same program
+        reply = replace(reply, modal=replace(reply.modal, program=pid))
     if len(mine) > 1 or cmd.actor.slack_id is None:
         return named(reply, pid)
     return reply

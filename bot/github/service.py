@@ -132,6 +132,19 @@ class ProgramClaims:
         return bool(self._db.release(job, key, self._program))
 
 
+def publishing(service: Any, team: Any, settings: Any) -> str:
+    """Where a program's report is published, or why not, in one line (`jobs list`)."""
+    if service is None:
+        return "not published: GitHub is not set up (BATCHBOT_GITHUB_TOKEN)"
+    if not getattr(service, "publishes", lambda: True)():
+        return (
+            f"not published: its plan names no GitHub repository "
+            f"(`/batch {service.program} settings github_repo=owner/name`)"
+        )
+    repo = team.github_repo or settings.github_repo or "the plan's git remote on GitHub"
+    return f"published to {repo} with label {', '.join(team.github_labels) or '(none)'}"
+
+
 def set_up(settings: Any) -> bool:
     """Did the operator set GitHub up at all (a token or any part of a GitHub App)?
 

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands import Command, handle
+from bot.commands import Command, Context, handle
 from bot.commands.programs import dispatch
 from bot.plan.edits import UsageError
 from bot.plan.store import Actor, PlanStore
@@ -144,6 +144,10 @@ class Edge:
     @property
     def store(self) -> PlanStore:
         return self.rt.store
+
+    def context_of(self, program: str | None) -> Context:
+        """A program's Context by id (a form carries it); the first program's when absent."""
+        return self.rt.programs.get(program or "") or self.rt.ctx
 
     @property
     def standups(self) -> Standups:

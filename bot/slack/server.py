@@ -271,11 +271,16 @@ def _refresh_links(rt: Any, edge: Any) -> None:
     from bot.report.job import BOT_ACTOR
     from bot.report.linked import refresh_links
 
-    result, saved = refresh_links(rt.store, rt.ctx.github, rt.clock(), BOT_ACTOR, via="webhook")
-    for batch, why in result.failed.items():
-        log.warning("linked batch %s not measured: %s", batch, why)
-    if saved is not None and saved.changes:
-        edge.after_change()
+    # Every program with its own GitHub: each measures its links in its own repository.
+    for pid, ctx in (getattr(rt, "programs", None) or {"": rt.ctx}).items():
+        github = ctx.github
+        if github is None or not getattr(github, "publishes", lambda: True)():
+            continue
+        result, saved = refresh_links(ctx.store, github, rt.clock(), BOT_ACTOR, via="webhook")
+        for batch, why in result.failed.items():
+            log.warning("linked batch %s of %s not measured: %s", batch, pid, why)
+        if saved is not None and saved.changes:
+            edge.after_change()
 
 
 def _settle() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.e2e.test_slack_e2e import SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
+from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +126,36 @@ def test_each_program_posts_its_own_friday_report_once_and_archives_it_apart(
     assert sorted(c for c in posts if c.endswith("REP")) == ["C0ALPHAREP", "C0BETAREP"]
     files = git(bot.repo, "ls-files", "plan/reports").split()
     assert files == ["plan/reports/2026-W49.md", "plan/reports/beta/2026-W49.md"]
+
+
+def test_the_update_form_of_a_batch_in_beta_reads_and_saves_beta(bot: Bot) -> None:
+    """`/batch beta update batch-1` with no pairs opens the form: it shows beta's batch and its
+    Save commits to `plan/beta.toml`, under beta's access rule (Bob edits beta only)."""
+    from tests.fakeslack import FORM, interactive_body, post_signed
+
+    beta = bot.repo / "plan" / "beta.toml"
+    beta.write_text(beta.read_text().replace("progress = 0", "progress = 7", 1))
+    git(bot.repo, "commit", "-qam", "beta's batch-1 at 7 %")
+    bot.slash("beta update batch-1", user="U0BOB", name="bob", key="form", channel="C0X")
+    (opened,) = bot.fake.wait_for("views.open", timeout=10)
+    view = opened.args["view"]
+    assert '"initial_value": "7"' in json.dumps(view)  # beta's batch, not the first program's
+    state = {
+        "status": {"value": {"type": "static_select", "selected_option": {"value": "queued"}}},
+        "progress": {"value": {"type": "plain_text_input", "value": "33"}},
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0BOB", "name": "bob"},
+        "api_app_id": "A0APP",
+        "view": {**view, "id": "V1", "state": {"values": state}},
+    }
+    before = bot.commits()
+    status, _, out = post_signed(bot.url, interactive_body(payload), SECRET, FORM)
+    assert status == 200 and b"errors" not in out, out
+    bot.reply("form")
+    assert bot.commits() == before + 1
+    changed = git(bot.repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == ["plan/beta.toml"]
+    assert "progress = 33" in beta.read_text()

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import committed_repo, git
-from tests.e2e.test_slack_e2e import TOKEN, USERS
+from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, running, start_bot
 from tests.fakegithub import FakeGitHub
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
 from tests.github_week import TOKEN as GH_TOKEN
 
 pytestmark = pytest.mark.e2e
@@ -65,9 +65,9 @@ def two_programs(tmp: Path, beta: str) -> Path:
     return repo
 
 
-def jobs(
-    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
-) -> subprocess.Popen[str]:
+def cli_env(
+    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
     env.update(
         {
@@ -83,11 +83,19 @@ def jobs(
             **extra,
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
+    return env
+
+
+BATCHBOT = str(Path(sys.executable).with_name("batchbot"))
+
+
+def jobs(
+    repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(exe), "jobs", *args],
+        [BATCHBOT, "jobs", *args],
         cwd=tmp,
-        env=env,
+        env=cli_env(repo, slack, github, tmp, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -182,6 +190,20 @@ def test_a_program_without_a_repository_is_posted_but_not_published(
     )
     assert "report_publish" not in str(beta_post.args["blocks"])  # no Publish button
     assert "beta: " in out and "metrics not collected" not in out.split("beta: ")[1], out
+    listed = finish(jobs(repo, slack, github, tmp_path, "list"))[1]
+    assert f"execution-plan: report to C0ALPHAREP; published to {FIRST_REPO}" in listed, listed
+    assert "beta: report to C0BETAREP; not published: its plan names no GitHub repository" in (
+        listed
+    )
+    checked = subprocess.run(
+        [BATCHBOT, "doctor"],
+        cwd=tmp_path,
+        env=cli_env(repo, slack, github, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "beta's reports are posted but not published" in checked.stdout, checked.stdout
 
 
 OLD_BLOCKER = """
@@ -218,3 +240,103 @@ def test_escalation_and_risk_review_reach_each_programs_own_leads_once(
     run("risk-review", "2026-12-04T15:30:00+00:00")
     reviews = told()[2:]
     assert [who for who, _ in reviews] == ["U0BOB", "U0EVE"], told()
+
+
+def click(url: str, slack: FakeSlack, action_id: str, post: Any, user: str) -> int:
+    """A click on a draft's button, with the value the draft itself carries."""
+    [actions] = [b for b in post.args["blocks"] if b.get("block_id") == "report_actions"]
+    [button] = [e for e in actions["elements"] if e["action_id"] == action_id]
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": user, "name": user.lower()},
+        "api_app_id": "A0APP",
+        "trigger_id": f"trig-{action_id}",
+        "container": {
+            "type": "message",
+            "channel_id": post.response["channel"],
+            "message_ts": post.response["ts"],
+        },
+        "channel": {"id": post.response["channel"]},
+        "message": {"ts": post.response["ts"], "text": post.args["text"], "blocks": []},
+        "response_url": slack.response_url(action_id),
+        "actions": [{"action_id": action_id, "type": "button", "value": button["value"]}],
+    }
+    status, _, _ = post_signed(url, interactive_body(payload), SECRET, FORM)
+    return status
+
+
+def test_a_programs_draft_buttons_edit_and_publish_that_programs_report(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    shipped = SHIPPED_PLAN.read_text()
+    beta = shipped.replace('name = "', 'name = "Beta: ', 1) + beta_team(BETA_REPO)
+    env = cli_env(tmp_path, slack, github, tmp_path, BATCHBOT_GITHUB_AUTOPUBLISH="false")
+    served = {k: v for k, v in env.items() if k.startswith("BATCHBOT_")}
+    served["DATABASE_URL"] = env["DATABASE_URL"]
+    with running(
+        start_bot(tmp_path, slack, extra_env=served, extra_files={"plan/beta.toml": beta})
+    ) as bot:
+        env["EXECUTION_PLAN_PATH"] = str(bot.plan)
+        job = subprocess.run(
+            [BATCHBOT, "jobs", "run", "weekly-report", "--at", AT],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert job.returncode == 0, job.stdout + job.stderr
+        [post] = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0BETAREP"]
+
+        assert click(bot.url, slack, "report_edit", post, "U0BOB") == 200
+        (opened,) = slack.wait_for("views.open", timeout=20)
+        view = opened.args["view"]
+        first = next(b for b in view["blocks"] if b["type"] == "input")
+        assert "Beta: " in first["element"]["initial_value"]  # beta's archive, not the first's
+        edited = first["element"]["initial_value"] + "\n\nEdited for beta."
+        state = {first["block_id"]: {"text": {"type": "plain_text_input", "value": edited}}}
+        submit = {
+            "type": "view_submission",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0BOB", "name": "bob"},
+            "api_app_id": "A0APP",
+            "view": {**view, "state": {"values": state}},
+        }
+        status, _, _ = post_signed(bot.url, interactive_body(submit), SECRET, FORM)
+        assert status == 200
+        slack.wait_for("chat.postMessage", 3, timeout=20)  # the "saved" note in beta's thread
+        assert "Edited for beta." in (bot.repo / "plan/reports/beta" / f"{WEEK}.md").read_text()
+
+        assert click(bot.url, slack, "report_publish", post, "U0BOB") == 200
+        slack.wait_for_response("report_publish", timeout=20)
+        [issue] = issues(github, BETA_REPO, "beta")
+        assert "Edited for beta." in issue["body"]
+        assert issues(github, FIRST_REPO) == [] and issues(github, FIRST_REPO, "beta") == []
+
+
+def test_the_cli_program_option_publishes_as_that_program_of_the_deployment(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    """`--program beta` is beta as the deployment knows it (its claims, marker, repository),
+    not a first program of its own that would take the first program's issue or claim."""
+    repo = two_programs(tmp_path, beta_team(FIRST_REPO, 'github_labels = ["beta-report"]'))
+    env = cli_env(repo, slack, github, tmp_path, BATCHBOT_GITHUB_AUTOPUBLISH="false")
+
+    def batchbot(*args: str) -> str:
+        done = subprocess.run(
+            [BATCHBOT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    only_beta = batchbot("--program", "beta", "jobs", "run", "weekly-report", "--at", AT)
+    assert report_posts(slack) == ["C0BETAREP"], only_beta
+    batchbot("jobs", "run", "weekly-report", "--at", AT)  # the first program's is still due
+    assert report_posts(slack) == ["C0ALPHAREP", "C0BETAREP"]
+    batchbot("--program", "beta", "report", "publish", "--week", WEEK)
+    assert issues(github, FIRST_REPO) == []  # beta's publish is not the first program's
+    [beta] = issues(github, FIRST_REPO, "beta")
+    said = batchbot("report", "publish", "--week", WEEK)
+    [first] = issues(github, FIRST_REPO)
+    assert first["number"] != beta["number"] and "published" in said

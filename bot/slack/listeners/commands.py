@@ -74,15 +74,17 @@ def open_modal(edge: Edge, body: dict[str, Any], reply: Reply) -> Reply | None:
             "response_url": body.get("response_url"),
             "channel": body.get("channel_id"),
             "batch": reply.modal.batch_id if reply.modal else None,
+            "program": reply.modal.program if reply.modal else "",
         }
     )
+    store = edge.context_of(reply.modal.program if reply.modal else None).store
     try:
         if reply.modal and reply.modal.kind == "blocker":
             from bot.render.lead_blocks import blocker_modal
 
-            view = blocker_modal(edge.store.load(), reply.modal.batch_id, "", json.loads(meta))
+            view = blocker_modal(store.load(), reply.modal.batch_id, "", json.loads(meta))
         elif reply.modal and reply.modal.kind == "update":
-            plan = edge.store.load()
+            plan = store.load()
             batch = plan.batch(reply.modal.batch_id or "")
             if batch is None:  # removed upstream between the command and the form
                 return error(f"batch {reply.modal.batch_id} no longer exists")

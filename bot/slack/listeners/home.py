@@ -19,6 +19,7 @@ from bot.commands import Command, handle
 from bot.commands.base import lead_hint, may_lead
 from bot.commands.programs import named
 from bot.people.names import UNKNOWN, humanize, people_in
+from bot.plan.store import Actor
 from bot.plan.team import parse_value
 from bot.render import home_blocks as home
 from bot.replies import Reply, error, with_names
@@ -28,12 +29,12 @@ from bot.slack.listeners.forms import submitted_value
 log = logging.getLogger("batchbot.slack")
 
 
-def _actor(edge: Edge, body: dict[str, Any]) -> Any:
+def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
     user = body["user"]
     return edge.actor(user["id"], user.get("name") or user.get("username"))
 
 
-def _dm(edge: Edge, user_id: str, reply: Reply) -> None:
+def _dm(edge: Edge, user_id: str | None, reply: Reply) -> None:
     """Home has no channel: the answer goes to the person's DM with the bot."""
     edge.say(user_id, reply, what=f"settings answer to {user_id}")
 
@@ -58,6 +59,10 @@ def open_form(edge: Edge, body: dict[str, Any]) -> None:
         )
         _dm(edge, actor.slack_id, with_names(named(refusal, pid), ctx.names))
         return
+    # Save checks the values before Slack's 3 s are up; the country check needs the holidays
+    # library, a ~1 s import on a busy host — made here, on the queue, while the form opens.
+    import holidays  # noqa: F401
+
     from bot.slack.listeners.commands import open_or_answer
 
     view = home.settings_modal(pid, plan.program.name, ctx.team_settings(plan))
@@ -125,7 +130,7 @@ def on_submit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
     ack()
 
 
-def save(edge: Edge, actor: Any, pid: str, pairs: list[tuple[str, str]]) -> None:
+def save(edge: Edge, actor: Actor, pid: str, pairs: list[tuple[str, str]]) -> None:
     """The typed command's path, word for word: `/batch <program> settings key=value …`."""
     words = ("settings", *(f"{k}={v}" for k, v in pairs))
     try:

@@ -150,14 +150,15 @@ def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, 
     batch_id = submitted_value(state, "batch") or ""
     text = " ".join((submitted_value(state, "text") or "").split())
     actor = _actor(edge, body)
-    batch = edge.store.load().batch(batch_id)
+    ctx = edge.context_of(meta.get("program"))
+    batch = ctx.store.load().batch(batch_id)
     if batch is None:
         ack(response_action="errors", errors={"batch": "choose a batch"})
         return
     if not text:
         ack(response_action="errors", errors={"text": "say what is blocking"})
         return
-    if not may_edit(edge.rt.ctx, actor, batch.owner):
+    if not may_edit(ctx, actor, batch.owner):
         msg = "you are not allowed to change this batch (editors and its owner)"
         ack(response_action="errors", errors={"batch": msg})
         return
@@ -178,7 +179,7 @@ def save_blocker(
 ) -> None:
     cmd = Command(actor, ("blocker", "add", batch_id), "slack")
     try:
-        reply = record_blocker(cmd, edge.rt.ctx, batch_id, text, *extra)
+        reply = record_blocker(cmd, edge.context_of(meta.get("program")), batch_id, text, *extra)
     except Exception as exc:
         reply = error(str(exc))
     if meta.get("response_url"):

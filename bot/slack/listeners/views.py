@@ -39,11 +39,12 @@ def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
     state = view["state"]["values"]
     try:
         pairs = update_pairs(state)
-        plan = edge.store.load()
+        ctx = edge.context_of(meta.get("program"))
+        plan = ctx.store.load()
         batch = plan.batch(batch_id)
         if batch is None:
             raise EditError(f"batch {batch_id} no longer exists")
-        if not may_edit(edge.rt.ctx, actor, batch.owner):
+        if not may_edit(ctx, actor, batch.owner):
             raise EditError("you are not allowed to change this batch (editors and its owner)")
         if ("status", "done") in pairs and ("progress", str(batch.progress)) in pairs:
             # the form shows the old progress; choosing done and saving means 100 %
@@ -64,7 +65,8 @@ def save_update(
     edge: Edge, actor: Any, batch_id: str, pairs: list[tuple[str, str]], meta: dict[str, Any]
 ) -> None:
     try:
-        reply = apply_batch_update(actor, edge.rt.ctx, batch_id, pairs, via="slack")
+        ctx = edge.context_of(meta.get("program"))
+        reply = apply_batch_update(actor, ctx, batch_id, pairs, via="slack")
     except (EditError, PlanConflict, PlanInvalid) as exc:
         reply = error(str(exc))
     edge.respond(meta.get("response_url"), edge.paths.reply(reply))
