@@ -326,9 +326,11 @@ def burst(args: argparse.Namespace) -> bool:
         bare = start_bare(tmp, fake, threads)
         step_aside()  # after the servers and the driver started: they keep their priority
         try:
-            for server in (bot, bare):  # untimed: imports, caches, first connections
+            # untimed: imports, caches, first connections — every kind of command the rounds
+            # send (the first update imports the writing path: ~100 ms of one thread's time)
+            for server in (bot, bare):
                 warm = Load(fake, server, f"warm-{server.name}-", driver=driver)
-                warm.closed_loop(["status"] * 20, 4)
+                warm.closed_loop(mixed_texts(40, "warm"), 4)
                 if server is bot:
                     warm.wait_answered(60)
             scenarios: list[tuple[str, Callable[[Load, list[str]], None], Texts]] = [

@@ -293,7 +293,8 @@ def _service_context(
     from bot.runtime import build_runtime
     from bot.settings import SettingsError, load_settings
 
-    overrides: dict[str, Any] = {"execution_plan_path": plan_path(ns.plan, env)}
+    first_plan = getattr(ns, "first_plan", None)
+    overrides: dict[str, Any] = {"execution_plan_path": plan_path(first_plan or ns.plan, env)}
     if getattr(ns, "remote_plan_file", None):  # --program NAME in remote mode
         overrides["plan_file"] = ns.remote_plan_file
     if ns.push:
@@ -318,7 +319,7 @@ def _service_context(
         start_store(rt)
     except PlanConflict as exc:
         raise CliFailure(f"Error: {exc}") from None
-    return rt.ctx, rt.db.close
+    return rt.programs.get(getattr(ns, "program_id", ""), rt.ctx), rt.db.close
 
 
 class CliFailure(Exception):
@@ -495,7 +496,14 @@ def _run_jobs(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     if ns.action == "list" and ns.job:
         raise CliUsage(f"jobs list takes no job name, got {ns.job!r}")
     words = [w for w in (ns.action, ns.job) if w]
-    return jobs_cli({"plan": ns.plan, "at": ns.at, "force": ns.force}, words)
+    plan = getattr(ns, "first_plan", None) or ns.plan  # --program: that program of the deployment
+    opts = {
+        "plan": plan,
+        "at": ns.at,
+        "force": ns.force,
+        "program": getattr(ns, "program_id", None),
+    }
+    return jobs_cli(opts, words)
 
 
 def _init_parser() -> _Parser:
@@ -742,12 +750,16 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
         first = PurePosixPath(env.get("BATCHBOT_PLAN_FILE") or "plan/execution-plan.toml")
         ns.remote_plan_file = str(first.with_name(f"{name.lower()}.toml"))
         return
-    folder = plan_path(getattr(ns, "plan", None), env).parent
+    first_plan = plan_path(getattr(ns, "plan", None), env)
+    folder = first_plan.parent
     target = folder / f"{name.lower()}.toml"
     if not target.exists():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
         raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
     ns.plan = str(target)
+    # Words that reach the database or GitHub act as that program of the deployment (its
+    # claims, marker, repository), not as a first program of its own: see _service_context.
+    ns.first_plan, ns.program_id = str(first_plan), target.stem
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -318,6 +318,10 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
     except PlanConflict as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    chosen = opts.get("program")
+    if chosen and chosen in rt.programs and len(rt.programs) > 1:  # --program: that one only
+        rt = rt.for_program(chosen)
+        rt.programs = {chosen: rt.ctx}
     now = rt.clock()
     if words[0] == "list":
         zone = settings.zone

@@ -12,28 +12,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from bot.people.names import UNKNOWN, Names, humanize, people_in
+from bot.people.names import UNKNOWN, NameOf, Names, humanize, people_in
+from bot.plan.edits import Change
 from bot.plan.model import Plan
 
 if TYPE_CHECKING:  # the views some words answer with: loaded on first use (`__getattr__`)
     from bot.reply_views import BatchView as BatchView
-    from bot.reply_views import ChangeView as ChangeView
     from bot.reply_views import ChartView as ChartView
     from bot.reply_views import HistoryView as HistoryView
+    from bot.reply_views import Notice as Notice
     from bot.reply_views import OpenModal as OpenModal
     from bot.reply_views import StandupListView as StandupListView
     from bot.reply_views import StatusView as StatusView
+    from bot.reply_views import TableView as TableView
     from bot.reply_views import WeeklyView as WeeklyView
 
 _LATER = frozenset(
     {
         "BatchView",
-        "ChangeView",
         "ChartView",
         "HistoryView",
+        "Notice",
         "OpenModal",
         "StandupListView",
         "StatusView",
+        "TableView",
         "WeeklyView",
     }
 )
@@ -79,16 +82,21 @@ class DashboardView:
 
 
 @dataclass(frozen=True)
-class TableView:
-    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
-    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
-    shown above the table in Slack (they are part of `lines` already)."""
+class ChangeView:
+    """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
 
-    title: str
-    lines: tuple[str, ...]
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    notes: tuple[str, ...] = ()
+    actor: str  # display name
+    actor_id: str | None
+    target: str  # batch id or "metrics"
+    target_name: str
+    changes: tuple[Change, ...]
+    commit: str | None = None
+    warning: str | None = None
+
+    def who(self, name_of: NameOf | None) -> str:
+        """The person who changed it, by their current name (the edge's name otherwise)."""
+        named = name_of(self.actor_id) if name_of and self.actor_id else UNKNOWN
+        return named if named != UNKNOWN else self.actor
 
 
 if TYPE_CHECKING:
@@ -105,15 +113,6 @@ if TYPE_CHECKING:
         | StandupListView
         | ChartView
     )
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
-    edge sends it through the Messenger after answering; the shell and the CLI print it."""
-
-    user_id: str
-    text: str  # plain text; each edge escapes it
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,11 @@ def people_in_view(view: View) -> set[str]:
         texts += [view.title, *view.lines]
     elif isinstance(view, ErrorView):
         texts += [view.message, view.hint]
-    elif not isinstance(view, DashboardView | TableView):
+    elif isinstance(view, ChangeView):
+        texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
+        texts += [c.field for c in view.changes]
+        texts += [view.actor_id] if view.actor_id else []
+    elif not isinstance(view, DashboardView):
         from bot.reply_views import people_in_extra
 
         texts += people_in_extra(view)
@@ -172,7 +175,11 @@ def with_names(reply: Reply, names: Names | None) -> Reply:
         view = TextView(humanize(view.title, named), tuple(humanize(x, named) for x in view.lines))
     elif isinstance(view, ErrorView):
         view = ErrorView(humanize(view.message, named), humanize(view.hint, named))
-    notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in reply.notices)
+    notices = reply.notices
+    if notices:
+        from bot.reply_views import Notice
+
+        notices = tuple(Notice(n.user_id, humanize(n.text, named)) for n in notices)
     return replace(reply, view=view, notices=notices, people=people)
 
 

@@ -1,6 +1,6 @@
 """The views that only some words answer with (a batch, a change, history, the weekly report,
-the chart, standups, an open form), as data. `bot.replies` names them too and loads this
-module the first time one is asked for.
+the chart, standups, tables, an open form) and the DMs a reply asks for, as data.
+`bot.replies` names them too and loads this module the first time one is asked for.
 
 Why apart: every frozen dataclass costs about 0.3 ms at each start (dataclasses compiles its
 methods then), and `batchbot dashboard` — timed against the node tool it replaces — answers
@@ -13,8 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from bot.people.names import UNKNOWN, NameOf
-from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
 
 if TYPE_CHECKING:  # type names only: the dashboard path does not load the report builder
@@ -24,12 +22,13 @@ if TYPE_CHECKING:  # type names only: the dashboard path does not load the repor
 
 __all__ = [
     "BatchView",
-    "ChangeView",
     "ChartView",
     "HistoryView",
+    "Notice",
     "OpenModal",
     "StandupListView",
     "StatusView",
+    "TableView",
     "WeeklyView",
     "people_in_extra",
 ]
@@ -54,24 +53,6 @@ class BatchView:
     today: dt.date | None = None
     forecast: str = ""  # "at this pace: Week 6, 1 week late", from git history
     when_zone: dt.tzinfo | None = None  # the team's zone, for "measured Fri 04 Dec 10:00"
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    """Who changed what, kept as data so Slack, the shell and the CLI word it alike."""
-
-    actor: str  # display name
-    actor_id: str | None
-    target: str  # batch id or "metrics"
-    target_name: str
-    changes: tuple[Change, ...]
-    commit: str | None = None
-    warning: str | None = None
-
-    def who(self, name_of: NameOf | None) -> str:
-        """The person who changed it, by their current name (the edge's name otherwise)."""
-        named = name_of(self.actor_id) if name_of and self.actor_id else UNKNOWN
-        return named if named != UNKNOWN else self.actor
 
 
 @dataclass(frozen=True)
@@ -125,13 +106,31 @@ class OpenModal:
     program: str = ""  # the program the command was routed to ("": the first)
 
 
+@dataclass(frozen=True)
+class TableView:
+    """Rows with a header: Slack shows its own table block (one per message, at its bottom),
+    a terminal the `lines`, which are also the message's fallback text. `notes` are lines
+    shown above the table in Slack (they are part of `lines` already)."""
+
+    title: str
+    lines: tuple[str, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Someone to tell by DM because of this reply (the owner of a blocked batch). The Slack
+    edge sends it through the Messenger after answering; the shell and the CLI print it."""
+
+    user_id: str
+    text: str  # plain text; each edge escapes it
+
+
 def people_in_extra(view: object) -> list[str]:
-    """The texts naming people in one of these views: changed values and history entries."""
+    """The texts naming people in one of these views: history entries."""
     texts: list[str] = []
-    if isinstance(view, ChangeView):
-        texts += [str(c.old) for c in view.changes] + [str(c.new) for c in view.changes]
-        texts += [c.field for c in view.changes]
-        texts += [view.actor_id] if view.actor_id else []
     entries: tuple[HistoryEntry, ...] = view.history if isinstance(view, BatchView) else ()
     if isinstance(view, HistoryView):
         entries = view.entries

@@ -165,8 +165,12 @@ def pip_offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         yield {}
         return
     house = tmp_path_factory.mktemp("wheelhouse")
-    for dist in needed.values():
-        _repack(dist, house)
+    try:
+        for dist in needed.values():
+            _repack(dist, house)
+    except (OSError, StopIteration, KeyError):  # installed without a RECORD or WHEEL file
+        yield {}
+        return
     build = subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(house)]
         + tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"],

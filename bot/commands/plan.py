@@ -15,7 +15,7 @@ from bot.plan.edits import (
 )
 from bot.plan.model import Plan
 from bot.plan.store import Actor
-from bot.replies import DashboardView, Reply, TextView, error
+from bot.replies import ChangeView, DashboardView, Reply, TextView, error
 
 # The other views (bot.reply_views) load in the words that answer with them: the dashboard
 # is timed against the node tool it replaces, and each dataclass costs at start-up.
@@ -63,8 +63,6 @@ def validate(cmd: Command, ctx: Context, args: list[str]) -> Reply:
 
 
 def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
-    from bot.reply_views import OpenModal
-
     if not args:
         raise UsageError("which batch? give a batch id")
     plan = ctx.store.load()
@@ -73,6 +71,8 @@ def update(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         return refuse(batch.id, ctx)
     if len(args) == 1:
         if cmd.origin == "slack":
+            from bot.reply_views import OpenModal
+
             return Reply(TextView("Opening the update form…"), modal=OpenModal("update", batch.id))
         raise UsageError(
             f"give key=value pairs to change {batch.id}; keys: {', '.join(BATCH_KEYS)}"
@@ -103,8 +103,6 @@ def apply_batch_update(
     actor: Actor, ctx: Context, batch_id: str, pairs: list[tuple[str, str]], via: str
 ) -> Reply:
     """The single write path for batch edits (text command and Slack modal alike)."""
-    from bot.reply_views import ChangeView
-
     saved = change_plan(
         ctx,
         actor,
@@ -168,8 +166,6 @@ def metrics(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     )
     if not saved.changes:
         return Reply(TextView("Metrics: nothing to change — already so"))
-    from bot.reply_views import ChangeView
-
     view = ChangeView(
         cmd.actor.name,
         cmd.actor.slack_id,

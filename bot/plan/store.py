@@ -164,8 +164,6 @@ class PlanStore(PlanHistory, WorkTreeCommits):
 
     def local_actor(self) -> Actor:
         """Who is at this terminal: the git identity, else the OS user."""
-        import getpass
-
         repo = self.repo
         if repo is not None:
             try:
@@ -174,6 +172,8 @@ class PlanStore(PlanHistory, WorkTreeCommits):
                 whoami = None
             if whoami and whoami.name and whoami.email:
                 return Actor(whoami.name, whoami.email)
+        import getpass
+
         try:
             user = getpass.getuser()
         except (KeyError, OSError):

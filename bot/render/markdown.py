@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.people.names import NameOf, person_name
 from bot.plan.edits import Change
 from bot.plan.model import Batch, Plan
-from bot.replies import DashboardView, ErrorView, Reply, TableView, TextView
+from bot.replies import ChangeView, DashboardView, ErrorView, Reply, TextView
 
 if TYPE_CHECKING:
     from bot.reply_views import BatchView
@@ -120,10 +120,22 @@ def _render_view(reply: Reply, name_of: NameOf) -> str:
     v = reply.view
     if isinstance(v, DashboardView):
         return dashboard(v.plan, v.today, name_of)
-    if isinstance(v, TextView | TableView):
+    if isinstance(v, TextView):
         return "\n".join([v.title, *v.lines]) if v.lines else v.title
     if isinstance(v, ErrorView):
         return f"Error: {v.message}" + (f"\n{v.hint}" if v.hint else "")
+    if isinstance(v, ChangeView):
+        what = ", ".join(c.describe(name_of=name_of) for c in v.changes)
+        text = (
+            f"{v.who(name_of)} updated {v.target_name}"
+            + (f" ({v.target})" if v.target != "metrics" else "")
+            + f": {what}"
+        )
+        if v.commit:
+            text += f"\ncommit {v.commit[:10]}"
+        if v.warning:
+            text += f"\nWarning: {v.warning}"
+        return text
     return _render_other(v, name_of)
 
 
@@ -131,13 +143,16 @@ def _render_other(v: object, name_of: NameOf) -> str:
     """The views of bot.reply_views (loaded here: the dashboard never needs them)."""
     from bot.reply_views import (
         BatchView,
-        ChangeView,
         ChartView,
         HistoryView,
         StandupListView,
         StatusView,
+        TableView,
         WeeklyView,
     )
+
+    if isinstance(v, TableView):
+        return "\n".join([v.title, *v.lines]) if v.lines else v.title
 
     if isinstance(v, StatusView):
         notice = [f"⚠️ {v.notice}", ""] if v.notice else []
@@ -173,18 +188,6 @@ def _render_other(v: object, name_of: NameOf) -> str:
                 for e in v.history
             ]
         return "\n".join(lines)
-    if isinstance(v, ChangeView):
-        what = ", ".join(c.describe(name_of=name_of) for c in v.changes)
-        text = (
-            f"{v.who(name_of)} updated {v.target_name}"
-            + (f" ({v.target})" if v.target != "metrics" else "")
-            + f": {what}"
-        )
-        if v.commit:
-            text += f"\ncommit {v.commit[:10]}"
-        if v.warning:
-            text += f"\nWarning: {v.warning}"
-        return text
     if isinstance(v, HistoryView):
         if not v.entries:
             return "No changes recorded yet" + (f" for {v.batch_id}" if v.batch_id else "") + "."

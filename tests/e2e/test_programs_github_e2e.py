@@ -313,3 +313,30 @@ def test_a_programs_draft_buttons_edit_and_publish_that_programs_report(
         [issue] = issues(github, BETA_REPO, "beta")
         assert "Edited for beta." in issue["body"]
         assert issues(github, FIRST_REPO) == [] and issues(github, FIRST_REPO, "beta") == []
+
+
+def test_the_cli_program_option_publishes_as_that_program_of_the_deployment(
+    tmp_path: Path, slack: FakeSlack, github: FakeGitHub
+) -> None:
+    """`--program beta` is beta as the deployment knows it (its claims, marker, repository),
+    not a first program of its own that would take the first program's issue or claim."""
+    repo = two_programs(tmp_path, beta_team(FIRST_REPO, 'github_labels = ["beta-report"]'))
+    env = cli_env(repo, slack, github, tmp_path, BATCHBOT_GITHUB_AUTOPUBLISH="false")
+
+    def batchbot(*args: str) -> str:
+        done = subprocess.run(
+            [BATCHBOT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    only_beta = batchbot("--program", "beta", "jobs", "run", "weekly-report", "--at", AT)
+    assert report_posts(slack) == ["C0BETAREP"], only_beta
+    batchbot("jobs", "run", "weekly-report", "--at", AT)  # the first program's is still due
+    assert report_posts(slack) == ["C0ALPHAREP", "C0BETAREP"]
+    batchbot("--program", "beta", "report", "publish", "--week", WEEK)
+    assert issues(github, FIRST_REPO) == []  # beta's publish is not the first program's
+    [beta] = issues(github, FIRST_REPO, "beta")
+    said = batchbot("report", "publish", "--week", WEEK)
+    [first] = issues(github, FIRST_REPO)
+    assert first["number"] != beta["number"] and "published" in said

@@ -31,6 +31,7 @@ BETA = "plan/beta.toml"
 BETA_TEAM = """
 [team]
 editors = ["U0BOB"]
+report_channel = "C0BETAREP"
 
 [[team.people]]
 id = "U0BOB"
@@ -141,3 +142,40 @@ def test_beta_broken_upstream_leaves_the_first_program_served_and_writable(
         saved = ask(bot, "update batch-1 progress=4", "u2")
         assert '"in_channel"' in saved, saved
         assert remote_sha(remote) != bad and changed_files(remote, "main") == [PLAN]
+
+
+def test_the_friday_job_in_remote_mode_posts_and_archives_each_programs_report_once(
+    tmp_path: Path, fake: FakeSlack, remote: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env.pop("EXECUTION_PLAN_PATH", None)
+    env |= {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": fake.url,
+        "BATCHBOT_GIT_URL": str(remote),
+        "BATCHBOT_WORKDIR": str(tmp_path / "jobs-work"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "BATCHBOT_REPORT_CHANNEL": "C0ALPHAREP",
+    }
+    exe = Path(sys.executable).with_name("batchbot")
+
+    def friday() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(exe), "jobs", "run", "weekly-report", "--at", "2026-12-04T15:00:00+00:00"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    first = friday()
+    assert first.returncode == 0, first.stderr
+    posts = [c.args["channel"] for c in fake.calls_to("chat.postMessage")]
+    assert sorted(c for c in posts if c.endswith("REP")) == ["C0ALPHAREP", "C0BETAREP"]
+    archived = git(remote, "ls-tree", "-r", "--name-only", "main", "plan/reports").split()
+    assert archived == ["plan/reports/2026-W49.md", "plan/reports/beta/2026-W49.md"]
+    again = friday()
+    assert again.returncode == 0 and "already posted" in again.stdout, again.stdout
+    posts = [c.args["channel"] for c in fake.calls_to("chat.postMessage")]
+    assert len([c for c in posts if c.endswith("REP")]) == 2
