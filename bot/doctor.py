@@ -558,6 +558,29 @@ def run_checks(settings: Settings, plan: Path, socket_mode: bool | None = None) 
     yield from slack_checks(settings)
     yield from github_checks(settings)
     yield from program_github_checks(settings, plan)
+    yield extras_check()
+
+
+#: The optional extras (pyproject.toml), the package each brings, and what it is for.
+EXTRAS = (
+    ("postgres", "psycopg", "a PostgreSQL DATABASE_URL"),
+    ("github", "github", "metrics, the report issue, linked work"),
+    ("charts", "matplotlib", "the burn-up as a PNG file"),
+)
+
+
+def extras_check() -> Check:
+    """Which optional extras this install has, so a team lead sees what a plain install
+    leaves out (the checks above fail only for an extra the settings need). Found, not
+    imported: matplotlib alone takes a second to import."""
+    import importlib.util
+
+    have = [name for name, module, _ in EXTRAS if importlib.util.find_spec(module) is not None]
+    missing = [f"{name} ({why})" for name, module, why in EXTRAS if name not in have]
+    detail = f"installed: {', '.join(have) or 'none'}"
+    if missing:
+        detail += f"; not installed: {', '.join(missing)} — pip install './batchbot[NAME]'"
+    return ok("extras", detail)
 
 
 def program_github_checks(settings: Settings, plan: Path) -> Iterator[Check]:

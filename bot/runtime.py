@@ -324,9 +324,12 @@ def build_store(settings: Settings, clock: Clock) -> PlanStore:
 
 
 def tell_admins_plan_invalid(rt: Runtime, sha: str, reason: str) -> None:
-    """DM the admins once per bad upstream commit, across every instance (a DB claim)."""
+    """DM the admins once per bad upstream commit and program, across every instance (a DB
+    claim). Another program's reason starts with its file (`plan/beta.toml: …`)."""
     now = rt.clock()
-    if not rt.db.claim("plan-invalid", sha, now, now, rt.owner):
+    where, named, _ = reason.partition(": ")
+    key = f"{sha}:{where}" if named and where.endswith((".toml", ".json")) else sha
+    if not rt.db.claim("plan-invalid", key, now, now, rt.owner):
         return
     from bot.render.escape import esc
 
@@ -339,7 +342,7 @@ def tell_admins_plan_invalid(rt: Runtime, sha: str, reason: str) -> None:
             rt.messenger.dm(admin, text)
         except Exception as exc:  # one admin unreachable must not stop the others
             rt.log.error("could not tell %s the plan is invalid: %s", admin, exc)
-    rt.db.finish("plan-invalid", sha, "done")
+    rt.db.finish("plan-invalid", key, "done")
 
 
 def start_store(rt: Runtime) -> None:

@@ -49,15 +49,17 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
-def without_package(tmp: Path, name: str) -> str:
-    """A PYTHONPATH on which `import NAME` fails as it does when an optional extra (PyGithub,
-    psycopg…) is not installed: a package of that name raising ModuleNotFoundError."""
-    shadow = tmp / f"without-{name}" / name
-    shadow.mkdir(parents=True, exist_ok=True)
-    (shadow / "__init__.py").write_text(
-        f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
+def without_package(tmp: Path, *names: str) -> str:
+    """A PYTHONPATH on which the packages NAMES are absent, as when an optional extra
+    (PyGithub, psycopg, matplotlib) is not installed: `import NAME` raises
+    ModuleNotFoundError and `importlib.util.find_spec(NAME)` is None (a sitecustomize sets
+    their sys.modules entries to None)."""
+    folder = tmp / f"without-{'-'.join(names)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n" for name in names)
     )
-    return f"{shadow.parent}{os.pathsep}{ROOT}"
+    return f"{folder}{os.pathsep}{ROOT}"
 
 
 def init_repo(path: Path) -> Path:

@@ -332,6 +332,21 @@ def test_a_github_token_without_the_github_extra_says_to_install_it(
     assert "Traceback" not in "\n".join(lines)
 
 
+def test_doctor_says_which_extras_are_installed_and_what_the_others_are_for(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    _, lines = doctor(plan_file, tmp_path, None)
+    assert line(lines, "extras").startswith("ok") and "installed: postgres, github, charts" in (
+        line(lines, "extras")
+    )
+    _, lines = doctor(
+        plan_file, tmp_path, None, PYTHONPATH=without_package(tmp_path, "github", "matplotlib")
+    )
+    extras = line(lines, "extras")
+    assert extras.startswith("ok") and "installed: postgres;" in extras, lines
+    assert "not installed: github (metrics, the report issue, linked work), charts (" in extras
+
+
 def test_http_mode_without_the_signing_secret_fails_what_serve_refuses(
     plan_file: Path, tmp_path: Path, fake: FakeSlack
 ) -> None:

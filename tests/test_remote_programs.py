@@ -339,3 +339,18 @@ def test_a_sync_after_a_commit_to_beta_does_not_read_the_first_programs_file_aga
     assert b.state().sha == head  # the first program follows the branch…
     assert b.state().plan is served and b.stamp() == stamp  # …without reading its file again
     assert progress(program(b, BETA)) == 81
+
+
+def test_admins_hear_once_per_program_whose_file_is_broken_in_the_same_commit(
+    remote: Path, tmp_path: Path
+):
+    from bot.runtime import tell_admins_plan_invalid
+
+    rt = remote_runtime(remote, tmp_path, "a")
+    rt.settings.admins = ["U0EVE"]  # type: ignore[misc]
+    told: list[str] = []
+    rt.messenger.dm = lambda user, text, blocks=None: told.append(text)  # type: ignore[method-assign]
+    for _ in range(2):  # a second sync, or a second instance, tells nobody again
+        tell_admins_plan_invalid(rt, "a" * 40, "cannot be read as TOML")
+        tell_admins_plan_invalid(rt, "a" * 40, "plan/beta.toml: cannot be read as TOML")
+    assert len(told) == 2 and "plan/beta.toml" in told[1]
