@@ -34,3 +34,19 @@ def test_jobs_list_shows_each_programs_own_times_named_by_program(
         ], job
     assert [name for name, _, _ in rows].count("cadence-reminders") == 1
     assert isinstance(rows[0][1], dt.datetime)
+
+
+ZED = """
+[[team.people]]
+id = "U0ZED"
+name = "Zed from beta"
+"""
+
+
+def test_a_name_given_only_in_betas_plan_is_used_everywhere(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Slack does not know U0ZED (an external contractor): the name beta's plan gives is shown."""
+    two = two_programs(plan_file, tmp_path, fake, beta_extra=ZED)
+    assert two.rt.names.name("U0ZED") == "Zed from beta"
+    assert two.rt.ctx.names.name("U0ZED") == "Zed from beta"
