@@ -500,15 +500,23 @@ class PlanClone:
         refreshes every program of the clone (each from its own file at the tip: one bad
         file stops only its own program) and finds the programs added upstream."""
         stores = self._group.stores()
+        told = self._group.on_programs
         try:
             with self._clone_lock():
-                moved, found = self._sync_all_locked()
+                moved, found = self._sync_all_locked(found_first=told is not None)
+            if found and told is not None:
+                # Programs found upstream are registered (outside the lock, like on_change)
+                # BEFORE the others serve the new tip: a request that sees the tip (healthz,
+                # a reply naming it) finds the new program routed. Fetch again: another
+                # sync may have moved the branch further meanwhile.
+                self._safe(told, found)
+                with self._clone_lock():
+                    again, _ = self._sync_all_locked()
+                moved += again
         except NotSaved as exc:  # the clone stayed busy: serve what we have, say why
             for store in stores:
                 store._set(error=str(exc).removeprefix("not saved: "))
             return self.state()
-        if found and self._group.on_programs is not None:  # outside the lock, like on_change
-            self._safe(self._group.on_programs, found)
         for store, (before, after) in moved:  # outside the lock: a listener may write,
             listener = store._listener("on_change")  # which takes the lock itself
             if listener is not None:
@@ -516,10 +524,11 @@ class PlanClone:
         return self.state()
 
     def _sync_all_locked(
-        self,
+        self, found_first: bool = False
     ) -> tuple[list[tuple[PlanClone, tuple[str | None, str]]], list[PlanClone]]:
         """The sync under the clone lock: ([(store, (old sha, new sha))] for each program
-        whose served plan moved, [stores of programs found for the first time])."""
+        whose served plan moved, [stores of programs found for the first time]).
+        `found_first`: when programs are found, only they take the tip (see `sync`)."""
         try:
             tip = self._fetch()
         except (NotSaved, GitError) as exc:
@@ -532,7 +541,7 @@ class PlanClone:
             return [], []
         found, blobs = self._discover(tip)
         moved = []
-        for store in self._group.stores():
+        for store in found if found and found_first else self._group.stores():
             change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
             if change is not None:
                 moved.append((store, change))
