@@ -73,3 +73,15 @@ def test_each_programs_day_thread_and_digest_name_the_program(
     assert digests and digests[0].startswith("Standup digest beta Mon 7 Dec:"), digests
     alpha = [t for t in two.thread_texts("C0ALPHA") if t.startswith("Standup digest")]
     assert alpha and alpha[0].startswith("Standup digest execution-plan Mon 7 Dec:"), alpha
+
+
+def test_track_it_names_each_program_a_standup_went_to_and_reads_old_buttons() -> None:
+    from bot.render.lead_blocks import track_it_block, track_of
+
+    text = 'Blocked on "staging" access. Next ops.'
+    [one] = track_it_block(text)["elements"]
+    assert (one["text"]["text"], track_of(one["value"])) == ("Track it", ("", text))
+    both = track_it_block(text, ["execution-plan", "beta"])["elements"]
+    assert [b["text"]["text"] for b in both] == ["Track it in execution-plan", "Track it in beta"]
+    assert [track_of(b["value"]) for b in both] == [("execution-plan", text), ("beta", text)]
+    assert track_of("{not json") == ("", "{not json")  # an old button: the text alone

@@ -5,6 +5,7 @@ text is escaped; limits as in `blocks.py` (50 blocks a message, 100 in a modal).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.plan.model import Plan, Risk
@@ -168,10 +169,37 @@ def blocker_modal(
     }
 
 
-def track_it_block(text: str) -> Block:
-    """Under a standup that mentions a blocker: one button that opens the blocker form."""
-    return {
-        "type": "actions",
-        "block_id": "track-blocker",
-        "elements": [_button("Track it", BLOCKER_TRACK, text, "primary")],
-    }
+def track_it_block(text: str, programs: Sequence[str] = ()) -> Block:
+    """Under a standup that mentions a blocker: a button that opens the blocker form of the
+    program the standup was filed in — one per program when it went to several ("Track it
+    in beta"). The value carries the program (`track_value`)."""
+    buttons = [
+        _button(
+            f"Track it in {p}" if len(programs) > 1 else "Track it",
+            BLOCKER_TRACK,
+            track_value(p, text),
+            "primary" if i == 0 else None,
+        )
+        for i, p in enumerate(programs or [""])
+    ]
+    return {"type": "actions", "block_id": "track-blocker", "elements": buttons}
+
+
+def track_value(program: str, text: str) -> str:
+    """A Track it button's value: the program id and the standup's text (the text alone for
+    the first program, as buttons posted before programs existed carry)."""
+    if not program:
+        return text
+    return json.dumps({"program": program, "text": clip(text, 900)}, ensure_ascii=False)
+
+
+def track_of(value: str) -> tuple[str, str]:
+    """(program, text) from a Track it button's value (`track_value`)."""
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            return str(data.get("program") or ""), data["text"]
+    return "", value

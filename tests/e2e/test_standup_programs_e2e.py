@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +154,54 @@ def test_a_person_in_two_programs_is_prompted_once_and_answers_into_both_threads
     typed = json.dumps(bot.reply("typed"))
     assert "Replaced your standup" in typed and "execution-plan: Updated your post" in typed
     assert "beta: Updated your post" in typed
+
+
+def test_track_it_under_a_standup_acts_on_the_program_it_was_filed_in(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Bob is only in beta (and its only editor): his blocker's Track it tracks it in
+    plan/beta.toml. A button whose value is forged to name beta, clicked by Alice (not beta's
+    editor), opens beta's form and its save is refused as any edit of beta by Alice is."""
+    import tomllib
+
+    from tests.e2e.test_lead_e2e import click, submit
+
+    team = BETA_TEAM.replace("[team]\n", '[team]\neditors = ["U0BOB"]\n', 1)
+    beta = SHIPPED_PLAN.read_text().replace('name = "', 'name = "Beta: ', 1) + team
+    with running(
+        start_bot(tmp_path, fake, extra_env=ENV, extra_files={"plan/beta.toml": beta})
+    ) as bot:
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0BOB",
+            "user": "U0BOB",
+            "text": "Blocked on staging database access. Next I pair with ops on it.",
+            "ts": "1.0",
+        }
+        post_signed(bot.url, event_body(event), SECRET, JSON)
+        fake.wait_for("chat.postMessage", 3, timeout=20)
+        [confirmation] = [
+            c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "D0BOB"
+        ]
+        [actions] = [b for b in confirmation.args["blocks"] if b["type"] == "actions"]
+        [button] = actions["elements"]
+        assert button["text"]["text"] == "Track it"
+        click(bot, "blocker_track", button["value"], user="U0BOB")
+        (opened,) = fake.wait_for("views.open", timeout=10)
+        view = opened.args["view"]
+        assert json.loads(view["private_metadata"])["program"] == "beta"
+        state = {
+            "batch": {"value": {"type": "static_select", "selected_option": {"value": "batch-1"}}},
+            "text": {"value": {"type": "plain_text_input", "value": "Staging DB access"}},
+        }
+        refused = submit(bot, view, state, user="U0ALICE")  # the forged click's form
+        assert "not allowed" in json.loads(refused)["errors"]["batch"]
+        assert submit(bot, view, state, user="U0BOB") in (b"", b"{}")
+        beta_file = bot.plan.with_name("beta.toml")
+        deadline = time.monotonic() + 10
+        while not tomllib.loads(beta_file.read_text()).get("blockers"):
+            assert time.monotonic() < deadline, "beta's blocker was not saved"
+            time.sleep(0.05)
+        assert tomllib.loads(beta_file.read_text())["blockers"][0]["batch"] == "batch-1"
+        assert not tomllib.loads(bot.plan.read_text()).get("blockers")

@@ -48,9 +48,9 @@ def answer_dm(edge: Edge, event: dict[str, Any]) -> None:
         user, edge.standups.display_name(user), event.get("text", ""), "dm"
     )
     text, blocks = kit.render(reply)
-    from bot.slack.listeners.lead import with_track_it
+    from bot.slack.listeners.lead import standup_programs, with_track_it
 
-    blocks = with_track_it(blocks, reply, event.get("text", ""))
+    blocks = with_track_it(blocks, reply, event.get("text", ""), standup_programs(edge, user))
     edge.post(event["channel"], text, blocks, what=f"answer to {user}'s DM standup")
 
 

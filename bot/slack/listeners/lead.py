@@ -33,11 +33,23 @@ log = logging.getLogger("batchbot.slack")
 Block = dict[str, Any]
 
 
-def with_track_it(blocks: list[Block], reply: Reply, text: str) -> list[Block]:
-    """A saved standup that mentions a blocker gets a **Track it** button under the answer."""
+def with_track_it(
+    blocks: list[Block], reply: Reply, text: str, programs: list[str] | None = None
+) -> list[Block]:
+    """A saved standup that mentions a blocker gets a **Track it** button under the answer,
+    acting on the program(s) the standup was filed in (`standup_programs`)."""
     if reply.ok and mentions_blocker(text) and len(blocks) < kit.MAX_MESSAGE_BLOCKS:
-        return [*blocks, lead.track_it_block(text)]
+        return [*blocks, lead.track_it_block(text, programs or ())]
     return blocks
+
+
+def standup_programs(edge: Edge, user_id: str) -> list[str]:
+    """The programs a person's standup is filed in, when the deployment has several: each of
+    their programs, else none named (the first program, as with one program)."""
+    group = getattr(edge.standups, "group", None)
+    if group is None:
+        return []
+    return [pid for pid, _ in group.programs_of(user_id)]
 
 
 def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
@@ -139,9 +151,12 @@ def on_track_it(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
 
 
 def open_blocker_form(edge: Edge, body: dict[str, Any]) -> None:
-    text = str(body["actions"][0].get("value", ""))
-    meta = {"channel": (body.get("channel") or {}).get("id")}
-    view = lead.blocker_modal(edge.store.load(), None, text, meta)
+    program, text = lead.track_of(str(body["actions"][0].get("value", "")))
+    if program and program not in edge.rt.programs:
+        log.warning("Track it for an unknown program %r: not opened", program[:40])
+        return
+    meta = {"channel": (body.get("channel") or {}).get("id"), "program": program}
+    view = lead.blocker_modal(edge.context_of(program).store.load(), None, text, meta)
     open_or_answer(edge, body, view, "/batch blocker add <batch-id> <what is blocking>")
 
 

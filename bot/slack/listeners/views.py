@@ -103,10 +103,10 @@ def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> N
     if meta.get("response_url"):
         edge.respond(meta["response_url"], reply)
     elif meta.get("channel"):  # opened from the DM prompt: confirm there
-        from bot.slack.listeners.lead import with_track_it
+        from bot.slack.listeners.lead import standup_programs, with_track_it
 
         text_out, blocks = kit.render(reply)
-        blocks = with_track_it(blocks, reply, text)
+        blocks = with_track_it(blocks, reply, text, standup_programs(edge, user_id))
         edge.post(meta["channel"], text_out, blocks, what=f"standup confirmation to {user_id}")
 
 
