@@ -189,8 +189,9 @@ class SharedClone:
         self.pushes = 0
         # Every program's store, the first (BATCHBOT_PLAN_FILE's) first; by plan file.
         self.members: dict[str, PlanClone] = {}
-        # Told (outside the clone lock) of the stores of programs a sync found for the first
-        # time: a `plan/<program>.toml` pushed upstream is served without a restart.
+        # Told (under the clone lock, before the others' plans move to that tip; it must not
+        # write) of the stores of programs a sync found for the first time: a
+        # `plan/<program>.toml` pushed upstream is served without a restart.
         self.on_programs: Callable[[list[PlanClone]], None] | None = None
 
     @property
@@ -502,13 +503,11 @@ class PlanClone:
         stores = self._group.stores()
         try:
             with self._clone_lock():
-                moved, found = self._sync_all_locked()
+                moved, _found = self._sync_all_locked()
         except NotSaved as exc:  # the clone stayed busy: serve what we have, say why
             for store in stores:
                 store._set(error=str(exc).removeprefix("not saved: "))
             return self.state()
-        if found and self._group.on_programs is not None:  # outside the lock, like on_change
-            self._safe(self._group.on_programs, found)
         for store, (before, after) in moved:  # outside the lock: a listener may write,
             listener = store._listener("on_change")  # which takes the lock itself
             if listener is not None:
@@ -532,7 +531,19 @@ class PlanClone:
             return [], []
         found, blobs = self._discover(tip)
         moved = []
-        for store in self._group.stores():
+        # The programs found first, then told (under the lock, before any served plan moves
+        # to this tip: whoever sees the new tip also sees its programs — the listener only
+        # builds what serves them and must not write), then the others.
+        for store in found:
+            change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
+            if change is not None:
+                moved.append((store, change))
+        if found and self._group.on_programs is not None:
+            self._safe(self._group.on_programs, found)
+        first = self._group.first  # last: once /healthz shows the tip, every program has it
+        for store in [*(s for s in self._group.stores() if s is not first), first]:
+            if store in found:
+                continue
             change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
             if change is not None:
                 moved.append((store, change))
