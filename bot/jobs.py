@@ -180,7 +180,29 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
 
 
 def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | None, str]]:
-    """When each job will next act (computed by us, not read from APScheduler's store)."""
+    """When each job will next act (computed by us, not read from APScheduler's store). With
+    several programs each one's times are shown, named by program: each keeps its own
+    schedule, so the first program's times would mislead a lead of another."""
+    s = rt.settings
+    if len(rt.programs) <= 1:
+        rows = _program_runs(rt, now)
+    else:
+        rows = [
+            (name, when, f"{pid}: {note}")
+            for pid in rt.programs
+            for name, when, note in _program_runs(rt.for_program(pid), now)
+        ]
+    if s.demo_every_weeks or s.retro_monthly:
+        cadence = f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}"
+    else:
+        cadence = "off: set BATCHBOT_DEMO_EVERY_WEEKS or BATCHBOT_RETRO_MONTHLY to turn it on"
+    rows.append(("cadence-reminders", None, cadence))
+    order = list(JOBS)  # the one list of jobs: rows in its order, none left out
+    return sorted(rows, key=lambda row: order.index(row[0]))
+
+
+def _program_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | None, str]]:
+    """One program's jobs: its own prompt, digest, report and review times."""
     from bot.report.job import next_fire_time, team_of
 
     s = rt.settings
@@ -244,13 +266,7 @@ def next_runs(rt: Runtime, now: dt.datetime) -> list[tuple[str, dt.datetime | No
             f"still {team.nudge_stall_days} workdays, blockers past due; once each",
         )
     )
-    if s.demo_every_weeks or s.retro_monthly:
-        cadence = f"demo every {s.demo_every_weeks} weeks; monthly retro: {s.retro_monthly}"
-    else:
-        cadence = "off: set BATCHBOT_DEMO_EVERY_WEEKS or BATCHBOT_RETRO_MONTHLY to turn it on"
-    rows.append(("cadence-reminders", None, cadence))
-    order = list(JOBS)  # the one list of jobs: rows in its order, none left out
-    return sorted(rows, key=lambda row: order.index(row[0]))
+    return rows
 
 
 def program_reports(rt: Runtime) -> list[str]:

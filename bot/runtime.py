@@ -99,12 +99,13 @@ def build_runtime(
             store.turns = DatabaseTurns(database, owner)
             store.tips = DatabaseTips(database)  # and read each other's writes at once
     team = TeamSource(store.load, team_defaults(settings))
+    served: list[Runtime] = []
     names = Directory(
         db=database,
         clock=clock,
         lookup=messenger.user_info,
         default_tz=settings.timezone,
-        given=lambda: {p.id: p.name for p in team.current().people if p.name},
+        given=lambda: given_names(served) if served else _named(team.current()),
     )
     standups = build_standups(
         db=database,
@@ -146,8 +147,28 @@ def build_runtime(
         owner=owner,
         programs=programs,
     )
+    served.append(rt)  # names given in any program's plan, once the programs are known
     serve_every_program(rt)  # remote mode: the clone's other programs, once found
     return rt
+
+
+def _named(team: TeamSettings) -> dict[str, str]:
+    return {p.id: p.name for p in team.people if p.name}
+
+
+def given_names(served: list[Runtime]) -> dict[str, str]:
+    """The names every program's `[[team.people]]` gives (the first program wins where two
+    plans name one person differently): a person named only in beta's plan is shown by that
+    name everywhere Slack does not know them. One unreadable plan costs only its names."""
+    out: dict[str, str] = {}
+    for ctx in reversed(list(served[0].programs.values())):
+        try:
+            out.update(_named(ctx.team_settings()))
+        except Exception as exc:
+            logging.getLogger("batchbot").warning(
+                "the people of %s could not be read (%s)", ctx.program or "the plan", exc
+            )
+    return out
 
 
 def program_id(path: Path) -> str:

@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from bot.render.report_markdown import gantt, mermaid_label, to_markdown
 from bot.replies import ChartView
 from bot.report.burnup import burnup
 from bot.report.schedule import progress_samples
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.fakeslack import validate_blocks
 from tests.test_report_job import assert_real_chart
 from tests.test_weekly_report import script_fortnight, week2_report
@@ -180,3 +181,19 @@ def test_without_the_charts_extra_the_cli_says_in_one_line_how_to_install_it(
     assert shell.returncode == 0, shell.stderr
     assert "Burn-up: 5 batches" in shell.stdout
     assert "No PNG: the PNG chart needs the charts extra" in shell.stdout
+
+
+def test_drawing_the_png_leaves_matplotlib_out_of_this_process(plan_file: Path) -> None:
+    """A server that drew one chart must not keep the plotting stack (~100 MB) for good."""
+    probe = (
+        "import sys\n"
+        "from bot.render.chart_png import burnup_png\n"
+        "from bot.report.burnup import BurnUp\n"
+        "chart = BurnUp('Plan', ('W1', 'W2'), (), 1, (40.0,), (30.0, 60.0), (('b1', (40.0,)),))\n"
+        "png = burnup_png(chart)\n"
+        "print(png[:4] == b'\\x89PNG', len(png) > 1000, 'matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.split() == ["True", "True", "False"], done.stderr

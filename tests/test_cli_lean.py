@@ -46,12 +46,13 @@ def test_an_update_starts_five_git_processes(plan_file: Path, tmp_path: Path) ->
 def test_an_update_loads_no_filelock(plan_file: Path) -> None:
     """The plan's lock is an flock on the same file FileLock would lock, without the ~40 ms
     of imports filelock costs (it still interoperates: test_store's lock-timeout spec); a
-    change answers with a ChangeView, not the module of the views other words need."""
+    change answers with a ChangeView, not the module of the views other words need; a
+    queued write waits on an Outcome, not a concurrent.futures.Future (logging: ~6 ms)."""
     script = (
         "import sys, bot.cli\n"
         "rc = bot.cli.main(['--plan', sys.argv[1], 'update', 'batch-1', 'progress=42'])\n"
         "print(rc, 'filelock' in sys.modules, 'shutil' in sys.modules,\n"
-        "      'bot.reply_views' in sys.modules)\n"
+        "      'bot.reply_views' in sys.modules, 'concurrent.futures' in sys.modules)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", script, str(plan_file)],
@@ -60,7 +61,7 @@ def test_an_update_loads_no_filelock(plan_file: Path) -> None:
         text=True,
         check=True,
     )
-    assert proc.stdout.split()[-4:] == ["0", "False", "False", "False"], proc.stdout + proc.stderr
+    assert proc.stdout.split()[-5:] == ["0", *["False"] * 4], proc.stdout + proc.stderr
 
 
 def test_a_repository_is_found_by_reading_dot_git_as_git_would(plan_repo: Path) -> None:
@@ -127,3 +128,24 @@ def test_the_dashboard_loads_neither_the_write_path_nor_git(tmp_path: Path) -> N
         [sys.executable, "-c", script, str(plan)], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr
+
+
+def test_a_write_outcome_is_answered_once_and_wakes_its_writer() -> None:
+    import threading
+
+    from bot.plan.writequeue import Outcome
+
+    outcome: Outcome[int] = Outcome()
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(outcome.result()))
+    waiter.start()
+    assert not outcome.done()
+    outcome.set_result(7)
+    waiter.join(5)
+    assert got == [7] and outcome.done()
+    with pytest.raises(RuntimeError, match="already answered"):
+        outcome.set_exception(ValueError("late"))
+    refused: Outcome[int] = Outcome()
+    refused.set_exception(ValueError("nothing was changed"))
+    with pytest.raises(ValueError, match="nothing was changed"):
+        refused.result()

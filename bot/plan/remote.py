@@ -31,7 +31,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -53,7 +52,7 @@ from bot.plan.gitrepo import GitError, NewCommit, write_commits
 from bot.plan.journey import Step, apply_writes
 from bot.plan.model import Plan, PlanInvalid
 from bot.plan.store import Actor, PlanStore, Saved
-from bot.plan.writequeue import Write, WriteQueue
+from bot.plan.writequeue import Outcome, Write, WriteQueue
 from bot.redact import redact
 
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ class _Routed:
     store: RemotePlanStore
 
     @property
-    def future(self) -> Future[Saved]:
+    def future(self) -> Outcome[Saved]:
         return self.write.future
 
 

@@ -18,7 +18,6 @@ so a comment may be lost but a value never is.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import tomllib
 from typing import Any
 
@@ -46,6 +45,8 @@ def edit_text(before: str, before_canonical: str, data: dict[str, Any], canonica
         if tomllib.loads(text) == tomllib.loads(canonical):
             return text
     except (_Unhandled, ValueError, KeyError, TypeError, AttributeError) as exc:
+        import logging  # only here: an update that keeps the comments never loads it
+
         logging.getLogger("batchbot.store").debug("comment-keeping edit fell back: %r", exc)
     return canonical
 

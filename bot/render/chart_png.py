@@ -3,9 +3,9 @@
 matplotlib (with the non-interactive Agg backend) is the optional `batchbot[charts]` extra:
 the plotting stack (matplotlib, numpy, Pillow, fontTools, …) is more than half of a full
 install for one chart, and Slack and GitHub draw their own (`chart_native`). It is imported
-here, inside the function, and nowhere else: it costs about half a second to import, and only
-a drawn PNG should pay it. Per-batch lines are one LineCollection, so 1,000 batches draw as
-fast as ten.
+only in a child process that draws one PNG (`burnup_png`): it costs about half a second to
+import and ~100 MB of memory, which a server would otherwise hold after its first chart.
+Per-batch lines are one LineCollection, so 1,000 batches draw as fast as ten.
 """
 
 from __future__ import annotations
@@ -36,6 +36,67 @@ def can_draw_png() -> bool:
 
 
 def burnup_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: int = 100) -> bytes:
+    """The PNG, drawn in a child process: matplotlib and numpy are ~100 MB of memory that a
+    server (the `/batch chart` upload, the Friday thread) would otherwise keep for good after
+    its first chart. The child costs a Python start (tens of ms) beside the import itself."""
+    import json
+    import subprocess
+    import sys
+
+    if not can_draw_png():
+        raise ChartsNotInstalled()
+    size = {"width": width, "height": height, "dpi": dpi}
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.render.chart_png import _child; _child()"],
+        input=json.dumps({"chart": _to_data(chart), **size}).encode(),
+        capture_output=True,
+        timeout=CHILD_SECONDS,
+    )
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        why = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the PNG chart could not be drawn: {why}")
+    return done.stdout
+
+
+CHILD_SECONDS = 120.0
+
+
+def _to_data(chart: BurnUp) -> dict[str, object]:
+    return {
+        "title": chart.title,
+        "weeks": list(chart.weeks),
+        "ends": [d.isoformat() for d in chart.ends],
+        "actual_weeks": chart.actual_weeks,
+        "overall": list(chart.overall),
+        "planned": list(chart.planned),
+        "batches": [[name, list(series)] for name, series in chart.batches],
+    }
+
+
+def _child() -> None:
+    """In the child: the chart as JSON on stdin, the PNG on stdout."""
+    import datetime as dt
+    import json
+    import sys
+
+    given = json.load(sys.stdin)
+    data = given["chart"]
+    chart = BurnUp(
+        title=data["title"],
+        weeks=tuple(data["weeks"]),
+        ends=tuple(dt.date.fromisoformat(d) for d in data["ends"]),
+        actual_weeks=int(data["actual_weeks"]),
+        overall=tuple(float(v) for v in data["overall"]),
+        planned=tuple(float(v) for v in data["planned"]),
+        batches=tuple((str(n), tuple(float(v) for v in s)) for n, s in data["batches"]),
+    )
+    png = draw_png(chart, width=given["width"], height=given["height"], dpi=given["dpi"])
+    sys.stdout.buffer.write(png)
+    sys.stdout.buffer.flush()
+
+
+def draw_png(chart: BurnUp, *, width: float = 10.0, height: float = 5.5, dpi: int = 100) -> bytes:
+    """The PNG, drawn in this process (the child's half of `burnup_png`)."""
     try:
         import matplotlib
         import numpy as np

@@ -43,8 +43,21 @@ def risk_text(n: int, r: Risk) -> str:
     )
 
 
-def risk_review_blocks(plan: Plan) -> tuple[str, list[Block]]:
-    """The Friday DM: every open risk with **Still accurate** and **Update** buttons."""
+def risk_value(program: str, n: int) -> str:
+    """A risk button's value: its number, after its program when it is not the first
+    (`beta:2`), so a click acts on the plan the DM was about."""
+    return f"{program}:{n}" if program else str(n)
+
+
+def risk_of(value: str) -> tuple[str, str]:
+    """(program, risk number) from a button's value (`risk_value`)."""
+    program, _, number = value.rpartition(":")
+    return program, number
+
+
+def risk_review_blocks(plan: Plan, program: str = "") -> tuple[str, list[Block]]:
+    """The Friday DM: every open risk with **Still accurate** and **Update** buttons
+    (`program`: the plan's program id, "" for the deployment's first)."""
     open_risks = [(n, r) for n, r in enumerate(plan.risks, 1) if r.status == "open"]
     blocks: list[Block] = [
         header("🧭 Friday risk review"),
@@ -60,8 +73,8 @@ def risk_review_blocks(plan: Plan) -> tuple[str, list[Block]]:
                 "type": "actions",
                 "block_id": f"risk-{n}",
                 "elements": [
-                    _button("Still accurate", RISK_REVIEWED, str(n), "primary"),
-                    _button("Update", RISK_UPDATE, str(n)),
+                    _button("Still accurate", RISK_REVIEWED, risk_value(program, n), "primary"),
+                    _button("Update", RISK_UPDATE, risk_value(program, n)),
                 ],
             }
         )

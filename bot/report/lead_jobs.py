@@ -113,7 +113,7 @@ def run_risk_review(rt: JobRuntime, at: dt.datetime, force: bool = False) -> Job
         return JobResult(
             RISK_JOB, f"risk review for {when_text(fire, zone)} already sent", skipped=1
         )
-    text, blocks = risk_review_blocks(plan)
+    text, blocks = risk_review_blocks(plan, program)
     try:
         for lead in leads:
             rt.messenger.dm(lead, text, blocks=blocks)

@@ -270,7 +270,9 @@ def test_mark_done_under_a_nudge_commits_status_done_as_the_clicker(
     while bot.commits() == before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert bot.commits() == before + 1
-    b2 = next(b for b in tomllib.loads(bot.plan.read_text())["batches"] if b["id"] == "batch-2")
+    # the commit, not the working file: the store moves the branch before it rewrites the file
+    committed = git(bot.repo, "show", "HEAD:plan/execution-plan.toml")
+    b2 = next(b for b in tomllib.loads(committed)["batches"] if b["id"] == "batch-2")
     assert (b2["status"], b2["progress"]) == ("done", 100)
     author = git(bot.repo, "log", "-1", "--format=%an").strip()
     assert "U0BOB" in author or "bob" in author.lower(), author  # the clicker, not the bot

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +160,64 @@ def test_the_update_form_of_a_batch_in_beta_reads_and_saves_beta(bot: Bot) -> No
     changed = git(bot.repo, "show", "--name-only", "--format=", "HEAD").split()
     assert changed == ["plan/beta.toml"]
     assert "progress = 33" in beta.read_text()
+
+
+def test_the_risk_review_buttons_of_beta_act_on_beta(bot: Bot) -> None:
+    """Beta's Friday risk review DM carries `beta:<n>` on its buttons: **Update** opens beta's
+    risk and saves to `plan/beta.toml`; **Still accurate** marks beta's risk."""
+    from bot.plan.codec import read
+    from bot.render.lead_blocks import RISK_REVIEWED, RISK_UPDATE, risk_review_blocks
+    from tests.fakeslack import FORM, interactive_body, post_signed
+
+    beta = bot.repo / "plan" / "beta.toml"
+    beta.write_text(beta.read_text().replace('risk = "Batch 1', 'risk = "Beta only: Batch 1', 1))
+    git(bot.repo, "commit", "-qam", "beta's own first risk")
+    _, blocks = risk_review_blocks(read(beta), "beta")
+    values = {e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert "beta:1" in values
+
+    def click(action_id: str, user: str) -> None:
+        action = {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": user, "name": user[2:].lower()},
+            "api_app_id": "A0APP",
+            "trigger_id": f"trig-{action_id}",
+            "channel": {"id": f"D{user}"},
+            "message": {"ts": "1700000000.000100"},
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "type": "button", "value": "beta:1"}
+            ],
+        }
+        assert post_signed(bot.url, interactive_body(action), SECRET, FORM)[0] == 200
+
+    click(RISK_UPDATE, "U0BOB")
+    (opened,) = bot.fake.wait_for("views.open", timeout=10)
+    view = opened.args["view"]
+    assert "Beta only: Batch 1" in json.dumps(view)
+    state = {
+        "title": {"value": {"type": "plain_text_input", "value": "Beta only: Batch 1 late"}},
+        "probability": {"value": {"type": "static_select", "selected_option": {"value": "low"}}},
+        "impact": {"value": {"type": "static_select", "selected_option": {"value": "high"}}},
+        "mitigation": {"value": {"type": "plain_text_input", "value": "pair on it"}},
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0BOB", "name": "bob"},
+        "api_app_id": "A0APP",
+        "view": {**view, "id": "V1", "state": {"values": state}},
+    }
+    before = bot.commits()
+    status, _, out = post_signed(bot.url, interactive_body(payload), SECRET, FORM)
+    assert status == 200 and b"errors" not in out, out
+    deadline = time.monotonic() + 10
+    while bot.commits() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git(bot.repo, "show", "--name-only", "--format=", "HEAD").split() == ["plan/beta.toml"]
+    assert "Beta only: Batch 1 late" in beta.read_text()
+    before = bot.commits()
+    click(RISK_REVIEWED, "U0BOB")
+    while bot.commits() == before and time.monotonic() < deadline + 10:
+        time.sleep(0.05)
+    assert git(bot.repo, "show", "--name-only", "--format=", "HEAD").split() == ["plan/beta.toml"]

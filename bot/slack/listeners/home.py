@@ -59,9 +59,6 @@ def open_form(edge: Edge, body: dict[str, Any]) -> None:
         )
         _dm(edge, actor.slack_id, with_names(named(refusal, pid), ctx.names))
         return
-    # Save checks the values before Slack's 3 s are up; the country check needs the holidays
-    # library, a ~1 s import on a busy host — made here, on the queue, while the form opens.
-    import holidays  # noqa: F401
 
     from bot.slack.listeners.commands import open_or_answer
 

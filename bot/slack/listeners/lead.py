@@ -58,8 +58,9 @@ def on_still_accurate(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
 
 
 def mark_reviewed(edge: Edge, body: dict[str, Any]) -> None:
-    number = str(body["actions"][0].get("value", ""))
-    reply = edge.run(Command(_actor(edge, body), ("risk", "reviewed", number), "slack"))
+    program, number = lead.risk_of(str(body["actions"][0].get("value", "")))
+    words = ("risk", "reviewed", number)
+    reply = edge.run(Command(_actor(edge, body), (program, *words) if program else words, "slack"))
     channel = (body.get("channel") or {}).get("id")
     _say(edge, channel, reply, (body.get("message") or {}).get("ts"))
     if reply.plan_changed:
@@ -73,12 +74,12 @@ def on_update_risk(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
 
 
 def open_risk_form(edge: Edge, body: dict[str, Any]) -> None:
-    value = str(body["actions"][0].get("value", ""))
-    plan = edge.store.load()
+    program, value = lead.risk_of(str(body["actions"][0].get("value", "")))
+    plan = edge.context_of(program).store.load()
     n = record_number(value)
     if n is None or not 1 <= n <= len(plan.risks):
         return
-    meta = {"channel": (body.get("channel") or {}).get("id")}
+    meta = {"channel": (body.get("channel") or {}).get("id"), "program": program}
     view = lead.risk_update_modal(n, plan.risks[n - 1], meta)
     typed = f"/batch risk update {n} probability=… impact=… mitigation=…"
     open_or_answer(edge, body, view, typed)
@@ -120,7 +121,7 @@ def save_risk(
 ) -> None:
     cmd = Command(actor, ("risk", "update", number), "slack")
     try:
-        reply = change_risk(cmd, edge.rt.ctx, number, pairs)
+        reply = change_risk(cmd, edge.context_of(meta.get("program")), number, pairs)
     except Exception as exc:
         reply = error(str(exc))
     _say(edge, meta.get("channel"), reply)

@@ -1,0 +1,52 @@
+"""What a lead of a second program sees of their own program (not of the first one): the jobs'
+times, the names their plan gives, the day thread's title, the "Track it" button. Real parts:
+the composition root, two plan files in one git repository, SQLite, the fake Slack on loopback
+(the deployment of tests/test_standup_programs.py: beta prompts at 08:00 and digests at 10:00,
+the first program at 09:30 and 11:30)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.jobs import next_runs
+from tests.fakeslack import FakeSlack
+from tests.test_standup_programs import MONDAY, at, fake, two_programs
+
+__all__ = ["fake"]
+
+
+def test_jobs_list_shows_each_programs_own_times_named_by_program(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    two = two_programs(plan_file, tmp_path, fake)
+    rows = next_runs(two.rt, at(MONDAY, "07:00"))
+    prompts = {note.split(":")[0]: when for name, when, note in rows if name == "standup-prompts"}
+    assert prompts == {"execution-plan": at(MONDAY, "09:30"), "beta": at(MONDAY, "08:00")}
+    digests = {note.split(":")[0]: when for name, when, note in rows if name == "standup-digest"}
+    assert digests == {"execution-plan": at(MONDAY, "11:30"), "beta": at(MONDAY, "10:00")}
+    reminders = [note for name, _, note in rows if name == "standup-reminders"]
+    assert [n.split(":")[0] for n in reminders] == ["execution-plan", "beta"]
+    for job in ("weekly-report", "risk-review", "blocker-escalation", "nudges"):
+        assert [n.split(":")[0] for name, _, n in rows if name == job] == [
+            "execution-plan",
+            "beta",
+        ], job
+    assert [name for name, _, _ in rows].count("cadence-reminders") == 1
+    assert isinstance(rows[0][1], dt.datetime)
+
+
+ZED = """
+[[team.people]]
+id = "U0ZED"
+name = "Zed from beta"
+"""
+
+
+def test_a_name_given_only_in_betas_plan_is_used_everywhere(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Slack does not know U0ZED (an external contractor): the name beta's plan gives is shown."""
+    two = two_programs(plan_file, tmp_path, fake, beta_extra=ZED)
+    assert two.rt.names.name("U0ZED") == "Zed from beta"
+    assert two.rt.ctx.names.name("U0ZED") == "Zed from beta"
