@@ -10,6 +10,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,6 +210,30 @@ def test_a_program_pushed_upstream_is_served_after_the_next_sync(remote: Path, t
     assert program(store, "plan/gamma.toml").load().program.name.startswith("Gamma: ")
     store.sync()
     assert told == [["plan/gamma.toml"]]  # found once
+
+
+def test_a_program_found_upstream_is_registered_before_any_program_serves_the_new_tip(
+    remote: Path, tmp_path: Path
+):
+    """A request that sees the new tip (healthz, the first program's reply) must find the new
+    program routed: the runtime is told while every known program still serves the old tip,
+    and the new program already serves its plan."""
+    store = start(remote, tmp_path / "a")
+    beta = program(store, BETA)
+    old = store.state().sha
+    seen: list[tuple[str | None, str | None, str]] = []
+
+    def told(stores: list[Any]) -> None:
+        name = stores[0].load().program.name
+        seen.append((store.state().sha, beta.state().sha, name))
+
+    store.on_programs = told
+    gamma = git(remote, "show", f"main:{ALPHA}").replace('name = "', 'name = "Gamma: ', 1)
+    tip = upstream(remote, tmp_path, "plan/gamma.toml", text=gamma)
+    store.sync()
+    assert len(seen) == 1 and seen[0][:2] == (old, old), seen
+    assert seen[0][2].startswith("Gamma: ")
+    assert store.state().sha == tip and beta.state().sha == tip
 
 
 def test_a_write_to_beta_on_one_instance_is_read_on_the_other_at_once(remote: Path, tmp_path: Path):
