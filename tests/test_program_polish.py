@@ -50,3 +50,26 @@ def test_a_name_given_only_in_betas_plan_is_used_everywhere(
     two = two_programs(plan_file, tmp_path, fake, beta_extra=ZED)
     assert two.rt.names.name("U0ZED") == "Zed from beta"
     assert two.rt.ctx.names.name("U0ZED") == "Zed from beta"
+
+
+def test_each_programs_day_thread_and_digest_name_the_program(
+    plan_file: Path, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Two programs may share one standup channel: "Daily standup — Mon 7 Dec" twice would
+    not say which thread is whose."""
+    two = two_programs(plan_file, tmp_path, fake)
+    two.clock["now"] = at(MONDAY, "09:40")
+    assert two.answer("U0EVE", "Shipped the importer. Next the export.").ok
+    parents = {
+        channel: [str(m["text"]) for m in fake.messages(channel) if not m.get("thread_ts")]
+        for channel in ("C0ALPHA", "C0BETA")
+    }
+    assert parents == {
+        "C0ALPHA": ["Daily standup — execution-plan — Mon 7 Dec"],
+        "C0BETA": ["Daily standup — beta — Mon 7 Dec"],
+    }
+    two.job("standup-digest", at(MONDAY, "12:00"))
+    digests = [t for t in two.thread_texts("C0BETA") if t.startswith("Standup digest")]
+    assert digests and digests[0].startswith("Standup digest beta Mon 7 Dec:"), digests
+    alpha = [t for t in two.thread_texts("C0ALPHA") if t.startswith("Standup digest")]
+    assert alpha and alpha[0].startswith("Standup digest execution-plan Mon 7 Dec:"), alpha

@@ -397,3 +397,24 @@ def test_lock_timeout_is_a_clear_refusal(plan_file: Path) -> None:
 def test_init_repo_helper_is_isolated(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "x")
     assert (repo / ".git").is_dir()
+
+
+def test_a_hand_edit_is_diffed_once_however_often_history_is_read(plan_file: Path) -> None:
+    """A burst of `/batch status <batch>` reads the whole log each time; re-diffing every hand
+    edit (two `git show` and two parses) per read starved the acks under load."""
+    repo = plan_file.parent.parent
+    plan_file.write_text(plan_file.read_text().replace("progress = 0", "progress = 5", 1))
+    git(repo, "commit", "-qam", "tweak by hand")
+    shown: list[str] = []
+
+    class Counting(PlanStore):
+        def _plan_at(self, repo, rel, rev):  # type: ignore[no-untyped-def]
+            shown.append(rev)
+            return super()._plan_at(repo, rel, rev)
+
+    store = Counting(plan_file)
+    first = store.history("batch-1", limit=0)
+    again = store.history("batch-1", limit=0)
+    assert [str(c) for e in first for c in e.changes] == [str(c) for e in again for c in e.changes]
+    assert any(e.by_hand and e.changes for e in again)
+    assert len(shown) == 2 * sum(1 for e in first if e.by_hand)

@@ -6,6 +6,7 @@ in a work tree, the fetched tip in remote mode) and where the file sits in it (`
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,15 @@ from bot.plan.model import Plan, PlanInvalid
 
 if TYPE_CHECKING:
     from bot.plan.gitrepo import GitRepo
+
+
+#: What each hand-edited commit changed, by (git dir, plan file, commit). A commit never
+#: changes, so its diff is worked out once per process: `/batch status <batch>` reads the
+#: whole log, and diffing every hand edit again (two `git show` and two plan parses each) made
+#: a burst of status lines spawn git processes that starved the acks.
+_DIFFS: dict[tuple[str, str, str], tuple[Change, ...]] = {}
+_DIFFS_LOCK = threading.Lock()
+_DIFFS_MAX = 4096
 
 
 class PlanHistory:
@@ -88,11 +98,19 @@ class PlanHistory:
         return entries
 
     def _diff_commit(self, repo: GitRepo, rel: str, sha: str) -> list[Change]:
+        key = (str(repo.root), rel, sha)
+        with _DIFFS_LOCK:
+            known = _DIFFS.get(key)
+        if known is not None:
+            return list(known)
         new = self._plan_at(repo, rel, sha)
         old = self._plan_at(repo, rel, f"{sha}~1")
-        if new is None:
-            return []
-        return diff_plans(old, new)
+        changes = diff_plans(old, new) if new is not None else []
+        with _DIFFS_LOCK:
+            if len(_DIFFS) >= _DIFFS_MAX:
+                _DIFFS.pop(next(iter(_DIFFS)))  # the oldest: dicts keep insertion order
+            _DIFFS[key] = tuple(changes)
+        return changes
 
     def _plan_at(self, repo: GitRepo, rel: str, rev: str) -> Plan | None:
         proc = repo.run("show", f"{rev}:{rel}", check=False)

@@ -29,9 +29,14 @@ class DigestFacts:
     blockers: tuple[tuple[str, str], ...]  # (display name, standup text)
 
 
-def digest_text(facts: DigestFacts) -> str:
-    """Notification / fallback text: the counts and the missing names."""
-    head = f"Standup digest {day_label(facts.day)}: answered {facts.answered} of {facts.expected}"
+def digest_text(facts: DigestFacts, program: str = "") -> str:
+    """Notification / fallback text: the counts and the missing names (and the program's
+    name when the deployment has several)."""
+    named = f"{program} " if program else ""
+    head = (
+        f"Standup digest {named}{day_label(facts.day)}: "
+        f"answered {facts.answered} of {facts.expected}"
+    )
     if facts.missing:
         head += " — missing: " + ", ".join(esc(n) for n in facts.missing)
     if facts.blockers:
@@ -39,9 +44,10 @@ def digest_text(facts: DigestFacts) -> str:
     return head
 
 
-def digest_blocks(facts: DigestFacts) -> list[dict[str, Any]]:
+def digest_blocks(facts: DigestFacts, program: str = "") -> list[dict[str, Any]]:
+    named = f"{program} — " if program else ""
     lines = [
-        f"*Standup digest — {day_label(facts.day)}*",
+        f"*Standup digest — {named}{day_label(facts.day)}*",
         f"Answered *{facts.answered} of {facts.expected}*"
         + (f" ({facts.off} on time off)" if facts.off else ""),
         "Missing: " + (", ".join(esc(n) for n in facts.missing) if facts.missing else "nobody 🎉"),

@@ -168,16 +168,19 @@ def modal_date(private_metadata: str | None) -> date | None:
         return None
 
 
-def day_thread_text(local_date: date) -> str:
-    """The day's parent message, e.g. "Daily standup — Tue 24 Nov"."""
-    return f"Daily standup — {day_label(local_date)}"
+def day_thread_text(local_date: date, program: str = "") -> str:
+    """The day's parent message, e.g. "Daily standup — Tue 24 Nov"; with several programs
+    it names the program ("Daily standup — beta — Tue 24 Nov"): two programs may share a
+    channel, and each has its own thread there."""
+    named = f"{program} — " if program else ""
+    return f"Daily standup — {named}{day_label(local_date)}"
 
 
-def day_thread_blocks(local_date: date) -> list[Block]:
+def day_thread_blocks(local_date: date, program: str = "") -> list[Block]:
     return [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": day_thread_text(local_date)},
+            "text": {"type": "plain_text", "text": day_thread_text(local_date, program)},
         },
         {
             "type": "context",

@@ -244,7 +244,9 @@ class Answers(StandupPart):
             if self.db.claim(THREAD_JOB, key, now, now, self.owner, self.program):
                 try:
                     posted = self.messenger.post(
-                        channel, day_thread_text(day), day_thread_blocks(day)
+                        channel,
+                        day_thread_text(day, self.shown_as),
+                        day_thread_blocks(day, self.shown_as),
                     )
                 except Exception as exc:
                     self.db.finish(THREAD_JOB, key, "failed", f"{exc}"[:1000], self.program)

@@ -104,7 +104,10 @@ class Digest(StandupPart):
             facts = self.facts(at)
             thread_ts = self.answers.day_thread(day, channel)
             posted = self.messenger.post(
-                channel, digest_text(facts), digest_blocks(facts), thread_ts=thread_ts
+                channel,
+                digest_text(facts, self.shown_as),
+                digest_blocks(facts, self.shown_as),
+                thread_ts=thread_ts,
             )
         except Exception as exc:  # any failure frees the claim so the next tick retries
             log.error("standup digest for %s failed (%s); the next tick retries", day, exc)

@@ -38,6 +38,9 @@ class StandupPart:
         #: the program whose rows this part reads and writes ("": the first program, so rows
         #: written before programs existed stay that program's).
         self.program = program
+        #: the program's name in what people read (its day thread, its digest) when the
+        #: deployment has several; "" with one program (titles as before).
+        self.shown_as = ""
 
     @property
     def config(self) -> StandupConfig:

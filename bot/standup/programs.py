@@ -158,9 +158,10 @@ def link_programs(parts: Mapping[str, Standups]) -> StandupPrograms | None:
         return None
     group = StandupPrograms(dict(parts))
     seats: Callable[[], tuple[Seat, ...]] = group.seats
-    for core in group.parts.values():
+    for pid, core in group.parts.items():
         others = [o for o in group.parts.values() if o is not core]
         core.group = group
+        core.answers.shown_as = core.digest.shown_as = pid  # two may share one channel
         core.prompts.seats = seats
         core.people.others = _people_of(others)
         core.days.others = _days_of(others)
