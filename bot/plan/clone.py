@@ -189,8 +189,9 @@ class SharedClone:
         self.pushes = 0
         # Every program's store, the first (BATCHBOT_PLAN_FILE's) first; by plan file.
         self.members: dict[str, PlanClone] = {}
-        # Told (outside the clone lock) of the stores of programs a sync found for the first
-        # time: a `plan/<program>.toml` pushed upstream is served without a restart.
+        # Told (under the clone lock, before the others' plans move to that tip; it must not
+        # write) of the stores of programs a sync found for the first time: a
+        # `plan/<program>.toml` pushed upstream is served without a restart.
         self.on_programs: Callable[[list[PlanClone]], None] | None = None
 
     @property
@@ -500,19 +501,9 @@ class PlanClone:
         refreshes every program of the clone (each from its own file at the tip: one bad
         file stops only its own program) and finds the programs added upstream."""
         stores = self._group.stores()
-        told = self._group.on_programs
         try:
             with self._clone_lock():
-                moved, found = self._sync_all_locked(found_first=told is not None)
-            if found and told is not None:
-                # Programs found upstream are registered (outside the lock, like on_change)
-                # BEFORE the others serve the new tip: a request that sees the tip (healthz,
-                # a reply naming it) finds the new program routed. Fetch again: another
-                # sync may have moved the branch further meanwhile.
-                self._safe(told, found)
-                with self._clone_lock():
-                    again, _ = self._sync_all_locked()
-                moved += again
+                moved, _found = self._sync_all_locked()
         except NotSaved as exc:  # the clone stayed busy: serve what we have, say why
             for store in stores:
                 store._set(error=str(exc).removeprefix("not saved: "))
@@ -524,11 +515,10 @@ class PlanClone:
         return self.state()
 
     def _sync_all_locked(
-        self, found_first: bool = False
+        self,
     ) -> tuple[list[tuple[PlanClone, tuple[str | None, str]]], list[PlanClone]]:
         """The sync under the clone lock: ([(store, (old sha, new sha))] for each program
-        whose served plan moved, [stores of programs found for the first time]).
-        `found_first`: when programs are found, only they take the tip (see `sync`)."""
+        whose served plan moved, [stores of programs found for the first time])."""
         try:
             tip = self._fetch()
         except (NotSaved, GitError) as exc:
@@ -541,7 +531,19 @@ class PlanClone:
             return [], []
         found, blobs = self._discover(tip)
         moved = []
-        for store in found if found and found_first else self._group.stores():
+        # The programs found first, then told (under the lock, before any served plan moves
+        # to this tip: whoever sees the new tip also sees its programs — the listener only
+        # builds what serves them and must not write), then the others.
+        for store in found:
+            change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
+            if change is not None:
+                moved.append((store, change))
+        if found and self._group.on_programs is not None:
+            self._safe(self._group.on_programs, found)
+        first = self._group.first  # last: once /healthz shows the tip, every program has it
+        for store in [*(s for s in self._group.stores() if s is not first), first]:
+            if store in found:
+                continue
             change = store._adopt(tip, blobs.get(store.config.plan_file, ""))
             if change is not None:
                 moved.append((store, change))
