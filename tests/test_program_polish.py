@@ -85,3 +85,16 @@ def test_track_it_names_each_program_a_standup_went_to_and_reads_old_buttons() -
     assert [b["text"]["text"] for b in both] == ["Track it in execution-plan", "Track it in beta"]
     assert [track_of(b["value"]) for b in both] == [("execution-plan", text), ("beta", text)]
     assert track_of("{not json") == ("", "{not json")  # an old button: the text alone
+
+
+def test_a_nudges_update_and_mark_done_buttons_carry_its_program() -> None:
+    from bot.report.nudge_job import nudge_blocks
+    from bot.report.nudges import Nudge
+
+    def values(nudge: Nudge, program: str) -> list[str]:
+        _, blocks = nudge_blocks(nudge, program=program)
+        return [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+    late = Nudge("late", "beta/late:batch-2", "batch-2", "U0BOB", "Late", "why")
+    assert values(late, "beta")[0] == "beta:batch-2"
+    assert values(late, "")[0] == "batch-2"  # the default program's, as before programs

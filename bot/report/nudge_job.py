@@ -40,6 +40,18 @@ def scoped(rt: JobRuntime, key: str) -> str:
     return key if stem == "execution-plan" else f"{stem}/{key}"
 
 
+def program_of(rt: JobRuntime) -> str:
+    """The program id the nudge's Update / Mark done buttons carry ("" for the default
+    `execution-plan`, as `scoped`): a click acts on the program that nudged, not the first."""
+    stem = rt.store.path.stem
+    return "" if stem == "execution-plan" else stem.lower()
+
+
+def batch_value(program: str, batch: str) -> str:
+    """`beta:batch-2` (the batch alone for the default program, as before programs)."""
+    return f"{program}:{batch}" if program else batch
+
+
 def rules(rt: JobRuntime, team: TeamSettings) -> NudgeRules:
     """The team's thresholds: the plan's `[schedule]`, else the environment's."""
     return NudgeRules(
@@ -49,7 +61,9 @@ def rules(rt: JobRuntime, team: TeamSettings) -> NudgeRules:
     )
 
 
-def nudge_blocks(nudge: Nudge, *, lead_note: str = "") -> tuple[str, list[dict[str, Any]]]:
+def nudge_blocks(
+    nudge: Nudge, *, lead_note: str = "", program: str = ""
+) -> tuple[str, list[dict[str, Any]]]:
     """The DM: what and why; the owner gets three buttons (update, on track, snooze), the lead
     a line saying why the lead hears of it."""
     icon = {
@@ -66,7 +80,7 @@ def nudge_blocks(nudge: Nudge, *, lead_note: str = "") -> tuple[str, list[dict[s
         return f"{nudge.headline} — {nudge.detail}", blocks
     if nudge.kind == "complete":  # the owner confirms; "not yet" keeps the lead out of it
         buttons = [
-            _button("Mark done", "nudge_done", nudge.batch, primary=True),
+            _button("Mark done", "nudge_done", batch_value(program, nudge.batch), primary=True),
             _button("Not yet", "nudge_ontrack", nudge.key),
         ]
         blocks.append({"type": "actions", "elements": buttons})
@@ -75,7 +89,7 @@ def nudge_blocks(nudge: Nudge, *, lead_note: str = "") -> tuple[str, list[dict[s
         {
             "type": "actions",
             "elements": [
-                _button("Update", "nudge_update", nudge.batch, primary=True),
+                _button("Update", "nudge_update", batch_value(program, nudge.batch), primary=True),
                 _button("On track", "nudge_ontrack", nudge.key),
                 _button(f"Snooze {SNOOZE_DAYS} days", "nudge_snooze", nudge.key),
             ],
@@ -111,7 +125,7 @@ def _send(
     """'sent', 'skipped' (someone already did) or 'failed' (released for a retry)."""
     if not rt.db.claim(JOB, key, at, rt.clock(), rt.owner):
         return "skipped"
-    text, blocks = nudge_blocks(nudge, lead_note=lead_note)
+    text, blocks = nudge_blocks(nudge, lead_note=lead_note, program=program_of(rt))
     problems = []
     for user in to:
         try:

@@ -205,3 +205,27 @@ def test_track_it_under_a_standup_acts_on_the_program_it_was_filed_in(
             time.sleep(0.05)
         assert tomllib.loads(beta_file.read_text())["blockers"][0]["batch"] == "batch-1"
         assert not tomllib.loads(bot.plan.read_text()).get("blockers")
+
+
+def test_a_nudge_from_beta_marks_done_and_opens_the_form_of_betas_batch(
+    bot: Bot, fake: FakeSlack
+) -> None:
+    """The nudge job of beta puts `beta:batch-2` on its buttons; both programs have a batch-2."""
+    import tomllib
+
+    from tests.conftest import git
+    from tests.e2e.test_lead_e2e import click
+
+    click(bot, "nudge_update", "beta:batch-2", user="U0BOB")
+    (opened,) = fake.wait_for("views.open", timeout=10)
+    assert json.loads(opened.args["view"]["private_metadata"])["program"] == "beta"
+    before = bot.commits()
+    click(bot, "nudge_done", "beta:batch-2", user="U0BOB")
+    deadline = time.monotonic() + 10
+    while bot.commits() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bot.commits() == before + 1
+    beta = tomllib.loads(git(bot.repo, "show", "HEAD:plan/beta.toml"))
+    assert next(b for b in beta["batches"] if b["id"] == "batch-2")["status"] == "done"
+    first = tomllib.loads(git(bot.repo, "show", "HEAD:plan/execution-plan.toml"))
+    assert next(b for b in first["batches"] if b["id"] == "batch-2")["status"] != "done"

@@ -25,13 +25,31 @@ def _value(body: dict[str, Any]) -> str:
     return str((body.get("actions") or [{}])[0].get("value") or "")
 
 
+def _batch(edge: Edge, body: dict[str, Any]) -> tuple[str, str] | None:
+    """(program, batch id) from an Update / Mark done button (`beta:batch-2`; the batch alone
+    is the first program's). None, after saying so, for a program this deployment lacks."""
+    program, _, batch_id = _value(body).rpartition(":")
+    if program and program not in edge.rt.programs:
+        edge.respond(body.get("response_url"), error(f"no program {program[:40]!r} here"))
+        return None
+    return program, batch_id
+
+
 def open_update(edge: Edge, body: dict[str, Any]) -> None:
-    batch_id = _value(body)
+    found = _batch(edge, body)
+    if found is None:
+        return
+    program, batch_id = found
     channel = (body.get("channel") or {}).get("id")
     meta = json.dumps(
-        {"response_url": body.get("response_url"), "channel": channel, "batch": batch_id}
+        {
+            "response_url": body.get("response_url"),
+            "channel": channel,
+            "batch": batch_id,
+            "program": program,
+        }
     )
-    plan = edge.store.load()
+    plan = edge.context_of(program).store.load()
     batch = plan.batch(batch_id)
     if batch is None:
         edge.respond(body.get("response_url"), error(f"batch {batch_id} no longer exists"))
@@ -54,7 +72,12 @@ def mark_done(edge: Edge, body: dict[str, Any]) -> None:
     one command path (its access rule and commit)."""
     user = body.get("user") or {}
     actor = edge.actor(str(user.get("id") or ""), user.get("name") or user.get("username"))
-    reply = edge.run(Command(actor, ("update", _value(body), "status=done"), "slack"))
+    found = _batch(edge, body)
+    if found is None:
+        return
+    program, batch_id = found
+    words = ("update", batch_id, "status=done")
+    reply = edge.run(Command(actor, (program, *words) if program else words, "slack"))
     edge.respond(body.get("response_url"), reply)
     if reply.plan_changed:
         edge.after_change()
