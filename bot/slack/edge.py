@@ -255,10 +255,15 @@ class Edge:
                 homes.append(HomeProgram(pid, plan, team if leads else None))
                 ids |= people_in_view(StatusView(plan))
                 ids |= {*team.team, *team.leads, *team.editors} if leads else set()
-            notice = self.rt.store.notice()
+            notices = [(pid, programs[pid].store.notice()) for pid in shown]
+            note = (
+                "\n".join(  # each shown program's own (beta's broken file, not the first's)
+                    f"⚠️ {esc(f'{pid}: {n}' if len(programs) > 1 else n)}" for pid, n in notices if n
+                )
+                or None
+            )
             today = self.rt.ctx.clock().date()
             named = Reply(StatusView(homes[0].plan), people=self.rt.names.names(ids))
-            note = f"⚠️ {esc(notice)}" if notice else None
             return person_home(user_id, homes, note, today, named.name_of)
         except Exception as exc:  # an invalid plan still gets a Home tab saying so
             shown_error = esc(self.paths.text(str(exc)))

@@ -179,3 +179,21 @@ def test_the_friday_job_in_remote_mode_posts_and_archives_each_programs_report_o
     assert again.returncode == 0 and "already posted" in again.stdout, again.stdout
     posts = [c.args["channel"] for c in fake.calls_to("chat.postMessage")]
     assert len([c for c in posts if c.endswith("REP")]) == 2
+
+
+def test_app_home_shows_the_notice_of_the_program_it_shows(
+    tmp_path: Path, fake: FakeSlack, remote: Path
+) -> None:
+    """Beta broken upstream: Bob (beta's editor) sees why his program is stale in his Home."""
+    from tests.e2e.remote_harness import SECRET
+    from tests.fakeslack import JSON, event_body, post_signed
+
+    bot = start_remote_bot(tmp_path, fake, remote, "a", sync_seconds=600, extra_env=ENV)
+    with running(bot):
+        bad = upstream(remote, tmp_path, BETA, "[[[ not toml\n")
+        assert bot.webhook({"ref": "refs/heads/main", "after": bad}) == 202
+        bot.wait_sha(bad, timeout=5)
+        home = event_body({"type": "app_home_opened", "user": "U0BOB", "tab": "home"})
+        assert post_signed(bot.events_url, home, SECRET, JSON)[0] == 200
+        (published,) = fake.wait_for("views.publish", 1, timeout=10)
+        assert f"beta: plan/beta.toml at {bad[:7]} is invalid" in json.dumps(published.args)
