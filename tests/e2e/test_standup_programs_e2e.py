@@ -229,3 +229,27 @@ def test_a_nudge_from_beta_marks_done_and_opens_the_form_of_betas_batch(
     assert next(b for b in beta["batches"] if b["id"] == "batch-2")["status"] == "done"
     first = tomllib.loads(git(bot.repo, "show", "HEAD:plan/execution-plan.toml"))
     assert next(b for b in first["batches"] if b["id"] == "batch-2")["status"] != "done"
+
+
+def test_a_draft_of_a_removed_program_neither_edits_nor_publishes_the_first_programs_report(
+    bot: Bot, fake: FakeSlack
+) -> None:
+    """plan/gamma.toml was removed after its Friday draft was posted: its buttons say so."""
+    from tests.fakeslack import FORM, interactive_body
+
+    for action in ("report_edit", "report_publish"):
+        body = {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0ALICE", "name": "alice"},
+            "api_app_id": "A0APP",
+            "trigger_id": f"trig-{action}",
+            "channel": {"id": "C0ALPHAREP"},
+            "message": {"ts": "1700000000.000100"},
+            "response_url": fake.response_url(action),
+            "actions": [{"action_id": action, "type": "button", "value": "gamma/2026-W49"}],
+        }
+        assert post_signed(bot.url, interactive_body(body), SECRET, FORM)[0] == 200
+        (said,) = fake.wait_for_response(action, timeout=10)
+        assert "no program 'gamma' here any more" in json.dumps(said.body), said.body
+    assert not fake.calls_to("views.open")

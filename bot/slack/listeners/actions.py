@@ -48,10 +48,22 @@ def _message(body: dict[str, Any]) -> tuple[str, str, str]:
 
 def program_week(edge: Edge, value: str) -> tuple[Any, str]:
     """(the program's Context, the ISO week) of a report button: `beta/2026-W49` is beta's
-    draft, a bare week the first program's (drafts posted before programs too)."""
+    draft, a bare week the first program's (drafts posted before programs too). The Context
+    is None for a program this deployment no longer has: its draft must not act on the first
+    program's report."""
     program, _, week = value.rpartition("/")
     programs = getattr(edge.rt, "programs", None) or {}
-    return (programs.get(program) if program else None) or edge.rt.ctx, week
+    if program:
+        return programs.get(program), week
+    return edge.rt.ctx, week
+
+
+def _gone(edge: Edge, body: dict[str, Any], value: str) -> None:
+    program = value.rpartition("/")[0][:40]
+    edge.respond(
+        body.get("response_url"),
+        error(f"no program {program!r} here any more: its plan file was removed"),
+    )
 
 
 def publish_report(edge: Edge, body: dict[str, Any]) -> None:
@@ -62,6 +74,9 @@ def publish_report(edge: Edge, body: dict[str, Any]) -> None:
     user = body["user"]
     channel, ts, value = _message(body)
     ctx, week = program_week(edge, value)
+    if ctx is None:
+        _gone(edge, body, value)
+        return
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
     reply, ref = publish_for(ctx, actor, week)
     if ref is not None and channel and ts:
@@ -85,6 +100,9 @@ def open_report_editor(edge: Edge, body: dict[str, Any]) -> None:
 
     channel, ts, value = _message(body)
     ctx, week = program_week(edge, value)
+    if ctx is None:
+        _gone(edge, body, value)
+        return
     try:
         markdown = archived_report(ctx, week) or ""
     except ArchiveRefused as exc:  # a link in the reports folder: never opened for editing
