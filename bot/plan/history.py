@@ -6,7 +6,6 @@ in a work tree, the fetched tip in remote mode) and where the file sits in it (`
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 #: whole log, and diffing every hand edit again (two `git show` and two plan parses each) made
 #: a burst of status lines spawn git processes that starved the acks.
 _DIFFS: dict[tuple[str, str, str], tuple[Change, ...]] = {}
-_DIFFS_LOCK = threading.Lock()
 _DIFFS_MAX = 4096
 
 
@@ -99,17 +97,15 @@ class PlanHistory:
 
     def _diff_commit(self, repo: GitRepo, rel: str, sha: str) -> list[Change]:
         key = (str(repo.root), rel, sha)
-        with _DIFFS_LOCK:
-            known = _DIFFS.get(key)
+        known = _DIFFS.get(key)  # one dict operation each: atomic, no lock to import
         if known is not None:
             return list(known)
         new = self._plan_at(repo, rel, sha)
         old = self._plan_at(repo, rel, f"{sha}~1")
         changes = diff_plans(old, new) if new is not None else []
-        with _DIFFS_LOCK:
-            if len(_DIFFS) >= _DIFFS_MAX:
-                _DIFFS.pop(next(iter(_DIFFS)))  # the oldest: dicts keep insertion order
-            _DIFFS[key] = tuple(changes)
+        if len(_DIFFS) >= _DIFFS_MAX:
+            _DIFFS.clear()  # bounded; rebuilt from git on demand
+        _DIFFS[key] = tuple(changes)
         return changes
 
     def _plan_at(self, repo: GitRepo, rel: str, rev: str) -> Plan | None:
