@@ -155,11 +155,23 @@ def _repack(dist: metadata.Distribution, into: Path) -> None:
         whl.writestr(record, "".join(f"{n},,\n" for n in [*names, record]))
 
 
+def _extras_the_guides_install() -> set[str]:
+    """Every extra a tested block or `batchbot init`'s requirements.txt names (`github` came
+    in with the lean install: a wheelhouse without PyGithub failed the Heroku guide in CI)."""
+    from bot.starter import PINNED_EXTRAS
+
+    named = [PINNED_EXTRAS, *tagged_blocks()]
+    return {e for text in named for m in EXTRAS.finditer(text) for e in m[1].split(",")}
+
+
+EXTRAS = re.compile(r"batchbot\[([\w,]+)\]")
+
+
 @pytest.fixture(scope="session")
 def pip_offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """What pip needs to install the guides' requirements without an index (see above);
     {} (pip as configured) when this environment lacks one of them."""
-    needed = _closure("batchbot", {"postgres"})
+    needed = _closure("batchbot", _extras_the_guides_install())
     needed.pop("batchbot", None)
     if not needed:
         yield {}
