@@ -722,15 +722,27 @@ def _dispatch(argv: list[str]) -> int:
             print(full_help())
             return 0
         command = top.command
+        env = environment()
+        if top.rest and command not in COMMANDS:
+            _prefetch_identity(top, env)
         _unknown_command_check(command)
         ns = _command_parser(command).parse_intermixed_args(top.rest, namespace=top)
     except SystemExit as exc:  # --help / --version printed and asked to stop
         return int(exc.code or 0)
-    env = environment()
     _choose_program(ns, env)
     if command in COMMANDS:
         return COMMANDS[command][1](ns, env)
     return _run_verb(command, ns, env)
+
+
+def _prefetch_identity(top: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """A word with arguments may commit, and its commit needs the git identity (see
+    _run_verb): start asking git now, while the command's modules load."""
+    if env.get("BATCHBOT_GIT_URL", "").strip() and not top.plan:
+        return  # remote mode: the identity comes from the clone's own settings
+    from bot.plan.gitrepo import prefetch_identity
+
+    prefetch_identity(plan_path(top.plan, env).parent)
 
 
 def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
@@ -764,6 +776,15 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every failure is one line and an exit code, never a traceback."""
+    try:
+        return _main(argv)
+    finally:
+        gitrepo = sys.modules.get("bot.plan.gitrepo")
+        if gitrepo is not None:  # a prefetched identity nobody asked for (a refused command)
+            gitrepo.abandon_prefetched()
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         code = _dispatch(list(sys.argv[1:] if argv is None else argv))
         sys.stdout.flush()

@@ -63,6 +63,33 @@ def test_default_author_is_the_git_identity(plan_file: Path) -> None:
     )
 
 
+def test_a_prefetched_identity_answers_for_its_own_repository_only(tmp_path: Path) -> None:
+    """The CLI starts `git var -l` before loading a command (bot.cli._prefetch_identity);
+    whichever repository then commits must get its own identity, never the prefetched one of
+    another."""
+    from bot.plan import gitrepo
+
+    ana, bob = init_repo(tmp_path / "ana"), init_repo(tmp_path / "bob")
+    git(ana, "config", "user.name", "Ana")
+    git(bob, "config", "user.name", "Bob")
+    (ana / "plan").mkdir()
+    try:
+        gitrepo.prefetch_identity(ana / "plan")
+        assert gitrepo.GitRepo.find(bob / "plan.toml").identity().name == "Bob"
+        assert gitrepo.GitRepo.find(ana / "plan" / "x.toml").identity().name == "Ana"
+        assert gitrepo._AHEAD == {}  # taken by the repository it was started in
+    finally:
+        gitrepo.abandon_prefetched()
+
+
+def test_a_refused_command_leaves_no_prefetched_git_behind(plan_file: Path) -> None:
+    from bot.plan import gitrepo
+
+    result = run_cli("--plan", str(plan_file), "frobnicate", "batch-1", "progress=1")
+    assert result.returncode == 2 and "unknown command 'frobnicate'" in result.stderr
+    assert gitrepo._AHEAD == {}
+
+
 def test_values_may_hold_equals_signs_and_spaces(plan_file: Path) -> None:
     result = run_cli(
         "--plan", str(plan_file), "update", "batch-1", "notes=a = b, c=d", "owner=Ana Lima"

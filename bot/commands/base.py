@@ -13,12 +13,12 @@ from bot.people.names import Names
 from bot.plan.edits import Change, EditError, split_words
 from bot.plan.model import Batch, Plan, did_you_mean
 from bot.plan.store import Actor, PlanStore, Saved
-from bot.plan.team import TeamSettings
-from bot.plan.team_plan import TeamSource
 from bot.replies import Reply, error
 from bot.slackids import user_id_in
 
 if TYPE_CHECKING:
+    from bot.plan.team import TeamSettings
+    from bot.plan.team_plan import TeamSource
     from bot.report.publish import GitHubService
 
 Origin = Literal["cli", "shell", "slack"]
@@ -86,8 +86,10 @@ class Context:
     store: PlanStore
     clock: Callable[[], dt.datetime]
     #: the team settings the environment gives (BATCHBOT_EDITORS, …): what a plan without a
-    #: `[team]`/`[schedule]` value uses. `team_settings()` applies the plan's on top.
-    team_defaults: TeamSettings = TeamSettings()  # noqa: RUF009 (frozen value)
+    #: `[team]`/`[schedule]` value uses. `team_settings()` applies the plan's on top. None:
+    #: the built-in defaults, made on first use (`defaults()`), so the CLI's dashboard and
+    #: update, which never ask, do not import the settings' specs.
+    team_defaults: TeamSettings | None = None
     standups: StandupCommands | None = None
     standups_between: Callable[[dt.date, dt.date], Sequence[StandupRow]] | None = None
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -106,11 +108,22 @@ class Context:
     program: str = ""
     _team: TeamSource | None = field(default=None, repr=False, compare=False)
 
+    def defaults(self) -> TeamSettings:
+        """`team_defaults`, the built-in ones when none were given."""
+        if self.team_defaults is None:
+            from bot.plan.team import TeamSettings
+
+            self.team_defaults = TeamSettings()
+        return self.team_defaults
+
     def team_settings(self, plan: Plan | None = None) -> TeamSettings:
         """The effective team settings of `plan` (default: the plan as it is now)."""
+        from bot.plan.team_plan import TeamSource
+
+        defaults = self.defaults()
         source = self._team
-        if source is None or source.defaults is not self.team_defaults:
-            source = self._team = TeamSource(self.store.load, self.team_defaults)
+        if source is None or source.defaults is not defaults:
+            source = self._team = TeamSource(self.store.load, defaults)
         return source.current() if plan is None else source.of(plan)
 
     @property

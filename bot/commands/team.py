@@ -65,7 +65,7 @@ def team(cmd: Command, ctx: Context, args: list[str]) -> Reply:
         saved = change_plan(
             ctx,
             cmd.actor,
-            lambda p: remove_person(p, user, ctx.team_defaults),
+            lambda p: remove_person(p, user, ctx.defaults()),
             via=cmd.origin,
             what="the team",
             rule="lead",
@@ -92,7 +92,7 @@ def _add(cmd: Command, ctx: Context, rest: list[str]) -> Reply:
     saved = change_plan(
         ctx,
         cmd.actor,
-        lambda p: add_person(p, person, role, ctx.team_defaults),
+        lambda p: add_person(p, person, role, ctx.defaults()),
         via=cmd.origin,
         what="the team",
         rule="lead",
@@ -130,7 +130,7 @@ def settings(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     saved = change_plan(
         ctx,
         cmd.actor,
-        lambda p: set_settings(p, pairs, ctx.team_defaults),
+        lambda p: set_settings(p, pairs, ctx.defaults()),
         via=cmd.origin,
         what="the team's settings",
         rule="lead",
@@ -146,7 +146,7 @@ def import_settings(cmd: Command, ctx: Context) -> Reply:
 
     def edit(plan: Plan) -> tuple[Plan, list[Change]]:
         skipped.clear()  # the edit may run again on a fresher plan
-        return import_environment(plan, ctx.team_defaults, skipped)
+        return import_environment(plan, ctx.defaults(), skipped)
 
     saved = change_plan(
         ctx, cmd.actor, edit, via=cmd.origin, what="the team's settings", rule="lead"

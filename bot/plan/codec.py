@@ -26,7 +26,6 @@ from bot.plan.model import (
     parse_plan,
     plan_from_trusted,
 )
-from bot.plan.team import table_data
 from bot.plan.values import value_problems
 
 BATCH_KEYS = (
@@ -161,7 +160,7 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
             legacy_data["measured"] = {
                 k: {"source": m.source, "at": m.at.isoformat()} for k, m in plan.measured.items()
             }
-        legacy_data.update(table_data(plan.team))
+        legacy_data.update(_team_tables(plan))
         if plan.links:
             legacy_data["links"] = {k: _iso(link_data(v)) for k, v in plan.links.items()}
         return legacy_data
@@ -181,10 +180,20 @@ def to_data(plan: Plan, *, legacy: bool = False) -> dict[str, Any]:
         data["people"] = dict(plan.people)
     if plan.measured:
         data["measured"] = {k: as_dict(m) for k, m in plan.measured.items()}
-    data.update(table_data(plan.team))  # only the tables in use: older plans stay byte-equal
+    data.update(_team_tables(plan))  # only the tables in use: older plans stay byte-equal
     if plan.links:  # only when used, like people and measured
         data["links"] = {k: link_data(v) for k, v in plan.links.items()}
     return data
+
+
+def _team_tables(plan: Plan) -> dict[str, dict[str, Any]]:
+    """`[team]`/`[schedule]` as written; bot.plan.team (its settings' specs, ~2 ms to import)
+    loads only for a plan that has them, so writing a plan without them stays lean."""
+    if not plan.team:
+        return {}
+    from bot.plan.team import table_data
+
+    return table_data(plan.team)
 
 
 def link_data(link: Any) -> dict[str, Any]:

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 if TYPE_CHECKING:  # bound at run time by _constraint_names(), when pydantic needs them
     from annotated_types import Ge, Le, MaxLen, MinLen
 
+    # Only plans that have goals, tracked blockers or a [team] table load these (see below).
+    from bot.plan.register import Blocker, Goal
+
 from bot.plan.calendar import Calendar, calendar_from_trusted, calendar_problems
 from bot.plan.links import BatchLink, link_problems
-from bot.plan.register import Blocker, Goal, check_registers
-from bot.plan.team import parse_tables, tables_from_trusted
 from bot.plan.values import MAX_DATE, MIN_DATE, date_problem, looks_like_date, value_problems
 from bot.slackids import is_user_id
 
@@ -68,6 +69,8 @@ def _constraint_names() -> None:
         Percent=Annotated[float, Ge(0), Le(100)],
         Count=Annotated[int, Ge(0)],
         Minutes=Annotated[float, Ge(0)],
+        Goal=register.Goal,
+        Blocker=register.Blocker,
     )
 
 
@@ -348,6 +351,9 @@ def parse_plan(data: Any, source: str = "") -> Plan:
         risk = _collect(Risk, raw, f"risks[{i}]", problems)
         if risk is not None:
             risks.append(risk)
+    from bot.plan.register import Blocker, Goal, check_registers
+    from bot.plan.team import parse_tables
+
     goals: list[Goal] = _collect_list(Goal, data, "goals", "goals", problems)
     tracked: list[Blocker] = _collect_list(Blocker, data, "blockers", "tracked blockers", problems)
     ids = {link.id for link in links}
@@ -523,6 +529,10 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
     `parse_plan` accepted exactly this data before, so checking it again would only cost time.
     """
     program = dict(data.get("program", {}))
+    if data.get("goals") or data.get("blockers"):
+        from bot.plan.register import Blocker, Goal
+    if any(table in data for table in ("team", "schedule")):
+        from bot.plan.team import tables_from_trusted
     if isinstance(program.get("start"), str):
         program["start"] = dt.date.fromisoformat(program["start"])
     return Plan(
@@ -534,9 +544,9 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
         metrics=Metrics(**data.get("metrics", {})),
         targets=Targets(**data.get("targets", {})),
         risks=tuple(Risk(**_dates(r, "reviewed")) for r in data.get("risks", [])),
-        goals=tuple(Goal(**_dates(g, "setOn", "closedOn")) for g in data.get("goals", [])),
+        goals=tuple(Goal(**_dates(g, "setOn", "closedOn")) for g in data.get("goals") or ()),
         blockers=tuple(
-            Blocker(**_dates(b, "raised", "resolvedOn", "due")) for b in data.get("blockers", [])
+            Blocker(**_dates(b, "raised", "resolvedOn", "due")) for b in data.get("blockers") or ()
         ),
         calendar=calendar_from_trusted(data.get("calendar", {})),
         people=dict(data.get("people", {})),
@@ -547,7 +557,7 @@ def plan_from_trusted(data: dict[str, Any]) -> Plan:
             )
             for name, m in data.get("measured", {}).items()
         },
-        team=tables_from_trusted(data),
+        team=tables_from_trusted(data) if "team" in data or "schedule" in data else {},
         links={bid: _trusted_link(raw) for bid, raw in data.get("links", {}).items()},
     )
 
