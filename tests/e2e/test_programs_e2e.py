@@ -164,7 +164,7 @@ def test_the_update_form_of_a_batch_in_beta_reads_and_saves_beta(bot: Bot) -> No
 
 def test_the_risk_review_buttons_of_beta_act_on_beta(bot: Bot) -> None:
     """Beta's Friday risk review DM carries `beta:<n>` on its buttons: **Update** opens beta's
-    risk and saves to `plan/beta.toml`; **Still accurate** marks beta's risk."""
+    risk and saves to `plan/beta.toml`; **Still accurate** marks beta's risk reviewed there."""
     from bot.plan.codec import read
     from bot.render.lead_blocks import RISK_REVIEWED, RISK_UPDATE, risk_review_blocks
     from tests.fakeslack import FORM, interactive_body, post_signed
@@ -176,7 +176,7 @@ def test_the_risk_review_buttons_of_beta_act_on_beta(bot: Bot) -> None:
     values = {e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
     assert "beta:1" in values
 
-    def click(action_id: str, user: str) -> None:
+    def click(action_id: str, user: str, value: str = "beta:1") -> None:
         action = {
             "type": "block_actions",
             "team": {"id": "T0TEAM"},
@@ -186,7 +186,7 @@ def test_the_risk_review_buttons_of_beta_act_on_beta(bot: Bot) -> None:
             "channel": {"id": f"D{user}"},
             "message": {"ts": "1700000000.000100"},
             "actions": [
-                {"action_id": action_id, "block_id": "b", "type": "button", "value": "beta:1"}
+                {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
             ],
         }
         assert post_signed(bot.url, interactive_body(action), SECRET, FORM)[0] == 200
@@ -214,10 +214,15 @@ def test_the_risk_review_buttons_of_beta_act_on_beta(bot: Bot) -> None:
     deadline = time.monotonic() + 10
     while bot.commits() == before and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert bot.commits() == before + 1
     assert git(bot.repo, "show", "--name-only", "--format=", "HEAD").split() == ["plan/beta.toml"]
     assert "Beta only: Batch 1 late" in beta.read_text()
+    # The update above marked risk 1 reviewed today; the second risk has never been.
     before = bot.commits()
-    click(RISK_REVIEWED, "U0BOB")
-    while bot.commits() == before and time.monotonic() < deadline + 10:
+    click(RISK_REVIEWED, "U0BOB", "beta:2")
+    deadline = time.monotonic() + 10
+    while bot.commits() == before and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert bot.commits() == before + 1
     assert git(bot.repo, "show", "--name-only", "--format=", "HEAD").split() == ["plan/beta.toml"]
+    assert git(bot.repo, "log", "-1", "--format=%s").startswith("risk-2: reviewed unset → ")
