@@ -558,6 +558,7 @@ def run_checks(settings: Settings, plan: Path, socket_mode: bool | None = None) 
     yield from slack_checks(settings)
     yield from github_checks(settings)
     yield from program_github_checks(settings, plan)
+    yield from program_name_checks(settings, plan)
     yield extras_check()
 
 
@@ -607,6 +608,29 @@ def program_github_checks(settings: Settings, plan: Path) -> Iterator[Check]:
                 "warn",
                 f"{pid}'s reports are posted but not published: its plan names no repository",
                 f"/batch {pid} settings github_repo=owner/name",
+            )
+
+
+def program_name_checks(settings: Settings, plan: Path) -> Iterator[Check]:
+    """A program named like a command (`plan/team.toml`) does not take the command away
+    (bot.commands.programs.named_program), but `/batch team` then never means the program:
+    say so before the team wonders."""
+    if settings.remote_mode:
+        return
+    from bot.commands import WORDS
+    from bot.runtime import other_plan_files, program_id
+
+    for path in other_plan_files(plan):
+        pid, folder = program_id(path), path.parent.name
+        if pid in WORDS or pid == "help":
+            yield Check(
+                f"program {pid}",
+                "warn",
+                f"{folder}/{path.name}: '{pid}' is also a command, so `/batch {pid}` stays the "
+                f"command; this program is reached as `/batch {pid} status`, by its channel or "
+                "`--program`",
+                f"rename it: git mv {folder}/{path.name} {folder}/{pid}-plan.toml (the file name "
+                "is the program)",
             )
 
 

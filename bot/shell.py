@@ -73,7 +73,7 @@ class Shell:
         import dataclasses
 
         from bot.commands import Command, handle
-        from bot.commands.programs import dispatch
+        from bot.commands.programs import dispatch, named_program
         from bot.plan.edits import UsageError
         from bot.render.markdown import render
         from bot.replies import error
@@ -92,7 +92,7 @@ class Shell:
             if cmd.words[:1] and cmd.words[0].lower() == "use":
                 reply = self._use(cmd.words[1:], programs)
             else:
-                if self.program and (not cmd.words or cmd.words[0].lower() not in programs):
+                if self.program and named_program(cmd.words, programs) is None:
                     cmd = dataclasses.replace(cmd, words=(self.program, *cmd.words))
                 reply = dispatch(cmd, programs, next(iter(programs)), handle)
         except UsageError as exc:

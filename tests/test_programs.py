@@ -78,6 +78,48 @@ def test_routing_by_name_channel_and_membership(plan_file: Path, tmp_path: Path)
     assert route(eve_dm, rt.programs, "execution-plan")[0] is None
 
 
+def test_a_program_named_like_a_command_leaves_the_command_to_everyone(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    """A team calls its plan `plan/team.toml`: `/batch team` and `/batch team add @dan` must
+    stay the command they were; the program is named by a command after it."""
+    team = plan_file.with_name("team.toml")
+    team.write_text(plan_file.read_text().replace('name = "', 'name = "Team ', 1) + BETA)
+    git(plan_file.parent.parent, "add", ".")
+    git(plan_file.parent.parent, "commit", "-qm", "a program named team")
+    rt = two_programs(plan_file, tmp_path)
+    assert list(rt.programs) == ["execution-plan", "beta", "team"]
+
+    def routed(text: str) -> tuple[str | None, tuple[str, ...]]:
+        pid, cmd = route(Command.from_text(ANA, text, "slack", "C0FIRST"), rt.programs, "x")
+        return pid, cmd.words
+
+    assert routed("team") == ("execution-plan", ("team",))
+    assert routed("team add <@U0DAN> role=editor") == (
+        "execution-plan",
+        ("team", "add", "<@U0DAN>", "role=editor"),
+    )
+    assert routed("TEAM status") == ("team", ("status",))
+    assert routed("team team") == ("team", ("team",))
+    assert routed("team help") == ("team", ("help",))
+    assert routed("beta team") == ("beta", ("team",))
+
+
+def test_the_shell_keeps_its_program_for_a_command_that_is_also_a_programs_name(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    team = plan_file.with_name("status.toml")
+    team.write_text(plan_file.read_text().replace('name = "', 'name = "Status ', 1))
+    git(plan_file.parent.parent, "add", ".")
+    git(plan_file.parent.parent, "commit", "-qm", "a program named status")
+    two_programs(plan_file, tmp_path)
+    lines = "/batch use beta\n/batch status\n"
+    shell = run_cli("--plan", str(plan_file), "shell", stdin=lines, cwd=tmp_path)
+    assert shell.returncode == 0, shell.stderr
+    answer = shell.stdout.split("> /batch status", 1)[1]
+    assert "Beta " in answer and "Status " not in answer, shell.stdout
+
+
 def test_a_person_in_two_programs_is_asked_which_and_replies_name_the_program(
     plan_file: Path, tmp_path: Path
 ) -> None:

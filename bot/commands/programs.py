@@ -17,7 +17,7 @@ Every reply names the program when the person belongs to more than one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot.commands.base import Command, Context
@@ -101,6 +101,22 @@ def programs_of(
     return list(index_of(programs).by_person.get(user_id, ()))
 
 
+def named_program(words: Sequence[str], programs: Mapping[str, object]) -> str | None:
+    """The program a line names first, if any. A program whose id is also a command word
+    (`plan/team.toml`, `plan/report.toml`) must not take that command away from everyone:
+    it is the program only when a command follows (`/batch team status`), while `/batch
+    team` and `/batch team add @dan` stay the command."""
+    if not words or words[0].lower() not in programs:
+        return None
+    from bot.commands import WORDS  # loaded already: this runs inside a command's dispatch
+
+    commands = {"help", *WORDS}
+    first = words[0].lower()
+    if first in commands and not (len(words) > 1 and words[1].lower() in commands):
+        return None
+    return first
+
+
 def route(
     cmd: Command,
     programs: Mapping[str, Context],
@@ -110,8 +126,9 @@ def route(
     """(program id, the command without a leading program word); None: ask the person."""
     if len(programs) <= 1:
         return default, cmd
-    if cmd.words and cmd.words[0].lower() in programs:
-        return cmd.words[0].lower(), replace(cmd, words=cmd.words[1:])
+    named = named_program(cmd.words, programs)
+    if named is not None:
+        return named, replace(cmd, words=cmd.words[1:])
     index = index_of(programs) if teams is None else ProgramIndex.of(teams)
     return _route(cmd, programs, default, index)
 
@@ -121,8 +138,9 @@ def _route(
 ) -> tuple[str | None, Command]:
     if len(programs) <= 1:
         return default, cmd
-    if cmd.words and cmd.words[0].lower() in programs:
-        return cmd.words[0].lower(), replace(cmd, words=cmd.words[1:])
+    named = named_program(cmd.words, programs)
+    if named is not None:
+        return named, replace(cmd, words=cmd.words[1:])
     if cmd.channel:
         linked = index.by_channel.get(cmd.channel, ())
         if len(linked) == 1:
