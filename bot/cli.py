@@ -751,10 +751,11 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     name = getattr(ns, "program", None) or env.get("BATCHBOT_PROGRAM")
     if not name:
         return
-    import re
     from pathlib import PurePosixPath
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+    from bot.plan.program_files import is_program_file, is_program_name
+
+    if not is_program_name(name):
         raise CliUsage(f"--program {name!r}: a program is a plan file's name, like beta")
     if env.get("BATCHBOT_GIT_URL", "").strip() and not getattr(ns, "plan", None):
         # Remote mode: the program's file beside BATCHBOT_PLAN_FILE in the team's repository
@@ -766,8 +767,13 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     folder = first_plan.parent
     target = folder / f"{name.lower()}.toml"
     if not target.exists():
-        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
+        found = sorted(p.stem for p in folder.glob("*.toml") if is_program_file(p))
+        known = ", ".join(found) or "none"
         raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
+    if not is_program_file(target):
+        raise CliUsage(
+            f"{target} is not a program: a program is a plan file of its own, not a link"
+        )
     ns.plan = str(target)
     # Words that reach the database or GitHub act as that program of the deployment (its
     # claims, marker, repository), not as a first program of its own: see _service_context.

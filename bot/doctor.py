@@ -618,7 +618,18 @@ def program_name_checks(settings: Settings, plan: Path) -> Iterator[Check]:
     if settings.remote_mode:
         return
     from bot.commands import WORDS
+    from bot.plan.program_files import skipped_files
     from bot.runtime import other_plan_files, program_id
+
+    if plan.suffix.lower() == ".toml" and plan.parent.is_dir():
+        for path in skipped_files(plan.parent):
+            shown = f"{path.parent.name}/{path.name}"
+            if path.is_symlink() or not path.is_file():
+                why, fix = "it is a link (or not a file)", "put the plan file itself there"
+            else:
+                why = "a program's name is letters, digits, '-', '_' or '.' (`/batch NAME …`)"
+                fix = f"rename it, e.g. git mv '{shown}' {path.parent.name}/NAME.toml"
+            yield Check(f"program {path.stem}", "warn", f"{shown} is not served: {why}", fix)
 
     for path in other_plan_files(plan):
         pid, folder = program_id(path), path.parent.name

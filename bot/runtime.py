@@ -181,7 +181,21 @@ def other_plan_files(path: Path) -> list[Path]:
     A JSON plan (the old tool's layout) stays the only program."""
     if path.suffix.lower() != ".toml" or not path.parent.is_dir():
         return []
-    return sorted(p for p in path.parent.glob("*.toml") if p.resolve() != path.resolve())
+    from bot.plan.program_files import is_program_file
+
+    first, seen = path.resolve(), {program_id(path)}
+    found = []
+    # `beta.toml` before `BETA.toml`: the file named as the id is the program, the other none
+    in_order = sorted(
+        path.parent.glob("*.toml"), key=lambda p: (p.stem.lower(), p.stem != p.stem.lower(), p.stem)
+    )
+    for candidate in in_order:
+        pid = program_id(candidate)
+        if candidate.resolve() == first or pid in seen or not is_program_file(candidate):
+            continue
+        seen.add(pid)
+        found.append(candidate)
+    return found
 
 
 def program_context(

@@ -155,11 +155,12 @@ def test_a_missing_git_identity_is_a_warning(plan_file: Path, tmp_path: Path) ->
     assert identity.startswith("warn") and "git config user.email" in identity
 
 
-def test_a_program_named_like_a_command_is_a_warning_naming_how_to_reach_it(
+def test_a_program_named_like_a_command_or_not_servable_is_a_warning_saying_what_to_do(
     plan_file: Path, tmp_path: Path
 ) -> None:
     plan_file.with_name("team.toml").write_text(plan_file.read_text())
     plan_file.with_name("beta.toml").write_text(plan_file.read_text())
+    plan_file.with_name("my plan.toml").write_text(plan_file.read_text())
     git(plan_file.parent.parent, "add", ".")
     git(plan_file.parent.parent, "commit", "-qm", "two more programs")
     code, lines = doctor(plan_file, tmp_path, None)
@@ -168,6 +169,8 @@ def test_a_program_named_like_a_command_is_a_warning_naming_how_to_reach_it(
     assert warned.startswith("warn") and "`/batch team status`" in warned
     assert "git mv plan/team.toml" in warned
     assert not [x for x in lines if "program beta" in x]
+    skipped = line(lines, "program my plan")
+    assert skipped.startswith("warn") and "plan/my plan.toml is not served" in skipped
 
 
 def test_uncommitted_plan_edits_fail(plan_file: Path, tmp_path: Path) -> None:

@@ -120,6 +120,24 @@ def test_the_shell_keeps_its_program_for_a_command_that_is_also_a_programs_name(
     assert "Beta " in answer and "Status " not in answer, shell.stdout
 
 
+def test_editor_leftovers_links_and_untypable_names_are_not_programs(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    """Emacs' lock `.#beta.toml` (a dangling link) became a program whose every job warned;
+    `my plan.toml` one nobody could name. Neither is served, nor a link, nor a second
+    `BETA.toml` beside `beta.toml` (one id, one program)."""
+    folder = plan_file.parent
+    (folder / ".#beta.toml").symlink_to("root@host.1234:1700000000")
+    (folder / "my plan.toml").write_text(plan_file.read_text())
+    (folder / "link.toml").symlink_to(plan_file)
+    (folder / "BETA.toml").write_text(plan_file.read_text())
+    rt = two_programs(plan_file, tmp_path)
+    assert list(rt.programs) == ["execution-plan", "beta"]
+    assert rt.programs["beta"].store.path.name == "beta.toml"
+    refused = run_cli("--plan", str(plan_file), "--program", "link", "status")
+    assert refused.returncode == 2 and "not a program" in refused.stderr
+
+
 def test_a_person_in_two_programs_is_asked_which_and_replies_name_the_program(
     plan_file: Path, tmp_path: Path
 ) -> None:

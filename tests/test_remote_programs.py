@@ -85,6 +85,24 @@ def files_of(remote: Path, sha: str) -> list[str]:
     return git(remote, "show", "--name-only", "--format=", sha).split()
 
 
+def test_links_and_names_no_one_can_type_are_not_programs_upstream(
+    plan_repo: Path, tmp_path: Path
+) -> None:
+    """A committed symlink (`plan/link.toml -> beta.toml`, or to anything on the server),
+    an editor's leftover and a name with a space are not served (bot/plan/program_files.py)."""
+    alpha = (plan_repo / ALPHA).read_text()
+    (plan_repo / BETA).write_text(alpha)
+    (plan_repo / "plan" / "my plan.toml").write_text(alpha)
+    (plan_repo / "plan" / ".#beta.toml").write_text(alpha)
+    (plan_repo / "plan" / "link.toml").symlink_to("beta.toml")
+    git(plan_repo, "add", ".")
+    git(plan_repo, "commit", "-qm", "odd files")
+    bare = tmp_path / "odd.git"
+    git(tmp_path, "clone", "-q", "--bare", str(plan_repo), str(bare))
+    store = start(bare, tmp_path / "a")
+    assert [s.config.plan_file for s in store.programs()] == [ALPHA, BETA]
+
+
 def test_start_serves_every_program_file_beside_the_plan_file(remote: Path, tmp_path: Path):
     store = start(remote, tmp_path / "a")
     assert [s.config.plan_file for s in store.programs()] == [ALPHA, BETA]

@@ -23,6 +23,7 @@ from bot.plan import codec
 from bot.plan.commits import PlanConflict
 from bot.plan.gitrepo import GitError, GitRepo
 from bot.plan.model import Plan, PlanInvalid, Problem
+from bot.plan.program_files import is_program_name
 from bot.redact import redact
 
 if TYPE_CHECKING:
@@ -568,7 +569,9 @@ class PlanClone:
         for entry in out.split("\0"):
             meta, _, path = entry.partition("\t")
             if meta.split()[1:2] != ["blob"] or not path.lower().endswith(".toml"):
-                continue
+                continue  # "blob" and a mode of 100644/100755: a symlink is mode 120000
+            if meta.split()[0] == "120000" or not is_program_name(PurePosixPath(path).stem):
+                continue  # not a program (bot/plan/program_files.py)
             blobs[path] = meta.split()[2]
             if path in self._group.members:
                 continue
