@@ -156,6 +156,20 @@ def test_a_lead_changes_settings_from_slack_as_one_commit_by_that_lead(
     assert saved["team"] == {"standup_channel": "C0NEWSTAND"}
 
 
+def test_a_setting_already_so_is_not_said_to_be_saved_and_makes_no_commit(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    rt, _ = runtime(
+        plan_file, tmp_path, Clock(dt.datetime(2026, 12, 7, tzinfo=dt.UTC)), lead="U0BOB"
+    )
+    assert slack(rt, LEAD, "settings report_day=thu").ok
+    before = commit_count(plan_file)
+    again = slack(rt, LEAD, "settings report_day=Thursday")
+    assert again.ok and again.view.title == "Settings unchanged: already report_day=thu"
+    assert "saved" not in again.view.title.lower()
+    assert commit_count(plan_file) == before
+
+
 def test_only_a_lead_changes_settings_and_a_refusal_changes_nothing(
     plan_file: Path, tmp_path: Path
 ) -> None:

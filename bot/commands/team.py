@@ -137,6 +137,8 @@ def settings(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     )
     now = ctx.team_settings(saved.plan)
     shown = ", ".join(f"{k}={now.shown(k)}" for k, _ in pairs)
+    if not saved.changes:  # nothing was written: never say "saved" for it
+        return Reply(TextView(f"Settings unchanged: already {shown}"))
     return saved_reply(saved, f"Settings saved: {shown}")
 
 
