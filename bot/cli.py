@@ -594,8 +594,14 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     for note in started.notes:
         print(f"to do: {note}")
+    where = (
+        f"{target} is a git repository with a first commit"
+        if started.new_repository
+        else "The starter files are committed to the git repository that holds "
+        f"{os.path.normpath(target.absolute())}"
+    )
     print(
-        f"{target} is a git repository with a first commit. Next: cp .env.example .env, fill in\n"
+        f"{where}. Next: cp .env.example .env, fill in\n"
         "the Slack tokens (see manifest.yml), then `batchbot doctor` and `batchbot dashboard`."
     )
     return 0
@@ -747,10 +753,28 @@ def _dispatch(argv: list[str]) -> int:
         ns = _command_parser(command).parse_intermixed_args(top.rest, namespace=top)
     except SystemExit as exc:  # --help / --version printed and asked to stop
         return int(exc.code or 0)
+    _refuse_empty_options(ns)
     _choose_program(ns, env)
     if command in COMMANDS:
         return COMMANDS[command][1](ns, env)
     return _run_verb(command, ns, env)
+
+
+#: Options whose empty value is a mistake (`--plan "$PLAN"` with PLAN unset), not "no option":
+#: taken as absent, an update went to the default plan, committed as git's identity.
+NOT_EMPTY = {
+    "plan": "the plan file's path",
+    "author": '"Name <email>"',
+    "to": "the path of the TOML plan",
+    "out": "the PNG file's name",
+}
+
+
+def _refuse_empty_options(ns: argparse.Namespace) -> None:
+    for dest, what in NOT_EMPTY.items():
+        value = getattr(ns, dest, None)
+        if isinstance(value, str) and not value.strip():
+            raise CliUsage(f"--{dest} is empty: give {what}")
 
 
 def _prefetch_identity(top: argparse.Namespace, env: Mapping[str, str]) -> None:

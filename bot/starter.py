@@ -54,6 +54,7 @@ class SlackMode:
 class Started:
     written: list[Path]
     notes: list[str]  # what the person still has to do, one line each
+    new_repository: bool = True  # False: committed onto the repository the folder was in
 
 
 def check_url(url: str) -> str:
@@ -304,7 +305,7 @@ def init_folder(
             with path.open("x", encoding="utf-8") as f:  # never over a file that came meanwhile
                 written.append(path)
                 f.write(text)
-        _commit(target, written)
+        new_repository = _commit(target, written)
     except (OSError, InitError) as exc:
         _undo(written, made)
         if isinstance(exc, InitError):
@@ -312,7 +313,7 @@ def init_folder(
         raise InitError(
             f"cannot write {exc.filename or target}: {exc.strerror or exc}; nothing was written"
         ) from None
-    return Started(written, notes)
+    return Started(written, notes, new_repository)
 
 
 def _refuse_in_the_way(target: Path, names: list[str]) -> None:
@@ -341,10 +342,10 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
 
 
-def _commit(folder: Path, paths: list[Path]) -> None:
+def _commit(folder: Path, paths: list[Path]) -> bool:
     """Commit the starter files alone (whatever else an existing repository has staged);
     when that fails, the repository is left as it was: a new one removed, an old one's index
-    without them."""
+    without them. True when the repository is new."""
     created = False
     if _git(folder, "rev-parse", "--git-dir").returncode != 0:
         init = _git(folder, "init", "-q", "-b", "main")
@@ -375,3 +376,4 @@ def _commit(folder: Path, paths: list[Path]) -> None:
         else:
             _git(folder, "rm", "-q", "--cached", "--ignore-unmatch", "--", *names)
         raise
+    return created

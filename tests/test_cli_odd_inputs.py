@@ -295,3 +295,39 @@ def test_the_shell_with_stdin_closed_ends_quietly(plan_repo: Path) -> None:
     )
     no_traceback(result)
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- empty options
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        ("--plan=", "--plan is empty: give the plan file's path"),
+        ("--author=", '--author is empty: give "Name <email>"'),
+    ],
+)
+def test_an_empty_option_is_refused_not_taken_as_absent(
+    plan_repo: Path, option: str, says: str
+) -> None:
+    # `--plan "$PLAN"` with PLAN unset: the update went to the default plan, and committed.
+    before = git(plan_repo, "rev-parse", "HEAD")
+    result = run_cli(
+        "update", "batch-1", "progress=5", option, cwd=plan_repo, env={**CLEAN, "HOME": "/"}
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"Error: {says}"
+    assert git(plan_repo, "rev-parse", "HEAD") == before
+
+
+def test_init_in_an_existing_repository_commits_there_and_says_so(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    (repo / "keep.txt").write_text("staged, not ours\n")
+    git(repo, "add", "keep.txt")
+    result = run_cli("init", "--socket-mode", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "a first commit" not in result.stdout
+    assert f"The starter files are committed to the git repository that holds {repo}." in (
+        result.stdout
+    )
+    assert git(repo, "status", "--porcelain") == "A  keep.txt\n"  # theirs left staged
