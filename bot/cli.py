@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.localenv import environment, plan_path, truthy
+from bot.localenv import EnvFileError, environment, plan_path, truthy
 
 if TYPE_CHECKING:
     from bot.commands import Context
@@ -544,21 +544,33 @@ def _init_parser() -> _Parser:
 
 def _ask_mode(ns: argparse.Namespace) -> tuple[bool, str | None]:
     """(socket mode?, URL) from the options, else asked on a terminal, else Socket Mode."""
-    if ns.url:
+    if ns.url is not None:  # `--url ''` too: an empty URL is a wrong one, not no option
         if ns.socket_mode:
             raise CliUsage("--url is for HTTP mode; leave out --socket-mode")
         return False, ns.url
     if ns.socket_mode is not None:
         return ns.socket_mode, None
-    if not sys.stdin.isatty():
+    if sys.stdin is None or not sys.stdin.isatty():  # piped, or stdin closed (`<&-`)
         return True, None
-    answer = input("Slack mode — Socket Mode (no public URL) or HTTP? [socket/http] ").strip()
+    answer = _ask("Slack mode — Socket Mode (no public URL) or HTTP? [socket/http] ").strip()
     if answer.lower() in ("", "s", "socket", "socket mode", "socket-mode"):
         return True, None
     if answer.lower() not in ("h", "http"):
         raise CliUsage(f"{answer!r} is not a mode: say socket or http")
-    url = input("The bot's public URL (like https://bot.example.com; empty: later) ").strip()
+    url = _ask("The bot's public URL (like https://bot.example.com; empty: later) ").strip()
     return False, url or None
+
+
+def _ask(prompt: str) -> str:
+    """One answer from the terminal; Ctrl-D (end of input) stops init before it writes."""
+    try:
+        return input(prompt)
+    except EOFError:
+        print(file=sys.stderr)
+        raise CliUsage(
+            "no answer (end of input); nothing was written. Give the mode as an option: "
+            "--socket-mode, or --http [--url https://HOST]"
+        ) from None
 
 
 def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -582,8 +594,14 @@ def _run_init(ns: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     for note in started.notes:
         print(f"to do: {note}")
+    where = (
+        f"{target} is a git repository with a first commit"
+        if started.new_repository
+        else "The starter files are committed to the git repository that holds "
+        f"{os.path.normpath(target.absolute())}"
+    )
     print(
-        f"{target} is a git repository with a first commit. Next: cp .env.example .env, fill in\n"
+        f"{where}. Next: cp .env.example .env, fill in\n"
         "the Slack tokens (see manifest.yml), then `batchbot doctor` and `batchbot dashboard`."
     )
     return 0
@@ -722,17 +740,41 @@ def _dispatch(argv: list[str]) -> int:
             print(full_help())
             return 0
         command = top.command
-        env = environment()
+        try:
+            env = environment()
+        except EnvFileError:
+            if command != "doctor":
+                raise
+            # doctor reports an unreadable .env itself, with every other check
+            env = {name.upper(): value for name, value in os.environ.items()}
         if top.rest and command not in COMMANDS:
             _prefetch_identity(top, env)
         _unknown_command_check(command)
         ns = _command_parser(command).parse_intermixed_args(top.rest, namespace=top)
     except SystemExit as exc:  # --help / --version printed and asked to stop
         return int(exc.code or 0)
+    _refuse_empty_options(ns)
     _choose_program(ns, env)
     if command in COMMANDS:
         return COMMANDS[command][1](ns, env)
     return _run_verb(command, ns, env)
+
+
+#: Options whose empty value is a mistake (`--plan "$PLAN"` with PLAN unset), not "no option":
+#: taken as absent, an update went to the default plan, committed as git's identity.
+NOT_EMPTY = {
+    "plan": "the plan file's path",
+    "author": '"Name <email>"',
+    "to": "the path of the TOML plan",
+    "out": "the PNG file's name",
+}
+
+
+def _refuse_empty_options(ns: argparse.Namespace) -> None:
+    for dest, what in NOT_EMPTY.items():
+        value = getattr(ns, dest, None)
+        if isinstance(value, str) and not value.strip():
+            raise CliUsage(f"--{dest} is empty: give {what}")
 
 
 def _prefetch_identity(top: argparse.Namespace, env: Mapping[str, str]) -> None:
@@ -748,8 +790,10 @@ def _prefetch_identity(top: argparse.Namespace, env: Mapping[str, str]) -> None:
 def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     """`--program NAME` (or BATCHBOT_PROGRAM): the plan file `NAME.toml` beside the plan file,
     the same file `/batch NAME …` acts on in Slack."""
-    name = getattr(ns, "program", None) or env.get("BATCHBOT_PROGRAM")
-    if not name:
+    name = getattr(ns, "program", None)
+    if name is None:  # an empty BATCHBOT_PROGRAM= is unset; an empty --program '' is a mistake
+        name = env.get("BATCHBOT_PROGRAM") or None
+    if name is None:
         return
     from pathlib import PurePosixPath
 
@@ -766,10 +810,17 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     first_plan = plan_path(getattr(ns, "plan", None), env)
     folder = first_plan.parent
     target = folder / f"{name.lower()}.toml"
-    if not target.exists():
-        found = sorted(p.stem for p in folder.glob("*.toml") if is_program_file(p))
-        known = ", ".join(found) or "none"
-        raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
+    if not os.path.lexists(target):
+        # The program the bot serves under this id (`plan/BETA.toml` is beta in Slack, in
+        # `jobs list` and in doctor): the same files, found the same way (bot.runtime).
+        from bot.runtime import other_plan_files, program_id
+
+        served = [first_plan, *other_plan_files(first_plan)]
+        match = [p for p in served if program_id(p) == name.lower() and p.exists()]
+        if not match:
+            known = ", ".join(program_id(p) for p in served if p.exists()) or "none"
+            raise CliUsage(f"no program {name!r}: {target} does not exist; programs: {known}")
+        target = match[0]
     if not is_program_file(target):
         raise CliUsage(
             f"{target} is not a program: a program is a plan file of its own, not a link"
@@ -777,7 +828,7 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     ns.plan = str(target)
     # Words that reach the database or GitHub act as that program of the deployment (its
     # claims, marker, repository), not as a first program of its own: see _service_context.
-    ns.first_plan, ns.program_id = str(first_plan), target.stem
+    ns.first_plan, ns.program_id = str(first_plan), target.stem.lower()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -799,6 +850,9 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except CliFailure as exc:
         print(exc, file=sys.stderr)
+        return 1
+    except EnvFileError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

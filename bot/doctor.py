@@ -269,9 +269,23 @@ def check_database(url: str) -> Check:
             "sqlite:///batchbot.db or postgresql://user:password@host/dbname",
         )
     shown = parsed.render_as_string(hide_password=True)
-    sqlite = parsed.get_backend_name() == "sqlite"
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        return fail(
+            "database",
+            f"{shown}: batchbot keeps its data in SQLite or PostgreSQL, not {backend}",
+            "sqlite:///batchbot.db or postgresql://user:password@host/dbname",
+        )
+    sqlite = backend == "sqlite"
     if sqlite and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database or "")
+        if not path.parent.is_dir():
+            return fail(
+                "database",
+                f"{shown}: the folder {path.parent} does not exist, so the database cannot be "
+                "created there",
+                f"create the folder (mkdir -p {path.parent}) or check DATABASE_URL",
+            )
         if not path.exists():
             return Check(
                 "database",
@@ -542,7 +556,58 @@ def github_checks(settings: Settings) -> Iterator[Check]:
 # --------------------------------------------------------------------------- running
 
 
+def env_file_check() -> Iterator[Check]:
+    """`.env` lines python-dotenv cannot parse are dropped without a word (an unclosed quote
+    loses the setting): name them. An unreadable `.env` is the settings check's to report."""
+    from bot.localenv import ENV_FILE
+
+    path = Path(ENV_FILE)
+    if not path.is_file():
+        return
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    import io
+
+    bad = [str(b.original.line) for b in parse_stream(io.StringIO(text)) if b.error]
+    if bad:
+        yield Check(
+            ".env",
+            "warn",
+            f"line{'s' if len(bad) > 1 else ''} {', '.join(bad)} of {ENV_FILE} cannot be read "
+            "and are ignored",
+            "one NAME=value per line; quote a value with spaces and close the quote",
+        )
+
+
+def manifest_check() -> Iterator[Check]:
+    """The team's manifest.yml (as `batchbot init` wrote it): Slack takes only a YAML
+    mapping, and doctor reads its mode and scopes from it."""
+    path = Path.cwd() / "manifest.yml"
+    if not path.exists():
+        return
+    try:
+        if not path.is_file():
+            raise ValueError("not a file")
+        data = read_manifest(path)
+        if not data:
+            raise ValueError("not a Slack app manifest (no settings, features or oauth_config)")
+    except (OSError, ValueError) as exc:
+        yield Check(
+            "manifest",
+            "warn",
+            f"manifest.yml cannot be used: {exc}; the Slack mode and scopes are not read from it",
+            "fix it: a YAML mapping with display_information, features, oauth_config and "
+            "settings, as `batchbot init` writes it",
+        )
+
+
 def run_checks(settings: Settings, plan: Path, socket_mode: bool | None = None) -> Iterator[Check]:
+    yield from env_file_check()
+    yield from manifest_check()
     yield serve_check(settings, socket_mode)
     git = check_git()
     yield git

@@ -18,13 +18,32 @@ DEFAULT_PLAN = "plan/execution-plan.toml"
 ENV_FILE = ".env"
 
 
+class EnvFileError(ValueError):
+    """`.env` cannot be read as settings: not UTF-8 text (Windows editors save UTF-16), or
+    not readable. The message says which and what to do."""
+
+
+def env_file_problem(exc: UnicodeDecodeError | OSError, path: str = ENV_FILE) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"{path} is not UTF-8 text (byte {exc.start + 1} cannot be read); save it as UTF-8 "
+            "with one NAME=value per line"
+        )
+    return f"{path} cannot be read: {exc.strerror or exc}"
+
+
 def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Upper-cased names → values: `.env` first, then the process environment over it."""
+    """Upper-cased names → values: `.env` first, then the process environment over it.
+    EnvFileError when `.env` is there but cannot be read."""
     merged: dict[str, str] = {}
     if os.path.isfile(ENV_FILE):
         from dotenv import dotenv_values
 
-        for name, value in dotenv_values(ENV_FILE, encoding="utf-8").items():
+        try:
+            values = dotenv_values(ENV_FILE, encoding="utf-8")
+        except (UnicodeDecodeError, OSError) as exc:
+            raise EnvFileError(env_file_problem(exc)) from None
+        for name, value in values.items():
             if value is not None:
                 merged[name.upper()] = value
     for name, value in (os.environ if environ is None else environ).items():

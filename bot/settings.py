@@ -444,14 +444,18 @@ def _problems(exc: ValidationError) -> tuple[list[str], set[str]]:
 
 
 def load_settings(**overrides: Any) -> Settings:
+    from bot.localenv import env_file_problem
+
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         lines, _ = _problems(exc)
-        raise SettingsError(
-            "batchbot cannot start; fix these settings:\n" + "\n".join(f"- {x}" for x in lines),
-            lines,
-        ) from None
+    except (UnicodeDecodeError, OSError) as exc:  # .env in UTF-16, a folder named .env, …
+        lines = [env_file_problem(exc)]
+    raise SettingsError(
+        "batchbot cannot start; fix these settings:\n" + "\n".join(f"- {x}" for x in lines),
+        lines,
+    )
 
 
 def team_defaults(settings: Settings) -> TeamSettings:
@@ -468,10 +472,15 @@ def load_settings_leniently(**overrides: Any) -> tuple[Settings, list[str]]:
     For `batchbot doctor`, which reports a bad setting and still checks everything else
     (git, the plan, the database, Slack, GitHub) instead of stopping at the first problem.
     """
+    from bot.localenv import env_file_problem
+
     problems: list[str] = []
     for _ in range(3):  # a default never fails validation; the loop is only a bound
         try:
             return Settings(**overrides), problems
+        except (UnicodeDecodeError, OSError) as exc:  # .env unreadable: the environment only
+            problems.append(env_file_problem(exc))
+            overrides["_env_file"] = None
         except ValidationError as exc:
             lines, fields = _problems(exc)
             problems += lines

@@ -78,7 +78,7 @@ class Shell:
         from bot.render.markdown import render
         from bot.replies import error
 
-        text = text.strip()
+        text = text.lstrip("\ufeff").strip()  # a file saved with a BOM starts with one
         if not text or text.startswith("#"):
             return True
         if text in ("quit", "exit", "/quit", "/exit"):
@@ -119,8 +119,7 @@ class Shell:
         print(f"chart written to {path}", file=self.out)
 
     def _jobs(self, words: list[str]) -> None:
-        from bot.jobs import JOBS, next_runs, run_job
-        from bot.walltime import parse_instant
+        from bot.jobs import JOBS, next_runs, parse_at, run_job
 
         now = self.rt.clock()
         if not words or words[0] == "list":
@@ -137,25 +136,30 @@ class Shell:
         at = now
         if "--at" in words:
             i = words.index("--at")
-            try:
-                at = parse_instant(words[i + 1], self.rt.settings.zone)
-            except (IndexError, ValueError):
+            if i + 1 == len(words):
                 print(
                     "Error: --at needs an ISO-8601 instant like 2026-11-27T15:00:00+01:00",
                     file=self.out,
                 )
+                return
+            try:
+                at = parse_at(words[i + 1], self.rt.settings.zone)
+            except ValueError as exc:
+                print(f"Error: {exc}", file=self.out)
                 return
         result = run_job(self.rt, words[1], at, force="--force" in words)
         print(f"{result.job}: {result.summary}", file=self.out)
 
 
 def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    import io
+
     from bot.localenv import environment, plan_path
     from bot.messenger import ConsoleMessenger
     from bot.runtime import build_runtime
     from bot.settings import SettingsError, load_settings
 
-    stdin = stdin or sys.stdin
+    stdin = stdin or sys.stdin or io.StringIO()  # stdin closed (`<&-`): no lines to read
     out = out or sys.stdout
     source = plan_path(opts.get("plan"), environment())
     overrides: dict[str, Any] = {"execution_plan_path": source}
@@ -213,6 +217,7 @@ def main(opts: dict[str, Any], stdin: TextIO | None = None, out: TextIO | None =
                 text = stdin.readline()
                 if not text:
                     break
+                text = text.lstrip("\ufeff")  # a file saved with a BOM (Windows editors)
                 if text.strip():
                     print(f"> {text.strip()}", file=out)
             if not shell.line(text):

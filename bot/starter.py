@@ -16,6 +16,7 @@ from (a git URL and commit, read from pip's install record), or to `--source`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
@@ -53,14 +54,17 @@ class SlackMode:
 class Started:
     written: list[Path]
     notes: list[str]  # what the person still has to do, one line each
+    new_repository: bool = True  # False: committed onto the repository the folder was in
 
 
 def check_url(url: str) -> str:
     """The bot's public base URL, without a trailing slash; InitError when it is not one."""
     url = url.strip().rstrip("/")
-    if not URL_RE.fullmatch(url):
+    port = re.match(r"https?://[^/:]*:(\d+)", url)
+    if not URL_RE.fullmatch(url) or (port and not 0 < int(port.group(1)) < 65536):
         raise InitError(
-            f"--url {url!r} is not the bot's public base URL (like https://bot.example.com)"
+            f"--url {url!r} is not the bot's public base URL (like https://bot.example.com; "
+            "a port is 1-65535)"
         )
     return url.removesuffix("/slack/events")
 
@@ -285,43 +289,91 @@ def init_folder(
         "Procfile": f"web: {mode.serve}\n",
         "deploy/batchbot.service": systemd_unit(Path(os.path.normpath(folder)), mode, user),
     }
-    existing = [target / name for name in contents if (target / name).exists()]
-    if existing:
-        raise InitError(f"{existing[0]} already exists; nothing was written")
-    written: list[Path] = []
-    for name, text in contents.items():
-        path = target / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
     ignore = target / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(GITIGNORE)
-        written.append(ignore)
-    _commit(target, written)
-    return Started(written, notes)
+    if not os.path.lexists(ignore):
+        contents[".gitignore"] = GITIGNORE
+    _refuse_in_the_way(target, list(contents))
+    written: list[Path] = []
+    made: list[Path] = []  # folders init created, removed again if it fails
+    try:
+        for name, text in contents.items():
+            path = target / name
+            for folder in reversed(path.parents):
+                if not folder.exists():
+                    folder.mkdir()
+                    made.append(folder)
+            with path.open("x", encoding="utf-8") as f:  # never over a file that came meanwhile
+                written.append(path)
+                f.write(text)
+        new_repository = _commit(target, written)
+    except (OSError, InitError) as exc:
+        _undo(written, made)
+        if isinstance(exc, InitError):
+            raise
+        raise InitError(
+            f"cannot write {exc.filename or target}: {exc.strerror or exc}; nothing was written"
+        ) from None
+    return Started(written, notes, new_repository)
+
+
+def _refuse_in_the_way(target: Path, names: list[str]) -> None:
+    """InitError when a starter file exists (a dangling link too: writing would follow it) or
+    when something not a folder stands where init needs one (`deploy` as a file, DIR a file)."""
+    for name in names:
+        path = target / name
+        if os.path.lexists(path):
+            raise InitError(f"{path} already exists; nothing was written")
+        for folder in path.parents:
+            if os.path.lexists(folder) and not folder.is_dir():
+                raise InitError(f"{folder} is not a folder; nothing was written")
+
+
+def _undo(written: list[Path], made: list[Path]) -> None:
+    """Take back what a failed init wrote: its files, then the folders it made (deepest
+    first); a git repository it created goes with the target folder only if init made it."""
+    for path in written:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    for folder in reversed(made):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
 
 
-def _commit(folder: Path, paths: list[Path]) -> None:
+def _commit(folder: Path, paths: list[Path]) -> bool:
+    """Commit the starter files alone (whatever else an existing repository has staged);
+    when that fails, the repository is left as it was: a new one removed, an old one's index
+    without them. True when the repository is new."""
+    created = False
     if _git(folder, "rev-parse", "--git-dir").returncode != 0:
         init = _git(folder, "init", "-q", "-b", "main")
         if init.returncode != 0:  # git older than 2.28 has no -b
             init = _git(folder, "init", "-q")
         if init.returncode != 0:
-            raise InitError(f"git init failed: {init.stderr.strip()}")
+            raise InitError(f"git init failed: {init.stderr.strip()}; nothing was written")
+        created = True
     names = [str(p.relative_to(folder)) for p in paths]
-    added = _git(folder, "add", "--", *names)
-    if added.returncode != 0:
-        raise InitError(f"git add failed: {added.stderr.strip()}")
-    identity: list[str] = []
-    if not _git(folder, "config", "user.email").stdout.strip():
-        # No identity yet: commit as batchbot rather than fail; the team's own follow.
-        identity = ["-c", "user.name=batchbot init", "-c", "user.email=batchbot@localhost"]
-    message = "Start the delivery plan (batchbot init)"
-    done = _git(folder, *identity, "commit", "-q", "-m", message, "--", *names)
-    if done.returncode != 0:
-        raise InitError(f"git commit failed: {done.stderr.strip() or done.stdout.strip()}")
+    try:
+        added = _git(folder, "add", "--", *names)
+        if added.returncode != 0:
+            raise InitError(f"git add failed: {added.stderr.strip()}; nothing was written")
+        identity: list[str] = []
+        if not _git(folder, "config", "user.email").stdout.strip():
+            # No identity yet: commit as batchbot rather than fail; the team's own follow.
+            identity = ["-c", "user.name=batchbot init", "-c", "user.email=batchbot@localhost"]
+        message = "Start the delivery plan (batchbot init)"
+        done = _git(folder, *identity, "commit", "-q", "-m", message, "--", *names)
+        if done.returncode != 0:
+            why = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            raise InitError(
+                f"git commit failed: {why[-1] if why else 'no reason given'}; nothing was written"
+            )
+    except InitError:
+        if created:
+            shutil.rmtree(folder / ".git", ignore_errors=True)
+        else:
+            _git(folder, "rm", "-q", "--cached", "--ignore-unmatch", "--", *names)
+        raise
+    return created
