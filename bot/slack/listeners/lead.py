@@ -8,7 +8,6 @@ typed words (`change_risk`, `record_blocker`), so access rules and validation li
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -26,7 +25,7 @@ from bot.replies import Reply, error
 from bot.report.weekly import mentions_blocker
 from bot.slack.edge import BUSY, Edge
 from bot.slack.listeners.commands import open_or_answer
-from bot.slack.listeners.forms import submitted_value
+from bot.slack.listeners.forms import form_meta, submitted_value
 from bot.text import record_number
 
 log = logging.getLogger("batchbot.slack")
@@ -109,7 +108,7 @@ def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
     pairs = risk_form_pairs(view["state"]["values"])
     try:
         risk_values(pairs)
@@ -161,7 +160,7 @@ def open_blocker_form(edge: Edge, body: dict[str, Any]) -> None:
 
 
 def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
     state = view["state"]["values"]
     batch_id = submitted_value(state, "batch") or ""
     text = " ".join((submitted_value(state, "text") or "").split())

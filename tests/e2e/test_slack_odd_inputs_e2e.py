@@ -1,0 +1,128 @@
+"""Odd input at the Slack edge, end to end: what real people and real Slack send to the real
+`batchbot serve` (signed HTTP, the fake Slack Web API) about programs, team settings and
+people. Each is answered in a line or two saying what is allowed — never silence, an HTTP 500
+or a traceback — and a refused one changes nothing.
+
+Two programs, as in test_home_e2e: `plan/execution-plan.toml` (led by Eve through the
+environment) and `plan/beta.toml` (led by Bob in its own `[team]`; Eve is a member of both)."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.render.home_blocks import SETTINGS_OPEN
+from tests.e2e.test_home_e2e import BETA_TEAM, ENV, opened_form, state_of
+from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
+from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
+        yield f
+
+
+@pytest.fixture
+def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
+    beta = SHIPPED_PLAN.read_text().replace('name = "', 'name = "Beta: ', 1) + BETA_TEAM
+    with running(
+        start_bot(tmp_path, fake, extra_env=ENV, extra_files={"plan/beta.toml": beta})
+    ) as b:
+        yield b
+
+
+def beta_text(bot: Bot) -> str:
+    return (bot.repo / "plan" / "beta.toml").read_text()
+
+
+def post_view(
+    bot: Bot, view: dict[str, Any], changes: dict[str, Any], user: str, meta: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Submit the form as Slack does, with its private_metadata replaced when `meta` is given."""
+    submitted = {**view, "id": "V1", "state": {"values": state_of(view, changes)}}
+    if meta is not None:
+        submitted["private_metadata"] = meta
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": user, "name": user.lower()},
+        "api_app_id": "A0APP",
+        "view": submitted,
+    }
+    status, _, out = post_signed(bot.url, interactive_body(payload), SECRET, FORM)
+    return status, (json.loads(out) if out.strip() else {})
+
+
+def no_traceback(bot: Bot) -> None:
+    assert "Traceback" not in bot.logs()
+
+
+# ------------------------------------------------------------------ the App Home settings form
+
+
+@pytest.mark.parametrize("meta", ["{not json", "[1, 2]", '"beta"', '{"program": 7}'])
+def test_a_settings_form_whose_metadata_is_unreadable_is_answered_on_its_field(
+    bot: Bot, meta: str
+) -> None:
+    view = opened_form(bot, "beta", "U0BOB")
+    before, text = bot.commits(), beta_text(bot)
+    status, answer = post_view(bot, view, {"prompt_time": "07:00"}, "U0BOB", meta=meta)
+    assert status == 200
+    assert answer["response_action"] == "errors"
+    assert "out of date" in next(iter(answer["errors"].values()))
+    assert bot.commits() == before and beta_text(bot) == text
+    no_traceback(bot)
+
+
+def test_a_settings_form_that_does_not_say_what_it_showed_saves_only_the_changed_field(
+    bot: Bot,
+) -> None:
+    view = opened_form(bot, "beta", "U0BOB")
+    before = bot.commits()
+    for shown in ("null", "[1]", '"x"'):
+        meta = f'{{"program": "beta", "shown": {shown}}}'
+        status, answer = post_view(bot, view, {}, "U0BOB", meta=meta)
+        assert (status, answer) == (200, {})  # untouched: nothing to save
+    assert bot.commits() == before
+    meta = '{"program": "beta"}'
+    status, answer = post_view(bot, view, {"prompt_time": "07:00"}, "U0BOB", meta=meta)
+    assert (status, answer) == (200, {})
+    dm = bot.fake.wait_for("chat.postMessage", timeout=10)[-1]
+    assert "Settings saved: prompt_time=07:00" in dm.args["text"]
+    assert bot.commits() == before + 1
+    plan = tomllib.loads(beta_text(bot))
+    assert plan["schedule"] == {"prompt_time": "07:00"}  # no default pinned into the plan
+    assert set(plan["team"]) == {"leads", "editors", "standup_channel", "people"}
+    no_traceback(bot)
+
+
+@pytest.mark.parametrize("value", ["beta:999", "nosuch:1", "../x:1", "", "x" * 3000])
+def test_a_tampered_settings_button_is_answered_in_one_short_line(bot: Bot, value: str) -> None:
+    action = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0BOB", "name": "bob"},
+        "api_app_id": "A0APP",
+        "trigger_id": "trig-x",
+        "view": {"type": "home"},
+        "actions": [
+            {"action_id": SETTINGS_OPEN, "block_id": "b", "type": "button", "value": value}
+        ],
+    }
+    status, _, _ = post_signed(bot.url, interactive_body(action), SECRET, FORM)
+    assert status == 200
+    dm = bot.fake.wait_for("chat.postMessage", timeout=10)[-1]
+    assert dm.args["channel"] == "U0BOB" and "there is no program" in dm.args["text"]
+    assert len(dm.args["text"]) < 120
+    time.sleep(0.2)
+    assert bot.fake.calls_to("views.open") == []
+    no_traceback(bot)
