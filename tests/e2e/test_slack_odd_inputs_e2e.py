@@ -126,3 +126,24 @@ def test_a_tampered_settings_button_is_answered_in_one_short_line(bot: Bot, valu
     time.sleep(0.2)
     assert bot.fake.calls_to("views.open") == []
     no_traceback(bot)
+
+
+# ------------------------------------------------------------------ people, by name
+
+
+def test_removing_someone_not_on_the_team_names_them_never_by_id(bot: Bot) -> None:
+    before = bot.commits()
+    bot.slash("beta team remove <@U0ALICE|alice>", user="U0BOB", name="bob", key="rm")
+    text = json.dumps(bot.reply("rm"), ensure_ascii=False)
+    assert "Alice Doe is not on the team" in text
+    assert "U0ALICE" not in text and "&lt;@" not in text
+    assert bot.commits() == before
+    no_traceback(bot)
+
+
+def test_the_last_lead_removing_themselves_is_refused_over_slack(bot: Bot) -> None:
+    before, content = bot.commits(), beta_text(bot)
+    bot.slash("beta team remove <@U0BOB|bob>", user="U0BOB", name="bob", key="rm")
+    text = json.dumps(bot.reply("rm"), ensure_ascii=False)
+    assert "Bob Roe is the last lead" in text and "U0BOB" not in text
+    assert bot.commits() == before and beta_text(bot) == content
