@@ -81,3 +81,34 @@ def test_removing_a_lead_while_an_editor_remains_is_allowed(
     rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB", editors="U0EVE")
     assert slack(rt, LEAD, "team remove <@U0BOB>").ok  # the editors lead while none is named
     assert slack(rt, EVE, "settings prompt_time=07:00").ok
+
+
+LONGEST_LABELS = ",".join(f"label-{n:02}" for n in range(30))  # 30 × 8 + 29 × 2 = 298
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "settings github_repo=acme/" + "b" * 4000,
+        "settings github_repo=" + "o" * 40 + "/shop",
+        "settings github_labels=" + LONGEST_LABELS,
+        "settings github_labels=" + ",".join(f"l{n}" for n in range(600)),
+    ],
+)
+def test_a_repo_or_labels_too_long_for_the_settings_form_are_refused(
+    plan_file: Path, tmp_path: Path, text: str
+) -> None:
+    rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB")
+    said = refused(rt, LEAD, text, plan_file)
+    assert len(said) < 200, said  # a line, not the value pasted back
+
+
+@pytest.mark.parametrize(
+    "key", ["report_channel", "prompt_time", "report_day", "holiday_country", "editors"]
+)
+def test_a_refusal_quotes_a_pasted_4000_character_value_cut_short(
+    plan_file: Path, tmp_path: Path, key: str
+) -> None:
+    rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB")
+    said = refused(rt, LEAD, f"settings {key}={'x' * 4000}", plan_file)
+    assert key in said and "…" in said and len(said) < 300, said

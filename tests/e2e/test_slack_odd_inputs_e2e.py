@@ -147,3 +147,16 @@ def test_the_last_lead_removing_themselves_is_refused_over_slack(bot: Bot) -> No
     text = json.dumps(bot.reply("rm"), ensure_ascii=False)
     assert "Bob Roe is the last lead" in text and "U0BOB" not in text
     assert bot.commits() == before and beta_text(bot) == content
+
+
+def test_the_longest_repo_and_labels_allowed_still_fit_the_settings_form_and_home(
+    bot: Bot,
+) -> None:
+    from tests.e2e.test_home_e2e import open_home
+
+    repo = "o" * 39 + "/" + "r" * 100
+    labels = ",".join(["a" * 50, "b" * 50, "c" * 50, "d" * 44])  # 200 characters shown
+    bot.slash(f"beta settings github_repo={repo} github_labels={labels}", user="U0BOB", key="s")
+    assert "Settings saved" in json.dumps(bot.reply("s"))
+    open_home(bot, "U0BOB")  # the fake refuses a tab past Block Kit's limits
+    opened_form(bot, "beta", "U0BOB")  # … and a form whose value outgrows its field
