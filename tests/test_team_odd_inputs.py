@@ -112,3 +112,13 @@ def test_a_refusal_quotes_a_pasted_4000_character_value_cut_short(
     rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB")
     said = refused(rt, LEAD, f"settings {key}={'x' * 4000}", plan_file)
     assert key in said and "…" in said and len(said) < 300, said
+
+
+def test_home_shows_a_channel_the_environment_names_as_text_not_a_broken_link() -> None:
+    from bot.plan.team import TeamSettings
+    from bot.render.home_blocks import settings_text
+
+    text = settings_text(TeamSettings(standup_channel="#delivery", report_channel="C0REP"))
+    assert "standup #delivery" in text and "<##" not in text
+    assert "report <#C0REP>" in text
+    assert "&lt;!channel&gt;" in settings_text(TeamSettings(standup_channel="<!channel>"))
