@@ -122,3 +122,21 @@ def test_home_shows_a_channel_the_environment_names_as_text_not_a_broken_link() 
     assert "standup #delivery" in text and "<##" not in text
     assert "report <#C0REP>" in text
     assert "&lt;!channel&gt;" in settings_text(TeamSettings(standup_channel="<!channel>"))
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "reminder_hours=٢",
+        "escalate_days=١٢",
+        "nudge_stall_days=1_0",
+        "prompt_time=٠٨:٣٠",
+        "report_time=１５:００",
+    ],
+)
+def test_numbers_and_times_in_settings_are_ascii_digits_only(
+    plan_file: Path, tmp_path: Path, pair: str
+) -> None:
+    rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB")
+    said = refused(rt, LEAD, f"settings {pair}", plan_file)
+    assert pair.split("=")[0] in said and ("0-9" in said or "HH:MM" in said), said

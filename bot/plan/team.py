@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.slackids import user_id_in
-from bot.text import clip
+from bot.text import clip, is_ascii_number
 
 if TYPE_CHECKING:
     pass
@@ -333,8 +333,10 @@ def _words(raw: Any) -> list[str]:
 
 
 def _number(raw: Any) -> float:
-    if isinstance(raw, bool):
-        raise ValueError(f"must be a number (got {_q(raw)})")
+    """ASCII digits only, the rule of every number typed to the bot (bot.text): float()
+    also reads `٢` (saved as 2 while the lead typed something else), `1_000` and `inf`."""
+    if isinstance(raw, bool) or (isinstance(raw, str) and not is_ascii_number(raw.strip())):
+        raise ValueError(f"must be a number in digits 0-9 (got {_q(raw)})")
     try:
         return float(raw)
     except (TypeError, ValueError):
@@ -345,7 +347,7 @@ def parse_clock(raw: Any, *, report: bool = False) -> dt.time:
     if isinstance(raw, dt.time):
         when = raw.replace(second=0, microsecond=0)
     else:
-        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(raw))
+        m = re.fullmatch(r"\s*([0-9]{1,2}):([0-9]{2})\s*", str(raw))  # \d is also ٠٨
         if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
             raise ValueError(f"must be a time HH:MM, 24-hour (got {_q(raw)})")
         when = dt.time(int(m.group(1)), int(m.group(2)))
