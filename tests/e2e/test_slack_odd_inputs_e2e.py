@@ -160,3 +160,59 @@ def test_the_longest_repo_and_labels_allowed_still_fit_the_settings_form_and_hom
     assert "Settings saved" in json.dumps(bot.reply("s"))
     open_home(bot, "U0BOB")  # the fake refuses a tab past Block Kit's limits
     opened_form(bot, "beta", "U0BOB")  # … and a form whose value outgrows its field
+
+
+# ------------------------------------------------------------------ forms of a program gone
+
+
+def submit_form(bot: Bot, callback: str, meta: dict[str, Any], values: dict[str, Any]) -> Any:
+    state = {
+        block: {key: {"type": "plain_text_input", "value": value}}
+        for block, (key, value) in values.items()
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0ALICE", "name": "alice"},
+        "api_app_id": "A0APP",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": callback,
+            "private_metadata": json.dumps(meta),
+            "state": {"values": state},
+        },
+    }
+    status, _, out = post_signed(bot.url, interactive_body(payload), SECRET, FORM)
+    assert status == 200
+    return json.loads(out) if out.strip() else {}
+
+
+@pytest.mark.parametrize(
+    ("callback", "meta", "values"),
+    [
+        ("batch_update", {"batch": "batch-1"}, {"progress": ("value", "55")}),
+        (
+            "report_edit",
+            {"week": "2026-W49", "channel": "C0PLAN", "ts": "1.2"},
+            {"report_part_1": ("text", "# Gone's report\n")},
+        ),
+        ("lead_blocker_form", {}, {"batch": ("value", "batch-1"), "text": ("value", "a")}),
+    ],
+)
+def test_a_form_of_a_program_no_longer_served_never_acts_on_the_first_program(
+    bot: Bot, callback: str, meta: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Alice may edit the first program (no editors are named there); the form was opened
+    for `gone`, whose plan file has been removed since."""
+    from bot.render import lead_blocks
+
+    callback = {"lead_blocker_form": lead_blocks.BLOCKER_FORM}.get(callback, callback)
+    before, first = bot.commits(), bot.plan.read_text()
+    answer = submit_form(bot, callback, {**meta, "program": "gone"}, values)
+    assert answer["response_action"] == "errors", answer
+    assert "there is no program 'gone' any more" in json.dumps(answer)
+    time.sleep(0.5)
+    assert bot.commits() == before and bot.plan.read_text() == first
+    assert not (bot.repo / "plan" / "reports").exists()
+    no_traceback(bot)

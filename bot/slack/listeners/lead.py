@@ -109,6 +109,9 @@ def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     meta = form_meta(view)
+    if edge.form_context(meta) is None:
+        ack(response_action="errors", errors={"title": edge.gone(meta)})
+        return
     pairs = risk_form_pairs(view["state"]["values"])
     try:
         risk_values(pairs)
@@ -165,7 +168,10 @@ def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, 
     batch_id = submitted_value(state, "batch") or ""
     text = " ".join((submitted_value(state, "text") or "").split())
     actor = _actor(edge, body)
-    ctx = edge.context_of(meta.get("program"))
+    ctx = edge.form_context(meta)
+    if ctx is None:
+        ack(response_action="errors", errors={"batch": edge.gone(meta)})
+        return
     batch = ctx.store.load().batch(batch_id)
     if batch is None:
         ack(response_action="errors", errors={"batch": "choose a batch"})

@@ -38,7 +38,9 @@ def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
     state = view["state"]["values"]
     try:
         pairs = update_pairs(state)
-        ctx = edge.context_of(meta.get("program"))
+        ctx = edge.form_context(meta)
+        if ctx is None:
+            raise EditError(edge.gone(meta))
         plan = ctx.store.load()
         batch = plan.batch(batch_id)
         if batch is None:
@@ -120,7 +122,11 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
         return
     user = body["user"]
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
-    if not may_edit(_program_ctx(edge, meta), actor, None):
+    ctx = edge.form_context(meta)
+    if ctx is None:
+        ack(response_action="errors", errors={"report_part_1": edge.gone(meta)})
+        return
+    if not may_edit(ctx, actor, None):
         ack(response_action="errors", errors={"report_part_1": "only editors may edit it"})
         return
     if not edge.work.submit(save_report_edit, edge, actor, meta, text):
