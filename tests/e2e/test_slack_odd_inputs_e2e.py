@@ -216,3 +216,44 @@ def test_a_form_of_a_program_no_longer_served_never_acts_on_the_first_program(
     assert bot.commits() == before and bot.plan.read_text() == first
     assert not (bot.repo / "plan" / "reports").exists()
     no_traceback(bot)
+
+
+# ------------------------------------------------------------------ tampered risk buttons
+
+
+@pytest.mark.parametrize("button", ["reviewed", "update"])
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("nosuch:1", "no program 'nosuch' here any more"),
+        ("../x:1", "no program '../x' here any more"),
+        ("beta:999", "there is no risk #999"),
+        ("x" * 3000, "…"),
+    ],
+)
+def test_a_tampered_risk_button_is_answered_in_a_line_and_changes_nothing(
+    bot: Bot, button: str, value: str, said: str
+) -> None:
+    from bot.render import lead_blocks
+
+    action_id = {"reviewed": lead_blocks.RISK_REVIEWED, "update": lead_blocks.RISK_UPDATE}
+    action = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0BOB", "name": "bob"},
+        "api_app_id": "A0APP",
+        "trigger_id": "trig-r",
+        "channel": {"id": "D0BOB"},
+        "message": {"ts": "1.1"},
+        "actions": [
+            {"action_id": action_id[button], "block_id": "b", "type": "button", "value": value}
+        ],
+    }
+    before = bot.commits()
+    status, _, _ = post_signed(bot.url, interactive_body(action), SECRET, FORM)
+    assert status == 200
+    answer = bot.fake.wait_for("chat.postMessage", timeout=10)[-1].args["text"]
+    assert said in answer and "Unknown command" not in answer
+    assert len(answer.splitlines()[0]) < 120
+    assert bot.fake.calls_to("views.open") == [] and bot.commits() == before
+    no_traceback(bot)
