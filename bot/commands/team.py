@@ -11,6 +11,7 @@ import re
 
 from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import saved_reply, text_and_pairs
+from bot.people.names import UNKNOWN
 from bot.plan.edits import Change, EditError, UsageError, parse_pairs
 from bot.plan.model import Plan
 from bot.plan.team import (
@@ -30,7 +31,7 @@ from bot.plan.team_plan import (
     set_settings,
 )
 from bot.replies import Reply, TextView
-from bot.slackids import MENTION, is_user_id
+from bot.slackids import MENTION, is_user_id, mention
 from bot.text import clip
 
 USAGE = (
@@ -77,8 +78,13 @@ def _one_person(text: str, keys: tuple[str, ...], usage: str) -> str:
     return users[0]
 
 
-def _who(ctx: Context, user_id: str) -> str:
+def _who(ctx: Context, user_id: str, typed: str = "") -> str:
+    """`Dan (U0DAN)`: the name looked up; else the name Slack put in the mention typed
+    (`<@U0DAN|dan>`), as everywhere else (bot.people.names), not `unknown user`."""
     name = ctx.name_of(user_id) if ctx.name_of is not None else user_id
+    if not name or name == UNKNOWN:
+        found = mention(typed)
+        name = (found[1] or "").strip() if found and found[0] == user_id else name
     return user_id if not name or name == user_id else f"{name} ({user_id})"
 
 
@@ -102,7 +108,7 @@ def team(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             what="the team",
             rule="lead",
         )
-        return saved_reply(saved, f"{_who(ctx, user)} is off the team")
+        return saved_reply(saved, f"{_who(ctx, user, ' '.join(rest))} is off the team")
     raise UsageError(f"team {action!r}: use team, team add @user … or team remove @user")
 
 
@@ -126,7 +132,7 @@ def _add(cmd: Command, ctx: Context, rest: list[str]) -> Reply:
         rule="lead",
     )
     extra = f" as {role}" if role != "member" else ""
-    return saved_reply(saved, f"{_who(ctx, user)} is on the team{extra}")
+    return saved_reply(saved, f"{_who(ctx, user, user_text)} is on the team{extra}")
 
 
 def show_team(ctx: Context, settings: TeamSettings) -> Reply:

@@ -257,3 +257,13 @@ def test_a_tampered_risk_button_is_answered_in_a_line_and_changes_nothing(
     assert len(answer.splitlines()[0]) < 120
     assert bot.fake.calls_to("views.open") == [] and bot.commits() == before
     no_traceback(bot)
+
+
+def test_adding_someone_slack_cannot_look_up_says_the_name_their_mention_carried(
+    bot: Bot,
+) -> None:
+    bot.slash("beta team add <@U0DAN|dan>", user="U0BOB", name="bob", key="add")
+    text = json.dumps(bot.reply("add"), ensure_ascii=False)
+    assert "dan (U0DAN) is on the team" in text and "unknown user" not in text
+    bot.slash("beta team add <@U0ALICE|ali>", user="U0BOB", name="bob", key="a")
+    assert "Alice Doe (U0ALICE) is on the team" in json.dumps(bot.reply("a"))  # looked up
