@@ -7,8 +7,11 @@ is named: anyone, as with the plan itself).
 
 from __future__ import annotations
 
+import re
+
 from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import saved_reply, text_and_pairs
+from bot.people.names import UNKNOWN
 from bot.plan.edits import Change, EditError, UsageError, parse_pairs
 from bot.plan.model import Plan
 from bot.plan.team import (
@@ -28,7 +31,8 @@ from bot.plan.team_plan import (
     set_settings,
 )
 from bot.replies import Reply, TextView
-from bot.slackids import user_id_in
+from bot.slackids import MENTION, is_user_id, mention
+from bot.text import clip
 
 USAGE = (
     "/batch team — who is on the team, and the editors and leads",
@@ -41,10 +45,46 @@ USAGE = (
 )
 
 _SOURCE = {"plan": "plan", "environment": "environment", "default": "default"}
+KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # a word `key=…` (as bot.plan.edits reads one)
 
 
-def _who(ctx: Context, user_id: str) -> str:
+ADD_USAGE = "/batch team add @user [name=…] [github=…] [tz=…] [country=…] [role=…]"
+REMOVE_USAGE = "/batch team remove @user"
+
+
+def _one_person(text: str, keys: tuple[str, ...], usage: str) -> str:
+    """The one Slack user `team add|remove` names; else a refusal that says what is wrong (it was
+    "whom?" for a field it does not know, for two people and for a lowercase id alike)."""
+    for word in text.split():
+        key, sep, _ = word.partition("=")
+        if sep and KEY.fullmatch(key):
+            if not keys:
+                raise UsageError(f"{clip(word, 40)!r}: nothing but the person goes here: {usage}")
+            fields = ", ".join(f"{k}=" for k in keys)
+            raise UsageError(f"{clip(key, 40)!r} is not a teammate's field; use {fields}")
+    users = list(dict.fromkeys(m.group(1) for m in MENTION.finditer(text)))
+    users += [w for w in text.split() if is_user_id(w) and w not in users]
+    if len(users) > 1:
+        raise UsageError(f"one person at a time: {usage}")
+    rest = MENTION.sub(" ", text).split()
+    extra = " ".join(w for w in rest if not is_user_id(w))
+    if not users:
+        if not extra:
+            raise UsageError(f"whom? {usage}")
+        raise UsageError(f"{clip(extra, 40)!r} is not a Slack user; mention them (@name): {usage}")
+    if extra:
+        hint = " (a name is name=…)" if "name" in keys else ""
+        raise UsageError(f"{clip(extra, 40)!r} is not understood{hint}: {usage}")
+    return users[0]
+
+
+def _who(ctx: Context, user_id: str, typed: str = "") -> str:
+    """`Dan (U0DAN)`: the name looked up; else the name Slack put in the mention typed
+    (`<@U0DAN|dan>`), as everywhere else (bot.people.names), not `unknown user`."""
     name = ctx.name_of(user_id) if ctx.name_of is not None else user_id
+    if not name or name == UNKNOWN:
+        found = mention(typed)
+        name = (found[1] or "").strip() if found and found[0] == user_id else name
     return user_id if not name or name == user_id else f"{name} ({user_id})"
 
 
@@ -59,9 +99,7 @@ def team(cmd: Command, ctx: Context, args: list[str]) -> Reply:
     if action == "add":
         return _add(cmd, ctx, rest)
     if action in ("remove", "rm", "delete"):
-        if len(rest) != 1 or user_id_in(rest[0]) is None:
-            raise UsageError("whom? /batch team remove @user")
-        user = user_id_in(rest[0]) or ""
+        user = _one_person(" ".join(rest), (), REMOVE_USAGE)
         saved = change_plan(
             ctx,
             cmd.actor,
@@ -70,18 +108,14 @@ def team(cmd: Command, ctx: Context, args: list[str]) -> Reply:
             what="the team",
             rule="lead",
         )
-        return saved_reply(saved, f"{_who(ctx, user)} is off the team")
+        return saved_reply(saved, f"{_who(ctx, user, ' '.join(rest))} is off the team")
     raise UsageError(f"team {action!r}: use team, team add @user … or team remove @user")
 
 
 def _add(cmd: Command, ctx: Context, rest: list[str]) -> Reply:
     keys = (*PERSON_KEYS[1:], "role")
     user_text, pairs = text_and_pairs(rest, keys)
-    user = user_id_in(user_text) if user_text else None
-    if user is None:
-        raise UsageError(
-            "whom? /batch team add @user [name=…] [github=…] [tz=…] [country=…] [role=…]"
-        )
+    user = _one_person(user_text, keys, ADD_USAGE)
     role = pairs.pop("role", "member").lower() or "member"
     if role not in ROLES:
         raise EditError(f"role {role!r} is not known; use one of {', '.join(ROLES)}")
@@ -98,7 +132,7 @@ def _add(cmd: Command, ctx: Context, rest: list[str]) -> Reply:
         rule="lead",
     )
     extra = f" as {role}" if role != "member" else ""
-    return saved_reply(saved, f"{_who(ctx, user)} is on the team{extra}")
+    return saved_reply(saved, f"{_who(ctx, user, user_text)} is on the team{extra}")
 
 
 def show_team(ctx: Context, settings: TeamSettings) -> Reply:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.slackids import user_id_in
+from bot.text import clip, is_ascii_number
 
 if TYPE_CHECKING:
     pass
@@ -280,42 +281,51 @@ def parse_value(key: str, raw: Any, *, trusted: bool = False) -> Any:
         for item in raw if isinstance(raw, list | tuple) else _words(raw):
             found = user_id_in(str(item))
             if found is None:
-                raise ValueError(f"{item!r} is not a Slack user (like @ana or U012ABCDEF)")
+                raise ValueError(f"{_q(item)} is not a Slack user (like @ana or U012ABCDEF)")
             ids.append(found)
         return tuple(dict.fromkeys(ids))
     if kind == "channel":
         return parse_channel(raw)
     if kind == "repo":
         text = str(raw).strip()
-        if not REPO.fullmatch(text):
-            raise ValueError(f"{text!r} is not owner/name (like acme/shop)")
+        owner, _, name = text.partition("/")
+        if not REPO.fullmatch(text) or len(owner) > 39 or len(name) > 100:
+            raise ValueError(f"{_q(text)} is not owner/name (like acme/shop)")
         return text
     if kind == "labels":
         labels = tuple(str(x).strip() for x in (raw if isinstance(raw, list | tuple) else [raw]))
         labels = tuple(x for part in labels for x in _words(part) if x)
-        if not labels or any(len(x) > 50 for x in labels):
-            raise ValueError("give one or more label names (at most 50 characters each)")
+        if not labels or any(len(x) > 50 for x in labels) or len(", ".join(labels)) > 200:
+            raise ValueError(
+                "give one or more label names (at most 50 characters each, 200 in all)"
+            )
         return labels
     if kind in ("time", "report_time"):
         return parse_clock(raw, report=kind == "report_time")
     if kind == "hours":
         number = _number(raw)
         if not 0 <= number <= 12:
-            raise ValueError(f"must be hours from 0 to 12 (got {raw!r})")
+            raise ValueError(f"must be hours from 0 to 12 (got {_q(raw)})")
         return number
     if kind == "count":
         number = _number(raw)
         if number != int(number) or not 1 <= number <= 90:
-            raise ValueError(f"must be a whole number of days from 1 to 90 (got {raw!r})")
+            raise ValueError(f"must be a whole number of days from 1 to 90 (got {_q(raw)})")
         return int(number)
     if kind == "day":
         day = str(raw).strip().lower()[:3]
         if day not in DAY_NAMES:
-            raise ValueError(f"{raw!r} is not a weekday; use one of {', '.join(DAY_NAMES)}")
+            raise ValueError(f"{_q(raw)} is not a weekday; use one of {', '.join(DAY_NAMES)}")
         return DAY_NAMES.index(day)
     if kind == "country":
         return str(raw).strip().upper() if trusted else parse_country(raw)
     raise ValueError(f"unknown kind {kind}")  # pragma: no cover - SPECS lists every kind
+
+
+def _q(value: Any) -> str:
+    """A value quoted in a refusal, cut to a readable length (a pasted 4,000 characters
+    must not come back as a 4,000-character answer)."""
+    return repr(clip(value, 60)) if isinstance(value, str) else repr(value)
 
 
 def _words(raw: Any) -> list[str]:
@@ -323,21 +333,23 @@ def _words(raw: Any) -> list[str]:
 
 
 def _number(raw: Any) -> float:
-    if isinstance(raw, bool):
-        raise ValueError(f"must be a number (got {raw!r})")
+    """ASCII digits only, the rule of every number typed to the bot (bot.text): float()
+    also reads `٢` (saved as 2 while the lead typed something else), `1_000` and `inf`."""
+    if isinstance(raw, bool) or (isinstance(raw, str) and not is_ascii_number(raw.strip())):
+        raise ValueError(f"must be a number in digits 0-9 (got {_q(raw)})")
     try:
         return float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"must be a number (got {raw!r})") from None
+        raise ValueError(f"must be a number (got {_q(raw)})") from None
 
 
 def parse_clock(raw: Any, *, report: bool = False) -> dt.time:
     if isinstance(raw, dt.time):
         when = raw.replace(second=0, microsecond=0)
     else:
-        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(raw))
+        m = re.fullmatch(r"\s*([0-9]{1,2}):([0-9]{2})\s*", str(raw))  # \d is also ٠٨
         if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-            raise ValueError(f"must be a time HH:MM, 24-hour (got {raw!r})")
+            raise ValueError(f"must be a time HH:MM, 24-hour (got {_q(raw)})")
         when = dt.time(int(m.group(1)), int(m.group(2)))
     if report and 1 <= when.hour <= 3:
         raise ValueError(
@@ -355,7 +367,7 @@ def parse_channel(raw: Any) -> str:
     if CHANNEL_ID.fullmatch(text):
         return text
     raise ValueError(
-        f"{text!r} is not a Slack channel; mention it (#channel, sent as <#C…>) or give its id "
+        f"{_q(text)} is not a Slack channel; mention it (#channel, sent as <#C…>) or give its id "
         "(C012ABCDEF)"
     )
 
@@ -365,7 +377,7 @@ def parse_country(raw: Any) -> str:
     from bot.people.public_holidays import known_country  # reads the registry, imports nothing
 
     if not known_country(code):
-        raise ValueError(f"{code!r} is not a country code the holidays library knows (US, DE…)")
+        raise ValueError(f"{_q(code)} is not a country code the holidays library knows (US, DE…)")
     return code
 
 
@@ -376,7 +388,7 @@ def parse_zone(raw: Any) -> str:
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{text!r} is not an IANA time zone (like Europe/Berlin)") from None
+        raise ValueError(f"{_q(text)} is not an IANA time zone (like Europe/Berlin)") from None
     return text
 
 
@@ -385,20 +397,20 @@ def parse_person(raw: Any, *, trusted: bool = False) -> Person:
     if not isinstance(raw, Mapping):
         found = user_id_in(str(raw))
         if found is None:
-            raise ValueError(f"{raw!r} is not a Slack user id (like U012ABCDEF)")
+            raise ValueError(f"{_q(raw)} is not a Slack user id (like U012ABCDEF)")
         return Person(found)
     unknown = [k for k in raw if k not in PERSON_KEYS]
     if unknown:
-        raise ValueError(f"{unknown[0]!r} is not a person's field; use {', '.join(PERSON_KEYS)}")
+        raise ValueError(f"{_q(unknown[0])} is not a person's field; use {', '.join(PERSON_KEYS)}")
     user = user_id_in(str(raw.get("id", "")))
     if user is None:
-        raise ValueError(f"id {raw.get('id')!r} is not a Slack user id (like U012ABCDEF)")
+        raise ValueError(f"id {_q(raw.get('id'))} is not a Slack user id (like U012ABCDEF)")
     name = str(raw.get("name", "")).strip()
     if len(name) > 100 or any(ord(c) < 32 for c in name):
         raise ValueError("a name is one line of at most 100 characters")
     github = str(raw.get("github", "")).strip().removeprefix("@")
     if github and not GITHUB_LOGIN.match(github):
-        raise ValueError(f"{github!r} is not a GitHub login")
+        raise ValueError(f"{_q(github)} is not a GitHub login")
     tz = str(raw.get("tz", "")).strip()
     country = str(raw.get("country", "")).strip().upper()
     if not trusted:

@@ -94,6 +94,7 @@ def set_settings(
             except ValueError as exc:
                 raise EditError(f"{key}: {exc}") from None
     after = effective(values, defaults)
+    _keep_someone_in_charge(before, after, "that would leave no lead")
     for key, _ in pairs:
         old, new = before.shown(key), after.shown(key)
         if old != new or (key in plan.team) != (key in values):
@@ -152,9 +153,24 @@ def remove_person(plan: Plan, user_id: str, defaults: TeamSettings) -> tuple[Pla
         if user_id in listed:
             values[key] = tuple(u for u in listed if u != user_id)
             changes.append(Change("team", key, ", ".join(listed), ", ".join(values[key]) or None))
-    if not changes:
-        raise EditError(f"{user_id} is not on the team, nor an editor or a lead")
+    if not changes:  # a mention, so the reply names them (a bare id read as `U0DAN`)
+        raise EditError(f"<@{user_id}> is not on the team, nor an editor or a lead")
+    _keep_someone_in_charge(now, effective(values, defaults), f"<@{user_id}> is the last lead")
     return _with(plan, values), changes
+
+
+def _keep_someone_in_charge(before: TeamSettings, after: TeamSettings, who: str) -> None:
+    """Refuse the edit that takes away the last lead and editor. With neither named, anyone
+    may change the plan and these settings (the bootstrap rule): a lead removing themselves
+    from a team they lead alone, or emptying `leads`, silently opened both to the whole
+    workspace."""
+    from bot.plan.edits import EditError
+
+    if (before.leads or before.editors) and not (after.leads or after.editors):
+        raise EditError(
+            f"{who}: with no lead and no editor anyone could change the plan and these "
+            "settings; make someone else a lead first (/batch team add @user role=lead)"
+        )
 
 
 def _person_text(person: Person | None) -> str:

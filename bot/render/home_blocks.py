@@ -151,7 +151,11 @@ def _own_items(user_id: str, plan: Plan) -> str:
 
 
 def _channel(value: str | None) -> str:
-    return f"<#{value}>" if value else "—"
+    """A channel id as Slack's link to it; a channel the environment names (`#delivery`,
+    which the plan cannot hold) as its text: it was `<##delivery>`, a broken link."""
+    if not value:
+        return "—"
+    return f"<#{value}>" if CHANNEL_ID.fullmatch(value) else esc(value)
 
 
 def settings_text(team: TeamSettings) -> str:

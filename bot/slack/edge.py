@@ -36,6 +36,7 @@ from bot.slack.messenger import SlackMessenger
 from bot.slack.outbox import Outbox
 from bot.slack.paths import PathScrubber
 from bot.standup.service import Standups
+from bot.text import clip
 
 log = logging.getLogger("batchbot.slack")
 
@@ -148,6 +149,21 @@ class Edge:
     def context_of(self, program: str | None) -> Context:
         """A program's Context by id (a form carries it); the first program's when absent."""
         return self.rt.programs.get(program or "") or self.rt.ctx
+
+    def form_context(self, meta: dict[str, Any]) -> Context | None:
+        """The Context of the program a form was opened for (its metadata's `program`); the
+        first program's for a form that names none (opened before programs). None for a
+        program this deployment does not have (its plan file removed while the form was
+        open, a tampered form): such a form must not act on the first program's plan."""
+        program = meta.get("program")
+        if not program:
+            return self.rt.ctx
+        return self.rt.programs.get(program) if isinstance(program, str) else None
+
+    @staticmethod
+    def gone(meta: dict[str, Any]) -> str:
+        """What a form of a program the deployment does not have is answered on its field."""
+        return f"there is no program {clip(str(meta.get('program')), 40)!r} any more"
 
     @property
     def standups(self) -> Standups:

@@ -3,7 +3,21 @@ lead's blocker and risk forms (lead.py), so neither listener module imports the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+
+def form_meta(view: dict[str, Any]) -> dict[str, Any]:
+    """A form's private_metadata as the object the bot put there; `{}` when it is empty or
+    not a JSON object (a form opened by an older bot, a tampered submission). Parsed with
+    `json.loads` as it was, such a submission was a traceback and an HTTP 500: Slack then
+    showed "We had some trouble connecting" and the person never learned why."""
+    raw = view.get("private_metadata") or ""
+    try:
+        meta = json.loads(raw) if isinstance(raw, str) and raw.strip() else {}
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def submitted_value(state: dict[str, Any], block: str) -> str | None:

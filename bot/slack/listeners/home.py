@@ -9,7 +9,6 @@ fields the lead changed are sent, so saving an untouched form changes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -20,13 +19,17 @@ from bot.commands.base import lead_hint, may_lead
 from bot.commands.programs import named
 from bot.people.names import UNKNOWN, humanize, people_in
 from bot.plan.store import Actor
-from bot.plan.team import parse_value
+from bot.plan.team import TeamSettings, parse_value
 from bot.render import home_blocks as home
 from bot.replies import Reply, error, with_names
 from bot.slack.edge import BUSY, Edge
-from bot.slack.listeners.forms import submitted_value
+from bot.slack.listeners.forms import form_meta, submitted_value
+from bot.text import clip
 
 log = logging.getLogger("batchbot.slack")
+
+#: the answer to a settings form whose metadata the bot cannot read (not one it made)
+STALE_FORM = "this form is out of date; close it and click Edit settings on Home again"
 
 
 def _actor(edge: Edge, body: dict[str, Any]) -> Actor:
@@ -50,7 +53,7 @@ def open_form(edge: Edge, body: dict[str, Any]) -> None:
     actor = _actor(edge, body)
     ctx = edge.rt.programs.get(pid)
     if ctx is None:
-        _dm(edge, actor.slack_id, error(f"there is no program {pid!r} any more"))
+        _dm(edge, actor.slack_id, error(f"there is no program {clip(pid, 40)!r} any more"))
         return
     plan = ctx.store.load()
     if not may_lead(ctx, actor, plan):
@@ -71,11 +74,14 @@ def open_form(edge: Edge, body: dict[str, Any]) -> None:
     )
 
 
-def changed_pairs(view: dict[str, Any]) -> list[tuple[str, str]]:
+def changed_pairs(view: dict[str, Any], now: TeamSettings) -> list[tuple[str, str]]:
     """The fields whose value differs from what the form showed, as `key=value` pairs (an
-    emptied field is `key=`: back to the default)."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    shown: dict[str, str] = meta.get("shown") or {}
+    emptied field is `key=`: back to the default). A form whose metadata does not say what
+    it showed is compared with the values in force `now`: else every untouched field counted
+    as changed and the lead's Save pinned each environment value and default into the plan."""
+    shown = form_meta(view).get("shown")
+    if not isinstance(shown, dict):
+        shown = {k: home.form_value(k, now) for k in home.FORM_KEYS}
     state = view["state"]["values"]
     pairs = []
     for key in home.FORM_KEYS:
@@ -90,13 +96,17 @@ def changed_pairs(view: dict[str, Any]) -> list[tuple[str, str]]:
 def on_submit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Check on the request thread (values, and that the person leads this program), then
     queue the one write."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    pid = str(meta.get("program", ""))
+    meta = form_meta(view)
     actor = _actor(edge, body)
     first = home.FORM_KEYS[0]
+    if not isinstance(meta.get("program"), str):
+        ack(response_action="errors", errors={first: STALE_FORM})
+        return
+    pid = meta["program"]
     ctx = edge.rt.programs.get(pid)
     if ctx is None:
-        ack(response_action="errors", errors={first: f"there is no program {pid!r} any more"})
+        said = f"there is no program {clip(pid, 40)!r} any more"
+        ack(response_action="errors", errors={first: said})
         return
     plan = ctx.store.load()
     if not may_lead(ctx, actor, plan):
@@ -106,7 +116,7 @@ def on_submit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
         said = f"you are not allowed to change these; {hint}"
         ack(response_action="errors", errors={first: said[:150]})
         return
-    pairs = changed_pairs(view)
+    pairs = changed_pairs(view, ctx.team_settings(plan))
     errors = {}
     for key, raw in pairs:
         if not raw:

@@ -8,7 +8,6 @@ typed words (`change_risk`, `record_blocker`), so access rules and validation li
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -26,8 +25,8 @@ from bot.replies import Reply, error
 from bot.report.weekly import mentions_blocker
 from bot.slack.edge import BUSY, Edge
 from bot.slack.listeners.commands import open_or_answer
-from bot.slack.listeners.forms import submitted_value
-from bot.text import record_number
+from bot.slack.listeners.forms import form_meta, submitted_value
+from bot.text import clip, record_number
 
 log = logging.getLogger("batchbot.slack")
 Block = dict[str, Any]
@@ -69,8 +68,31 @@ def on_still_accurate(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
     edge.work.submit(mark_reviewed, edge, body)
 
 
-def mark_reviewed(edge: Edge, body: dict[str, Any]) -> None:
+def _answer(edge: Edge, body: dict[str, Any], reply: Reply) -> None:
+    """A button's answer: where it was clicked (its response_url, else its channel)."""
+    if body.get("response_url"):
+        edge.respond(body["response_url"], reply)
+    else:
+        _say(edge, (body.get("channel") or {}).get("id"), reply)
+
+
+def _risk_button(edge: Edge, body: dict[str, Any]) -> tuple[str, str] | None:
+    """(program, risk number) of a risk button; None, after saying so, for a program this
+    deployment does not have (its plan file removed since the Friday DM): that button read
+    `nosuch` as a command and answered with the whole help page, or opened the first
+    program's risk."""
     program, number = lead.risk_of(str(body["actions"][0].get("value", "")))
+    if program and program not in edge.rt.programs:
+        _answer(edge, body, error(f"no program {clip(program, 40)!r} here any more"))
+        return None
+    return program, clip(number, 20)
+
+
+def mark_reviewed(edge: Edge, body: dict[str, Any]) -> None:
+    found = _risk_button(edge, body)
+    if found is None:
+        return
+    program, number = found
     words = ("risk", "reviewed", number)
     reply = edge.run(Command(_actor(edge, body), (program, *words) if program else words, "slack"))
     channel = (body.get("channel") or {}).get("id")
@@ -86,10 +108,15 @@ def on_update_risk(edge: Edge, ack: Ack, body: dict[str, Any]) -> None:
 
 
 def open_risk_form(edge: Edge, body: dict[str, Any]) -> None:
-    program, value = lead.risk_of(str(body["actions"][0].get("value", "")))
+    found = _risk_button(edge, body)
+    if found is None:
+        return
+    program, value = found
     plan = edge.context_of(program).store.load()
     n = record_number(value)
-    if n is None or not 1 <= n <= len(plan.risks):
+    if n is None or not 1 <= n <= len(plan.risks):  # was silence: the click did nothing
+        have = f"1–{len(plan.risks)}" if plan.risks else "none yet"
+        _answer(edge, body, error(f"there is no risk #{value} any more; numbers: {have}"))
         return
     meta = {"channel": (body.get("channel") or {}).get("id"), "program": program}
     view = lead.risk_update_modal(n, plan.risks[n - 1], meta)
@@ -109,7 +136,10 @@ def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
+    if edge.form_context(meta) is None:
+        ack(response_action="errors", errors={"title": edge.gone(meta)})
+        return
     pairs = risk_form_pairs(view["state"]["values"])
     try:
         risk_values(pairs)
@@ -161,12 +191,15 @@ def open_blocker_form(edge: Edge, body: dict[str, Any]) -> None:
 
 
 def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
     state = view["state"]["values"]
     batch_id = submitted_value(state, "batch") or ""
     text = " ".join((submitted_value(state, "text") or "").split())
     actor = _actor(edge, body)
-    ctx = edge.context_of(meta.get("program"))
+    ctx = edge.form_context(meta)
+    if ctx is None:
+        ack(response_action="errors", errors={"batch": edge.gone(meta)})
+        return
     batch = ctx.store.load().batch(batch_id)
     if batch is None:
         ack(response_action="errors", errors={"batch": "choose a batch"})

@@ -3,7 +3,6 @@ typed commands (`apply_batch_update`, `Standups.submit`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -16,7 +15,7 @@ from bot.plan.store import PlanConflict
 from bot.render.escape import esc
 from bot.replies import error
 from bot.slack.edge import BUSY, Edge
-from bot.slack.listeners.forms import submitted_value
+from bot.slack.listeners.forms import form_meta, submitted_value
 
 log = logging.getLogger("batchbot.slack")
 
@@ -32,14 +31,16 @@ def update_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Check the form on the request thread (the plan is in memory), then queue the write."""
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
     user = body["user"]
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
     batch_id = meta.get("batch", "")
     state = view["state"]["values"]
     try:
         pairs = update_pairs(state)
-        ctx = edge.context_of(meta.get("program"))
+        ctx = edge.form_context(meta)
+        if ctx is None:
+            raise EditError(edge.gone(meta))
         plan = ctx.store.load()
         batch = plan.batch(batch_id)
         if batch is None:
@@ -99,7 +100,7 @@ def save_standup(edge: Edge, user_id: str, text: str, view: dict[str, Any]) -> N
         "modal",
         local_date=modal_date(view.get("private_metadata")),
     )
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
     if meta.get("response_url"):
         edge.respond(meta["response_url"], reply)
     elif meta.get("channel"):  # opened from the DM prompt: confirm there
@@ -114,14 +115,18 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
     """The edited report markdown goes back to its archive file (what Publish uses)."""
     from bot.render.report_blocks import edited_markdown
 
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = form_meta(view)
     text = edited_markdown(view["state"]["values"])
     if not text.strip():
         ack(response_action="errors", errors={"report_part_1": "the report cannot be empty"})
         return
     user = body["user"]
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
-    if not may_edit(_program_ctx(edge, meta), actor, None):
+    ctx = edge.form_context(meta)
+    if ctx is None:
+        ack(response_action="errors", errors={"report_part_1": edge.gone(meta)})
+        return
+    if not may_edit(ctx, actor, None):
         ack(response_action="errors", errors={"report_part_1": "only editors may edit it"})
         return
     if not edge.work.submit(save_report_edit, edge, actor, meta, text):
