@@ -285,26 +285,6 @@ def program_reports(rt: Runtime) -> list[str]:
     return ["weekly-report per program:", *lines]
 
 
-#: The instants `--at` takes: the jobs look a week and more around it (the report's week,
-#: the grace window), which must stay inside what datetime can hold (years 1 to 9999).
-AT_YEARS = (1970, 9998)
-
-
-def parse_at(text: str, zone: dt.tzinfo) -> dt.datetime:
-    """`--at TEXT` as an instant (no offset: wall time in `zone`); ValueError saying what is
-    allowed when it is not one, or is too far out for the jobs' date arithmetic."""
-    try:
-        when = parse_instant(text, zone).astimezone(dt.UTC)
-    except OverflowError:  # 0001-01-01T00:00 in Berlin is before year 1 in UTC
-        when = None
-    if when is None or not AT_YEARS[0] <= when.year <= AT_YEARS[1]:
-        raise ValueError(
-            f"--at {text.strip()!r} is out of range: give an instant in the years "
-            f"{AT_YEARS[0]}–{AT_YEARS[1]}, like 2026-11-27T15:00:00+01:00"
-        )
-    return when
-
-
 def cli(opts: dict[str, Any], words: list[str]) -> int:
     """`batchbot jobs list` and `batchbot jobs run NAME [--at ISO] [--force]`."""
     from bot.messenger import ConsoleMessenger
@@ -330,7 +310,8 @@ def cli(opts: dict[str, Any], words: list[str]) -> int:
         print(exc, file=sys.stderr)
         return 1
     try:  # before the database: a mistyped --at must not leave batchbot.db behind
-        at_given = parse_at(str(opts["at"]), settings.zone) if opts.get("at") is not None else None
+        at = opts.get("at")
+        at_given = None if at is None else parse_instant(str(at), settings.zone).astimezone(dt.UTC)
     except ValueError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

@@ -119,7 +119,8 @@ class Shell:
         print(f"chart written to {path}", file=self.out)
 
     def _jobs(self, words: list[str]) -> None:
-        from bot.jobs import JOBS, next_runs, parse_at, run_job
+        from bot.jobs import JOBS, next_runs, run_job
+        from bot.walltime import parse_instant
 
         now = self.rt.clock()
         if not words or words[0] == "list":
@@ -143,7 +144,7 @@ class Shell:
                 )
                 return
             try:
-                at = parse_at(words[i + 1], self.rt.settings.zone)
+                at = parse_instant(words[i + 1], self.rt.settings.zone).astimezone(dt.UTC)
             except ValueError as exc:
                 print(f"Error: {exc}", file=self.out)
                 return

@@ -20,14 +20,29 @@ def wall_instant(day: dt.date, at: dt.time, zone: dt.tzinfo) -> dt.datetime:
     return first.astimezone(dt.UTC).astimezone(zone)
 
 
+#: The instants `--at` takes: the jobs look a week and more around it (the report's week,
+#: the grace window), which must stay inside what datetime can hold (years 1 to 9999).
+AT_YEARS = (1970, 9998)
+
+
 def parse_instant(text: str, zone: dt.tzinfo) -> dt.datetime:
-    """An ISO-8601 instant (`Z` allowed); one without an offset is wall time in `zone`."""
+    """An ISO-8601 instant (`Z` allowed); one without an offset is wall time in `zone`.
+    ValueError saying what is allowed when it is not one, or is too far out (AT_YEARS)."""
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             f"--at must be an ISO-8601 instant like 2026-11-27T15:00:00+01:00, got {text!r}"
         ) from None
-    if when.tzinfo is None:
-        return wall_instant(when.date(), when.time(), zone)
+    try:
+        if when.tzinfo is None:
+            when = wall_instant(when.date(), when.time(), zone)
+        year: int | None = when.astimezone(dt.UTC).year
+    except OverflowError:  # 0001-01-01T00:00 in Berlin is before year 1 in UTC
+        year = None
+    if year is None or not AT_YEARS[0] <= year <= AT_YEARS[1]:
+        raise ValueError(
+            f"--at {text.strip()!r} is out of range: give an instant in the years "
+            f"{AT_YEARS[0]}–{AT_YEARS[1]}, like 2026-11-27T15:00:00+01:00"
+        )
     return when
