@@ -797,7 +797,12 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
         return
     from pathlib import PurePosixPath
 
-    from bot.plan.program_files import is_program_file, is_program_name
+    from bot.plan.program_files import (
+        is_program_file,
+        is_program_name,
+        other_plan_files,
+        program_id,
+    )
 
     if not is_program_name(name):
         raise CliUsage(f"--program {name!r}: a program is a plan file's name, like beta")
@@ -812,9 +817,7 @@ def _choose_program(ns: argparse.Namespace, env: Mapping[str, str]) -> None:
     target = folder / f"{name.lower()}.toml"
     if not os.path.lexists(target):
         # The program the bot serves under this id (`plan/BETA.toml` is beta in Slack, in
-        # `jobs list` and in doctor): the same files, found the same way (bot.runtime).
-        from bot.runtime import other_plan_files, program_id
-
+        # `jobs list` and in doctor): the same files, found the same way.
         served = [first_plan, *other_plan_files(first_plan)]
         match = [p for p in served if program_id(p) == name.lower() and p.exists()]
         if not match:

@@ -656,7 +656,7 @@ def program_github_checks(settings: Settings, plan: Path) -> Iterator[Check]:
         return
     from bot.plan import codec
     from bot.plan.model import PlanInvalid
-    from bot.runtime import other_plan_files, program_id
+    from bot.plan.program_files import other_plan_files, program_id
 
     for path in other_plan_files(plan):
         pid = program_id(path)
@@ -682,9 +682,8 @@ def program_name_checks(settings: Settings, plan: Path) -> Iterator[Check]:
     say so before the team wonders."""
     if settings.remote_mode:
         return
-    from bot.commands import WORDS
-    from bot.plan.program_files import skipped_files
-    from bot.runtime import other_plan_files, program_id
+    from bot.commands import COMMAND_WORDS
+    from bot.plan.program_files import other_plan_files, program_id, skipped_files
 
     if plan.suffix.lower() == ".toml" and plan.parent.is_dir():
         for path in skipped_files(plan.parent):
@@ -698,7 +697,7 @@ def program_name_checks(settings: Settings, plan: Path) -> Iterator[Check]:
 
     for path in other_plan_files(plan):
         pid, folder = program_id(path), path.parent.name
-        if pid in WORDS or pid == "help":
+        if pid in COMMAND_WORDS:
             yield Check(
                 f"program {pid}",
                 "warn",

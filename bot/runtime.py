@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands import Context
 from bot.messenger import Messenger
+from bot.plan.program_files import other_plan_files, program_id
 from bot.plan.store import PlanStore
 from bot.plan.team import TeamSettings
 from bot.plan.team_plan import TeamSource
@@ -169,33 +170,6 @@ def given_names(served: list[Runtime]) -> dict[str, str]:
                 "the people of %s could not be read (%s)", ctx.program or "the plan", exc
             )
     return out
-
-
-def program_id(path: Path) -> str:
-    """A program's id is its plan file's name: `plan/beta.toml` → `beta`."""
-    return path.stem.lower()
-
-
-def other_plan_files(path: Path) -> list[Path]:
-    """The other programs: every `*.toml` next to the first plan file (`plan/<program>.toml`).
-    A JSON plan (the old tool's layout) stays the only program."""
-    if path.suffix.lower() != ".toml" or not path.parent.is_dir():
-        return []
-    from bot.plan.program_files import is_program_file
-
-    first, seen = path.resolve(), {program_id(path)}
-    found = []
-    # `beta.toml` before `BETA.toml`: the file named as the id is the program, the other none
-    in_order = sorted(
-        path.parent.glob("*.toml"), key=lambda p: (p.stem.lower(), p.stem != p.stem.lower(), p.stem)
-    )
-    for candidate in in_order:
-        pid = program_id(candidate)
-        if candidate.resolve() == first or pid in seen or not is_program_file(candidate):
-            continue
-        seen.add(pid)
-        found.append(candidate)
-    return found
 
 
 def program_context(

@@ -78,7 +78,7 @@ class Shell:
         from bot.render.markdown import render
         from bot.replies import error
 
-        text = text.lstrip("\ufeff").strip()  # a file saved with a BOM starts with one
+        text = text.strip()
         if not text or text.startswith("#"):
             return True
         if text in ("quit", "exit", "/quit", "/exit"):

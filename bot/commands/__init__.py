@@ -86,6 +86,10 @@ WORDS: dict[str, str] = {
     "team": "team",
     "settings": "team",
 }
+#: Every first word that is a command: a program named like one (`plan/team.toml`) must not
+#: take it away (programs.named_program; doctor warns about such a name).
+COMMAND_WORDS = frozenset({"help", *WORDS})
+
 # Words one of whose forms another family serves: `metrics collect` (GitHub) is report.py's.
 # Their usage lines, options and service needs are read from those families too.
 ALSO: dict[str, tuple[str, ...]] = {"metrics": ("report",)}

@@ -108,11 +108,10 @@ def named_program(words: Sequence[str], programs: Mapping[str, object]) -> str |
     team` and `/batch team add @dan` stay the command."""
     if not words or words[0].lower() not in programs:
         return None
-    from bot.commands import WORDS  # loaded already: this runs inside a command's dispatch
+    from bot.commands import COMMAND_WORDS  # loaded already: this runs inside a dispatch
 
-    commands = {"help", *WORDS}
     first = words[0].lower()
-    if first in commands and not (len(words) > 1 and words[1].lower() in commands):
+    if first in COMMAND_WORDS and not (len(words) > 1 and words[1].lower() in COMMAND_WORDS):
         return None
     return first
 

@@ -12,7 +12,7 @@ import re
 from bot.commands.base import Command, Context, change_plan
 from bot.commands.registers import saved_reply, text_and_pairs
 from bot.people.names import UNKNOWN
-from bot.plan.edits import Change, EditError, UsageError, parse_pairs
+from bot.plan.edits import KEY, Change, EditError, UsageError, parse_pairs
 from bot.plan.model import Plan
 from bot.plan.team import (
     PERSON_KEYS,
@@ -45,7 +45,6 @@ USAGE = (
 )
 
 _SOURCE = {"plan": "plan", "environment": "environment", "default": "default"}
-KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # a word `key=…` (as bot.plan.edits reads one)
 
 
 ADD_USAGE = "/batch team add @user [name=…] [github=…] [tz=…] [country=…] [role=…]"
@@ -57,7 +56,7 @@ def _one_person(text: str, keys: tuple[str, ...], usage: str) -> str:
     "whom?" for a field it does not know, for two people and for a lowercase id alike)."""
     for word in text.split():
         key, sep, _ = word.partition("=")
-        if sep and KEY.fullmatch(key):
+        if sep and re.fullmatch(KEY, key):
             if not keys:
                 raise UsageError(f"{clip(word, 40)!r}: nothing but the person goes here: {usage}")
             fields = ", ".join(f"{k}=" for k in keys)

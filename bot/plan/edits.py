@@ -96,8 +96,10 @@ _ALIASES = {
 }
 
 _QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "’": "’"}
-_KEY_AT = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)=")
-_NEXT_KEY = re.compile(r"\s+(?=[A-Za-z_][A-Za-z0-9_.-]*=)")
+#: What may stand before `=` in a `key=value` word.
+KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_KEY_AT = re.compile(f"({KEY})=")
+_NEXT_KEY = re.compile(rf"\s+(?={KEY}=)")
 
 
 def split_words(text: str) -> list[str]:

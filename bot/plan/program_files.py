@@ -31,6 +31,32 @@ def is_program_file(path: Path) -> bool:
     )
 
 
+def program_id(path: Path) -> str:
+    """A program's id is its plan file's name: `plan/beta.toml` → `beta`."""
+    return path.stem.lower()
+
+
+def other_plan_files(path: Path) -> list[Path]:
+    """The other programs: every program file next to the first plan file
+    (`plan/<program>.toml`), one per id. A JSON plan (the old tool's layout) stays the only
+    program."""
+    if path.suffix.lower() != ".toml" or not path.parent.is_dir():
+        return []
+    first, seen = path.resolve(), {program_id(path)}
+    found = []
+    # `beta.toml` before `BETA.toml`: the file named as the id is the program, the other none
+    in_order = sorted(
+        path.parent.glob("*.toml"), key=lambda p: (p.stem.lower(), p.stem != p.stem.lower(), p.stem)
+    )
+    for candidate in in_order:
+        pid = program_id(candidate)
+        if candidate.resolve() == first or pid in seen or not is_program_file(candidate):
+            continue
+        seen.add(pid)
+        found.append(candidate)
+    return found
+
+
 def skipped_files(folder: Path) -> list[Path]:
     """`*.toml` files in `folder` that are not programs (for doctor to name), dotfiles aside."""
     return sorted(

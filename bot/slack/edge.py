@@ -161,9 +161,10 @@ class Edge:
         return self.rt.programs.get(program) if isinstance(program, str) else None
 
     @staticmethod
-    def gone(meta: dict[str, Any]) -> str:
-        """What a form of a program the deployment does not have is answered on its field."""
-        return f"there is no program {clip(str(meta.get('program')), 40)!r} any more"
+    def gone(program: object) -> str:
+        """The answer to a form or button of a program the deployment does not have (its
+        plan file removed since, or a tampered value), in one line wherever it is said."""
+        return f"no program {clip(str(program), 40)!r} here any more: its plan file was removed"
 
     @property
     def standups(self) -> Standups:

@@ -59,11 +59,7 @@ def program_week(edge: Edge, value: str) -> tuple[Any, str]:
 
 
 def _gone(edge: Edge, body: dict[str, Any], value: str) -> None:
-    program = value.rpartition("/")[0][:40]
-    edge.respond(
-        body.get("response_url"),
-        error(f"no program {program!r} here any more: its plan file was removed"),
-    )
+    edge.respond(body.get("response_url"), error(edge.gone(value.rpartition("/")[0])))
 
 
 def publish_report(edge: Edge, body: dict[str, Any]) -> None:

@@ -24,7 +24,6 @@ from bot.render import home_blocks as home
 from bot.replies import Reply, error, with_names
 from bot.slack.edge import BUSY, Edge
 from bot.slack.listeners.forms import form_meta, submitted_value
-from bot.text import clip
 
 log = logging.getLogger("batchbot.slack")
 
@@ -53,7 +52,7 @@ def open_form(edge: Edge, body: dict[str, Any]) -> None:
     actor = _actor(edge, body)
     ctx = edge.rt.programs.get(pid)
     if ctx is None:
-        _dm(edge, actor.slack_id, error(f"there is no program {clip(pid, 40)!r} any more"))
+        _dm(edge, actor.slack_id, error(edge.gone(pid)))
         return
     plan = ctx.store.load()
     if not may_lead(ctx, actor, plan):
@@ -105,8 +104,7 @@ def on_submit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
     pid = meta["program"]
     ctx = edge.rt.programs.get(pid)
     if ctx is None:
-        said = f"there is no program {clip(pid, 40)!r} any more"
-        ack(response_action="errors", errors={first: said})
+        ack(response_action="errors", errors={first: edge.gone(pid)})
         return
     plan = ctx.store.load()
     if not may_lead(ctx, actor, plan):

@@ -83,7 +83,7 @@ def _risk_button(edge: Edge, body: dict[str, Any]) -> tuple[str, str] | None:
     program's risk."""
     program, number = lead.risk_of(str(body["actions"][0].get("value", "")))
     if program and program not in edge.rt.programs:
-        _answer(edge, body, error(f"no program {clip(program, 40)!r} here any more"))
+        _answer(edge, body, error(edge.gone(program)))
         return None
     return program, clip(number, 20)
 
@@ -138,7 +138,7 @@ def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
 def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     meta = form_meta(view)
     if edge.form_context(meta) is None:
-        ack(response_action="errors", errors={"title": edge.gone(meta)})
+        ack(response_action="errors", errors={"title": edge.gone(meta.get("program"))})
         return
     pairs = risk_form_pairs(view["state"]["values"])
     try:
@@ -198,7 +198,7 @@ def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, 
     actor = _actor(edge, body)
     ctx = edge.form_context(meta)
     if ctx is None:
-        ack(response_action="errors", errors={"batch": edge.gone(meta)})
+        ack(response_action="errors", errors={"batch": edge.gone(meta.get("program"))})
         return
     batch = ctx.store.load().batch(batch_id)
     if batch is None:

@@ -40,7 +40,7 @@ def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
         pairs = update_pairs(state)
         ctx = edge.form_context(meta)
         if ctx is None:
-            raise EditError(edge.gone(meta))
+            raise EditError(edge.gone(meta.get("program")))
         plan = ctx.store.load()
         batch = plan.batch(batch_id)
         if batch is None:
@@ -124,7 +124,7 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
     actor = edge.actor(user["id"], user.get("name") or user.get("username"))
     ctx = edge.form_context(meta)
     if ctx is None:
-        ack(response_action="errors", errors={"report_part_1": edge.gone(meta)})
+        ack(response_action="errors", errors={"report_part_1": edge.gone(meta.get("program"))})
         return
     if not may_edit(ctx, actor, None):
         ack(response_action="errors", errors={"report_part_1": "only editors may edit it"})
@@ -135,18 +135,12 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
     ack()
 
 
-def _program_ctx(edge: Edge, meta: dict[str, Any]) -> Any:
-    """The Context of the program whose report is edited (meta's `program`; none: the first)."""
-    programs = getattr(edge.rt, "programs", None) or {}
-    return programs.get(str(meta.get("program") or "")) or edge.rt.ctx
-
-
 def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) -> None:
     from bot.plan.archive import ArchiveRefused
     from bot.report.publish import check_week
 
     week = check_week(str(meta.get("week") or ""))
-    ctx = _program_ctx(edge, meta)
+    ctx = edge.context_of(meta.get("program"))
     path = f"plan/reports/{ctx.program + '/' if ctx.program else ''}{week}.md"
     try:
         sha = ctx.store.commit_file(path, text, actor, f"Weekly report {week}: edited in Slack")
