@@ -18,7 +18,7 @@ import pytest
 
 from bot.render.home_blocks import SETTINGS_FORM, SETTINGS_OPEN
 from tests.conftest import git
-from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
+from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, Bot, running, start_bot
 from tests.fakeslack import FORM, JSON, FakeSlack, event_body, interactive_body, post_signed
 
 pytestmark = pytest.mark.e2e
@@ -38,14 +38,10 @@ id = "U0EVE"
 ENV = {"BATCHBOT_LEAD": "U0EVE", "BATCHBOT_TEAM": "U0EVE,U0ALICE"}
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
-
-
-@pytest.fixture
-def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
+@pytest.fixture(name="bot")
+def two_programs_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
+    """`batchbot serve` with the first program (Eve leads it through the environment) and
+    `plan/beta.toml` (Bob leads it in its own [team]); test_slack_odd_inputs_e2e uses it too."""
     beta = SHIPPED_PLAN.read_text().replace('name = "', 'name = "Beta: ', 1) + BETA_TEAM
     with running(
         start_bot(tmp_path, fake, extra_env=ENV, extra_files={"plan/beta.toml": beta})

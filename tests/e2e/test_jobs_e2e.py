@@ -7,23 +7,16 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import git
-from tests.e2e.test_slack_e2e import TOKEN, USERS, start_bot
+from tests.e2e.test_slack_e2e import TOKEN, start_bot
 from tests.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
 
 
 def _jobs(tmp: Path, plan: Path, fake: FakeSlack, *args: str) -> subprocess.CompletedProcess[str]:

@@ -20,16 +20,10 @@ from PIL import Image
 
 from bot.db import Database
 from tests.conftest import git
-from tests.e2e.test_slack_e2e import SECRET, TOKEN, USERS, Bot, running, start_bot
+from tests.e2e.test_slack_e2e import SECRET, TOKEN, Bot, running, start_bot
 from tests.fakeslack import FORM, JSON, FakeSlack, event_body, interactive_body, post_signed
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
 
 
 @pytest.fixture

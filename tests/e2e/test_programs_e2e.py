@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
+from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -38,12 +38,6 @@ ENV = {
     "BATCHBOT_REPORT_CHANNEL": "C0ALPHAREP",
     "BATCHBOT_STANDUP_CHANNEL": "C0ALPHA",
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
 
 
 @pytest.fixture

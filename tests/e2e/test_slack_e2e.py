@@ -160,12 +160,6 @@ def running(bot: Bot) -> Iterator[Bot]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
-
-
-@pytest.fixture
 def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
     with running(start_bot(tmp_path, fake)) as b:
         yield b

@@ -11,33 +11,20 @@ from __future__ import annotations
 import json
 import time
 import tomllib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.render.home_blocks import SETTINGS_OPEN
-from tests.e2e.test_home_e2e import BETA_TEAM, ENV, opened_form, state_of
-from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, Bot, running, start_bot
-from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
+from tests.e2e.test_home_e2e import (  # two_programs_bot: the `bot` fixture of both modules
+    opened_form,
+    state_of,
+    two_programs_bot,  # noqa: F401
+)
+from tests.e2e.test_slack_e2e import SECRET, Bot
+from tests.fakeslack import FORM, interactive_body, post_signed
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
-
-
-@pytest.fixture
-def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
-    beta = SHIPPED_PLAN.read_text().replace('name = "', 'name = "Beta: ', 1) + BETA_TEAM
-    with running(
-        start_bot(tmp_path, fake, extra_env=ENV, extra_files={"plan/beta.toml": beta})
-    ) as b:
-        yield b
 
 
 def beta_text(bot: Bot) -> str:
@@ -121,7 +108,11 @@ def test_a_tampered_settings_button_is_answered_in_one_short_line(bot: Bot, valu
     status, _, _ = post_signed(bot.url, interactive_body(action), SECRET, FORM)
     assert status == 200
     dm = bot.fake.wait_for("chat.postMessage", timeout=10)[-1]
-    assert dm.args["channel"] == "U0BOB" and "there is no program" in dm.args["text"]
+    assert (
+        dm.args["channel"] == "U0BOB"
+        and "no program" in dm.args["text"]
+        and "here any more" in dm.args["text"]
+    )
     assert len(dm.args["text"]) < 120
     time.sleep(0.2)
     assert bot.fake.calls_to("views.open") == []
@@ -211,7 +202,7 @@ def test_a_form_of_a_program_no_longer_served_never_acts_on_the_first_program(
     before, first = bot.commits(), bot.plan.read_text()
     answer = submit_form(bot, callback, {**meta, "program": "gone"}, values)
     assert answer["response_action"] == "errors", answer
-    assert "there is no program 'gone' any more" in json.dumps(answer)
+    assert "no program 'gone' here any more" in json.dumps(answer)
     time.sleep(0.5)
     assert bot.commits() == before and bot.plan.read_text() == first
     assert not (bot.repo / "plan" / "reports").exists()

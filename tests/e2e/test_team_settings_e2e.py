@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.e2e.test_slack_e2e import TOKEN, USERS, Bot, running, start_bot
+from tests.e2e.test_slack_e2e import TOKEN, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -25,12 +25,6 @@ ENV = {
     "BATCHBOT_LEAD": "U0BOB",
     "BATCHBOT_STANDUP_CHANNEL": "C0STAND",
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id="T0TEAM", users=USERS) as f:
-        yield f
 
 
 @pytest.fixture
