@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.commands import Command, may_edit
+from bot.commands import Command, Context, may_edit
 from bot.commands.blockers import record_blocker
 from bot.commands.risks import change_risk
 from bot.plan.edits import EditError
@@ -137,7 +137,8 @@ def risk_form_pairs(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     meta = form_meta(view)
-    if edge.form_context(meta) is None:
+    ctx = edge.form_context(meta)
+    if ctx is None:
         ack(response_action="errors", errors={"title": edge.gone(meta.get("program"))})
         return
     pairs = risk_form_pairs(view["state"]["values"])
@@ -151,7 +152,7 @@ def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any
         ack(response_action="errors", errors={field: str(exc)[:150]})
         return
     if not edge.work.submit(
-        save_risk, edge, _actor(edge, body), str(meta.get("risk")), pairs, meta
+        save_risk, edge, ctx, _actor(edge, body), str(meta.get("risk")), pairs, meta
     ):
         ack(response_action="errors", errors={"title": BUSY[:150]})
         return
@@ -159,11 +160,17 @@ def on_risk_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any
 
 
 def save_risk(
-    edge: Edge, actor: Actor, number: str, pairs: list[tuple[str, str]], meta: dict[str, Any]
+    edge: Edge,
+    ctx: Context,
+    actor: Actor,
+    number: str,
+    pairs: list[tuple[str, str]],
+    meta: dict[str, Any],
 ) -> None:
+    """`ctx`: the program the form was checked against on submit (never looked up again)."""
     cmd = Command(actor, ("risk", "update", number), "slack")
     try:
-        reply = change_risk(cmd, edge.context_of(meta.get("program")), number, pairs)
+        reply = change_risk(cmd, ctx, number, pairs)
     except Exception as exc:
         reply = error(str(exc))
     _say(edge, meta.get("channel"), reply)
@@ -212,7 +219,7 @@ def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, 
         ack(response_action="errors", errors={"batch": msg})
         return
     extra = (submitted_value(state, "resolution") or "", submitted_value(state, "owner") or "")
-    if not edge.work.submit(save_blocker, edge, actor, batch_id, text, extra, meta):
+    if not edge.work.submit(save_blocker, edge, ctx, actor, batch_id, text, extra, meta):
         ack(response_action="errors", errors={"text": BUSY[:150]})
         return
     ack()
@@ -220,6 +227,7 @@ def on_blocker_form(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, 
 
 def save_blocker(
     edge: Edge,
+    ctx: Context,
     actor: Actor,
     batch_id: str,
     text: str,
@@ -228,7 +236,7 @@ def save_blocker(
 ) -> None:
     cmd = Command(actor, ("blocker", "add", batch_id), "slack")
     try:
-        reply = record_blocker(cmd, edge.context_of(meta.get("program")), batch_id, text, *extra)
+        reply = record_blocker(cmd, ctx, batch_id, text, *extra)
     except Exception as exc:
         reply = error(str(exc))
     if meta.get("response_url"):

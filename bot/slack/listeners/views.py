@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.commands import apply_batch_update, may_edit
+from bot.commands import Context, apply_batch_update, may_edit
 from bot.plan.edits import BATCH_KEYS, EditError, parse_pairs, update_batch
 from bot.plan.model import PlanInvalid
 from bot.plan.store import PlanConflict
@@ -56,17 +56,22 @@ def on_update(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
         field = field if field in state else "status"
         ack(response_action="errors", errors={field: edge.paths.text(str(exc))[:150]})
         return
-    if not edge.work.submit(save_update, edge, actor, batch_id, pairs, meta):
+    if not edge.work.submit(save_update, edge, ctx, actor, batch_id, pairs, meta):
         ack(response_action="errors", errors={"status": BUSY[:150]})
         return
     ack()
 
 
 def save_update(
-    edge: Edge, actor: Any, batch_id: str, pairs: list[tuple[str, str]], meta: dict[str, Any]
+    edge: Edge,
+    ctx: Context,
+    actor: Any,
+    batch_id: str,
+    pairs: list[tuple[str, str]],
+    meta: dict[str, Any],
 ) -> None:
+    """`ctx`: the program the form was checked against on submit (never looked up again)."""
     try:
-        ctx = edge.context_of(meta.get("program"))
         reply = apply_batch_update(actor, ctx, batch_id, pairs, via="slack")
     except (EditError, PlanConflict, PlanInvalid) as exc:
         reply = error(str(exc))
@@ -129,18 +134,17 @@ def on_report_edit(edge: Edge, ack: Ack, body: dict[str, Any], view: dict[str, A
     if not may_edit(ctx, actor, None):
         ack(response_action="errors", errors={"report_part_1": "only editors may edit it"})
         return
-    if not edge.work.submit(save_report_edit, edge, actor, meta, text):
+    if not edge.work.submit(save_report_edit, edge, ctx, actor, meta, text):
         ack(response_action="errors", errors={"report_part_1": BUSY[:150]})
         return
     ack()
 
 
-def save_report_edit(edge: Edge, actor: Any, meta: dict[str, Any], text: str) -> None:
+def save_report_edit(edge: Edge, ctx: Context, actor: Any, meta: dict[str, Any], text: str) -> None:
     from bot.plan.archive import ArchiveRefused
     from bot.report.publish import check_week
 
     week = check_week(str(meta.get("week") or ""))
-    ctx = edge.context_of(meta.get("program"))
     path = f"plan/reports/{ctx.program + '/' if ctx.program else ''}{week}.md"
     try:
         sha = ctx.store.commit_file(path, text, actor, f"Weekly report {week}: edited in Slack")
