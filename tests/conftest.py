@@ -32,6 +32,20 @@ import pytest
 # the tests start keep the shell's setting and read what pytest_configure compiled.
 sys.dont_write_bytecode = False
 
+# The suite's one departure from the product's defaults: no burn-up PNG in the weekly report's
+# thread (BATCHBOT_REPORT_PNG). Each drawing is a matplotlib child process, ~0.5 s of CPU, and
+# a hundred report runs drew one each; the tests of the PNG itself turn it back on
+# (`BATCHBOT_REPORT_PNG=true pytest` turns it on everywhere).
+SUITE_DEFAULTS = {"BATCHBOT_REPORT_PNG": os.environ.setdefault("BATCHBOT_REPORT_PNG", "false")}
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without any Slack or batchbot setting (each test names its own), plus
+    the suite's defaults: what a test hands a server or CLI process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    return env | SUITE_DEFAULTS
+
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PLAN = ROOT / "plan" / "execution-plan.toml"
 OLD_JSON = ROOT / "tests" / "data_old_plan.json"

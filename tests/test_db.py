@@ -6,7 +6,6 @@ the PostgreSQL run skips unless BATCHBOT_TEST_POSTGRES_URL is set.
 
 from __future__ import annotations
 
-import multiprocessing
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from bot.db import (
 )
 from tests import legacy_db_v4 as legacy
 from tests.conftest_db import database_fixture, db_url_fixture  # noqa: F401
+from tests.serveproc import warm_context
 
 HEAD = "0005"
 
@@ -239,7 +239,7 @@ def _claim_only(url: str, barrier: Any, results: Any, owner: str) -> None:
 
 
 def _race(url: str, target: Callable[..., None], processes: int) -> list[bool]:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = warm_context()
     barrier = ctx.Barrier(processes)
     results = ctx.Queue()
     children = [

@@ -4,7 +4,6 @@ the fake GitHub, real SQLite claims (threads and spawned processes share one fil
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from bot.report.publish import (
     publish,
 )
 from tests.fakegithub import FakeGitHub
+from tests.serveproc import warm_context
 
 REPO = "acme/shop"
 TOKEN = "ghp_test_token"
@@ -189,7 +189,7 @@ def _publish_in_process(api: str, db_url: str, owner: str, barrier: Any, out: An
 
 
 def test_two_processes_publishing_at_once_create_one_issue(fake: FakeGitHub, db_url: str) -> None:
-    mp = multiprocessing.get_context("spawn")
+    mp = warm_context()
     barrier = mp.Barrier(3)
     out = mp.Queue()
     procs = [

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.conftest import git
 from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FakeSlack
 from tests.github_week import BERLIN, EXPECTED, REPO, TOKEN, script_week
+from tests.serveproc import warm_context
 from tests.test_report_job import (
     ADMIN,
     FRIDAY_1500,
@@ -256,7 +256,7 @@ def test_two_processes_running_the_job_post_once_and_publish_once(
     db_url = f"sqlite:///{tmp_path / 'b.db'}"
     Database(db_url).close()
     env = gh_env(github, BATCHBOT_GITHUB_AUTOPUBLISH="true")
-    mp = multiprocessing.get_context("spawn")
+    mp = warm_context()
     barrier = mp.Barrier(2)
     out = mp.Queue()
     procs = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from bot.logs import setup_logging
 from bot.messenger import ConsoleMessenger
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, clean_env
 
 
 @pytest.fixture
@@ -69,7 +68,7 @@ def test_text_log_masks_tokens_in_tracebacks_too(
 
 
 def test_jobs_run_writes_json_logs_when_asked(plan_file: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "EXECUTION_PLAN_PATH": str(plan_file),

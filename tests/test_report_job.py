@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import multiprocessing
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -45,6 +44,7 @@ from bot.report.job import (
 from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import git
 from tests.fakeslack import FakeSlack, validate_blocks
+from tests.serveproc import warm_context
 from tests.test_weekly_report import BEN, STANDUPS, Clock, at, change, script_fortnight
 
 TOKEN = "xoxb-test"
@@ -216,7 +216,7 @@ def test_friday_1500_posts_the_draft_once_and_a_second_run_says_so(
     scripted: tuple[PlanStore, Clock], plan_file: Path, fake: FakeSlack, db_path: Path
 ) -> None:
     _, clock = scripted
-    rt = runtime(plan_file, fake, db_path, clock)
+    rt = runtime(plan_file, fake, db_path, clock, BATCHBOT_REPORT_PNG=True)
     first = run(rt, FRIDAY_1500)
     assert (first.sent, first.skipped, first.failed) == (1, 0, 0), first.summary
     [post] = posts(fake)
@@ -248,6 +248,19 @@ def test_friday_1500_posts_the_draft_once_and_a_second_run_says_so(
     assert "already posted for Week 2" in second.summary
     assert "--force" in second.summary
     assert len(posts(fake)) == 1
+
+
+def test_with_the_png_off_the_draft_keeps_slacks_own_chart_and_attaches_no_file(
+    scripted: tuple[PlanStore, Clock], plan_file: Path, fake: FakeSlack, db_path: Path
+) -> None:
+    _, clock = scripted
+    result = run(runtime(plan_file, fake, db_path, clock, BATCHBOT_REPORT_PNG=False), FRIDAY_1500)
+    assert result.sent == 1, result.summary
+    assert "chart" not in result.summary  # neither "chart attached" nor a problem
+    [post] = posts(fake)
+    assert any(b["type"] == "data_visualization" for b in post.args["blocks"])
+    uploaded = [f.filename for f in fake.files.values() if f.completed]
+    assert uploaded == ["weekly-report-2026-W49.md"]
 
 
 def test_a_restart_at_1700_posts_that_fridays_draft_once(
@@ -349,7 +362,7 @@ def _process_main(
 def test_two_processes_on_one_sqlite_file_post_once(
     scripted: tuple[PlanStore, Clock], plan_file: Path, fake: FakeSlack, db_path: Path
 ) -> None:
-    mp = multiprocessing.get_context("spawn")
+    mp = warm_context()
     barrier = mp.Barrier(2)
     out = mp.Queue()
     url = f"sqlite:///{db_path}"

@@ -275,7 +275,8 @@ def run_weekly_report(
         problems.append(f"the markdown file could not be attached: {exc}")
     from bot.render.chart_png import can_draw_png
 
-    if draft.chart is not None and can_draw_png():  # the `charts` extra: a PNG for the thread
+    wants_png = getattr(rt.settings, "report_png", True)  # BATCHBOT_REPORT_PNG
+    if draft.chart is not None and wants_png and can_draw_png():  # the `charts` extra
         attach = _chart_attacher(rt, posted, draft, fire)
         if later is not None:
             later.append(attach)

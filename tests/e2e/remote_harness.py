@@ -6,12 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,8 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import committed_repo, git
+from tests.conftest import clean_env, committed_repo, git
 from tests.fakeslack import FORM, FakeSlack, post_signed, slash_command_body
+from tests.serveproc import ServeProcess, spawn_serve
 
 SECRET = "remote-signing-secret"
 TOKEN = "xoxb-remote-token"
@@ -80,7 +79,7 @@ def remote_sha(remote: Path) -> str:
 class RemoteBot:
     name: str
     base: str
-    proc: subprocess.Popen[str]
+    proc: subprocess.Popen[str] | ServeProcess
     workdir: Path
     fake: FakeSlack
     log: Path
@@ -162,7 +161,7 @@ def start_remote_bot(
 ) -> RemoteBot:
     port = free_port()
     workdir = workdir or tmp / f"work-{name}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.pop("EXECUTION_PLAN_PATH", None)
     env.update(
         {
@@ -183,11 +182,7 @@ def start_remote_bot(
     run_dir = tmp / f"run-{name}"  # not a checkout: nothing on this disk matters
     run_dir.mkdir(exist_ok=True)
     log = tmp / f"server-{name}-{time.monotonic_ns()}.log"
-    exe = Path(sys.executable).with_name("batchbot")
-    proc = subprocess.Popen(
-        [str(exe), "serve"], cwd=run_dir, env=env, stdout=log.open("w"),
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc = spawn_serve(["serve"], cwd=run_dir, env=env, log=log)
     bot = RemoteBot(name, f"http://127.0.0.1:{port}", proc, workdir, fake, log, env)
     deadline = time.time() + 30
     while time.time() < deadline:

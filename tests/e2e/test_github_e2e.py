@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.report.publish import marker
-from tests.conftest import git, run_cli, without_package
+from tests.conftest import clean_env, git, run_cli, without_package
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, USERS, running, start_bot
 from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
@@ -57,7 +57,7 @@ def gh_env(github: FakeGitHub, tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(plan: Path, env: dict[str, str], *args: str) -> Any:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    clean = clean_env()
     return run_cli("--plan", str(plan), *args, env={**clean, **env}, cwd=plan.parent.parent)
 
 
@@ -115,7 +115,7 @@ def test_metrics_collect_without_the_github_extra_says_how_to_install_it(
     """PyGithub is the optional `github` extra; without it the answer is the line to run."""
     before = commits(plan_repo)
     env = gh_env(github, tmp_path, PYTHONPATH=without_package(tmp_path, "github"))
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    clean = clean_env()
     out = run_cli(
         "--plan",
         str(plan_file),
@@ -158,7 +158,7 @@ def test_report_publish_from_the_cli_creates_one_issue(
 
 
 def _jobs_run(bot: Any, env: dict[str, str]) -> Any:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    full = clean_env()
     full.update(env)
     import subprocess
 

@@ -4,7 +4,6 @@ processes sharing one database (the scheduler ticks in both; the claims let one 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import git
+from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import TOKEN, start_bot
 from tests.fakeslack import FakeSlack
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _jobs(tmp: Path, plan: Path, fake: FakeSlack, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 from PIL import Image
 
 from bot.db import Database
-from tests.conftest import git
+from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, Bot, running, start_bot
 from tests.fakeslack import FORM, JSON, FakeSlack, event_body, interactive_body, post_signed
 
@@ -158,7 +157,7 @@ def _jobs(
     tmp: Path, bot: Bot, fake: FakeSlack, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -216,7 +215,9 @@ def test_the_friday_risk_review_buttons_mark_reviewed_and_open_the_update_form(
 def test_the_archived_report_carries_a_mermaid_gantt(
     bot: Bot, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    result = _jobs(tmp_path, bot, fake, "run", "weekly-report", "--at", "2026-11-27T15:00:00+01:00")
+    at = "2026-11-27T15:00:00+01:00"
+    png = {"BATCHBOT_REPORT_PNG": "true"}
+    result = _jobs(tmp_path, bot, fake, "run", "weekly-report", "--at", at, env=png)
     assert result.returncode == 0, result.stderr
     archived = git(bot.repo, "show", "HEAD:plan/reports/2026-W48.md")
     gantt = archived[archived.index("### 🗓️ Timeline") :]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import clean_env
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, Bot, running, start_bot
 from tests.fakeslack import JSON, FakeSlack, event_body, post_signed
 
@@ -177,9 +177,7 @@ def test_the_digest_names_missing_people_never_prompted(
 
 
 def _jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env: dict[str, Any] = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))
-    }
+    env: dict[str, Any] = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,

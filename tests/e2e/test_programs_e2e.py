@@ -6,7 +6,6 @@ real `batchbot jobs` process posting each program's Friday report once."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
 
@@ -90,7 +89,7 @@ def test_a_dm_goes_to_the_persons_only_program_and_asks_when_they_have_two(bot: 
 
 
 def _jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,

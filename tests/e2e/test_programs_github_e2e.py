@@ -6,7 +6,6 @@ the fake GitHub on loopback (slack_sdk and PyGithub over HTTP), real git, real S
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import committed_repo, git
+from tests.conftest import clean_env, committed_repo, git
 from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, running, start_bot
 from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
@@ -68,7 +67,7 @@ def two_programs(tmp: Path, beta: str) -> Path:
 def cli_env(
     repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, **extra: str
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -108,8 +107,8 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
     return proc.returncode, out
 
 
-def friday(repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path) -> str:
-    return finish(jobs(repo, slack, github, tmp, "run", "weekly-report", "--at", AT))[1]
+def friday(repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, **extra: str) -> str:
+    return finish(jobs(repo, slack, github, tmp, "run", "weekly-report", "--at", AT, **extra))[1]
 
 
 def report_posts(slack: FakeSlack) -> list[str]:
@@ -130,7 +129,7 @@ def test_each_program_publishes_its_report_to_its_own_repository_once_across_a_r
     tmp_path: Path, slack: FakeSlack, github: FakeGitHub
 ) -> None:
     repo = two_programs(tmp_path, beta_team(BETA_REPO))
-    first = friday(repo, slack, github, tmp_path)
+    first = friday(repo, slack, github, tmp_path, BATCHBOT_REPORT_PNG="true")
     again = friday(repo, slack, github, tmp_path)  # a restart: a new process, same database
     assert report_posts(slack) == ["C0ALPHAREP", "C0BETAREP"]
     assert again.count("already posted") == 2 and "nothing posted" in again, again

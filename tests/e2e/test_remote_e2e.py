@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from tests.conftest import clean_env, git
 from tests.e2e.remote_harness import (
     PLAN,
     SECRET,
@@ -217,13 +217,12 @@ def test_the_git_token_is_never_logged_nor_written_to_the_workdir(
 
 
 def test_serve_refuses_local_mode_outside_a_git_checkout(tmp_path: Path, fake: FakeSlack) -> None:
-    import os
     import subprocess
     import sys
 
     plan = tmp_path / "plan.toml"
     shutil.copy(Path(__file__).resolve().parents[2] / PLAN, plan)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env |= {
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": "x",
@@ -250,11 +249,10 @@ def test_serve_refuses_local_mode_outside_a_git_checkout(tmp_path: Path, fake: F
 def test_the_friday_job_in_remote_mode_archives_the_report_on_the_remote(
     tmp_path: Path, fake: FakeSlack, remote: Path
 ) -> None:
-    import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.pop("EXECUTION_PLAN_PATH", None)
     env |= {
         "SLACK_BOT_TOKEN": TOKEN,

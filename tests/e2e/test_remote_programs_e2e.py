@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import committed_repo, git
+from tests.conftest import clean_env, committed_repo, git
 from tests.e2e.remote_harness import (
     PLAN,
     TOKEN,
@@ -147,11 +147,10 @@ def test_beta_broken_upstream_leaves_the_first_program_served_and_writable(
 def test_the_friday_job_in_remote_mode_posts_and_archives_each_programs_report_once(
     tmp_path: Path, fake: FakeSlack, remote: Path
 ) -> None:
-    import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.pop("EXECUTION_PLAN_PATH", None)
     env |= {
         "SLACK_BOT_TOKEN": TOKEN,

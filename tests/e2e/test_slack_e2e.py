@@ -4,7 +4,6 @@ Slack Web API on loopback, with requests signed exactly as Slack signs them."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHIPPED_PLAN, committed_repo, git
+from tests.conftest import ROOT, SHIPPED_PLAN, clean_env, committed_repo, git
 from tests.fakeslack import (
     FORM,
     JSON,
@@ -30,6 +29,7 @@ from tests.fakeslack import (
     slash_command_body,
     validate_blocks,
 )
+from tests.serveproc import ServeProcess, spawn_serve
 from tests.sqlite_lock import write_lock_held
 
 SECRET = "e2e-signing-secret"
@@ -52,7 +52,7 @@ def free_port() -> int:
 @dataclass
 class Bot:
     url: str
-    proc: subprocess.Popen[str]
+    proc: subprocess.Popen[str] | ServeProcess
     plan: Path
     repo: Path
     fake: FakeSlack
@@ -95,6 +95,7 @@ def start_bot(
     plan_source: Path = SHIPPED_PLAN,
     extra_env: dict[str, str] | None = None,
     extra_files: dict[str, str] | None = None,
+    process: bool = False,
 ) -> Bot:
     repo = committed_repo(tmp / "repo", plan_source, message="plan", date=None)
     plan = repo / "plan" / "execution-plan.toml"
@@ -104,7 +105,7 @@ def start_bot(
         git(repo, "add", ".")
         git(repo, "commit", "-qm", "more programs")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -120,15 +121,7 @@ def start_bot(
     )
     log = tmp / "server.log"
     # Exactly what the Procfile runs: `batchbot serve`.
-    exe = Path(sys.executable).with_name("batchbot")
-    proc = subprocess.Popen(
-        [str(exe), "serve"],
-        cwd=tmp,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = spawn_serve(["serve"], cwd=tmp, env=env, log=log, process=process)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -461,7 +454,7 @@ def test_tokens_never_reach_the_logs(bot: Bot) -> None:
 
 
 def test_missing_settings_stop_the_start_listing_each(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update({"PORT": "notaport", "BATCHBOT_TIMEZONE": "Mars/Olympus"})
     exe = Path(sys.executable).with_name("batchbot")
     result = subprocess.run(
@@ -660,7 +653,7 @@ def test_editing_a_standup_dm_updates_the_answer_and_its_post_or_says_why_not(
 
 
 def test_socket_mode_needs_an_app_token(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong-kind"})
     exe = Path(sys.executable).with_name("batchbot")
     result = subprocess.run(

@@ -6,10 +6,8 @@ No signing secret is involved: over Socket Mode nothing is signed."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -19,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHIPPED_PLAN, committed_repo, git
+from tests.conftest import SHIPPED_PLAN, clean_env, committed_repo, git
 from tests.fakeslack import FakeSlack, FakeSocketMode, validate_blocks
+from tests.serveproc import ServeProcess, spawn_serve
 
 TOKEN = "xoxb-socket-e2e-token"
 APP_TOKEN = "xapp-1-A0APP-1-socketmodesecret"
@@ -35,7 +34,7 @@ pytestmark = pytest.mark.e2e
 
 @dataclass
 class SocketBot:
-    proc: subprocess.Popen[str]
+    proc: subprocess.Popen[str] | ServeProcess
     plan: Path
     repo: Path
     fake: FakeSlack
@@ -97,7 +96,7 @@ def launch(
             (repo / name).write_text(content)
         git(repo, "add", ".")
         git(repo, "commit", "-qm", "more programs")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -110,15 +109,7 @@ def launch(
         }
     )
     log = tmp / "server.log"
-    exe = Path(sys.executable).with_name("batchbot")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--socket-mode"],
-        cwd=tmp,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = spawn_serve(["serve", "--socket-mode"], cwd=tmp, env=env, log=log)
     return repo, plan, log, proc
 
 

@@ -9,7 +9,6 @@ Eve is in both: prompted once, answers once, and counts in both programs.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import clean_env
 from tests.e2e.test_slack_e2e import (
     SECRET,
     SHIPPED_PLAN,
@@ -67,7 +67,7 @@ def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
 
 def jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`batchbot jobs …` as an operator runs it, on the server's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,

@@ -5,7 +5,6 @@ change is one commit by the lead, and the next standup prompt follows it."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import TOKEN, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
 
@@ -34,7 +33,7 @@ def bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
 
 
 def prompts_at(bot: Bot, tmp: Path, at: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))}
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": TOKEN,

@@ -20,7 +20,7 @@ from bot.commands.report import archived_report
 from bot.plan.archive import ArchiveRefused
 from bot.plan.remote import RemoteConfig, RemotePlanStore
 from bot.plan.store import Actor, PlanStore
-from tests.conftest import git, run_cli
+from tests.conftest import clean_env, git, run_cli
 from tests.fakegithub import FakeGitHub
 
 WEEK = "2026-W47"
@@ -91,7 +91,7 @@ def test_report_publish_refuses_a_linked_archive_and_posts_nothing(
     with FakeGitHub({"ghp_test_token": {"issues:write"}}) as gh:
         gh.add_repo("acme/shop")
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATCHBOT_"))},
+            **clean_env(),
             "BATCHBOT_GITHUB_TOKEN": "ghp_test_token",
             "BATCHBOT_GITHUB_REPO": "acme/shop",
             "BATCHBOT_GITHUB_API_URL": gh.url,
