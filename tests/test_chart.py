@@ -79,7 +79,7 @@ def test_the_cli_writes_the_chart_and_the_shell_saves_one(plan_file: Path, tmp_p
     assert_real_chart(out.read_bytes())
     bad = run_cli("--plan", str(plan_file), "chart", "--out", str(tmp_path / "no" / "x.png"))
     assert bad.returncode == 1 and bad.stderr.startswith("Error: cannot write")
-    shell = run_cli("--plan", str(plan_file), "shell", stdin="/batch chart\n")
+    shell = run_cli("--plan", str(plan_file), "shell", stdin="/batch chart\n", cwd=tmp_path)
     assert "chart written to " in shell.stdout, shell.stderr
 
 
@@ -177,7 +177,7 @@ def test_without_the_charts_extra_the_cli_says_in_one_line_how_to_install_it(
         "Error: the PNG chart needs the charts extra (matplotlib): pip install 'batchbot[charts]'"
     ]
     assert not out.exists()
-    shell = run_cli("--plan", str(plan_file), "shell", stdin="/batch chart\n")
+    shell = run_cli("--plan", str(plan_file), "shell", stdin="/batch chart\n", cwd=tmp_path)
     assert shell.returncode == 0, shell.stderr
     assert "Burn-up: 5 batches" in shell.stdout
     assert "No PNG: the PNG chart needs the charts extra" in shell.stdout

@@ -55,7 +55,7 @@ def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
 
 
 def cli(plan: Path, *args: str) -> None:
-    proc = run_cli("--plan", str(plan), *args, *AUTHOR)
+    proc = run_cli("--plan", str(plan), *args, *AUTHOR, cwd=plan.parents[2])  # not the checkout
     assert proc.returncode == 0, proc.stderr
 
 

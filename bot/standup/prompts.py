@@ -85,6 +85,10 @@ class _PersonDay:
         return prompt_instant(self.day, seat.config.standup_time, self.tz)
 
 
+#: settled-fact name: a closed prompt window that was not missed (the person was away)
+NOT_MISSED = "not-missed"
+
+
 class Prompts(StandupPart):
     """Sends each due prompt and reminder exactly once. Thread-safe."""
 
@@ -240,9 +244,15 @@ class Prompts(StandupPart):
         at: datetime,
         away: dict[date, set[str]],
     ) -> None:
-        if self._is_settled(PROMPT_JOB, key) or self._claim_of(PROMPT_JOB, key) is not None:
+        if self._is_settled(PROMPT_JOB, key) or self._is_settled(NOT_MISSED, key):
+            return
+        if self._claim_of(PROMPT_JOB, key) is not None:
             return
         if user_id in self._away(away, day):
+            # Away when the window had closed: no prompt was missed, and a later change to
+            # their time off cannot reopen a window that is over. Remembered, so each tick
+            # of the rest of the day is not two more queries per person away.
+            self._settle(NOT_MISSED, key)
             return
         if self._answered(user_id, day):
             return

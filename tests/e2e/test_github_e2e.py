@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
 from tests.github_week import BERLIN, EXPECTED, REPO, script_week
 from tests.github_week import TOKEN as GH_TOKEN
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -160,16 +160,7 @@ def test_report_publish_from_the_cli_creates_one_issue(
 def _jobs_run(bot: Any, env: dict[str, str]) -> Any:
     full = clean_env()
     full.update(env)
-    import subprocess
-
-    exe = Path(sys.executable).with_name("batchbot")
-    return subprocess.run(
-        [str(exe), "jobs", "run", "weekly-report", "--at", AT],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_batchbot(["jobs", "run", "weekly-report", "--at", AT], cwd=bot.repo, env=full)
 
 
 def click(bot: Any, action_id: str, post: Any, user: str = "U0ALICE") -> int:

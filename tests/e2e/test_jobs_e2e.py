@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ import pytest
 from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import TOKEN, start_bot
 from tests.fakeslack import FakeSlack
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +31,7 @@ def _jobs(tmp: Path, plan: Path, fake: FakeSlack, *args: str) -> subprocess.Comp
             "BATCHBOT_TEAM": "U0ALICE",
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
-    return subprocess.run(
-        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_batchbot(["jobs", *args], cwd=tmp, env=env, timeout=60)
 
 
 def test_jobs_run_weekly_report_posts_once_then_says_so(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from bot.db import Database
 from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, Bot, running, start_bot
 from tests.fakeslack import FORM, JSON, FakeSlack, event_body, interactive_body, post_signed
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -170,10 +170,7 @@ def _jobs(
             **extra,
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
-    return subprocess.run(
-        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_batchbot(["jobs", *args], cwd=tmp, env=env, timeout=60)
 
 
 def test_the_friday_risk_review_buttons_mark_reviewed_and_open_the_update_form(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from tests.conftest import clean_env
 from tests.e2e.test_slack_e2e import SECRET, TOKEN, Bot, running, start_bot
 from tests.fakeslack import JSON, FakeSlack, event_body, post_signed
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -189,10 +189,7 @@ def _jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "BATCHBOT_TIMEZONE": "UTC",
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
-    return subprocess.run(
-        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_batchbot(["jobs", *args], cwd=tmp, env=env, timeout=60)
 
 
 def test_a_refusal_says_whom_to_ask_by_name(bot: Bot) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -99,10 +99,7 @@ def _jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
             **ENV,
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
-    return subprocess.run(
-        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_batchbot(["jobs", *args], cwd=tmp, env=env, timeout=120)
 
 
 def test_each_program_posts_its_own_friday_report_once_and_archives_it_apart(

@@ -6,8 +6,6 @@ the fake GitHub on loopback (slack_sdk and PyGithub over HTTP), real git, real S
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from tests.e2e.test_slack_e2e import SECRET, SHIPPED_PLAN, TOKEN, USERS, running
 from tests.fakegithub import FakeGitHub
 from tests.fakeslack import FORM, FakeSlack, interactive_body, post_signed
 from tests.github_week import TOKEN as GH_TOKEN
+from tests.serveproc import Started, run_batchbot, start_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -85,26 +84,16 @@ def cli_env(
     return env
 
 
-BATCHBOT = str(Path(sys.executable).with_name("batchbot"))
-
-
 def jobs(
     repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, *args: str, **extra: str
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [BATCHBOT, "jobs", *args],
-        cwd=tmp,
-        env=cli_env(repo, slack, github, tmp, **extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+) -> Started:
+    return start_batchbot(["jobs", *args], cwd=tmp, env=cli_env(repo, slack, github, tmp, **extra))
 
 
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=180)
-    assert proc.returncode == 0, out + err
-    return proc.returncode, out
+def finish(proc: Started) -> tuple[int, str]:
+    done = proc.finish(timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.returncode, done.stdout
 
 
 def friday(repo: Path, slack: FakeSlack, github: FakeGitHub, tmp: Path, **extra: str) -> str:
@@ -194,14 +183,7 @@ def test_a_program_without_a_repository_is_posted_but_not_published(
     assert "beta: report to C0BETAREP; not published: its plan names no GitHub repository" in (
         listed
     )
-    checked = subprocess.run(
-        [BATCHBOT, "doctor"],
-        cwd=tmp_path,
-        env=cli_env(repo, slack, github, tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    checked = run_batchbot(["doctor"], cwd=tmp_path, env=cli_env(repo, slack, github, tmp_path))
     assert "beta's reports are posted but not published" in checked.stdout, checked.stdout
 
 
@@ -277,14 +259,7 @@ def test_a_programs_draft_buttons_edit_and_publish_that_programs_report(
         start_bot(tmp_path, slack, extra_env=served, extra_files={"plan/beta.toml": beta})
     ) as bot:
         env["EXECUTION_PLAN_PATH"] = str(bot.plan)
-        job = subprocess.run(
-            [BATCHBOT, "jobs", "run", "weekly-report", "--at", AT],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        job = run_batchbot(["jobs", "run", "weekly-report", "--at", AT], cwd=tmp_path, env=env)
         assert job.returncode == 0, job.stdout + job.stderr
         [post] = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0BETAREP"]
 
@@ -323,9 +298,7 @@ def test_the_cli_program_option_publishes_as_that_program_of_the_deployment(
     env = cli_env(repo, slack, github, tmp_path, BATCHBOT_GITHUB_AUTOPUBLISH="false")
 
     def batchbot(*args: str) -> str:
-        done = subprocess.run(
-            [BATCHBOT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
-        )
+        done = run_batchbot(list(args), cwd=tmp_path, env=env, timeout=180)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 

@@ -24,6 +24,7 @@ from tests.e2e.remote_harness import (
     start_remote_bot,
 )
 from tests.fakeslack import FakeSlack
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -148,7 +149,6 @@ def test_the_friday_job_in_remote_mode_posts_and_archives_each_programs_report_o
     tmp_path: Path, fake: FakeSlack, remote: Path
 ) -> None:
     import subprocess
-    import sys
 
     env = clean_env()
     env.pop("EXECUTION_PLAN_PATH", None)
@@ -160,13 +160,10 @@ def test_the_friday_job_in_remote_mode_posts_and_archives_each_programs_report_o
         "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
         "BATCHBOT_REPORT_CHANNEL": "C0ALPHAREP",
     }
-    exe = Path(sys.executable).with_name("batchbot")
 
     def friday() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(exe), "jobs", "run", "weekly-report", "--at", "2026-12-04T15:00:00+00:00"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        at = "2026-12-04T15:00:00+00:00"
+        return run_batchbot(["jobs", "run", "weekly-report", "--at", at], cwd=tmp_path, env=env)
 
     first = friday()
     assert first.returncode == 0, first.stderr

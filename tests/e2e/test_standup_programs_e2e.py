@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.e2e.test_slack_e2e import (
     start_bot,
 )
 from tests.fakeslack import JSON, FakeSlack, event_body, post_signed
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -77,10 +77,7 @@ def jobs(bot: Bot, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
             **ENV,
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
-    done = subprocess.run(
-        [str(exe), "jobs", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=120
-    )
+    done = run_batchbot(["jobs", *args], cwd=tmp, env=env)
     assert done.returncode == 0, done.stderr + done.stdout
     return done
 

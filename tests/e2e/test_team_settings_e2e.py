@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from tests.conftest import clean_env, git
 from tests.e2e.test_slack_e2e import TOKEN, Bot, running, start_bot
 from tests.fakeslack import FakeSlack
+from tests.serveproc import run_batchbot
 
 pytestmark = pytest.mark.e2e
 
@@ -43,14 +43,8 @@ def prompts_at(bot: Bot, tmp: Path, at: str) -> subprocess.CompletedProcess[str]
             **ENV,
         }
     )
-    exe = Path(sys.executable).with_name("batchbot")
-    return subprocess.run(
-        [str(exe), "jobs", "run", "standup-prompts", "--at", at],
-        cwd=tmp,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return run_batchbot(
+        ["jobs", "run", "standup-prompts", "--at", at], cwd=tmp, env=env, timeout=60
     )
 
 
