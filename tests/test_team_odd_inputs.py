@@ -8,6 +8,7 @@ runtime built by the composition root. 2026-12-07 is a Monday.
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,16 @@ def test_a_repo_or_labels_too_long_for_the_settings_form_are_refused(
     rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB")
     said = refused(rt, LEAD, text, plan_file)
     assert len(said) < 200, said  # a line, not the value pasted back
+
+
+def test_a_label_with_spaces_stays_one_label_and_commas_separate_them(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    rt, _ = runtime(plan_file, tmp_path, MONDAY, lead="U0BOB")
+    said = slack(rt, LEAD, 'settings github_labels="weekly report,  status update ,weekly report"')
+    assert said.ok, said
+    team = tomllib.loads(plan_file.read_text())["team"]
+    assert team["github_labels"] == ["weekly report", "status update"]
 
 
 @pytest.mark.parametrize(

@@ -293,8 +293,10 @@ def parse_value(key: str, raw: Any, *, trusted: bool = False) -> Any:
             raise ValueError(f"{_q(text)} is not owner/name (like acme/shop)")
         return text
     if kind == "labels":
-        labels = tuple(str(x).strip() for x in (raw if isinstance(raw, list | tuple) else [raw]))
-        labels = tuple(x for part in labels for x in _words(part) if x)
+        # Commas (or lines) separate labels; a space does not: GitHub's own labels have them
+        # ("good first issue"), and `weekly report` was saved as two labels.
+        parts = raw if isinstance(raw, list | tuple) else re.split(r"[,\n]", str(raw))
+        labels = tuple(dict.fromkeys(" ".join(str(x).split()) for x in parts if str(x).strip()))
         if not labels or any(len(x) > 50 for x in labels) or len(", ".join(labels)) > 200:
             raise ValueError(
                 "give one or more label names (at most 50 characters each, 200 in all)"
