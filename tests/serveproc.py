@@ -27,20 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# What `batchbot serve` and `batchbot jobs` import before they act, loaded once per worker.
-_PRELOAD = [
-    "tests.serveproc",
-    "bot.cli",
-    "bot.slack.server",
-    "bot.slack.app",
-    "bot.runtime",
-    "bot.jobs",
-    "bot.db",
-    "bot.settings",
-    "alembic.command",
-    "alembic.runtime.migration",
-    "slack_sdk.socket_mode.builtin",
-]
+# Everything a forked `batchbot` may import, loaded once per worker (tests/forkserver_warm.py).
+_PRELOAD = ["tests.serveproc", "tests.forkserver_warm"]
 
 _CONTEXT: Any = None
 
