@@ -103,6 +103,31 @@ def pytest_configure(config: pytest.Config) -> None:
         import compileall
 
         compileall.compile_dir(ROOT / "bot", quiet=1)
+        compileall.compile_dir(ROOT / "tests", quiet=1)  # the helpers, as imported
+        _rewrite_tests_once(config)
+
+
+def _rewrite_tests_once(config: pytest.Config) -> None:
+    """Write pytest's assertion-rewritten bytecode of every test module, once, before the
+    workers start: in a fresh clone each of the six workers rewrote and compiled all of them
+    at the same moment (3.7 s of collection instead of 1.4 s, per worker). Uses pytest's own
+    rewriter and cache format; on a pytest whose internals moved, workers rewrite as before."""
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+    except (ImportError, AttributeError, KeyError):
+        return
+    for source in (ROOT / "tests").rglob("*.py"):
+        if not (source.name.startswith("test_") or source.name == "conftest.py"):
+            continue
+        pyc = rewrite.get_cache_dir(source) / (source.name[:-3] + rewrite.PYC_TAIL)
+        if rewrite._read_pyc(source, pyc) is not None:
+            continue  # up to date
+        with contextlib.suppress(Exception):  # a module that won't compile fails in its test
+            rewrite.try_makedirs(pyc.parent)
+            source_hash, code = rewrite._rewrite_test(source, config)
+            rewrite._write_pyc(state, code, source_hash, pyc)
 
 
 # The longest tests (tens of seconds each, measured with --durations), started first: xdist's
