@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from bot.render.home_blocks import SETTINGS_OPEN
 from tests.e2e.test_home_e2e import (  # two_programs_bot: the `bot` fixture of both modules
+    click_settings,
     opened_form,
     state_of,
     two_programs_bot,  # noqa: F401
 )
+from tests.e2e.test_lead_e2e import click
 from tests.e2e.test_slack_e2e import SECRET, Bot
 from tests.fakeslack import FORM, interactive_body, post_signed
 
@@ -94,19 +95,7 @@ def test_a_settings_form_that_does_not_say_what_it_showed_saves_only_the_changed
 
 @pytest.mark.parametrize("value", ["beta:999", "nosuch:1", "../x:1", "", "x" * 3000])
 def test_a_tampered_settings_button_is_answered_in_one_short_line(bot: Bot, value: str) -> None:
-    action = {
-        "type": "block_actions",
-        "team": {"id": "T0TEAM"},
-        "user": {"id": "U0BOB", "name": "bob"},
-        "api_app_id": "A0APP",
-        "trigger_id": "trig-x",
-        "view": {"type": "home"},
-        "actions": [
-            {"action_id": SETTINGS_OPEN, "block_id": "b", "type": "button", "value": value}
-        ],
-    }
-    status, _, _ = post_signed(bot.url, interactive_body(action), SECRET, FORM)
-    assert status == 200
+    click_settings(bot, value, "U0BOB")
     dm = bot.fake.wait_for("chat.postMessage", timeout=10)[-1]
     assert (
         dm.args["channel"] == "U0BOB"
@@ -228,21 +217,8 @@ def test_a_tampered_risk_button_is_answered_in_a_line_and_changes_nothing(
     from bot.render import lead_blocks
 
     action_id = {"reviewed": lead_blocks.RISK_REVIEWED, "update": lead_blocks.RISK_UPDATE}
-    action = {
-        "type": "block_actions",
-        "team": {"id": "T0TEAM"},
-        "user": {"id": "U0BOB", "name": "bob"},
-        "api_app_id": "A0APP",
-        "trigger_id": "trig-r",
-        "channel": {"id": "D0BOB"},
-        "message": {"ts": "1.1"},
-        "actions": [
-            {"action_id": action_id[button], "block_id": "b", "type": "button", "value": value}
-        ],
-    }
     before = bot.commits()
-    status, _, _ = post_signed(bot.url, interactive_body(action), SECRET, FORM)
-    assert status == 200
+    click(bot, action_id[button], value, user="U0BOB")
     answer = bot.fake.wait_for("chat.postMessage", timeout=10)[-1].args["text"]
     assert said in answer and "Unknown command" not in answer
     assert len(answer.splitlines()[0]) < 120
