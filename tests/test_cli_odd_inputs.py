@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, git, init_repo, run_cli
+from tests.terminal import Terminal
 
 CLEAN = {
     "EXECUTION_PLAN_PATH": "",
@@ -31,6 +32,20 @@ def env_for(tmp_path: Path, **more: str) -> dict[str, str]:
     return {**base, "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", **more}
 
 
+def with_stdin_closed(
+    folder: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`batchbot ARGS <&-`: started with no standard input at all (not an empty one)."""
+    return subprocess.run(
+        ["sh", "-c", f'exec "{sys.executable}" -m bot "$@" <&-', "sh", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "PYTHONPATH": str(ROOT)},
+    )
+
+
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
 
@@ -39,45 +54,19 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_init_with_stdin_closed_takes_socket_mode(tmp_path: Path) -> None:
-    result = subprocess.run(
-        ["sh", "-c", f'exec "{sys.executable}" -m bot init team <&-'],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    result = with_stdin_closed(tmp_path, dict(os.environ), "init", "team")
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     assert "for Socket Mode" in result.stdout
 
 
 def test_init_ctrl_d_at_the_mode_question_stops_and_writes_nothing(tmp_path: Path) -> None:
-    import pty
-    import time
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: `batchbot init team` on a terminal
-        os.chdir(tmp_path)
-        os.execv(sys.executable, [sys.executable, "-m", "bot", "init", "team"])
-    seen = b""
-    deadline = time.monotonic() + 30
-    while b"[socket/http]" not in seen:
-        assert time.monotonic() < deadline, seen
-        seen += os.read(fd, 4096)
-    os.write(fd, b"\x04")  # Ctrl-D
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    _, status = os.waitpid(pid, 0)
-    text = seen.decode(errors="replace")
+    tty = Terminal(tmp_path, "init", "team")
+    tty.until(b"[socket/http]")
+    tty.type(b"\x04")  # Ctrl-D
+    code, text = tty.finish()
     assert "Traceback" not in text and "EOFError" not in text, text
-    assert os.waitstatus_to_exitcode(status) == 2, text
+    assert code == 2, text
     assert "no answer (end of input); nothing was written" in text
     assert not (tmp_path / "team").exists()
 
@@ -285,14 +274,7 @@ def test_the_shell_reads_piped_input_saved_with_a_bom_and_crlf(plan_repo: Path) 
 
 
 def test_the_shell_with_stdin_closed_ends_quietly(plan_repo: Path) -> None:
-    result = subprocess.run(
-        ["sh", "-c", f'exec "{sys.executable}" -m bot shell <&-'],
-        cwd=plan_repo,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env_for(plan_repo), "PYTHONPATH": str(ROOT)},
-    )
+    result = with_stdin_closed(plan_repo, env_for(plan_repo), "shell")
     no_traceback(result)
     assert result.returncode == 0, result.stderr
 

@@ -195,34 +195,16 @@ def test_a_git_checkout_with_a_remote_is_pinned_by_its_url_and_commit(tmp_path: 
 
 
 def test_on_a_terminal_init_asks_the_mode_and_the_url(tmp_path: Path) -> None:
-    import os
-    import pty
-    import sys
-    import time
+    from tests.terminal import Terminal
 
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: `batchbot init team` on a terminal
-        os.chdir(tmp_path)
-        os.execv(sys.executable, [sys.executable, "-m", "bot", "init", "team"])
-    seen = b""
-
-    def until(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 30
-        while text not in seen:
-            assert time.monotonic() < deadline, seen
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:  # the child closed the terminal
-                break
-
-    until(b"[socket/http]")
-    os.write(fd, b"http\n")
-    until(b"public URL")
-    os.write(fd, b"https://bot.example.org\n")
-    until(b"first commit")
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, seen
+    tty = Terminal(tmp_path, "init", "team")
+    tty.until(b"[socket/http]")
+    tty.type(b"http\n")
+    tty.until(b"public URL")
+    tty.type(b"https://bot.example.org\n")
+    tty.until(b"first commit")
+    code, seen = tty.finish()
+    assert code == 0, seen
     data = manifest(tmp_path / "team")
     assert data["settings"]["socket_mode_enabled"] is False
     assert request_urls(data) == ["https://bot.example.org/slack/events"] * 3
